@@ -1,0 +1,169 @@
+"""`kg build`: list -> identifiers -> enrichment -> RDF -> validation -> files.
+
+The build folder gets graph.ttl/.nt/.jsonld/.trig and manifest.json, then the views
+(page, clusters, exports, report). Every file is written whole (temp file, rename),
+and nothing is written when the build fails, so an earlier build is never lost.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata, resources
+from pathlib import Path
+
+from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
+from kg.listparse import ParsedList, ParseWarning, decode_list, parse_list_text
+from kg.store import KnowledgeGraph, atomic_write
+
+DEFAULT_NAME = "awesome-moe-inference"
+PACKAGES = ("awesome-kg", "rdflib", "pyoxigraph", "oxrdflib", "pyshacl", "semanticscholar", "markdown-it-py",
+            "pyvis", "igraph")
+
+
+class BuildError(Exception):
+    """A build that must not be written (strict warnings, SHACL violations, unreadable list)."""
+
+
+@dataclass
+class ListSource:
+    """The list to build: its text, a name for messages and manifest, and its slug."""
+    text: str
+    label: str
+    slug: str
+    sha256: str
+    warnings: list[ParseWarning] = field(default_factory=list)
+
+    @classmethod
+    def shipped(cls) -> "ListSource":
+        data = resources.files("kg").joinpath("data", DEFAULT_NAME, "README.md").read_bytes()
+        return cls.from_bytes(data, f"awesome-kg:data/{DEFAULT_NAME}/README.md", DEFAULT_NAME)
+
+    @classmethod
+    def from_path(cls, path: str | Path, name: str | None = None) -> "ListSource":
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise BuildError(f"{path}: cannot read the list ({error.strerror})") from None
+        return cls.from_bytes(data, str(path), name or slug_for(path))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, label: str, slug: str) -> "ListSource":
+        text, warnings = decode_list(data, label)
+        return cls(text, label, slug, hashlib.sha256(data).hexdigest(), warnings)
+
+    def parse(self) -> ParsedList:
+        parsed = parse_list_text(self.text, self.label)
+        parsed.warnings[:0] = self.warnings
+        return parsed
+
+
+def slug_for(path: Path) -> str:
+    """A list's name: its folder's name (a repository's README), else the file's stem."""
+    from kg.listparse import slugify
+
+    resolved = path.resolve()
+    if resolved.stem.lower() == "readme" or resolved.parent.name == DEFAULT_NAME:
+        return slugify(resolved.parent.name)
+    return slugify(resolved.stem)
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    parsed: ParsedList
+    graph: KnowledgeGraph
+    manifest: dict
+    files: list[Path]
+
+
+def build(source: ListSource | None = None, out: str | Path | None = None, *, offline: bool = False,
+          strict: bool = False, cache_dir: str | Path | None = None, refresh_older_than=None,
+          contexts: bool = False, progress=None, client=None) -> BuildResult:
+    """Build the graph of a list into `out` (default builds/<list name>)."""
+    from kg.progress import Silent
+
+    progress = progress or Silent()
+    source = source or ListSource.shipped()
+    out = Path(out) if out else Path("builds") / source.slug
+    progress.stage("parsing the list")
+    parsed = source.parse()
+    if strict and parsed.warnings:
+        raise BuildError(f"{len(parsed.warnings)} warning(s) and --strict:\n" +
+                         "\n".join(str(w) for w in parsed.warnings))
+    progress.stage("enriching")
+    enrichments, report = enrich(parsed, offline=offline, cache_dir=cache_dir, refresh_older_than=refresh_older_than,
+                                 contexts=contexts, progress=progress, client=client)
+    progress.stage("mapping to RDF")
+    graph = KnowledgeGraph(list(list_quads(parsed, source.slug)) + list(enrichment_quads(parsed, enrichments)) +
+                           list(graph_provenance_quads(source.sha256, source.slug)))
+    progress.stage("validating (SHACL)")
+    from kg.validate import ValidationFailed, validate
+
+    try:
+        validate(graph)
+    except ValidationFailed as failure:
+        raise BuildError(f"the graph breaks the SHACL shapes; nothing was written:\n{failure}") from None
+    progress.stage("writing")
+    files = graph.write(out)
+    manifest = make_manifest(source, parsed, graph, report)
+    files.append(atomic_write(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"))
+    return BuildResult(out, parsed, graph, manifest, files)
+
+
+def enrich(parsed: ParsedList, *, offline: bool, cache_dir, refresh_older_than, contexts, progress, client):
+    """Run enrichment with a cache and (unless offline) a client; closes what it opened."""
+    from kg.enrich.cache import Cache
+    from kg.enrich.client import S2Client
+    from kg.enrich.enricher import Enricher
+
+    cache = Cache(cache_dir)
+    own_client = client is None and not offline
+    if own_client:
+        client = S2Client(on_event=progress.event)
+    try:
+        progress.start_enrichment(len(parsed.papers))
+        enricher = Enricher(cache, offline=offline, client=client, refresh_older_than=refresh_older_than,
+                            contexts=contexts, progress=progress)
+        return enricher.run(parsed)
+    finally:
+        cache.close()
+        if own_client:
+            client.close()
+
+
+def count(graph: KnowledgeGraph, sparql: str) -> int:
+    return int(next(iter(graph.query(sparql)))[0].value)
+
+
+def make_manifest(source: ListSource, parsed: ParsedList, graph: KnowledgeGraph, report) -> dict:
+    """What was built from what: input and its sha256, versions, time, counts, enrichment."""
+    counts = {
+        "quads": len(graph),
+        "triples": count(graph, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
+        "listed_papers": len(parsed.papers),
+        "headings": len(parsed.headings),
+        "models": len(parsed.models),
+        "citation_edges": count(graph, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?a ?b "
+                                       "WHERE { ?a cito:cites ?b } }"),
+        "outside_works": count(graph, "SELECT (COUNT(DISTINCT ?w) AS ?n) WHERE { ?w a fabio:Expression "
+                                      "FILTER NOT EXISTS { ?w a akg:ListedPaper } }"),
+        "warnings": len(parsed.warnings),
+    }
+    return {
+        "input": {"file": source.label, "sha256": source.sha256, "name": source.slug, "title": parsed.title},
+        "built": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "versions": {name: package_version(name) for name in PACKAGES},
+        "counts": counts,
+        "enrichment": report.as_dict(),
+        "warnings": [str(w) for w in parsed.warnings],
+    }
+
+
+def package_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None

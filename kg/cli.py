@@ -1,0 +1,98 @@
+"""The `kg` command: a thin layer over the library (every command is one library call)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def parse_age(text: str | None):
+    """`30d`, `12h`, `90m` as a timedelta."""
+    if text is None:
+        return None
+    from datetime import timedelta
+
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        raise click.BadParameter(f"expected a number and a unit (d, h, m), e.g. 30d; got {text!r}")
+    return timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
+@click.group()
+@click.version_option(package_name="awesome-kg")
+def main() -> None:
+    """awesome-kg: an awesome list of papers as a citation knowledge graph."""
+
+
+@main.command()
+@click.argument("list_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Build folder (default builds/NAME).")
+@click.option("--name", help="The list's name, for IRIs and the build folder (default: from the file).")
+@click.option("--offline", is_flag=True, help="Use cache and shipped snapshot only; send no request.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on any parse warning.")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Cache folder (default: the user cache directory).")
+@click.option("--refresh-older-than", "refresh", help="Refetch cached records older than this (30d, 12h).")
+@click.option("--contexts", is_flag=True, help="Also fetch citation intents and influence (one request per paper).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
+def build(list_file, out, name, offline, strict, cache_dir, refresh, contexts, quiet):
+    """Build the graph of LIST_FILE (default: the shipped awesome-moe-inference list)."""
+    from kg.build import BuildError, ListSource, build as run_build
+    from kg.progress import progress_for
+
+    try:
+        source = ListSource.from_path(list_file, name) if list_file else ListSource.shipped()
+        with progress_for(quiet) as progress:
+            result = run_build(source, out, offline=offline, strict=strict, cache_dir=cache_dir,
+                               refresh_older_than=parse_age(refresh), contexts=contexts, progress=progress)
+    except BuildError as error:
+        fail(str(error))
+    if not quiet:
+        print_build_summary(result)
+
+
+def print_build_summary(result) -> None:
+    """Warnings, what enrichment did or could not do, and what was written."""
+    for warning in result.parsed.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    manifest = result.manifest
+    counts, enrichment = manifest["counts"], manifest["enrichment"]
+    if enrichment["offline"]:
+        click.echo(f"offline: Semantic Scholar not asked ({enrichment['offline_reason']}); "
+                   f"used cache and shipped snapshot", err=True)
+    click.echo(f"enrichment: {enrichment['enriched']} from Semantic Scholar, {enrichment['from_snapshot']} from "
+               f"the snapshot, {len(enrichment['unresolved'])} not enriched; {enrichment['requests']} requests, "
+               f"{enrichment['cache_hits']} cache hits", err=True)
+    for key, reason in enrichment["unresolved"].items():
+        click.echo(f"  not enriched: {key}: {reason}", err=True)
+    for problem in enrichment["errors"] + enrichment["incomplete_edge_lists"]:
+        click.echo(f"  incomplete: {problem}", err=True)
+    click.echo(f"built {result.out}: {counts['listed_papers']} listed papers, {counts['headings']} headings, "
+               f"{counts['citation_edges']} citation edges, {counts['outside_works']} outside works, "
+               f"{counts['triples']} triples")
+
+
+@main.command()
+@click.argument("target", required=False)
+@click.argument("query", required=False)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "ntriples",
+                                                     "jsonld"]), help="Output format (default: table).")
+def query(target, query, fmt):
+    """Run QUERY (SPARQL text or a .rq file) on TARGET (a build folder or graph file)."""
+    from kg.query import QueryError, query_text, render, run_query
+    from kg.store import KnowledgeGraph
+
+    if not target or not query:
+        fail("expected a build folder (or graph file) and a query: kg query BUILD 'SELECT ...'")
+    try:
+        graph = KnowledgeGraph.load(target)
+        text = query_text(query)
+        click.echo(render(run_query(graph, text), fmt), nl=False)
+    except (QueryError, FileNotFoundError) as error:
+        fail(str(error))

@@ -1,0 +1,283 @@
+"""Enrichment: find each listed paper in Semantic Scholar, with the fewest requests.
+
+Order of sources for each paper: the cache (fresh rows), then the API (batch for
+papers with an accepted id, title match for the rest), then the shipped snapshot.
+Nothing partial is stored as complete; what could not be enriched is reported with
+the reason. With no network the run goes straight to cache and snapshot.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from semanticscholar.SemanticScholarException import BadQueryParametersException, ObjectNotFoundException
+
+from kg.enrich.cache import Cache, MemoryRows, is_older, now_iso
+from kg.enrich.client import (BATCH_LIMIT, EDGE_FIELDS, PAPER_FIELDS, GaveUp, S2Client, Unreachable)
+from kg.enrich.snapshot import shipped_rows
+from kg.graphmap import Enrichment
+from kg.identifiers import normalize_title
+from kg.listparse import ListedPaper, ParsedList
+
+SOURCE = "semantic-scholar"
+BATCH_ID_KINDS = {"arxiv": "ARXIV", "doi": "DOI", "acl": "ACL"}
+DIRECTIONS = ("references", "citations")
+DETAIL_FIELDS = ("contexts", "intents", "isInfluential") + EDGE_FIELDS
+
+
+@dataclass
+class EnrichReport:
+    """What enrichment did: the figures the progress bar and the build summary show."""
+    offline: bool = False
+    offline_reason: str = ""
+    requests: int = 0
+    cache_hits: int = 0
+    waited: float = 0.0
+    enriched: list[str] = field(default_factory=list)
+    from_snapshot: list[str] = field(default_factory=list)
+    unresolved: dict[str, str] = field(default_factory=dict)
+    incomplete: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"offline": self.offline, "offline_reason": self.offline_reason, "requests": self.requests,
+                "cache_hits": self.cache_hits, "waited_seconds": round(self.waited, 1),
+                "enriched": len(self.enriched), "from_snapshot": len(self.from_snapshot),
+                "unresolved": dict(sorted(self.unresolved.items())), "incomplete_edge_lists": sorted(self.incomplete),
+                "errors": self.errors}
+
+
+def batch_id(paper: ListedPaper) -> str | None:
+    """The id the batch endpoint accepts for this paper (`ARXIV:...`), if any."""
+    for kind, prefix in BATCH_ID_KINDS.items():
+        if kind in paper.ids:
+            return f"{prefix}:{paper.ids[kind]}"
+    return None
+
+
+def lookup_keys(paper: ListedPaper) -> list[str]:
+    """Cache lookups for a paper: its accepted id, else its title."""
+    keys = [k for k in [batch_id(paper)] if k]
+    return keys + [f"TITLE:{normalize_title(t)}" for t in paper.titles]
+
+
+def batch_fields() -> list[str]:
+    return list(PAPER_FIELDS) + [f"{d}.{f}" for d in DIRECTIONS for f in EDGE_FIELDS]
+
+
+def title_agrees(listed: str, found: str | None) -> bool:
+    """The match is accepted only when the normalized titles agree (one may extend the other)."""
+    a, b = normalize_title(listed), normalize_title(found or "")
+    return bool(a and b) and (a == b or (len(a) > 20 and (b.startswith(a) or a.startswith(b))))
+
+
+def year_compatible(paper: ListedPaper, record: dict) -> bool:
+    listed, found = paper.tagged.year, record.get("year")
+    return listed is None or found is None or abs(listed - found) <= 1
+
+
+def is_complete(items, count) -> bool:
+    """An edge list is complete when present and as long as the count S2 gives for it."""
+    return isinstance(items, list) and count is not None and len(items) >= count
+
+
+class Enricher:
+    """Runs one enrichment over a parsed list against cache, API and snapshot."""
+
+    def __init__(self, cache: Cache, *, offline: bool = False, client: S2Client | None = None,
+                 refresh_older_than: timedelta | None = None, contexts: bool = False, progress=None):
+        self.cache = cache
+        self.snapshot = MemoryRows(shipped_rows())
+        self.client = client
+        self.report = EnrichReport(offline=offline, offline_reason="--offline" if offline else "")
+        self.max_age = refresh_older_than
+        self.contexts = contexts
+        self.progress = progress
+
+    def run(self, parsed: ParsedList) -> tuple[dict[str, Enrichment], EnrichReport]:
+        found: dict[str, str] = {}                  # listed key -> cache paper key
+        todo = []
+        for paper in parsed.papers:
+            key = self.cached_paper_key(paper)
+            if key:
+                found[paper.key] = key
+                self.report.cache_hits += 1
+            else:
+                todo.append(paper)
+        if todo and not self.report.offline:
+            self.fetch(todo, found)
+        if self.contexts and not self.report.offline:
+            self.fetch_contexts([found[p.key] for p in parsed.papers if p.key in found])
+        enrichments = {}
+        for paper in parsed.papers:
+            enrichment = self.assemble(found[paper.key]) if paper.key in found else self.from_snapshot(paper)
+            if enrichment:
+                enrichments[paper.key] = enrichment
+            self.tick()
+        if self.client:
+            self.report.requests, self.report.waited = self.client.requests, self.client.waited
+        return enrichments, self.report
+
+    def tick(self) -> None:
+        if self.progress:
+            self.progress.advance(self.report, self.client)
+
+    def fresh(self, row: dict | None) -> dict | None:
+        return row if row and not is_older(row["retrieved"], self.max_age) else None
+
+    def cached_paper_key(self, paper: ListedPaper) -> str | None:
+        """The cached S2 record of a paper, when a fresh lookup row leads to one."""
+        for key in lookup_keys(paper):
+            row = self.fresh(self.cache.lookup(key))
+            if row and row["paper"] and self.cache.paper(row["paper"]):
+                return row["paper"]
+        return None
+
+    def fetch(self, papers: list[ListedPaper], found: dict[str, str]) -> None:
+        try:
+            by_id = [p for p in papers if batch_id(p)]
+            for start in range(0, len(by_id), BATCH_LIMIT):
+                self.fetch_batch(by_id[start:start + BATCH_LIMIT], found)
+            for paper in papers:
+                if not batch_id(paper):
+                    self.fetch_match(paper, found)
+            for paper in papers:
+                if paper.key in found:
+                    self.complete_edges(found[paper.key])
+        except Unreachable as error:
+            self.report.offline, self.report.offline_reason = True, str(error)
+
+    def fetch_batch(self, papers: list[ListedPaper], found: dict[str, str]) -> None:
+        ids = [batch_id(p) for p in papers]
+        try:
+            answers = self.client.batch(ids, batch_fields())
+        except (GaveUp, BadQueryParametersException) as error:
+            self.report.errors.append(f"batch of {len(ids)} ids: {error}")
+            return
+        for paper, asked, record in zip(papers, ids, answers):
+            if record is None:
+                self.cache.write([self.lookup_row(asked, None)])
+                self.report.unresolved[paper.key] = f"{asked} not found in Semantic Scholar"
+            elif not self.answers_id(record, asked):
+                self.report.errors.append(f"{asked}: the answer was for another paper; not stored")
+            else:
+                found[paper.key] = self.store(record, asked)
+
+    @staticmethod
+    def answers_id(record: dict, asked: str) -> bool:
+        """A record answers `ARXIV:x` only if it carries that id (a wrong record is never stored)."""
+        if not isinstance(record, dict) or not record.get("paperId"):
+            return False
+        kind, _, value = asked.partition(":")
+        ext = {k.upper(): str(v).lower() for k, v in (record.get("externalIds") or {}).items() if v}
+        return ext.get(kind) == value.lower()
+
+    def fetch_match(self, paper: ListedPaper, found: dict[str, str]) -> None:
+        title = paper.titles[0]
+        fields = list(PAPER_FIELDS)
+        try:
+            record = self.client.match_title(title, fields)
+        except (GaveUp, BadQueryParametersException) as error:
+            self.report.errors.append(f"title match for {paper.key}: {error}")
+            return
+        lookup = f"TITLE:{normalize_title(title)}"
+        if record is None:
+            self.cache.write([self.lookup_row(lookup, None)])
+            self.report.unresolved[paper.key] = "no Semantic Scholar title match"
+        elif not title_agrees(title, record.get("title")) or not year_compatible(paper, record):
+            self.report.unresolved[paper.key] = (f"title match rejected: found '{record.get('title')}' "
+                                                 f"({record.get('year')})")
+        else:
+            record.pop("matchScore", None)
+            found[paper.key] = self.store(record, lookup)
+
+    def store(self, record: dict, lookup: str) -> str:
+        """Cache a fetched record: the paper row, the lookup, and every complete edge list."""
+        key = record["paperId"]
+        retrieved = now_iso()
+        rows = [self.lookup_row(lookup, key, retrieved)]
+        counts = {"references": record.get("referenceCount"), "citations": record.get("citationCount")}
+        for direction in DIRECTIONS:
+            items = record.pop(direction, None)
+            if is_complete(items, counts[direction]):
+                rows.append(self.edges_row(key, direction, items, retrieved))
+        rows.append({"kind": "paper", "key": key, "record": record, "source": SOURCE, "retrieved": retrieved,
+                     "fields": ",".join(PAPER_FIELDS)})
+        self.cache.write(rows)
+        return key
+
+    def complete_edges(self, key: str) -> None:
+        """Page /references or /citations for lists the batch answer cut off or left out."""
+        record = self.cache.paper(key)["record"]
+        counts = {"references": record.get("referenceCount"), "citations": record.get("citationCount")}
+        for direction in DIRECTIONS:
+            if self.fresh(self.cache.edges(key, direction)) or not counts[direction]:
+                if not counts[direction] and not self.cache.edges(key, direction):
+                    self.cache.write([self.edges_row(key, direction, [], now_iso())])
+                continue
+            other = "citedPaper" if direction == "references" else "citingPaper"
+            try:
+                items = [item[other] for item in self.client.edge_pages(key, direction, list(EDGE_FIELDS))
+                         if item.get(other)]
+            except (GaveUp, ObjectNotFoundException, BadQueryParametersException) as error:
+                self.report.incomplete.append(f"{key} {direction}: {error}")
+                continue
+            if items:
+                self.cache.write([self.edges_row(key, direction, items, now_iso())])
+            else:
+                self.report.incomplete.append(f"{key} {direction}: empty answer for {counts[direction]} edges")
+
+    def fetch_contexts(self, keys: list[str]) -> None:
+        """The opt-in pass: influential flags and intents of each listed paper's references."""
+        for key in keys:
+            if self.fresh(self.cache.edges(key, "reference-details")) or key.startswith("snapshot:"):
+                continue
+            try:
+                items = self.client.edge_pages(key, "references", list(DETAIL_FIELDS))
+            except Unreachable as error:
+                self.report.offline, self.report.offline_reason = True, str(error)
+                return
+            except (GaveUp, ObjectNotFoundException, BadQueryParametersException) as error:
+                self.report.incomplete.append(f"{key} reference details: {error}")
+                continue
+            self.cache.write([self.edges_row(key, "reference-details", items, now_iso())])
+
+    def assemble(self, key: str) -> Enrichment:
+        """A cached record with its edge lists (None where unknown) for the RDF mapping."""
+        row = self.cache.paper(key)
+        record = dict(row["record"])
+        for direction in DIRECTIONS:
+            edges = self.cache.edges(key, direction)
+            record[direction] = edges["items"] if edges else None
+            if edges is None and (record.get("referenceCount" if direction == "references" else "citationCount")):
+                self.report.incomplete.append(f"{key} {direction}: not fetched")
+        details = self.cache.edges(key, "reference-details")
+        if details:
+            record["citationDetails"] = details["items"]
+        self.report.enriched.append(key)
+        return Enrichment(record, row["source"], row["retrieved"])
+
+    def from_snapshot(self, paper: ListedPaper) -> Enrichment | None:
+        """The shipped snapshot's facts, for a paper Semantic Scholar did not give us."""
+        for lookup in lookup_keys(paper):
+            row = self.snapshot.lookup(lookup)
+            if row:
+                record = dict(self.snapshot.paper(row["paper"])["record"])
+                edges = self.snapshot.edges(row["paper"], "references")
+                record["references"] = edges["items"] if edges else None
+                self.report.from_snapshot.append(paper.key)
+                self.report.unresolved.pop(paper.key, None)
+                return Enrichment(record, "snapshot", row["retrieved"])
+        self.report.unresolved.setdefault(paper.key, "offline: not in cache or snapshot" if self.report.offline
+                                          else "not found")
+        return None
+
+    @staticmethod
+    def lookup_row(lookup: str, paper: str | None, retrieved: str | None = None) -> dict:
+        return {"kind": "lookup", "lookup": lookup, "paper": paper, "source": SOURCE,
+                "retrieved": retrieved or now_iso()}
+
+    @staticmethod
+    def edges_row(key: str, direction: str, items: list, retrieved: str) -> dict:
+        return {"kind": "edges", "paper": key, "direction": direction, "items": items, "complete": True,
+                "source": SOURCE, "retrieved": retrieved}

@@ -1,0 +1,368 @@
+"""Map a parsed list and its enrichment records to RDF quads (the vocabulary contract).
+
+Facts the list states go to the list graph; facts from Semantic Scholar or from the
+shipped snapshot go to their own named graphs, with a PROV record per paper saying
+where and when each came from. No blank nodes: every node has a minted IRI, so the
+output is deterministic.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from kg.identifiers import normalize_title
+from kg.listparse import ListedPaper, ModelRow, ParsedList
+from kg.vocab import (ID, LIST_GRAPH, PROVENANCE_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH, akg, cito, dcterms, fabio,
+                      foaf, heading_iri, list_iri, model_iri, paper_iri, person_iri, prov, rdf, rdfs, scheme_iri,
+                      skos, xsd)
+
+SOURCE_GRAPHS = {"semantic-scholar": S2_GRAPH, "snapshot": SNAPSHOT_GRAPH}
+SOURCE_AGENTS = {"semantic-scholar": akg.SemanticScholar, "snapshot": akg.SeedSnapshot}
+ID_PROPERTIES = {"arxiv": (akg.arxiv, "arXiv"), "doi": (akg.doi, "DOI"), "acl": (akg.aclId, "ACL"),
+                 "openreview": (akg.openReviewId, "OpenReview"), "pmlr": (akg.pmlrId, "PMLR"),
+                 "ieee": (akg.ieeeDocument, "IEEE")}
+S2_ID_KINDS = {"ArXiv": "arxiv", "DOI": "doi", "ACL": "acl"}
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    """What one outside source says about one listed paper (S2-shaped record)."""
+    record: dict
+    source: str          # "semantic-scholar" or "snapshot"
+    retrieved: str       # ISO 8601 time the record was fetched or gathered
+
+
+def integer(value: int) -> Literal:
+    return Literal(str(int(value)), datatype=xsd.integer)
+
+
+def text(value: str) -> Literal:
+    return Literal(value)
+
+
+def year_or_date(value: str | int) -> Literal:
+    """xsd:date for a full date, xsd:gYear for a year alone."""
+    value = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return Literal(value, datatype=xsd.date)
+    return Literal(value[:4], datatype=xsd.gYear)
+
+
+def digest(*parts: str) -> str:
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+def list_quads(parsed: ParsedList, slug: str) -> Iterator[Quad]:
+    """Everything the list itself says: the list, its taxonomy, its papers and models."""
+    g = LIST_GRAPH
+    the_list, scheme = list_iri(slug), scheme_iri(slug)
+    yield Quad(the_list, rdf.type, akg.PaperList, g)
+    yield Quad(the_list, dcterms.title, text(parsed.title or slug), g)
+    yield Quad(the_list, akg.taxonomy, scheme, g)
+    yield Quad(scheme, rdf.type, skos.ConceptScheme, g)
+    yield Quad(scheme, dcterms.title, text(f"Taxonomy of {parsed.title or slug}"), g)
+    for heading in parsed.headings:
+        node = heading_iri(slug, heading.key)
+        yield Quad(node, rdf.type, skos.Concept, g)
+        yield Quad(node, skos.prefLabel, text(heading.label), g)
+        yield Quad(node, skos.inScheme, scheme, g)
+        yield Quad(node, akg.position, integer(heading.order), g)
+        yield Quad(node, akg.sourceLine, integer(heading.line), g)
+        if heading.parent:
+            yield Quad(node, skos.broader, heading_iri(slug, heading.parent), g)
+        else:
+            yield Quad(node, skos.topConceptOf, scheme, g)
+            yield Quad(scheme, skos.hasTopConcept, node, g)
+    for paper in parsed.papers:
+        yield from listed_paper_quads(paper, slug, the_list)
+    for model in parsed.models:
+        yield from model_quads(model, slug, parsed)
+
+
+def listed_paper_quads(paper: ListedPaper, slug: str, the_list: NamedNode) -> Iterator[Quad]:
+    g = LIST_GRAPH
+    node = paper_iri(paper.key)
+    yield Quad(node, rdf.type, akg.ListedPaper, g)
+    yield Quad(node, rdf.type, fabio.Expression, g)
+    yield Quad(node, akg.inList, the_list, g)
+    titles = paper.titles
+    yield Quad(node, dcterms.title, text(titles[0]), g)
+    for alternative in titles[1:]:
+        yield Quad(node, dcterms.alternative, text(alternative), g)
+    tagged = paper.tagged
+    if tagged.tag:
+        yield Quad(node, akg.venueTag, text(tagged.tag), g)
+    if tagged.venue:
+        yield Quad(node, akg.listedVenue, text(tagged.venue), g)
+    if tagged.year:
+        yield Quad(node, akg.listedYear, Literal(str(tagged.year), datatype=xsd.gYear), g)
+    if tagged.month and 1 <= tagged.month <= 12:
+        yield Quad(node, akg.listedMonth, integer(tagged.month), g)
+    for heading in paper.headings:
+        yield Quad(node, akg.listedUnder, heading_iri(slug, heading), g)
+    yield from identifier_quads(node, paper.ids, g)
+    for url in paper.urls:
+        yield Quad(node, foaf.page, NamedNode(web_iri(url)), g)
+    for url in paper.code_urls:
+        yield Quad(node, akg.codeRepository, NamedNode(web_iri(url)), g)
+    for entry in paper.entries:
+        listing = NamedNode(f"{ID}list/{slug}/listing/{digest(paper.key, entry.heading, str(entry.from_table))}")
+        yield Quad(listing, rdf.type, akg.Listing, g)
+        yield Quad(listing, akg.listedPaper, node, g)
+        yield Quad(listing, akg.underHeading, heading_iri(slug, entry.heading), g)
+        yield Quad(listing, akg.printedTitle, text(entry.title), g)
+        yield Quad(listing, akg.sourceLine, integer(entry.line), g)
+        if entry.tag is not None:
+            yield Quad(listing, akg.venueTag, text(entry.tag), g)
+        for note in entry.notes:
+            yield Quad(listing, rdfs.comment, text(note), g)
+        for label, url in entry.other_links:
+            yield Quad(listing, rdfs.seeAlso, NamedNode(web_iri(url)), g)
+
+
+def identifier_quads(node: NamedNode, ids: dict[str, str], g: NamedNode) -> Iterator[Quad]:
+    for kind, value in sorted(ids.items()):
+        if kind in ID_PROPERTIES:
+            prop, label = ID_PROPERTIES[kind]
+            yield Quad(node, prop, text(value), g)
+            yield Quad(node, dcterms.identifier, text(f"{label}:{value}"), g)
+
+
+MODEL_COLUMNS = {"para": "parameters", "l": "layers", "h": "attentionHeads", "d model": "dModel",
+                 "d ffn": "dFfn", "d expert": "dExpert", "affiliation": "affiliation", "time": "releaseMonth",
+                 "experts": "experts"}
+
+
+def model_quads(model: ModelRow, slug: str, parsed: ParsedList) -> Iterator[Quad]:
+    """A model-table row: typed columns, linked to its tech report when the list names one."""
+    g = LIST_GRAPH
+    node = model_iri(model.name)
+    yield Quad(node, rdf.type, akg.Model, g)
+    yield Quad(node, rdfs.label, text(model.name), g)
+    yield Quad(node, akg.listedUnder, heading_iri(slug, model.heading), g)
+    yield Quad(node, akg.sourceLine, integer(model.line), g)
+    if model.url:
+        yield Quad(node, foaf.page, NamedNode(web_iri(model.url)), g)
+    report = tech_report(model, parsed)
+    if report:
+        yield Quad(node, akg.techReport, paper_iri(report.key), g)
+    for header, value in model.cells.items():
+        column = MODEL_COLUMNS.get(normalize_title(header))
+        if column and value and value.upper() != "UNK":
+            yield from model_value_quads(node, column, value, g)
+
+
+def model_value_quads(node: NamedNode, column: str, value: str, g: NamedNode) -> Iterator[Quad]:
+    if column == "experts":
+        numbers = re.findall(r"\d+", value)
+        for name, number in zip(("activeExperts", "totalExperts", "sharedExperts"), numbers):
+            yield Quad(node, akg[name], integer(int(number)), g)
+    elif column == "parameters":
+        yield Quad(node, akg.parameters, text(value), g)
+        if m := re.fullmatch(r"([\d.]+)\s*B", value, re.I):
+            yield Quad(node, akg.parametersBillions, Literal(m[1], datatype=xsd.decimal), g)
+    elif column == "releaseMonth":
+        if m := re.fullmatch(r"(\d{4})\.(\d{1,2})", value):
+            yield Quad(node, akg.releaseMonth, Literal(f"{m[1]}-{int(m[2]):02d}", datatype=xsd.gYearMonth), g)
+    elif column == "affiliation":
+        yield Quad(node, akg.affiliation, text(value), g)
+    elif value.isdigit():
+        yield Quad(node, akg[column], integer(int(value)), g)
+
+
+def tech_report(model: ModelRow, parsed: ParsedList) -> ListedPaper | None:
+    """The row's [Tech Report] link, else a listed paper whose code link is the model's page."""
+    from kg.identifiers import normalize_url
+
+    for paper in parsed.papers:
+        if model.report_url and any(normalize_url(u) == normalize_url(model.report_url) for u in paper.urls):
+            return paper
+    if model.url:
+        for paper in parsed.papers:
+            if any(normalize_url(u) == normalize_url(model.url) for u in paper.code_urls):
+                return paper
+    return None
+
+
+def web_iri(url: str) -> str:
+    """A link from the list as an IRI: scheme added where the list left it out, spaces escaped."""
+    url = url.strip()
+    if "://" not in url:
+        url = "https://" + url
+    return re.sub(r"[\s<>\"{}|\\^`]", lambda m: "%{:02X}".format(ord(m[0])), url)
+
+
+class PaperIndex:
+    """Maps outside identifiers (S2 id, arXiv, DOI) to IRIs, listed papers first."""
+
+    def __init__(self):
+        self.by_id: dict[str, NamedNode] = {}
+
+    def add(self, record: dict, node: NamedNode) -> None:
+        for key in record_keys(record):
+            self.by_id.setdefault(key, node)
+
+    def node_for(self, record: dict) -> NamedNode:
+        for key in record_keys(record):
+            if key in self.by_id:
+                return self.by_id[key]
+        node = paper_iri(outside_key(record))
+        self.add(record, node)
+        return node
+
+
+def record_keys(record: dict) -> list[str]:
+    """Every identifier of an S2-shaped record as `kind:value` (lower-cased DOI)."""
+    keys = []
+    ext = record.get("externalIds") or {}
+    if ext.get("ArXiv"):
+        keys.append(f"arxiv:{ext['ArXiv']}")
+    if ext.get("DOI"):
+        keys.append(f"doi:{ext['DOI'].lower()}")
+    if ext.get("ACL"):
+        keys.append(f"acl:{ext['ACL']}")
+    if record.get("paperId"):
+        keys.append(f"s2:{record['paperId']}")
+    return keys
+
+
+def outside_key(record: dict) -> str:
+    keys = record_keys(record)
+    if keys:
+        return keys[0]
+    return f"title:{normalize_title(record.get('title') or '')}"
+
+
+def enrichment_quads(parsed: ParsedList, enrichments: dict[str, Enrichment]) -> Iterator[Quad]:
+    """Quads for every enriched listed paper and the outside works its edges reach."""
+    index = PaperIndex()
+    listed = {paper_iri(p.key) for p in parsed.papers}
+    for paper in parsed.papers:
+        node = paper_iri(paper.key)
+        index.by_id.update({f"{kind}:{value}": node for kind, value in paper.ids.items()})
+        if paper.key in enrichments:
+            index.add(enrichments[paper.key].record, node)
+    for paper in parsed.papers:
+        if paper.key not in enrichments:
+            continue
+        found = enrichments[paper.key]
+        node, g = paper_iri(paper.key), SOURCE_GRAPHS[found.source]
+        yield from record_quads(node, found.record, g, listed=True)
+        yield from provenance_quads(node, found)
+        for cited in found.record.get("references") or []:
+            target = index.node_for(cited)
+            yield Quad(node, cito.cites, target, g)
+            yield from record_quads(target, cited, g, listed=target in listed)
+        for citing in found.record.get("citations") or []:
+            source = index.node_for(citing)
+            yield Quad(source, cito.cites, node, g)
+            yield from record_quads(source, citing, g, listed=source in listed)
+        for detail in found.record.get("citationDetails") or []:
+            yield from citation_detail_quads(node, detail, g, index)
+
+
+def citation_detail_quads(node: NamedNode, detail: dict, g: NamedNode, index: PaperIndex) -> Iterator[Quad]:
+    """A reified cito:Citation for an influential citation or one with intents."""
+    if not (detail.get("isInfluential") or detail.get("intents")):
+        return
+    other = detail.get("citedPaper") or detail.get("citingPaper") or {}
+    target = index.node_for(other)
+    citing, cited = (node, target) if "citedPaper" in detail else (target, node)
+    citation = NamedNode(f"{ID}citation/{digest(citing.value, cited.value)}")
+    yield Quad(citation, rdf.type, cito.Citation, g)
+    yield Quad(citation, cito.hasCitingEntity, citing, g)
+    yield Quad(citation, cito.hasCitedEntity, cited, g)
+    yield Quad(citation, akg.isInfluential, Literal("true" if detail.get("isInfluential") else "false",
+                                                       datatype=xsd.boolean), g)
+    for intent in sorted(detail.get("intents") or []):
+        yield Quad(citation, akg.intent, text(intent), g)
+
+
+def record_quads(node: NamedNode, record: dict, g: NamedNode, listed: bool) -> Iterator[Quad]:
+    """What an S2-shaped record says of a paper. A listed paper keeps the list's title."""
+    yield Quad(node, rdf.type, fabio.Expression, g)
+    title = record.get("title")
+    if title:
+        yield Quad(node, akg.sourceTitle if listed else dcterms.title, text(title), g)
+    if record.get("paperId"):
+        yield Quad(node, akg.s2PaperId, text(record["paperId"]), g)
+        yield Quad(node, dcterms.identifier, text(f"S2:{record['paperId']}"), g)
+    if record.get("corpusId"):
+        yield Quad(node, akg.corpusId, integer(record["corpusId"]), g)
+    ext = record.get("externalIds") or {}
+    yield from identifier_quads(node, {S2_ID_KINDS[k]: (v.lower() if k == "DOI" else str(v))
+                                       for k, v in ext.items() if k in S2_ID_KINDS and v}, g)
+    issued = record.get("publicationDate") or record.get("year")
+    if issued:
+        yield Quad(node, dcterms.issued, year_or_date(issued), g)
+    for field, prop in (("abstract", dcterms.abstract), ("venue", akg.publishedVenue)):
+        if record.get(field):
+            yield Quad(node, prop, text(record[field]), g)
+    if (record.get("tldr") or {}).get("text"):
+        yield Quad(node, akg.tldr, text(record["tldr"]["text"]), g)
+    for field in ("citationCount", "influentialCitationCount", "referenceCount"):
+        if record.get(field) is not None:
+            yield Quad(node, akg[field], integer(record[field]), g)
+    for kind in record.get("publicationTypes") or []:
+        yield Quad(node, akg.publicationType, text(kind), g)
+    for field in record.get("fieldsOfStudy") or []:
+        yield Quad(node, akg.fieldOfStudy, text(field), g)
+    if record.get("url"):
+        yield Quad(node, foaf.page, NamedNode(web_iri(record["url"])), g)
+    if (record.get("openAccessPdf") or {}).get("url"):
+        yield Quad(node, akg.openAccessPdf, NamedNode(web_iri(record["openAccessPdf"]["url"])), g)
+    yield from author_quads(node, record.get("authors") or [], g)
+
+
+def author_quads(node: NamedNode, authors: Iterable[dict], g: NamedNode) -> Iterator[Quad]:
+    """Authors in order: dcterms:creator, and an akg:Authorship node holding the position."""
+    for position, author in enumerate(authors, 1):
+        name = (author.get("name") or "").strip()
+        if not name:
+            continue
+        person = person_iri(author.get("authorId"), name)
+        authorship = NamedNode(f"{node.value}/authorship/{position}")
+        yield Quad(node, dcterms.creator, person, g)
+        yield Quad(person, rdf.type, foaf.Person, g)
+        yield Quad(person, foaf.name, text(name), g)
+        if author.get("authorId"):
+            yield Quad(person, akg.s2AuthorId, text(str(author["authorId"])), g)
+        yield Quad(node, akg.authorship, authorship, g)
+        yield Quad(authorship, rdf.type, akg.Authorship, g)
+        yield Quad(authorship, akg.author, person, g)
+        yield Quad(authorship, akg.position, integer(position), g)
+
+
+def provenance_quads(node: NamedNode, found: Enrichment) -> Iterator[Quad]:
+    """One PROV entity per enriched paper: which source, which record, when."""
+    g = PROVENANCE_GRAPH
+    record_node = NamedNode(f"{ID}record/{found.source}/{digest(node.value)}")
+    yield Quad(record_node, rdf.type, prov.Entity, g)
+    yield Quad(record_node, foaf.primaryTopic, node, g)
+    yield Quad(record_node, prov.wasAttributedTo, SOURCE_AGENTS[found.source], g)
+    yield Quad(record_node, prov.generatedAtTime, Literal(found.retrieved, datatype=xsd.dateTime), g)
+    yield Quad(record_node, akg.inGraph, SOURCE_GRAPHS[found.source], g)
+    if found.record.get("paperId"):
+        yield Quad(record_node, prov.wasDerivedFrom,
+                   NamedNode(f"https://api.semanticscholar.org/graph/v1/paper/{found.record['paperId']}"), g)
+
+
+def graph_provenance_quads(list_path_sha: str, slug: str) -> Iterator[Quad]:
+    """Where each named graph comes from: the list file (by its sha256) or an outside source."""
+    g = PROVENANCE_GRAPH
+    source_file = NamedNode(f"{ID}list/{slug}/file/sha256-{list_path_sha}")
+    yield Quad(LIST_GRAPH, rdf.type, prov.Entity, g)
+    yield Quad(LIST_GRAPH, prov.wasDerivedFrom, source_file, g)
+    yield Quad(source_file, rdf.type, prov.Entity, g)
+    yield Quad(source_file, akg.sha256, text(list_path_sha), g)
+    for source, graph in SOURCE_GRAPHS.items():
+        yield Quad(graph, rdf.type, prov.Entity, g)
+        yield Quad(graph, prov.wasAttributedTo, SOURCE_AGENTS[source], g)
+    yield Quad(akg.SemanticScholar, rdf.type, prov.Agent, g)
+    yield Quad(akg.SemanticScholar, rdfs.label, text("Semantic Scholar Academic Graph API"), g)
+    yield Quad(akg.SeedSnapshot, rdf.type, prov.Agent, g)
+    yield Quad(akg.SeedSnapshot, rdfs.label, text("awesome-kg seed snapshot, gathered from the papers themselves"), g)

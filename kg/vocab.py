@@ -1,0 +1,97 @@
+"""The vocabulary contract (see DESIGN.md): namespaces, prefixes and how IRIs are minted.
+
+IRIs depend only on identifiers, never on build order or enrichment state, so the
+same paper keeps its IRI across rebuilds and across versions of the list.
+"""
+from __future__ import annotations
+
+from pyoxigraph import NamedNode
+
+from kg.identifiers import iri_path
+
+AKG = "https://w3id.org/awesome-kg/ontology#"
+ID = "https://w3id.org/awesome-kg/id/"
+
+PREFIXES = {
+    "akg": AKG,
+    "cito": "http://purl.org/spar/cito/",
+    "fabio": "http://purl.org/spar/fabio/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "schema": "https://schema.org/",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+}
+
+
+class Namespace:
+    """`ns.term` or `ns["term"]` gives the NamedNode of a term."""
+
+    def __init__(self, base: str):
+        self.base = base
+
+    def __getattr__(self, name: str) -> NamedNode:
+        return NamedNode(self.base + name)
+
+    def __getitem__(self, name: str) -> NamedNode:
+        return NamedNode(self.base + name)
+
+
+akg = Namespace(AKG)
+cito = Namespace(PREFIXES["cito"])
+fabio = Namespace(PREFIXES["fabio"])
+dcterms = Namespace(PREFIXES["dcterms"])
+skos = Namespace(PREFIXES["skos"])
+foaf = Namespace(PREFIXES["foaf"])
+prov = Namespace(PREFIXES["prov"])
+schema = Namespace(PREFIXES["schema"])
+xsd = Namespace(PREFIXES["xsd"])
+rdf = Namespace(PREFIXES["rdf"])
+rdfs = Namespace(PREFIXES["rdfs"])
+
+# Named graphs: what the list says and what each outside source says are kept apart.
+LIST_GRAPH = NamedNode(ID + "graph/list")
+S2_GRAPH = NamedNode(ID + "graph/semantic-scholar")
+SNAPSHOT_GRAPH = NamedNode(ID + "graph/snapshot")
+PROVENANCE_GRAPH = NamedNode(ID + "graph/provenance")
+CLUSTER_GRAPH = NamedNode(ID + "graph/clusters")
+
+
+def paper_iri(key: str) -> NamedNode:
+    """A paper's IRI from its identity key (`arxiv:2402.07033`, `doi:...`, `s2:...`)."""
+    return NamedNode(ID + "paper/" + iri_path(key))
+
+
+def list_iri(slug: str) -> NamedNode:
+    return NamedNode(f"{ID}list/{slug}")
+
+
+def scheme_iri(slug: str) -> NamedNode:
+    return NamedNode(f"{ID}list/{slug}/taxonomy")
+
+
+def heading_iri(slug: str, heading_key: str) -> NamedNode:
+    return NamedNode(f"{ID}list/{slug}/heading/{heading_key}")
+
+
+def model_iri(name: str) -> NamedNode:
+    from kg.listparse import slugify
+
+    return NamedNode(f"{ID}model/{slugify(name)}")
+
+
+def person_iri(author_id: str | None, name: str) -> NamedNode:
+    """Semantic Scholar author id when known, else the name (two people may share it)."""
+    from kg.listparse import slugify
+
+    return NamedNode(f"{ID}person/s2/{author_id}" if author_id else f"{ID}person/name/{slugify(name)}")
+
+
+def venue_iri(name: str) -> NamedNode:
+    from kg.listparse import slugify
+
+    return NamedNode(f"{ID}venue/{slugify(name)}")
