@@ -18,6 +18,10 @@ from kg.listparse import ParsedList, ParseWarning, decode_list, parse_list_text
 from kg.store import KnowledgeGraph, atomic_write
 
 DEFAULT_NAME = "awesome-moe-inference"
+# Steps that add to the graph before it is validated and written (module:function(graph, parsed)).
+GRAPH_STEPS: tuple[str, ...] = ()
+# Views written from the finished graph into the build folder (module:function(graph, out) -> [Path]).
+VIEWS: tuple[str, ...] = ()
 PACKAGES = ("awesome-kg", "rdflib", "pyoxigraph", "oxrdflib", "pyshacl", "semanticscholar", "markdown-it-py",
             "pyvis", "igraph")
 
@@ -99,6 +103,9 @@ def build(source: ListSource | None = None, out: str | Path | None = None, *, of
     progress.stage("mapping to RDF")
     graph = KnowledgeGraph(list(list_quads(parsed, source.slug)) + list(enrichment_quads(parsed, enrichments)) +
                            list(graph_provenance_quads(source.sha256, source.slug)))
+    for step in GRAPH_STEPS:
+        progress.stage(step.split(":")[-1].replace("_", " "))
+        load_step(step)(graph, parsed)
     progress.stage("validating (SHACL)")
     from kg.validate import ValidationFailed, validate
 
@@ -108,9 +115,20 @@ def build(source: ListSource | None = None, out: str | Path | None = None, *, of
         raise BuildError(f"the graph breaks the SHACL shapes; nothing was written:\n{failure}") from None
     progress.stage("writing")
     files = graph.write(out)
+    for view in VIEWS:
+        progress.stage(view.split(":")[-1].replace("_", " "))
+        files.extend(load_step(view)(graph, out))
     manifest = make_manifest(source, parsed, graph, report)
     files.append(atomic_write(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"))
     return BuildResult(out, parsed, graph, manifest, files)
+
+
+def load_step(path: str):
+    """`module:function` imported when the build reaches it (keeps `kg --help` fast)."""
+    from importlib import import_module
+
+    module, _, function = path.partition(":")
+    return getattr(import_module(module), function)
 
 
 def enrich(parsed: ParsedList, *, offline: bool, cache_dir, refresh_older_than, contexts, progress, client):

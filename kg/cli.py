@@ -96,3 +96,5 @@ def query(target, query, fmt):
         click.echo(render(run_query(graph, text), fmt), nl=False)
     except (QueryError, FileNotFoundError) as error:
         fail(str(error))
+if __name__ == "__main__":
+    main()

@@ -109,8 +109,12 @@ def listed_paper_quads(paper: ListedPaper, slug: str, the_list: NamedNode) -> It
         yield Quad(node, foaf.page, NamedNode(web_iri(url)), g)
     for url in paper.code_urls:
         yield Quad(node, akg.codeRepository, NamedNode(web_iri(url)), g)
+    seen: dict[tuple, int] = {}
     for entry in paper.entries:
-        listing = NamedNode(f"{ID}list/{slug}/listing/{digest(paper.key, entry.heading, str(entry.from_table))}")
+        place = (entry.heading, entry.from_table)
+        seen[place] = seen.get(place, 0) + 1  # the same paper twice under one heading: two listings
+        listing = NamedNode(f"{ID}list/{slug}/listing/{digest(paper.key, entry.heading, str(entry.from_table))}"
+                            + (f"-{seen[place]}" if seen[place] > 1 else ""))
         yield Quad(listing, rdf.type, akg.Listing, g)
         yield Quad(listing, akg.listedPaper, node, g)
         yield Quad(listing, akg.underHeading, heading_iri(slug, entry.heading), g)

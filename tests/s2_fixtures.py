@@ -241,6 +241,7 @@ def parse_list(text: str) -> list[tuple[str, str, str | None, str]]:
     return entries
 
 
+@lru_cache(maxsize=1)
 def collect_works() -> dict[str, Work]:
     """All papers of all list versions (newest wording first) plus landmarks and outside citers."""
     works: dict[str, Work] = {}
@@ -496,10 +497,15 @@ def build_records() -> list[dict]:
     return json.loads(_cached_records())
 
 
+@lru_cache(maxsize=1)
+def works_by_title() -> dict[str, Work]:
+    """Every work under each title the lists ever gave it, plus its record title."""
+    return {norm_title(t): w for w in collect_works().values() for t in sorted(w.titles_seen | {w.title})}
+
+
 def list_entries(path: Path | None = None) -> list[dict]:
     """Entries of one list version (default: the latest), each with the key and status a build should reach."""
-    works = collect_works()
-    by_title = {norm_title(t): w for w in works.values() for t in w.titles_seen | {w.title}}
+    works, by_title = collect_works(), works_by_title()
     out = []
     for tag, title, url, heading in parse_list((path or latest_list_path()).read_text()):
         key = identify(url)

@@ -127,7 +127,8 @@ def url_key(url: str) -> str | None:
     for pattern, template in patterns:
         match = re.search(pattern, url)
         if match:
-            return template.format(match.group(1)).lower() if template == "DOI:{}" else template.format(match.group(1))
+            value = match.group(1)
+            return template.format(value.lower() if template.startswith("DOI") else value)
     return None
 
 
@@ -377,6 +378,7 @@ class _Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 handler that hands every request to the owning S2TestServer."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes; don't wait for delayed ACKs
     timeout = 10
 
     def setup(self) -> None:
@@ -433,7 +435,8 @@ class S2TestServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="s2-test-server", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), name="s2-test-server",
+                                        daemon=True)
         self._thread.start()
         return self
 
