@@ -19,9 +19,9 @@ from kg.store import KnowledgeGraph, atomic_write
 
 DEFAULT_NAME = "awesome-moe-inference"
 # Steps that add to the graph before it is validated and written (module:function(graph, parsed)).
-GRAPH_STEPS: tuple[str, ...] = ()
+GRAPH_STEPS: tuple[str, ...] = ("kg.clusters:add_clusters",)
 # Views written from the finished graph into the build folder (module:function(graph, out) -> [Path]).
-VIEWS: tuple[str, ...] = ()
+VIEWS: tuple[str, ...] = ("kg.exports:write_cluster_files",)
 PACKAGES = ("awesome-kg", "rdflib", "pyoxigraph", "oxrdflib", "pyshacl", "semanticscholar", "markdown-it-py",
             "pyvis", "igraph")
 
@@ -52,6 +52,17 @@ class ListSource:
         except OSError as error:
             raise BuildError(f"{path}: cannot read the list ({error.strerror})") from None
         return cls.from_bytes(data, str(path), name or slug_for(path))
+
+    @classmethod
+    def from_build(cls, folder: Path) -> "ListSource":
+        """The list a build folder was built from (its manifest says which)."""
+        try:
+            given = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))["input"]
+        except (OSError, ValueError, KeyError):
+            raise BuildError(f"{folder}: no readable manifest.json (is it a build folder?)") from None
+        if given["file"] == cls.shipped().label:
+            return cls.shipped()
+        return cls.from_path(given["file"], given["name"])
 
     @classmethod
     def from_bytes(cls, data: bytes, label: str, slug: str) -> "ListSource":

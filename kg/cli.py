@@ -79,6 +79,78 @@ def print_build_summary(result) -> None:
 
 
 @main.command()
+@click.argument("build_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--refresh-older-than", "refresh", help="Refetch cached records older than this (30d, 12h).")
+@click.option("--contexts", is_flag=True, help="Also fetch citation intents and influence (one request per paper).")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
+def enrich(build_dir, refresh, contexts, cache_dir, quiet):
+    """Enrich BUILD_DIR's list again (what the cache lacks or is stale), then rebuild it."""
+    from kg.build import BuildError, ListSource, build as run_build
+    from kg.progress import progress_for
+
+    try:
+        source = ListSource.from_build(build_dir)
+        with progress_for(quiet) as progress:
+            result = run_build(source, build_dir, cache_dir=cache_dir, refresh_older_than=parse_age(refresh),
+                               contexts=contexts, progress=progress)
+    except BuildError as error:
+        fail(str(error))
+    if not quiet:
+        print_build_summary(result)
+
+
+@main.group()
+def cache():
+    """The enrichment cache: stats, export and import (JSONL records)."""
+
+
+@cache.command("stats")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder.")
+def cache_stats(cache_dir):
+    """How many papers, lookups and edge lists the cache holds, and how old they are."""
+    from kg.enrich.cache import Cache
+
+    store = Cache(cache_dir)
+    for name, value in store.stats().items():
+        click.echo(f"{name:>22}: {value}")
+    store.close()
+
+
+@cache.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder.")
+def cache_export(file, cache_dir):
+    """Write every cached record to FILE (JSONL), e.g. to share a warm cache."""
+    from kg.enrich.cache import Cache
+    from kg.enrich.snapshot import write_jsonl
+
+    store = Cache(cache_dir)
+    rows = list(store.rows())
+    store.close()
+    write_jsonl(rows, file)
+    click.echo(f"exported {len(rows)} records to {file}")
+
+
+@cache.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder.")
+def cache_import(file, cache_dir):
+    """Add the records of FILE (JSONL, as `kg cache export` writes) to the cache, all or nothing."""
+    from kg.enrich.cache import Cache
+    from kg.enrich.snapshot import read_jsonl
+
+    try:
+        rows = read_jsonl(file.read_text(encoding="utf-8"), str(file))
+    except ValueError as error:
+        fail(f"{error}; nothing was imported")
+    store = Cache(cache_dir)
+    count = store.write(rows)
+    store.close()
+    click.echo(f"imported {count} records from {file}")
+
+
+@main.command()
 @click.argument("target", required=False)
 @click.argument("query", required=False)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "ntriples",
@@ -96,5 +168,3 @@ def query(target, query, fmt):
         click.echo(render(run_query(graph, text), fmt), nl=False)
     except (QueryError, FileNotFoundError) as error:
         fail(str(error))
-if __name__ == "__main__":
-    main()

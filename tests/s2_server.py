@@ -192,12 +192,14 @@ def parse_fields(raw: str | None, allowed: tuple[str, ...],
 
 def render_author(author: dict, extra: list[str]) -> dict:
     """An author with S2's always-present authorId and name plus any requested sub-fields."""
-    return {name: author.get(name) for name in ["authorId", "name"] + [f for f in extra if f not in ("authorId", "name")]}
+    names = ["authorId", "name"] + [f for f in extra if f not in ("authorId", "name")]
+    return {name: author.get(name) for name in names}
 
 
 def render_paper(record: dict, top: list[str], nested: dict[str, list[str]], cap: int | None = None,
                  truncate: bool = False) -> dict:
-    """A record cut down to paperId plus the requested fields, in the record's own field order."""
+    """A record cut down to paperId plus the requested fields, in the record's own field order;
+    nested citations stop at `cap`, and `truncate` halves both nested lists (a fault)."""
     wanted = [name for name in record if name in top] + [name for name in top if name not in record]
     out = {"paperId": record.get("paperId")}
     for name in wanted:
@@ -317,9 +319,9 @@ class S2Api:
         record = self.index.get(raw_id)
         if record is None:
             raise self.not_found(raw_id)
-        fields = query.get("fields")
-        edge = [f for f in EDGE_FIELDS if fields and f in fields.split(",")]
-        paper_part = ",".join(f for f in fields.split(",") if f not in EDGE_FIELDS) if fields else None
+        names = None if query.get("fields") is None else [f.strip() for f in query["fields"].split(",")]
+        edge = [f for f in EDGE_FIELDS if f in (names or ())]
+        paper_part = None if names is None else ",".join(f for f in names if f not in EDGE_FIELDS)
         top, nested = parse_fields(paper_part, BASE_FIELDS, {"authors": AUTHOR_FIELDS})
         offset = int_param(query, "offset", 0, 0, 10**9)
         limit = int_param(query, "limit", 100, 1, PAGE_LIMIT)
@@ -424,10 +426,15 @@ class S2TestServer:
         self._thread: threading.Thread | None = None
 
     @property
+    def root_url(self) -> str:
+        """Scheme, host and port only, e.g. for the `semanticscholar` library's api_url."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
     def url(self) -> str:
         """API base, e.g. http://127.0.0.1:PORT/graph/v1 (what the product reads from S2_API_URL)."""
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}{API_PREFIX}"
+        return self.root_url + API_PREFIX
 
     def start(self) -> "S2TestServer":
         """Bind a free port and serve in a daemon thread."""

@@ -105,7 +105,7 @@ def test_cli_build_reports_warnings_offline_and_strict_exit_code(tmp_path):
 def test_build_without_network_finishes_and_says_so(tmp_path):
     """No S2_API_URL and no network here: the API host does not resolve; the build goes on."""
     env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path), "S2_API_URL": "http://127.0.0.1:9/graph/v1"}
-    done = subprocess.run([sys.executable, "-m", "kg.cli", "build", "--out", str(tmp_path / "b"),
+    done = subprocess.run([sys.executable, "-m", "kg", "build", "--out", str(tmp_path / "b"),
                            "--cache", str(tmp_path / "c")], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "offline: Semantic Scholar not asked (cannot reach" in done.stderr
@@ -133,7 +133,7 @@ def test_kg_query_reads_rq_files_and_points_at_syntax_errors(default_build, tmp_
 
 
 def test_kg_help_is_fast():
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "kg.cli", "--help"], capture_output=True,
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "kg", "--help"], capture_output=True,
                           text=True)
     assert done.returncode == 0 and "build" in done.stdout
     heavy = [line for line in done.stderr.splitlines() if line.rstrip().endswith(("rdflib", "pyoxigraph"))]

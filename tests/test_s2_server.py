@@ -15,13 +15,12 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import yaml
 
-from s2_fixtures import (S2_DATA, build_records, cassette_interactions, list_entries, list_paths,
-                         norm_title, synthetic_records)
+from s2_fixtures import (S2_DATA, build_records, cassette_interactions, list_entries, list_paths, load_yaml,
+                         sample, synthetic_records)
 from s2_server import HANG_CAP, Faults, PaperIndex, S2TestServer
 
-SCHEMAS = yaml.safe_load((S2_DATA / "academic-graph-openapi.yml").read_text())["components"]["schemas"]
+SCHEMAS = load_yaml(S2_DATA / "academic-graph-openapi.yml")["components"]["schemas"]
 # Where the real recorded answers contradict the spec, the spec is patched to what the service sends.
 SCHEMAS["Title Match Paper"]["properties"]["matchScore"] = {"type": "number"}  # recorded: 109.55098
 for _name in ("paperCount", "citationCount", "hIndex"):  # Paper.json: integers, spec: strings
@@ -120,12 +119,13 @@ def test_synthetic_records_use_only_spec_fields_and_all_the_brief_asks_for(synth
         assert all(set(item) <= base for item in record["references"] + record["citations"])
 
 
-def test_build_is_deterministic_across_processes(records):
-    code = "import hashlib, json, s2_fixtures; print(hashlib.sha256(json.dumps(s2_fixtures.build_records()).encode()).hexdigest())"
+def test_build_is_deterministic_across_processes(synthetic):
+    code = ("import hashlib, json, s2_fixtures as f; "
+            "print(hashlib.sha256(json.dumps(f.synthetic_records()).encode()).hexdigest())")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     other = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, env=env,
                            capture_output=True, text=True, check=True).stdout.strip()
-    assert other == hashlib.sha256(json.dumps(records).encode()).hexdigest()
+    assert other == hashlib.sha256(json.dumps(synthetic).encode()).hexdigest()
 
 
 def test_real_samples_are_served_as_recorded(records):
@@ -143,6 +143,8 @@ def test_citations_mirror_references_and_only_point_back_in_time(synthetic):
     for record in synthetic:
         assert record["citationCount"] == len(record["citations"])
         assert record["referenceCount"] == len(record["references"])
+        for item in record["citations"] + [r for r in record["references"] if r["paperId"]]:
+            assert item == {name: by_id[item["paperId"]][name] for name in item}
     assert any(ref["paperId"] is None for r in synthetic for ref in r["references"])
 
 
@@ -297,13 +299,14 @@ def test_unknown_papers_and_titles_get_the_real_404s(server, client):
     assert client.get(f"{server.url}/paper/ARXIV:0000.00000").json() == {
         "error": "Paper with id ARXIV:0000.00000 not found"}
     assert client.get(f"{server.url}/paper/ARXIV:0000.00000/references").status_code == 404
-    miss = client.get(f"{server.url}/paper/search/match", params={"query": "Toward Efficient Inference for Mixture of Experts"})
+    miss = client.get(f"{server.url}/paper/search/match",
+                      params={"query": "Toward Efficient Inference for Mixture of Experts"})
     assert (miss.status_code, miss.json()) == (404, {"error": "Title match not found"})
 
 
 def test_title_match_finds_truncated_titles_and_honours_fields(records, server, client):
-    hit = client.get(f"{server.url}/paper/search/match",
-                     params={"query": "One Student Knows All Experts Know: From Sparse to Dens", "fields": "year"}).json()
+    query = {"query": "One Student Knows All Experts Know: From Sparse to Dens", "fields": "year"}
+    hit = client.get(f"{server.url}/paper/search/match", params=query).json()
     (paper,) = hit["data"]
     assert set(paper) == {"paperId", "year", "matchScore"}
     assert paper["paperId"] == PaperIndex(records).get("ARXIV:2201.10890")["paperId"]
@@ -320,6 +323,23 @@ def test_requests_are_recorded_and_counted(server, client):
         "POST", "/graph/v1/paper/batch", {"fields": "title"}, {"ids": [MOE_PRUNER]})
     server.clear()
     assert server.requests == [] and not server.counts
+
+
+def test_null_values_are_served_as_null(client):
+    with S2TestServer([sample("PaperWithNullValues")]) as server:
+        paper = post_batch(client, server, ["2d5673caa9e6af3a7b82a43f19ee920992db07ad"],
+                           "authors,citations.title,references").json()[0]
+        assert paper == sample("PaperWithNullValues")
+
+
+def test_the_semanticscholar_library_can_use_it(server):
+    library = pytest.importorskip("semanticscholar")
+    s2 = library.SemanticScholar(api_url=server.root_url, retry=False)
+    found, missing = s2.get_papers([MOE_PRUNER, "ARXIV:0000.00000"], return_not_found=True)
+    assert found[0].externalIds["ArXiv"] == "2410.12013" and missing == ["ARXIV:0000.00000"]
+    assert len(list(s2.get_paper_citations("ARXIV:2006.16668", limit=10))) == \
+        s2.get_paper("ARXIV:2006.16668").citationCount
+    assert s2.search_paper("Mixtral of Experts", match_title=True).externalIds["ArXiv"] == "2401.04088"
 
 
 def test_api_key_is_recorded_and_can_be_required(records, client):

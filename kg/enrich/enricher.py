@@ -58,7 +58,8 @@ def batch_id(paper: ListedPaper) -> str | None:
 def lookup_keys(paper: ListedPaper) -> list[str]:
     """Cache lookups for a paper: its accepted id, else its title."""
     keys = [k for k in [batch_id(paper)] if k]
-    return keys + [f"TITLE:{normalize_title(t)}" for t in paper.titles]
+    printed = [e.title for e in paper.entries if not e.from_table]  # "X technical report" is ours, not a title
+    return keys + list(dict.fromkeys(f"TITLE:{normalize_title(t)}" for t in printed))
 
 
 def batch_fields() -> list[str]:
@@ -73,7 +74,7 @@ def title_agrees(listed: str, found: str | None) -> bool:
 
 def year_compatible(paper: ListedPaper, record: dict) -> bool:
     listed, found = paper.tagged.year, record.get("year")
-    return listed is None or found is None or abs(listed - found) <= 1
+    return listed is None or found is None or listed - 3 <= found <= listed + 1  # preprint years come earlier
 
 
 def is_complete(items, count) -> bool:
@@ -102,6 +103,10 @@ class Enricher:
             if key:
                 found[paper.key] = key
                 self.report.cache_hits += 1
+            elif self.known_missing(paper):
+                self.report.cache_hits += 1
+            elif not lookup_keys(paper):
+                self.report.unresolved[paper.key] = "no identifier and no printed title to match"
             else:
                 todo.append(paper)
         if todo and not self.report.offline:
@@ -133,14 +138,22 @@ class Enricher:
                 return row["paper"]
         return None
 
+    def known_missing(self, paper: ListedPaper) -> bool:
+        """True when a fresh cached answer already says S2 has no acceptable record."""
+        rows = [self.fresh(self.cache.lookup(key)) for key in lookup_keys(paper)]
+        missing = [row for row in rows if row and row["paper"] is None]
+        if missing:
+            self.report.unresolved[paper.key] = f"not found in Semantic Scholar (answer cached {missing[0]['retrieved']})"
+        return bool(missing)
+
     def fetch(self, papers: list[ListedPaper], found: dict[str, str]) -> None:
         try:
             by_id = [p for p in papers if batch_id(p)]
             for start in range(0, len(by_id), BATCH_LIMIT):
                 self.fetch_batch(by_id[start:start + BATCH_LIMIT], found)
-            for paper in papers:
-                if not batch_id(paper):
-                    self.fetch_match(paper, found)
+            matched = [found[p.key] for p in papers if not batch_id(p) and self.fetch_match(p, found)]
+            for start in range(0, len(matched), BATCH_LIMIT):
+                self.fetch_edges_batch(matched[start:start + BATCH_LIMIT])
             for paper in papers:
                 if paper.key in found:
                     self.complete_edges(found[paper.key])
@@ -163,6 +176,17 @@ class Enricher:
             else:
                 found[paper.key] = self.store(record, asked)
 
+    def fetch_edges_batch(self, keys: list[str]) -> None:
+        """Title matches come without edge lists: one batch call by S2 id fetches them all."""
+        try:
+            answers = self.client.batch(keys, batch_fields())
+        except (GaveUp, BadQueryParametersException) as error:
+            self.report.errors.append(f"batch of {len(keys)} matched papers: {error}")
+            return
+        for key, record in zip(keys, answers):
+            if record is not None and record.get("paperId") == key:
+                self.store(record, None)
+
     @staticmethod
     def answers_id(record: dict, asked: str) -> bool:
         """A record answers `ARXIV:x` only if it carries that id (a wrong record is never stored)."""
@@ -172,30 +196,33 @@ class Enricher:
         ext = {k.upper(): str(v).lower() for k, v in (record.get("externalIds") or {}).items() if v}
         return ext.get(kind) == value.lower()
 
-    def fetch_match(self, paper: ListedPaper, found: dict[str, str]) -> None:
+    def fetch_match(self, paper: ListedPaper, found: dict[str, str]) -> bool:
         title = paper.titles[0]
         fields = list(PAPER_FIELDS)
         try:
             record = self.client.match_title(title, fields)
         except (GaveUp, BadQueryParametersException) as error:
             self.report.errors.append(f"title match for {paper.key}: {error}")
-            return
+            return False
         lookup = f"TITLE:{normalize_title(title)}"
         if record is None:
             self.cache.write([self.lookup_row(lookup, None)])
             self.report.unresolved[paper.key] = "no Semantic Scholar title match"
         elif not title_agrees(title, record.get("title")) or not year_compatible(paper, record):
+            self.cache.write([self.lookup_row(lookup, None)])
             self.report.unresolved[paper.key] = (f"title match rejected: found '{record.get('title')}' "
                                                  f"({record.get('year')})")
         else:
             record.pop("matchScore", None)
             found[paper.key] = self.store(record, lookup)
+            return True
+        return False
 
-    def store(self, record: dict, lookup: str) -> str:
+    def store(self, record: dict, lookup: str | None) -> str:
         """Cache a fetched record: the paper row, the lookup, and every complete edge list."""
         key = record["paperId"]
         retrieved = now_iso()
-        rows = [self.lookup_row(lookup, key, retrieved)]
+        rows = [self.lookup_row(lookup, key, retrieved)] if lookup else []
         counts = {"references": record.get("referenceCount"), "citations": record.get("citationCount")}
         for direction in DIRECTIONS:
             items = record.pop(direction, None)

@@ -1,0 +1,462 @@
+"""Related-work clusters: groups of listed papers found in the citation graph.
+
+Four graphs over the listed papers, all read from a build's RDF graph:
+  direct      D(a,b) = 1 when a cites b or b cites a
+  cocitation  C(a,b) = |citers(a) & citers(b)| / sqrt(|citers(a)| |citers(b)|)   (outside citers included)
+  coupling    B(a,b) = |refs(a) & refs(b)| / sqrt(|refs(a)| |refs(b)|)          (outside references included)
+  hybrid      H(a,b) = (D + C + B) / 3                                           (the default)
+Every weight lies in [0, 1] (Salton's cosine keeps surveys with 200 references from
+pulling everything in). Communities come from igraph's Leiden (modularity, a
+resolution parameter, a fixed seed, iterated until stable), so the same graph always
+gives the same clusters. Papers with no link in the chosen graph form one
+"unconnected" group instead of being scattered. Each cluster is labelled with its
+dominant heading and its most distinctive terms (c-TF-IDF over titles, abstracts and
+TLDRs), and goes back into the graph as akg:Cluster nodes in the clusters graph.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Iterator
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from kg.store import KnowledgeGraph
+from kg.vocab import (CLUSTER_GRAPH, ID, LIST_GRAPH, PROVENANCE_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH, akg, dcterms, prov,
+                      rdf, rdfs, xsd)
+
+METHODS = ("hybrid", "direct", "cocitation", "coupling")
+DEFAULT_METHOD = "hybrid"
+DEFAULT_RESOLUTION = 1.0
+SEED = 0
+UNCONNECTED = "unconnected"
+LABEL_TERMS = 3
+KEPT_TERMS = 8
+BUILDS_ON = 5
+STOPWORDS = frozenset("""
+a about above across after against all also among an and any are as at based be been being between both but by
+can could do does during each either et etc for from further had has have how however if in into is it its
+itself large less many may more most much new not novel of on one only or other our over paper per propose
+proposed proposes results same several show shows so such than that the their them then there these they this
+those through thus to towards toward two under up upon us use used uses using via was we well were what when
+where which while who whose why will with within without work yet
+""".split())
+_WORD = re.compile(r"[a-z][a-z0-9]*")
+
+
+class ClusterError(ValueError):
+    """A clustering that cannot run: an unknown method or a bad parameter."""
+
+
+@dataclass(frozen=True)
+class Heading:
+    iri: str
+    label: str
+    position: int
+    top: str            # IRI of its top-level heading
+
+
+@dataclass
+class Paper:
+    """A listed paper as the clustering sees it."""
+    iri: str
+    title: str
+    text: str = ""                                # title, abstract and TLDR, for the labels
+    year: int | None = None
+    influential: int = 0
+    citations: int = 0
+    headings: list[str] = field(default_factory=list)   # heading IRIs, in list order
+
+    @property
+    def heading(self) -> str | None:
+        """The heading the paper is filed under first: its class for agreement scores."""
+        return self.headings[0] if self.headings else None
+
+
+@dataclass
+class CitationData:
+    """What the clustering reads from a graph: listed papers, headings, every citation edge."""
+    papers: dict[str, Paper]
+    headings: dict[str, Heading]
+    references: dict[str, set[str]]      # work -> works it cites (any work)
+    citers: dict[str, set[str]]          # work -> works citing it (any work)
+    titles: dict[str, str]               # outside work -> title
+    citation_counts: dict[str, int]      # any work -> Semantic Scholar citation count
+
+
+@dataclass
+class Cluster:
+    id: str                              # "1", "2", ... by size, or "unconnected"
+    members: list[str]                   # paper IRIs, by year then influence
+    label: str = ""
+    terms: list[str] = field(default_factory=list)
+    headings: list[tuple[str, int]] = field(default_factory=list)      # leaf heading IRI, members under it
+    top_headings: list[tuple[str, int]] = field(default_factory=list)
+    builds_on: list[tuple[str, int]] = field(default_factory=list)     # outside work IRI, members citing it
+    elsewhere: list[str] = field(default_factory=list)   # members not under the dominant heading
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def dominant_heading(self) -> str | None:
+        return self.headings[0][0] if self.headings else None
+
+
+@dataclass
+class Clustering:
+    method: str
+    resolution: float
+    seed: int
+    data: CitationData
+    clusters: list[Cluster]              # the unconnected group, when there is one, comes last
+    edges: list[tuple[str, str, float]]  # the similarity graph the clusters come from
+
+    @property
+    def parameters(self) -> dict:
+        return {"graph": self.method, "objective": "modularity", "resolution": self.resolution, "seed": self.seed}
+
+    def cluster_of(self) -> dict[str, Cluster]:
+        return {iri: cluster for cluster in self.clusters for iri in cluster.members}
+
+    def agreement(self) -> dict[str, dict[str, float]]:
+        """NMI and ARI of the clusters against the leaf and top-level headings (connected papers only)."""
+        papers, headings = self.data.papers, self.data.headings
+        assigned = [(c.id, papers[iri].heading) for c in self.clusters if c.id != UNCONNECTED
+                    for iri in c.members if papers[iri].heading]
+        found = [cid for cid, _ in assigned]
+        leaf = [heading for _, heading in assigned]
+        top = [headings[h].top for h in leaf]
+        return {"leaf": {"nmi": nmi(found, leaf), "ari": ari(found, leaf)},
+                "top": {"nmi": nmi(found, top), "ari": ari(found, top)},
+                "papers": len(found)}
+
+
+# ---------------------------------------------------------------------------
+# Reading the graph
+# ---------------------------------------------------------------------------
+
+def read_citation_data(graph: KnowledgeGraph) -> CitationData:
+    """Listed papers with their headings and texts, and every cito:cites edge, from the graph."""
+    headings = read_headings(graph)
+    papers = {}
+    for row in graph.query("SELECT ?p ?t WHERE { ?p a akg:ListedPaper ; dcterms:title ?t }"):
+        iri = row["p"].value
+        if iri not in papers or row["t"].value < papers[iri].title:
+            papers[iri] = Paper(iri, row["t"].value)
+    for iri, value in first_values(graph, "akg:sourceTitle").items():
+        if iri in papers:
+            papers[iri].title = value
+    texts = defaultdict(list)
+    for prop in ("dcterms:abstract", "akg:tldr"):
+        for iri, value in first_values(graph, prop).items():
+            texts[iri].append(value)
+    for paper in papers.values():
+        paper.text = " ".join([paper.title] + texts[paper.iri])
+    for iri, year in read_years(graph).items():
+        if iri in papers:
+            papers[iri].year = year
+    counts = max_counts(graph, "akg:citationCount")
+    for iri, value in max_counts(graph, "akg:influentialCitationCount").items():
+        if iri in papers:
+            papers[iri].influential = value
+    for iri, paper in papers.items():
+        paper.citations = counts.get(iri, 0)
+    for row in graph.query("SELECT ?p ?h WHERE { ?p a akg:ListedPaper ; akg:listedUnder ?h }"):
+        if row["h"].value in headings:
+            papers[row["p"].value].headings.append(row["h"].value)
+    for paper in papers.values():
+        paper.headings.sort(key=lambda h: headings[h].position)
+    references, citers = defaultdict(set), defaultdict(set)
+    for row in graph.query("SELECT DISTINCT ?a ?b WHERE { ?a cito:cites ?b }"):
+        a, b = row["a"].value, row["b"].value
+        if a != b:
+            references[a].add(b)
+            citers[b].add(a)
+    titles = {iri: title for iri, title in first_values(graph, "dcterms:title").items() if iri not in papers}
+    return CitationData(dict(sorted(papers.items())), headings, references, citers, titles, counts)
+
+
+def read_headings(graph: KnowledgeGraph) -> dict[str, Heading]:
+    rows = graph.query("""SELECT ?h ?label ?position ?top WHERE {
+        ?h a skos:Concept ; skos:prefLabel ?label ; akg:position ?position ; skos:broader* ?top .
+        ?top skos:topConceptOf ?scheme }""")
+    return {row["h"].value: Heading(row["h"].value, row["label"].value, int(row["position"].value), row["top"].value)
+            for row in rows}
+
+
+def first_values(graph: KnowledgeGraph, prop: str) -> dict[str, str]:
+    """Subject -> the alphabetically first value of `prop` (sources may disagree; the choice is stable)."""
+    found: dict[str, str] = {}
+    for row in graph.query(f"SELECT ?s ?v WHERE {{ ?s {prop} ?v }}"):
+        s, v = row["s"].value, row["v"].value
+        if s not in found or v < found[s]:
+            found[s] = v
+    return found
+
+
+def max_counts(graph: KnowledgeGraph, prop: str) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for row in graph.query(f"SELECT ?s ?v WHERE {{ ?s {prop} ?v }}"):
+        found[row["s"].value] = max(found.get(row["s"].value, 0), int(row["v"].value))
+    return found
+
+
+def read_years(graph: KnowledgeGraph) -> dict[str, int]:
+    """Publication year: the earliest dcterms:issued, else the year the list gives."""
+    years: dict[str, int] = {}
+    for prop in ("akg:listedYear", "dcterms:issued"):
+        found: dict[str, int] = {}
+        for row in graph.query(f"SELECT ?s ?v WHERE {{ ?s {prop} ?v }}"):
+            year = int(row["v"].value[:4])
+            found[row["s"].value] = min(found.get(row["s"].value, year), year)
+        years.update(found)
+    return years
+
+
+# ---------------------------------------------------------------------------
+# Similarity graphs
+# ---------------------------------------------------------------------------
+
+def direct_weights(data: CitationData) -> dict[tuple[str, str], float]:
+    listed = data.papers
+    return {pair(a, b): 1.0 for a in listed for b in data.references.get(a, ()) if b in listed and a != b}
+
+
+def shared_weights(listed, neighbours: dict[str, set[str]]) -> dict[tuple[str, str], float]:
+    """Salton's cosine of shared neighbours (citers for co-citation, references for coupling)."""
+    counts: Counter[tuple[str, str]] = Counter()
+    by_neighbour = defaultdict(list)
+    for paper in listed:
+        for other in neighbours.get(paper, ()):
+            by_neighbour[other].append(paper)
+    for group in by_neighbour.values():
+        for a, b in combinations(sorted(group), 2):
+            counts[(a, b)] += 1
+    return {(a, b): n / math.sqrt(len(neighbours[a]) * len(neighbours[b])) for (a, b), n in counts.items()}
+
+
+def similarity(data: CitationData, method: str) -> dict[tuple[str, str], float]:
+    """Edge weights over listed papers for one method (pairs sorted, a < b)."""
+    if method not in METHODS:
+        raise ClusterError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
+    parts = {}
+    if method in ("direct", "hybrid"):
+        parts["direct"] = direct_weights(data)
+    if method in ("cocitation", "hybrid"):
+        parts["cocitation"] = shared_weights(data.papers, data.citers)
+    if method in ("coupling", "hybrid"):
+        parts["coupling"] = shared_weights(data.papers, data.references)
+    total: dict[tuple[str, str], float] = defaultdict(float)
+    for weights in parts.values():
+        for edge, weight in weights.items():
+            total[edge] += weight / len(parts)
+    return {edge: round(weight, 12) for edge, weight in sorted(total.items()) if weight > 0}
+
+
+def pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
+# ---------------------------------------------------------------------------
+# Communities
+# ---------------------------------------------------------------------------
+
+def leiden(nodes: list[str], weights: dict[tuple[str, str], float], resolution: float, seed: int) -> list[list[str]]:
+    """Communities of the weighted graph by igraph's Leiden (modularity), with a seeded generator."""
+    import igraph
+
+    index = {node: i for i, node in enumerate(nodes)}
+    g = igraph.Graph(n=len(nodes), edges=[(index[a], index[b]) for a, b in weights])
+    g.es["weight"] = list(weights.values())
+    igraph.set_random_number_generator(random.Random(seed))
+    try:
+        found = g.community_leiden(objective_function="modularity", weights="weight", resolution=resolution,
+                                   n_iterations=-1)
+    finally:
+        igraph.set_random_number_generator(random)
+    groups = defaultdict(list)
+    for node, community in zip(nodes, found.membership):
+        groups[community].append(node)
+    return list(groups.values())
+
+
+def cluster_papers(graph: KnowledgeGraph, method: str = DEFAULT_METHOD, resolution: float = DEFAULT_RESOLUTION,
+                   seed: int = SEED) -> Clustering:
+    """Cluster the listed papers of a build's graph: similarity graph, Leiden, labels."""
+    if not (isinstance(resolution, (int, float)) and resolution > 0 and math.isfinite(resolution)):
+        raise ClusterError(f"resolution must be a positive number (e.g. 1.0), got {resolution!r}")
+    data = read_citation_data(graph)
+    weights = similarity(data, method)
+    linked = sorted({node for edge in weights for node in edge})
+    groups = leiden(linked, weights, float(resolution), seed) if linked else []
+    groups.sort(key=lambda members: (-len(members), min(members)))
+    clusters = [Cluster(str(n), members) for n, members in enumerate(groups, 1)]
+    alone = [iri for iri in data.papers if iri not in set(linked)]
+    if alone:
+        clusters.append(Cluster(UNCONNECTED, alone))
+    for cluster in clusters:
+        describe(cluster, data)
+    label_clusters(clusters, data)
+    return Clustering(method, float(resolution), seed, data, clusters, [(a, b, w) for (a, b), w in weights.items()])
+
+
+def describe(cluster: Cluster, data: CitationData) -> None:
+    """Order members, count their headings, find what they build on and who sits elsewhere."""
+    papers = data.papers
+    cluster.members.sort(key=lambda iri: (papers[iri].year or 9999, -papers[iri].influential,
+                                          -papers[iri].citations, papers[iri].title, iri))
+    leaf = Counter(h for iri in cluster.members for h in papers[iri].headings)
+    top = Counter(t for iri in cluster.members for t in {data.headings[h].top for h in papers[iri].headings})
+    position = lambda item: (-item[1], data.headings[item[0]].position)  # noqa: E731 - a sort key
+    cluster.headings = sorted(leaf.items(), key=position)
+    cluster.top_headings = sorted(top.items(), key=position)
+    cited = Counter(work for iri in cluster.members for work in data.references.get(iri, ()) if work not in papers)
+    cluster.builds_on = sorted(cited.items(), key=lambda item: (-item[1], -data.citation_counts.get(item[0], 0),
+                                                                data.titles.get(item[0], ""), item[0]))[:BUILDS_ON]
+    dominant = cluster.dominant_heading
+    if cluster.id != UNCONNECTED and dominant:
+        cluster.elsewhere = [iri for iri in cluster.members if dominant not in papers[iri].headings]
+
+
+def label_clusters(clusters: list[Cluster], data: CitationData) -> None:
+    """Label = dominant heading(s) + the cluster's most distinctive terms (c-TF-IDF)."""
+    terms = distinctive_terms([[data.papers[iri].text for iri in c.members] for c in clusters])
+    for cluster, found in zip(clusters, terms):
+        cluster.terms = found[:KEPT_TERMS]
+        if cluster.id == UNCONNECTED:
+            cluster.label = "Unconnected"
+            continue
+        names = [data.headings[h].label for h, n in cluster.headings[:2]
+                 if n * 2 >= cluster.size or h == cluster.dominant_heading]
+        named = set(tokens(" ".join(names)))
+        words = ", ".join([t for t in found if t not in named][:LABEL_TERMS])
+        cluster.label = " & ".join(names) + (f": {words}" if words else "") if names else words or f"Cluster {cluster.id}"
+
+
+def tokens(text: str) -> list[str]:
+    """Words of a text, hyphenated compounds split, stop words and one-letter words left out."""
+    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+
+
+def stem(word: str) -> str:
+    """A plural and its singular count as one term ("experts", "expert")."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "as")) else word
+
+
+def distinctive_terms(classes: list[list[str]]) -> list[list[str]]:
+    """c-TF-IDF (Grootendorst 2022): tf(t,c)/|c| * log(1 + A / f(t)), A = mean words per class.
+
+    Terms found in more than a third of all papers ("mixture-of-experts" in a list about
+    MoE) say nothing about one cluster and are left out, as a vectorizer's max_df would.
+    """
+    documents = [[stem(w) for w in tokens(text)] for texts in classes for text in texts]
+    spread = Counter(t for words in documents for t in set(words))
+    common = {t for t, n in spread.items() if n > max(2, len(documents) / 3)}
+    shown = display_forms(text for texts in classes for text in texts)
+    counts = [Counter(stem(w) for text in texts for w in tokens(text) if stem(w) not in common) for texts in classes]
+    overall: Counter[str] = Counter()
+    for c in counts:
+        overall.update(c)
+    average = sum(overall.values()) / max(len(counts), 1)
+    ranked = []
+    for c in counts:
+        size = sum(c.values()) or 1
+        scores = {t: n / size * math.log(1 + average / overall[t]) for t, n in c.items()}
+        ranked.append([shown[t] for t, _ in sorted(scores.items(), key=lambda item: (-round(item[1], 12), item[0]))])
+    return ranked
+
+
+def display_forms(texts) -> dict[str, str]:
+    """Each term's most frequent spelling (ties: alphabetical), to show instead of its stem."""
+    forms = Counter(w for text in texts for w in tokens(text))
+    best: dict[str, str] = {}
+    for word, n in sorted(forms.items(), key=lambda item: (-item[1], item[0])):
+        best.setdefault(stem(word), word)
+    return best
+
+
+# ---------------------------------------------------------------------------
+# Agreement with the headings
+# ---------------------------------------------------------------------------
+
+def entropy(counts) -> float:
+    total = sum(counts)
+    return -sum(n / total * math.log(n / total) for n in counts if n)
+
+
+def nmi(a: list, b: list) -> float:
+    """Normalized mutual information, arithmetic-mean normalization (as scikit-learn's default)."""
+    if not a:
+        return 0.0
+    joint = Counter(zip(a, b))
+    ha, hb = entropy(Counter(a).values()), entropy(Counter(b).values())
+    if ha == 0 and hb == 0:
+        return 1.0
+    mutual = ha + hb - entropy(joint.values())
+    return round(max(mutual, 0.0) / ((ha + hb) / 2), 6) if ha + hb else 0.0
+
+
+def ari(a: list, b: list) -> float:
+    """Adjusted Rand index (Hubert and Arabie 1985)."""
+    n = len(a)
+    if n < 2:
+        return 1.0
+    both, rows, cols = (pairs_within(Counter(x).values()) for x in (list(zip(a, b)), a, b))
+    expected = rows * cols / (n * (n - 1) / 2)
+    most = (rows + cols) / 2
+    if most == expected:
+        return 1.0
+    return round((both - expected) / (most - expected), 6)
+
+
+def pairs_within(group_sizes) -> float:
+    return sum(k * (k - 1) / 2 for k in group_sizes)
+
+
+# ---------------------------------------------------------------------------
+# Back into the graph
+# ---------------------------------------------------------------------------
+
+def clustering_iri(clustering: Clustering) -> NamedNode:
+    return NamedNode(f"{ID}clustering/{clustering.method}-resolution-{clustering.resolution:g}-seed-{clustering.seed}")
+
+
+def cluster_quads(clustering: Clustering) -> Iterator[Quad]:
+    """akg:Cluster nodes with members, label, size, method and parameters; the run as a prov:Activity."""
+    g = CLUSTER_GRAPH
+    run = clustering_iri(clustering)
+    parameters = Literal(json.dumps(clustering.parameters, sort_keys=True))
+    yield Quad(run, rdf.type, prov.Activity, g)
+    yield Quad(run, rdfs.label, Literal(f"Leiden clustering of the {clustering.method} citation graph "
+                                        f"(resolution {clustering.resolution:g}, seed {clustering.seed})"), g)
+    for source in (LIST_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH):
+        yield Quad(run, prov.used, source, g)
+    for cluster in clustering.clusters:
+        node = NamedNode(f"{run.value}/cluster/{cluster.id}")
+        yield Quad(node, rdf.type, akg.Cluster, g)
+        if cluster.id == UNCONNECTED:
+            yield Quad(node, rdf.type, akg.UnconnectedGroup, g)
+        yield Quad(node, akg.clusterLabel, Literal(cluster.label), g)
+        yield Quad(node, akg.clusterSize, Literal(str(cluster.size), datatype=xsd.integer), g)
+        yield Quad(node, akg.clusterMethod, Literal("leiden"), g)
+        yield Quad(node, akg.clusterParameters, parameters, g)
+        yield Quad(node, prov.wasGeneratedBy, run, g)
+        if cluster.dominant_heading and cluster.id != UNCONNECTED:
+            yield Quad(node, dcterms.subject, NamedNode(cluster.dominant_heading), g)
+        for member in cluster.members:
+            yield Quad(node, akg.clusterMember, NamedNode(member), g)
+            yield Quad(NamedNode(member), akg.memberOf, node, g)
+    yield Quad(CLUSTER_GRAPH, rdf.type, prov.Entity, PROVENANCE_GRAPH)
+    yield Quad(CLUSTER_GRAPH, prov.wasGeneratedBy, run, PROVENANCE_GRAPH)
+
+
+def add_clusters(graph: KnowledgeGraph, parsed) -> None:
+    """Build step: the default clustering goes into the clusters graph (before validation)."""
+    graph.store.extend(list(cluster_quads(cluster_papers(graph))))

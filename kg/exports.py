@@ -1,0 +1,627 @@
+"""Related-work exports of a clustering: Markdown, LaTeX, BibTeX, CSL-JSON, JSON, CSV, GraphML, GEXF.
+
+Everything is read from a build's graph (the clusters from kg.clusters, the
+bibliographic facts from the list and enrichment graphs), and every writer is a pure
+function of that, so the same graph gives byte-identical files. Citation keys are
+human and stable (`kamahori2024fiddler`: first author's family name, year, first
+significant title word), and every key the LaTeX cites is an entry of the BibTeX.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from kg.clusters import (DEFAULT_METHOD, DEFAULT_RESOLUTION, STOPWORDS, UNCONNECTED, Cluster, Clustering,
+                         cluster_papers)
+from kg.store import KnowledgeGraph, atomic_write
+
+BUILD_FILES = {"clusters.md": "markdown", "related-work.tex": "latex", "references.bib": "bibtex",
+               "clusters.json": "json"}
+ARXIV_VENUES = {"arxiv", "arxiv.org", "corr", "arxiv preprint"}
+CONFERENCE = re.compile(r"conference|symposium|workshop|proceedings|meeting|congress|\b(neurips|nips|icml|iclr|acl|"
+                        r"emnlp|naacl|eacl|coling|aaai|ijcai|cvpr|iccv|eccv|kdd|www|sigmod|vldb|osdi|sosp|nsdi|atc|"
+                        r"eurosys|asplos|isca|micro|hpca|dac|date|iccad|sc|ppopp|mlsys|socc|infocom|sigcomm|"
+                        r"interspeech|icassp|ics|ipdps|hpdc|middleware)\b", re.I)
+JOURNAL = re.compile(r"journal|transactions|letters|magazine|review", re.I)
+PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "du", "le", "la", "ter", "bin", "al"}
+SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "&": r"\&",
+                 "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}",
+                 "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
+                 "\u2013": "--", "\u2014": "---", "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''",
+                 "\u00a0": "~", "\u00df": r"{\ss}", "\u00e6": r"{\ae}", "\u00c6": r"{\AE}", "\u00f8": r"{\o}",
+                 "\u00d8": r"{\O}", "\u0153": r"{\oe}", "\u0152": r"{\OE}", "\u0142": r"{\l}", "\u0141": r"{\L}",
+                 "\u0131": r"{\i}"}
+ACCENTS = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304": "=", "\u0306": "u", "\u0307": ".",
+           "\u0308": '"', "\u030a": "r", "\u030b": "H", "\u030c": "v", "\u0327": "c", "\u0328": "k"}
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
+
+
+@dataclass
+class Work:
+    """A paper's bibliographic record as the graph holds it."""
+    iri: str
+    title: str
+    listed: bool = False
+    authors: list[str] = field(default_factory=list)
+    date: str | None = None             # "2024-02-10", "2024-02" or "2024"
+    venue: str | None = None
+    types: set[str] = field(default_factory=set)
+    doi: str | None = None
+    arxiv: str | None = None
+    pages: list[str] = field(default_factory=list)
+    key: str = ""
+
+    @property
+    def year(self) -> int | None:
+        return int(self.date[:4]) if self.date else None
+
+    @property
+    def url(self) -> str | None:
+        if self.arxiv:
+            return f"https://arxiv.org/abs/{self.arxiv}"
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        return next((p for p in self.pages if "semanticscholar.org" not in p), self.pages[0] if self.pages else None)
+
+    @property
+    def entry_type(self) -> str:
+        """BibTeX type from Semantic Scholar's publication types and the venue's name."""
+        if not self.venue:
+            return "misc"
+        if "Conference" in self.types or CONFERENCE.search(self.venue):
+            return "inproceedings"
+        if "Book" in self.types:
+            return "book"
+        if "BookSection" in self.types:
+            return "incollection"
+        if self.types & {"JournalArticle", "Review"} or JOURNAL.search(self.venue):
+            return "article"
+        return "inproceedings"
+
+
+@dataclass
+class RelatedWork:
+    """A clustering with the records its exports cite, keyed."""
+    clustering: Clustering
+    works: dict[str, Work]
+    list_title: str
+
+    def cited(self) -> list[Work]:
+        """Every listed paper and every outside work a cluster builds on, by key."""
+        iris = set(self.clustering.data.papers)
+        iris.update(iri for cluster in self.clustering.clusters for iri, _ in cluster.builds_on)
+        return sorted((self.works[iri] for iri in iris), key=lambda w: w.key)
+
+
+# ---------------------------------------------------------------------------
+# Reading records and minting keys
+# ---------------------------------------------------------------------------
+
+def read_works(graph: KnowledgeGraph) -> dict[str, Work]:
+    """Every work in the graph with title, ordered authors, date, venue, types and identifiers."""
+    works: dict[str, Work] = {}
+    for row in graph.query("SELECT ?w ?title WHERE { ?w a fabio:Expression OPTIONAL { ?w dcterms:title ?title } }"):
+        iri, title = row["w"].value, row["title"].value if row["title"] else ""
+        if iri not in works or (title and (not works[iri].title or title < works[iri].title)):
+            works[iri] = Work(iri, title)
+    for row in graph.query("SELECT ?w WHERE { ?w a akg:ListedPaper }"):
+        works[row["w"].value].listed = True
+    for iri, title in sorted(single_values(graph, "akg:sourceTitle").items()):
+        works[iri].title = title
+    authors: dict[str, dict[int, str]] = defaultdict(dict)
+    for row in graph.query("SELECT ?w ?n ?name WHERE { ?w akg:authorship ?a . ?a akg:position ?n ; "
+                           "akg:author/foaf:name ?name }"):
+        positions = authors[row["w"].value]
+        n, name = int(row["n"].value), row["name"].value
+        positions[n] = min(positions.get(n, name), name)
+    for iri, positions in authors.items():
+        if iri in works:
+            works[iri].authors = [positions[n] for n in sorted(positions)]
+    for iri, date in read_dates(graph).items():
+        if iri in works:
+            works[iri].date = date
+    venues = single_values(graph, "akg:listedVenue")
+    venues.update(single_values(graph, "akg:publishedVenue"))
+    for iri, venue in venues.items():
+        if iri in works and venue.strip().lower() not in ARXIV_VENUES:
+            works[iri].venue = venue
+    for prop, attribute in (("akg:doi", "doi"), ("akg:arxiv", "arxiv")):
+        for iri, value in single_values(graph, prop).items():
+            if iri in works:
+                setattr(works[iri], attribute, value)
+    for row in graph.query("SELECT ?w ?t WHERE { ?w akg:publicationType ?t }"):
+        if row["w"].value in works:
+            works[row["w"].value].types.add(row["t"].value)
+    for row in graph.query("SELECT ?w ?page WHERE { ?w foaf:page ?page } ORDER BY ?w ?page"):
+        if row["w"].value in works:
+            works[row["w"].value].pages.append(row["page"].value)
+    assign_keys(works)
+    return works
+
+
+def single_values(graph: KnowledgeGraph, prop: str) -> dict[str, str]:
+    """Subject -> the alphabetically first value of `prop` (a stable choice where sources disagree)."""
+    found: dict[str, str] = {}
+    for row in graph.query(f"SELECT ?s ?v WHERE {{ ?s {prop} ?v }}"):
+        s, v = row["s"].value, row["v"].value
+        if s not in found or v < found[s]:
+            found[s] = v
+    return found
+
+
+def read_dates(graph: KnowledgeGraph) -> dict[str, str]:
+    """The earliest year any source gives, as precisely as a source gives it; else the list's year and month."""
+    dates: dict[str, str] = {}
+    for row in graph.query("SELECT ?w ?y ?m WHERE { ?w akg:listedYear ?y OPTIONAL { ?w akg:listedMonth ?m } }"):
+        month = f"-{int(row['m'].value):02d}" if row["m"] else ""
+        dates[row["w"].value] = row["y"].value[:4] + month
+    issued: dict[str, str] = {}
+    for row in graph.query("SELECT ?w ?d WHERE { ?w dcterms:issued ?d }"):
+        iri, value = row["w"].value, row["d"].value
+        best = issued.get(iri)
+        if best is None or (value[:4], -len(value)) < (best[:4], -len(best)):
+            issued[iri] = value
+    dates.update(issued)
+    return dates
+
+
+def ascii_letters(text: str) -> str:
+    """`Müller` -> `muller`: what a citation key can hold."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]", "", folded.lower())
+
+
+def split_name(name: str) -> tuple[str, str, str]:
+    """(given, family, suffix): the family name starts at a lower-case particle or is the last word."""
+    words = name.split()
+    suffix = ""
+    if len(words) > 2 and words[-1].lower().rstrip(",") in SUFFIXES:
+        suffix = words.pop().rstrip(",")
+    if len(words) < 2:
+        return "", " ".join(words), suffix
+    start = next((i for i, w in enumerate(words[1:-1], 1) if w in PARTICLES), len(words) - 1)
+    return " ".join(words[:start]), " ".join(words[start:]), suffix
+
+
+def title_words(title: str) -> list[str]:
+    """The title's words as key material, stop words left out (`MoE-Pruner:` -> `moepruner`)."""
+    words = [ascii_letters(w) for w in title.split()]
+    return [w for w in words if w and w not in STOPWORDS]
+
+
+def base_key(work: Work) -> str:
+    words = title_words(work.title) or ["untitled"]
+    name = ascii_letters(split_name(work.authors[0])[1]) if work.authors else ""
+    if not name:
+        name, words = words[0], words[1:] or ["paper"]
+    return f"{name}{work.year or 'nd'}{words[0]}"
+
+
+def assign_keys(works: dict[str, Work]) -> None:
+    """Keys unique over the whole graph: clashes get b, c, ... with listed papers and older works first."""
+    by_key: dict[str, list[Work]] = defaultdict(list)
+    for work in works.values():
+        by_key[base_key(work)].append(work)
+    for key, clash in by_key.items():
+        clash.sort(key=lambda w: (not w.listed, w.date or "9999", w.iri))
+        for n, work in enumerate(clash):
+            work.key = key + (suffix_letters(n) if n else "")
+
+
+def suffix_letters(n: int) -> str:
+    """1 -> b, 2 -> c, ..., 25 -> z, 26 -> ba: never runs out."""
+    letters = ""
+    n += 1
+    while n:
+        n, rest = divmod(n, 26)
+        letters = "abcdefghijklmnopqrstuvwxyz"[rest] + letters
+    return letters
+
+
+def related_work(graph: KnowledgeGraph, method: str = DEFAULT_METHOD,
+                 resolution: float = DEFAULT_RESOLUTION) -> RelatedWork:
+    """Cluster a build's graph and gather the records its exports need."""
+    clustering = cluster_papers(graph, method, resolution)
+    titles = [row["t"].value for row in graph.query("SELECT ?t WHERE { ?l a akg:PaperList ; dcterms:title ?t }")]
+    return RelatedWork(clustering, read_works(graph), min(titles) if titles else "the list")
+
+
+# ---------------------------------------------------------------------------
+# Ways to mention a work
+# ---------------------------------------------------------------------------
+
+def author_text(work: Work) -> str:
+    """`Kamahori et al.`, `Frantar and Alistarh`, `Fedus`; empty without authors."""
+    families = [split_name(a)[1] for a in work.authors]
+    if len(families) > 2:
+        return f"{families[0]} et al."
+    return " and ".join(families)
+
+
+def short_name(work: Work) -> str | None:
+    """The system's name when the title starts with one (`Fiddler: ...` -> `Fiddler`)."""
+    head, colon, _ = work.title.partition(":")
+    return head.strip() if colon and 0 < len(head.split()) <= 4 else None
+
+
+def citation_text(work: Work) -> str:
+    """`Fiddler (Kamahori et al., 2024)` or `Kim et al. (2023)`: ready for a sentence."""
+    year = str(work.year or "n.d.")
+    who, name = author_text(work), short_name(work)
+    if name:
+        return f"{name} ({who}, {year})" if who else f"{name} ({year})"
+    return f"{who} ({year})" if who else f"{work.title} ({year})"
+
+
+def sentence(items: list[str]) -> str:
+    if len(items) < 3:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + ", and " + items[-1]
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def year_span(works: list[Work]) -> str:
+    years = sorted(w.year for w in works if w.year)
+    if not years:
+        return ""
+    return str(years[0]) if years[0] == years[-1] else f"{years[0]}\u2013{years[-1]}"
+
+
+# ---------------------------------------------------------------------------
+# Markdown
+# ---------------------------------------------------------------------------
+
+def md(text: str) -> str:
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def to_markdown(rw: RelatedWork) -> str:
+    """An outline: one section per cluster with its shape, a citation sentence and the papers."""
+    c = rw.clustering
+    agreement = c.agreement()
+    lines = [f"# Related work: {md(rw.list_title)}", "",
+             f"{plural(len(c.data.papers), 'listed paper')} grouped by Leiden on the {c.method} citation graph "
+             f"(resolution {c.resolution:g}, seed {c.seed}). Agreement of the clusters with the list's headings: "
+             f"NMI {agreement['leaf']['nmi']:.2f}, ARI {agreement['leaf']['ari']:.2f} against leaf headings; "
+             f"NMI {agreement['top']['nmi']:.2f}, ARI {agreement['top']['ari']:.2f} against top-level headings.", ""]
+    for cluster in c.clusters:
+        lines += markdown_section(rw, cluster)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def markdown_section(rw: RelatedWork, cluster: Cluster) -> list[str]:
+    headings = rw.clustering.data.headings
+    members = [rw.works[iri] for iri in cluster.members]
+    if cluster.id == UNCONNECTED:
+        lines = ["## Unconnected papers", "",
+                 f"{plural(cluster.size, 'paper')} with no citation link to another listed paper in this graph: "
+                 f"{md(sentence([citation_text(w) for w in members]))}.", ""]
+    else:
+        span = year_span(members)
+        lines = [f"## {cluster.id}. {md(cluster.label)}", "",
+                 f"{plural(cluster.size, 'paper')}{', ' + span if span else ''}. Listed under "
+                 f"{md(heading_counts(cluster.headings, headings))}.", "",
+                 f"Work in this group includes {md(sentence([citation_text(w) for w in members]))}.", ""]
+        if cluster.builds_on:
+            lines += [f"It builds on {md(sentence([citation_text(rw.works[i]) for i, _ in cluster.builds_on]))}.", ""]
+        if cluster.elsewhere:
+            dominant = headings[cluster.dominant_heading].label
+            moved = [f"{citation_text(rw.works[i])}, listed under "
+                     f"{' and '.join(headings[h].label for h in rw.clustering.data.papers[i].headings)}"
+                     for i in cluster.elsewhere]
+            lines += [f"Filed elsewhere than {md(dominant)}: {md('; '.join(moved))}.", ""]
+    lines += [markdown_item(w) for w in members] + [""]
+    return lines
+
+
+def heading_counts(counts: list[tuple[str, int]], headings) -> str:
+    return ", ".join(f"{headings[h].label} ({n})" for h, n in counts)
+
+
+def markdown_item(work: Work) -> str:
+    title = f"[{md(work.title)}]({work.url})" if work.url else md(work.title)
+    who = md(author_text(work)) or "Anonymous"
+    venue = f" {md(work.venue)}." if work.venue else (" arXiv." if work.arxiv else "")
+    return f"- {who} ({work.year or 'n.d.'}). {title}.{venue} `{work.key}`"
+
+
+# ---------------------------------------------------------------------------
+# LaTeX and BibTeX
+# ---------------------------------------------------------------------------
+
+def latex(text: str) -> str:
+    """Text for LaTeX and BibTeX: special characters escaped, accents as macros."""
+    out = []
+    for char in text:
+        if char in LATEX_SPECIAL:
+            out.append(LATEX_SPECIAL[char])
+        elif ord(char) < 128:
+            out.append(char)
+        else:
+            out.append(accented(char))
+    return "".join(out)
+
+
+def accented(char: str) -> str:
+    """`é` -> `{\\'e}`; a character with no macro is kept as it is (UTF-8)."""
+    base, *marks = unicodedata.normalize("NFD", char)
+    if len(marks) == 1 and marks[0] in ACCENTS and base.isascii() and base.isalpha():
+        base = r"\i" if base == "i" else base
+        accent = ACCENTS[marks[0]]
+        return f"{{\\{accent}{{{base}}}}}" if accent.isalpha() else f"{{\\{accent}{base}}}"
+    return char
+
+
+def bibtex_title(title: str) -> str:
+    """Escaped, with acronyms and names like `MoE` or `CPU-GPU` braced so styles keep their case."""
+    words = []
+    for word in title.split():
+        escaped = latex(word)
+        cased = any(c.isupper() for part in word.split("-") for c in part[1:])
+        words.append(f"{{{escaped}}}" if cased else escaped)
+    return " ".join(words)
+
+
+def bibtex_name(name: str) -> str:
+    given, family, suffix = split_name(name)
+    if not given:
+        return f"{{{latex(family)}}}"
+    return ", ".join(latex(part) for part in (family, suffix, given) if part)
+
+
+def bibtex_entry(work: Work) -> str:
+    kind = work.entry_type
+    fields = [("author", " and ".join(bibtex_name(a) for a in work.authors)),
+              ("key", "" if work.authors else latex(work.title)),   # what styles sort by without authors
+              ("title", bibtex_title(work.title))]
+    if kind == "inproceedings" or kind == "incollection":
+        fields.append(("booktitle", latex(work.venue)))
+    elif kind == "article":
+        fields.append(("journal", latex(work.venue)))
+    elif kind == "book":
+        fields.append(("publisher", latex(work.venue)))
+    elif work.arxiv:
+        fields.append(("howpublished", f"arXiv preprint arXiv:{latex(work.arxiv)}"))
+    if work.year:
+        fields.append(("year", str(work.year)))
+    lines = [f"@{kind}{{{work.key},"]
+    lines += [f"  {name} = {{{value}}}," for name, value in fields if value]
+    if work.date and len(work.date) >= 7:
+        lines.append(f"  month = {MONTHS[int(work.date[5:7]) - 1]},")
+    if work.doi:
+        lines.append(f"  doi = {{{latex(work.doi)}}},")
+    if work.arxiv:
+        lines += [f"  eprint = {{{work.arxiv}}},", "  archivePrefix = {arXiv},"]
+    if work.url:
+        lines.append(f"  url = {{{work.url}}},")
+    lines[-1] = lines[-1].rstrip(",")
+    return "\n".join(lines) + "\n}\n"
+
+
+def to_bibtex(rw: RelatedWork) -> str:
+    """Every listed paper and every outside work the clusters build on, sorted by key."""
+    header = (f"% References of the related-work clusters of {rw.list_title}, written by awesome-kg.\n"
+              f"% Keys: first author's family name, year, first significant title word.\n\n")
+    return header + "\n".join(bibtex_entry(w) for w in rw.cited())
+
+
+def cite(work: Work) -> str:
+    name = short_name(work)
+    if name:
+        return f"{latex(name)}~\\cite{{{work.key}}}"
+    who = author_text(work)
+    return f"{latex(who)}~\\cite{{{work.key}}}" if who else f"\\emph{{{latex(work.title)}}}~\\cite{{{work.key}}}"
+
+
+def to_latex(rw: RelatedWork) -> str:
+    """A \\subsection per cluster, for \\input into a paper whose bibliography is references.bib."""
+    c = rw.clustering
+    lines = [f"% Related work on {rw.list_title}: Leiden clusters of the {c.method} citation graph "
+             f"(resolution {c.resolution:g}, seed {c.seed}), written by awesome-kg.",
+             "% Use: \\input{related-work} in the document body and \\bibliography{references} at its end.", ""]
+    headings = c.data.headings
+    for cluster in c.clusters:
+        members = [rw.works[iri] for iri in cluster.members]
+        if cluster.id == UNCONNECTED:
+            lines += ["\\subsection{Other related work}", "\\label{sec:related-unconnected}",
+                      f"Further work on the topic includes {sentence([cite(w) for w in members])}.", ""]
+            continue
+        span = year_span(members).replace("\u2013", "--")
+        lines += [f"\\subsection{{{latex(cluster.label)}}}", f"\\label{{sec:related-{cluster.id}}}",
+                  f"% {plural(cluster.size, 'paper')}{', ' + span if span else ''}; listed under "
+                  f"{latex(heading_counts(cluster.headings, headings))}",
+                  f"Work in this group includes {sentence([cite(w) for w in members])}."]
+        if cluster.builds_on:
+            lines.append(f"It builds on {sentence([cite(rw.works[i]) for i, _ in cluster.builds_on])}.")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# ---------------------------------------------------------------------------
+# CSL-JSON (Zotero, Pandoc)
+# ---------------------------------------------------------------------------
+
+CSL_TYPES = {"inproceedings": "paper-conference", "article": "article-journal", "book": "book",
+             "incollection": "chapter"}
+
+
+def csl_item(work: Work) -> dict:
+    item: dict = {"id": work.key, "citation-key": work.key,
+                  "type": CSL_TYPES.get(work.entry_type, "article" if work.arxiv else "document"),
+                  "title": work.title}
+    authors = []
+    for name in work.authors:
+        given, family, suffix = split_name(name)
+        author = {"family": family}
+        if given:
+            author["given"] = given
+        if suffix:
+            author["suffix"] = suffix
+        authors.append(author)
+    if authors:
+        item["author"] = authors
+    if work.date:
+        item["issued"] = {"date-parts": [[int(part) for part in work.date.split("-")]]}
+    if work.venue:
+        item["container-title"] = work.venue
+    elif work.arxiv:
+        item.update({"publisher": "arXiv", "number": f"arXiv:{work.arxiv}"})
+    if work.doi:
+        item["DOI"] = work.doi
+    if work.url:
+        item["URL"] = work.url
+    return item
+
+
+def to_csl_json(rw: RelatedWork) -> str:
+    return json.dumps([csl_item(w) for w in rw.cited()], indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# JSON and CSV
+# ---------------------------------------------------------------------------
+
+def to_json(rw: RelatedWork) -> str:
+    """The clustering in full: parameters, agreement with the headings, and every cluster."""
+    c = rw.clustering
+    headings = c.data.headings
+
+    def heading_list(counts):
+        return [{"heading": headings[h].label, "iri": h, "papers": n} for h, n in counts]
+
+    def paper(iri):
+        work, listed = rw.works[iri], c.data.papers[iri]
+        return {"key": work.key, "title": work.title, "year": work.year, "iri": iri,
+                "citations": listed.citations, "influential_citations": listed.influential,
+                "headings": [headings[h].label for h in listed.headings]}
+
+    clusters = []
+    for cluster in c.clusters:
+        clusters.append({
+            "id": cluster.id, "label": cluster.label, "size": cluster.size, "terms": cluster.terms,
+            "headings": heading_list(cluster.headings), "top_headings": heading_list(cluster.top_headings),
+            "members": [paper(iri) for iri in cluster.members],
+            "builds_on": [{"key": rw.works[i].key, "title": rw.works[i].title, "year": rw.works[i].year, "iri": i,
+                           "cited_by_members": n} for i, n in cluster.builds_on],
+            "listed_elsewhere": [paper(iri) for iri in cluster.elsewhere],
+        })
+    document = {"list": rw.list_title, "method": "leiden", "parameters": c.parameters,
+                "similarity_edges": len(c.edges), "agreement": c.agreement(), "clusters": clusters}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def node_rows(rw: RelatedWork) -> list[dict]:
+    """One row per listed paper: its cluster and its place in the list's taxonomy."""
+    c = rw.clustering
+    headings, rows = c.data.headings, []
+    for cluster in c.clusters:
+        for iri in cluster.members:
+            work, listed = rw.works[iri], c.data.papers[iri]
+            first = listed.heading
+            rows.append({"iri": iri, "key": work.key, "title": work.title, "year": work.year or "",
+                         "cluster": cluster.id, "cluster_label": cluster.label,
+                         "heading": headings[first].label if first else "",
+                         "top_heading": headings[headings[first].top].label if first else "",
+                         "headings": " | ".join(headings[h].label for h in listed.headings),
+                         "under_dominant_heading": "no" if iri in cluster.elsewhere else "yes"})
+    return rows
+
+
+def to_csv(rw: RelatedWork) -> str:
+    rows = node_rows(rw)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["iri"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------
+# GraphML and GEXF (Gephi, Cytoscape, igraph)
+# ---------------------------------------------------------------------------
+
+NODE_ATTRIBUTES = ("key", "title", "year", "cluster", "cluster_label", "heading", "top_heading", "headings")
+
+
+def xml_text(root: ET.Element) -> str:
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def to_graphml(rw: RelatedWork) -> str:
+    """Listed papers as nodes with cluster and heading attributes, similarity edges with weights."""
+    ns = "http://graphml.graphdrawing.org/xmlns"
+    root = ET.Element("graphml", {"xmlns": ns})
+    for name in NODE_ATTRIBUTES:
+        kind = "int" if name == "year" else "string"
+        ET.SubElement(root, "key", {"id": name, "for": "node", "attr.name": name, "attr.type": kind})
+    ET.SubElement(root, "key", {"id": "weight", "for": "edge", "attr.name": "weight", "attr.type": "double"})
+    graph = ET.SubElement(root, "graph", {"id": "clusters", "edgedefault": "undirected"})
+    for row in node_rows(rw):
+        node = ET.SubElement(graph, "node", {"id": row["iri"]})
+        for name in NODE_ATTRIBUTES:
+            if row[name] != "":
+                ET.SubElement(node, "data", {"key": name}).text = str(row[name])
+    for n, (a, b, weight) in enumerate(rw.clustering.edges):
+        edge = ET.SubElement(graph, "edge", {"id": f"e{n}", "source": a, "target": b})
+        ET.SubElement(edge, "data", {"key": "weight"}).text = repr(weight)
+    return xml_text(root)
+
+
+def to_gexf(rw: RelatedWork) -> str:
+    """The same graph as GEXF 1.3, Gephi's own format (partition by `cluster` or `heading`)."""
+    root = ET.Element("gexf", {"xmlns": "http://gexf.net/1.3", "version": "1.3"})
+    meta = ET.SubElement(root, "meta")
+    ET.SubElement(meta, "creator").text = "awesome-kg"
+    ET.SubElement(meta, "description").text = (f"Related-work clusters of {rw.list_title} "
+                                               f"({rw.clustering.method} citation graph)")
+    graph = ET.SubElement(root, "graph", {"defaultedgetype": "undirected", "mode": "static"})
+    attributes = ET.SubElement(graph, "attributes", {"class": "node"})
+    for n, name in enumerate(NODE_ATTRIBUTES):
+        ET.SubElement(attributes, "attribute", {"id": str(n), "title": name,
+                                                "type": "integer" if name == "year" else "string"})
+    nodes = ET.SubElement(graph, "nodes")
+    for row in node_rows(rw):
+        node = ET.SubElement(nodes, "node", {"id": row["iri"], "label": row["title"]})
+        values = ET.SubElement(node, "attvalues")
+        for n, name in enumerate(NODE_ATTRIBUTES):
+            if row[name] != "":
+                ET.SubElement(values, "attvalue", {"for": str(n), "value": str(row[name])})
+    edges = ET.SubElement(graph, "edges")
+    for n, (a, b, weight) in enumerate(rw.clustering.edges):
+        ET.SubElement(edges, "edge", {"id": str(n), "source": a, "target": b, "weight": repr(weight)})
+    return xml_text(root)
+
+
+# ---------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------
+
+FORMATS = {"markdown": to_markdown, "latex": to_latex, "bibtex": to_bibtex, "csl-json": to_csl_json,
+           "json": to_json, "csv": to_csv, "graphml": to_graphml, "gexf": to_gexf}
+
+
+def export(graph: KnowledgeGraph, fmt: str, method: str = DEFAULT_METHOD,
+           resolution: float = DEFAULT_RESOLUTION) -> str:
+    """One export of the clusters of a build's graph, as text."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    return FORMATS[fmt](related_work(graph, method, resolution))
+
+
+def write_cluster_files(graph: KnowledgeGraph, out: str | Path) -> list[Path]:
+    """Build view: clusters.md, related-work.tex, references.bib and clusters.json with default settings."""
+    rw = related_work(graph)
+    return [atomic_write(Path(out) / name, FORMATS[fmt](rw)) for name, fmt in BUILD_FILES.items()]
