@@ -168,3 +168,50 @@ def query(target, query, fmt):
         click.echo(render(run_query(graph, text), fmt), nl=False)
     except (QueryError, FileNotFoundError) as error:
         fail(str(error))
+
+
+CLUSTER_METHODS = ("hybrid", "direct", "cocitation", "coupling")
+
+
+@main.command()
+@click.argument("target")
+@click.option("--method", type=click.Choice(CLUSTER_METHODS), default="hybrid", show_default=True,
+              help="Citation graph over the listed papers (hybrid = mean of direct, co-citation, coupling).")
+@click.option("--resolution", type=float, default=1.0, show_default=True,
+              help="Leiden resolution: higher gives more, smaller clusters.")
+def clusters(target, method, resolution):
+    """Related-work clusters of TARGET (a build folder or graph file): cluster, size, label, top papers."""
+    from kg.clusters import ClusterError
+    from kg.exports import related_work, to_table
+    from kg.store import KnowledgeGraph
+
+    try:
+        click.echo(to_table(related_work(KnowledgeGraph.load(target), method, resolution)), nl=False)
+    except (ClusterError, FileNotFoundError) as error:
+        fail(str(error))
+
+
+@main.command()
+@click.argument("target")
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["markdown", "latex", "bibtex", "csl-json", "json", "csv", "graphml", "gexf"]),
+              help="What to write.")
+@click.option("--method", type=click.Choice(CLUSTER_METHODS), default="hybrid", show_default=True,
+              help="Citation graph the clusters come from.")
+@click.option("--resolution", type=float, default=1.0, show_default=True, help="Leiden resolution.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+def export(target, fmt, method, resolution, out):
+    """Export the related-work clusters of TARGET (a build folder or graph file)."""
+    from kg.clusters import ClusterError
+    from kg.exports import export as run_export
+    from kg.store import KnowledgeGraph, atomic_write
+
+    try:
+        text = run_export(KnowledgeGraph.load(target), fmt, method, resolution)
+    except (ClusterError, FileNotFoundError) as error:
+        fail(str(error))
+    if out:
+        atomic_write(out, text)
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=False)

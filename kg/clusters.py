@@ -326,18 +326,22 @@ def describe(cluster: Cluster, data: CitationData) -> None:
 
 
 def label_clusters(clusters: list[Cluster], data: CitationData) -> None:
-    """Label = dominant heading(s) + the cluster's most distinctive terms (c-TF-IDF)."""
-    terms = distinctive_terms([[data.papers[iri].text for iri in c.members] for c in clusters])
-    for cluster, found in zip(clusters, terms):
+    """Label = dominant heading(s) + up to three distinctive terms (c-TF-IDF) that members share."""
+    texts = [[data.papers[iri].text for iri in c.members] for c in clusters]
+    for cluster, found, members in zip(clusters, distinctive_terms(texts), texts):
         cluster.terms = found[:KEPT_TERMS]
         if cluster.id == UNCONNECTED:
             cluster.label = "Unconnected"
             continue
         names = [data.headings[h].label for h, n in cluster.headings[:2]
                  if n * 2 >= cluster.size or h == cluster.dominant_heading]
-        named = set(tokens(" ".join(names)))
-        words = ", ".join([t for t in found if t not in named][:LABEL_TERMS])
-        cluster.label = " & ".join(names) + (f": {words}" if words else "") if names else words or f"Cluster {cluster.id}"
+        named = {stem(w) for w in tokens(" ".join(names))}
+        words = [w for w in found if stem(w) not in named]
+        if len(members) >= 3:
+            vocabularies = [{stem(w) for w in tokens(text)} for text in members]
+            words = [w for w in words if sum(stem(w) in v for v in vocabularies) >= 2] or words
+        heading = " & ".join(names) or f"Cluster {cluster.id}"
+        cluster.label = f"{heading}: {', '.join(words[:LABEL_TERMS])}" if words else heading
 
 
 def tokens(text: str) -> list[str]:
@@ -354,11 +358,12 @@ def distinctive_terms(classes: list[list[str]]) -> list[list[str]]:
     """c-TF-IDF (Grootendorst 2022): tf(t,c)/|c| * log(1 + A / f(t)), A = mean words per class.
 
     Terms found in more than a third of all papers ("mixture-of-experts" in a list about
-    MoE) say nothing about one cluster and are left out, as a vectorizer's max_df would.
+    MoE) say nothing about one cluster and are left out, as a vectorizer's max_df would;
+    in a class of three papers or more, terms that two of them share rank first.
     """
-    documents = [[stem(w) for w in tokens(text)] for texts in classes for text in texts]
-    spread = Counter(t for words in documents for t in set(words))
-    common = {t for t, n in spread.items() if n > max(2, len(documents) / 3)}
+    documents = [[{stem(w) for w in tokens(text)} for text in texts] for texts in classes]
+    spread = Counter(t for texts in documents for words in texts for t in words)
+    common = {t for t, n in spread.items() if n > max(2, sum(map(len, documents)) / 3)}
     shown = display_forms(text for texts in classes for text in texts)
     counts = [Counter(stem(w) for text in texts for w in tokens(text) if stem(w) not in common) for texts in classes]
     overall: Counter[str] = Counter()
@@ -366,10 +371,13 @@ def distinctive_terms(classes: list[list[str]]) -> list[list[str]]:
         overall.update(c)
     average = sum(overall.values()) / max(len(counts), 1)
     ranked = []
-    for c in counts:
+    for c, texts in zip(counts, documents):
         size = sum(c.values()) or 1
+        shared = Counter(t for words in texts for t in words)
+        lone = lambda t: len(texts) >= 3 and shared[t] < 2  # noqa: E731 - a sort key
         scores = {t: n / size * math.log(1 + average / overall[t]) for t, n in c.items()}
-        ranked.append([shown[t] for t, _ in sorted(scores.items(), key=lambda item: (-round(item[1], 12), item[0]))])
+        order = sorted(scores, key=lambda t: (lone(t), -round(scores[t], 12), t))
+        ranked.append([shown[t] for t in order])
     return ranked
 
 

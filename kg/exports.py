@@ -606,6 +606,33 @@ def to_gexf(rw: RelatedWork) -> str:
 
 
 # ---------------------------------------------------------------------------
+# Terminal table (`kg clusters`)
+# ---------------------------------------------------------------------------
+
+TOP_PAPERS = 3
+
+
+def to_table(rw: RelatedWork) -> str:
+    """Cluster, size, label and most-cited members, then agreement with the headings."""
+    from rich.console import Console
+    from rich.table import Table
+
+    c = rw.clustering
+    grid = Table("cluster", "size", "label", "top papers", header_style="bold")
+    for cluster in c.clusters:
+        top = sorted(cluster.members, key=lambda i: (-c.data.papers[i].influential, -c.data.papers[i].citations,
+                                                     cluster.members.index(i)))[:TOP_PAPERS]
+        grid.add_row(cluster.id, str(cluster.size), cluster.label, "; ".join(citation_text(rw.works[i]) for i in top))
+    buffer = io.StringIO()
+    Console(file=buffer, width=160, force_terminal=False, color_system=None).print(grid)
+    agreement = c.agreement()
+    return (buffer.getvalue() + f"leiden on the {c.method} graph, resolution {c.resolution:g}, seed {c.seed}: "
+            f"{len(c.edges)} weighted links. Agreement with the headings of {agreement['papers']} clustered papers: "
+            f"leaf NMI {agreement['leaf']['nmi']:.2f} ARI {agreement['leaf']['ari']:.2f}, "
+            f"top-level NMI {agreement['top']['nmi']:.2f} ARI {agreement['top']['ari']:.2f}\n")
+
+
+# ---------------------------------------------------------------------------
 # Entry points
 # ---------------------------------------------------------------------------
 

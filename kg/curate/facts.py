@@ -72,6 +72,7 @@ SELECT ?h ?label ?parent ?position ?line WHERE {
 LISTED_UNDER = "SELECT ?p ?h WHERE { ?p a akg:ListedPaper ; akg:listedUnder ?h }"
 IDENTIFIERS = "SELECT ?w ?id WHERE { ?w a fabio:Expression ; dcterms:identifier ?id }"
 CITES = "SELECT DISTINCT ?a ?b WHERE { ?a cito:cites ?b FILTER(?a != ?b) }"
+LIST_TITLE = "SELECT (MIN(?title) AS ?t) WHERE { ?list a akg:PaperList ; dcterms:title ?title }"
 
 
 def value(term) -> str | None:
@@ -81,7 +82,9 @@ def value(term) -> str | None:
 class Facts:
     """Headings, works and citation edges of one build, with the lookups the commands need."""
 
-    def __init__(self, headings: dict[str, Heading], works: dict[str, Work], cites: set[tuple[str, str]]):
+    def __init__(self, title: str, headings: dict[str, Heading], works: dict[str, Work],
+                 cites: set[tuple[str, str]]):
+        self.title = title
         self.headings = headings
         self.works = works
         self.cites = cites
@@ -112,7 +115,8 @@ class Facts:
             work.headings.sort(key=lambda h: headings[h].position if h in headings else 1 << 30)
             work.identifiers.sort()
         cites = {(row["a"].value, row["b"].value) for row in graph.query(CITES)}
-        return cls(headings, works, cites)
+        title = next(iter(graph.query(LIST_TITLE)))["t"]
+        return cls(value(title) or "the list", headings, works, cites)
 
     @property
     def listed(self) -> list[Work]:
