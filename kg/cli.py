@@ -12,6 +12,10 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def parse_age(text: str | None):
     """`30d`, `12h`, `90m` as a timedelta."""
     if text is None:
@@ -59,16 +63,21 @@ def build(list_file, out, name, offline, strict, cache_dir, refresh, contexts, q
 
 def print_build_summary(result) -> None:
     """Warnings, what enrichment did or could not do, and what was written."""
+    empty = [w for w in result.parsed.warnings if w.message.endswith("has no entries yet")]
     for warning in result.parsed.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        if warning not in empty:
+            click.echo(f"warning: {warning}", err=True)
+    if empty:
+        labels = ", ".join(w.message.split("'")[1] for w in empty)
+        click.echo(f"note: {plural(len(empty), 'heading')} with no entries yet: {labels}", err=True)
     manifest = result.manifest
     counts, enrichment = manifest["counts"], manifest["enrichment"]
     if enrichment["offline"]:
         click.echo(f"offline: Semantic Scholar not asked ({enrichment['offline_reason']}); "
                    f"used cache and shipped snapshot", err=True)
     click.echo(f"enrichment: {enrichment['enriched']} from Semantic Scholar, {enrichment['from_snapshot']} from "
-               f"the snapshot, {len(enrichment['unresolved'])} not enriched; {enrichment['requests']} requests, "
-               f"{enrichment['cache_hits']} cache hits", err=True)
+               f"the snapshot, {len(enrichment['unresolved'])} not enriched; {plural(enrichment['requests'], 'request')}, "
+               f"{plural(enrichment['cache_hits'], 'cache hit')}", err=True)
     for key, reason in enrichment["unresolved"].items():
         click.echo(f"  not enriched: {key}: {reason}", err=True)
     for problem in enrichment["errors"] + enrichment["incomplete_edge_lists"]:
@@ -153,21 +162,44 @@ def cache_import(file, cache_dir):
 @main.command()
 @click.argument("target", required=False)
 @click.argument("query", required=False)
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter of a saved query (repeatable).")
+@click.option("--limit", type=click.IntRange(min=0), help="Show at most this many rows.")
+@click.option("--endpoint", metavar="URL", help="Query this SPARQL endpoint instead of a build (then give QUERY only).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "ntriples",
                                                      "jsonld"]), help="Output format (default: table).")
-def query(target, query, fmt):
-    """Run QUERY (SPARQL text or a .rq file) on TARGET (a build folder or graph file)."""
-    from kg.query import QueryError, query_text, render, run_query
-    from kg.store import KnowledgeGraph
+def query(target, query, params, limit, endpoint, fmt):
+    """Run QUERY on TARGET (a build folder or graph file), or on a SPARQL endpoint.
 
-    if not target or not query:
-        fail("expected a build folder (or graph file) and a query: kg query BUILD 'SELECT ...'")
+    QUERY is the name of a saved query (`kg queries` lists them), a .rq file, or SPARQL text.
+    """
+    from kg.query import QueryError, render, run_query
+    from kg.savedqueries import bind_params, load_query, parse_assignments
+
+    if endpoint and target and query:
+        fail("with --endpoint give only the query: kg query --endpoint URL most-cited")
+    if endpoint:
+        query = query or target
+    if not query or not (target or endpoint):
+        fail("expected a build folder (or graph file) and a query: kg query BUILD most-cited, "
+             "or kg query --endpoint URL most-cited")
     try:
-        graph = KnowledgeGraph.load(target)
-        text = query_text(query)
-        click.echo(render(run_query(graph, text), fmt), nl=False)
+        saved = load_query(query)
+        graph = open_graph(target, endpoint)
+        bindings = bind_params(graph, saved, parse_assignments(params))
+        click.echo(render(run_query(graph, saved.text, bindings), fmt, limit), nl=False)
     except (QueryError, FileNotFoundError) as error:
         fail(str(error))
+
+
+def open_graph(target: str | None, endpoint: str | None):
+    """What a query runs on: a remote SPARQL endpoint, or a build loaded into the embedded store."""
+    if endpoint:
+        from kg.push import Endpoint
+
+        return Endpoint(endpoint)
+    from kg.store import KnowledgeGraph
+
+    return KnowledgeGraph.load(target)
 
 
 CLUSTER_METHODS = ("hybrid", "direct", "cocitation", "coupling")

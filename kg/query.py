@@ -1,31 +1,40 @@
-"""SPARQL over a build: run a query (text or .rq file) and render its results.
+"""SPARQL over a build: run a query and write its results.
 
-Output is an aligned table on a terminal, or SPARQL 1.1 results as CSV, TSV, JSON
-or XML; CONSTRUCT/DESCRIBE give Turtle or N-Triples. A syntax error is shown with
-the line of the query where it failed.
+Results come out as an aligned table on a terminal, or as SPARQL 1.1 results in JSON,
+XML, CSV or TSV; CONSTRUCT/DESCRIBE give Turtle, N-Triples or JSON-LD. The same
+writers serve `kg query` and `kg serve`, and they take a row limit: results are cut
+while they stream, so a query that matches millions of rows never materializes them.
+A syntax error is shown with the line of the query where it failed.
 """
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
-from pathlib import Path
+from dataclasses import dataclass, field
+from xml.etree import ElementTree
 
 import pyoxigraph as ox
 
-RESULT_FORMATS = {"csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV,
-                  "json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML}
-GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
-                 "jsonld": ox.RdfFormat.JSON_LD}
+RESULT_FORMATS = ("json", "xml", "csv", "tsv")
+GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
+MEDIA_TYPES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv; charset=utf-8",
+    "tsv": "text/tab-separated-values; charset=utf-8",
+    "turtle": "text/turtle; charset=utf-8",
+    "ntriples": "application/n-triples",
+    "jsonld": "application/ld+json",
+}
+RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
 class QueryError(Exception):
     """A query that cannot run; the message points at the problem."""
-
-
-def query_text(query: str) -> str:
-    """The query itself: a path to a .rq file, or the text as given."""
-    if query.endswith((".rq", ".sparql")) and Path(query).is_file():
-        return Path(query).read_text(encoding="utf-8")
-    return query
 
 
 def explain_syntax_error(text: str, error: Exception) -> str:
@@ -44,26 +53,157 @@ def explain_syntax_error(text: str, error: Exception) -> str:
 
 
 def run_query(graph, text: str, bindings: dict | None = None):
-    """Run SPARQL on a KnowledgeGraph; syntax errors become QueryError with a pointer."""
+    """Run SPARQL on a KnowledgeGraph (or an Endpoint); syntax errors become QueryError with a pointer."""
     try:
         return graph.query(text, bindings)
     except SyntaxError as error:
         raise QueryError(explain_syntax_error(text, error)) from None
+    except OSError as error:  # Oxigraph reports evaluation errors (e.g. a bad SERVICE) this way
+        raise QueryError(f"query error: {error}") from None
 
 
-def render(results, fmt: str | None) -> str:
-    """Results as text: `table` (aligned), a SPARQL results format, or an RDF format."""
-    if isinstance(results, ox.QueryBoolean):
-        return "true" if bool(results) else "false"
-    if isinstance(results, ox.QueryTriples):
-        rdf_format = GRAPH_FORMATS.get(fmt or "turtle", ox.RdfFormat.TURTLE)
+@dataclass
+class Answer:
+    """A query's results held in memory, at most `limit` rows or triples of them."""
+    variables: list[str] = field(default_factory=list)
+    rows: list[list] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[ox.Triple] | None = None
+    truncated: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.triples) if self.triples is not None else len(self.rows)
+
+
+def collect(results, limit: int | None = None) -> Answer:
+    """Read results (pyoxigraph's, local or parsed from an endpoint) up to `limit` items."""
+    if isinstance(results, (bool, ox.QueryBoolean)):
+        return Answer(boolean=bool(results))
+    if isinstance(results, ox.QuerySolutions):
+        names = [v.value for v in results.variables]
+        answer = Answer(variables=names)
+        for solution in results:
+            if limit is not None and len(answer.rows) >= limit:
+                answer.truncated = True
+                break
+            answer.rows.append([solution[name] for name in names])
+        return answer
+    answer = Answer(triples=[])
+    for item in results:
+        if limit is not None and len(answer.triples) >= limit:
+            answer.truncated = True
+            break
+        answer.triples.append(item.triple if isinstance(item, ox.Quad) else item)
+    return answer
+
+
+def write(answer: Answer, fmt: str) -> bytes:
+    """The answer in a SPARQL results format (json, xml, csv, tsv) or an RDF format for triples."""
+    if answer.triples is not None:
+        rdf_format = GRAPH_FORMATS[fmt]
         from kg.vocab import PREFIXES
 
         prefixes = PREFIXES if rdf_format == ox.RdfFormat.TURTLE else None
-        return ox.serialize(list(results), format=rdf_format, prefixes=prefixes).decode("utf-8")
+        return ox.serialize(answer.triples, format=rdf_format, prefixes=prefixes) or b""
+    return {"json": write_json, "xml": write_xml, "csv": write_csv, "tsv": write_tsv}[fmt](answer)
+
+
+def json_term(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Triple):
+        return {"type": "triple", "value": {"subject": json_term(term.subject),
+                                            "predicate": json_term(term.predicate), "object": json_term(term.object)}}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != XSD_STRING:
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def write_json(answer: Answer) -> bytes:
+    if answer.boolean is not None:
+        document = {"head": {}, "boolean": answer.boolean}
+    else:
+        document = {"head": {"vars": answer.variables},
+                    "results": {"bindings": [{name: json_term(term) for name, term in zip(answer.variables, row)
+                                              if term is not None} for row in answer.rows]}}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def write_xml(answer: Answer) -> bytes:
+    ElementTree.register_namespace("", RESULTS_NS)
+    root = ElementTree.Element(f"{{{RESULTS_NS}}}sparql")
+    head = ElementTree.SubElement(root, f"{{{RESULTS_NS}}}head")
+    if answer.boolean is not None:
+        ElementTree.SubElement(root, f"{{{RESULTS_NS}}}boolean").text = "true" if answer.boolean else "false"
+    else:
+        for name in answer.variables:
+            ElementTree.SubElement(head, f"{{{RESULTS_NS}}}variable", name=name)
+        results = ElementTree.SubElement(root, f"{{{RESULTS_NS}}}results")
+        for row in answer.rows:
+            result = ElementTree.SubElement(results, f"{{{RESULTS_NS}}}result")
+            for name, term in zip(answer.variables, row):
+                if term is not None:
+                    binding = ElementTree.SubElement(result, f"{{{RESULTS_NS}}}binding", name=name)
+                    xml_term(binding, term)
+    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def xml_term(parent, term) -> None:
+    if isinstance(term, ox.NamedNode):
+        ElementTree.SubElement(parent, f"{{{RESULTS_NS}}}uri").text = term.value
+    elif isinstance(term, ox.BlankNode):
+        ElementTree.SubElement(parent, f"{{{RESULTS_NS}}}bnode").text = term.value
+    elif isinstance(term, ox.Triple):
+        triple = ElementTree.SubElement(parent, f"{{{RESULTS_NS}}}triple")
+        for part in ("subject", "predicate", "object"):
+            xml_term(ElementTree.SubElement(triple, f"{{{RESULTS_NS}}}{part}"), getattr(term, part))
+    else:
+        literal = ElementTree.SubElement(parent, f"{{{RESULTS_NS}}}literal")
+        literal.text = term.value
+        if term.language:
+            literal.set("{http://www.w3.org/XML/1998/namespace}lang", term.language)
+        elif term.datatype.value not in (XSD_STRING, RDF_LANG_STRING):
+            literal.set("datatype", term.datatype.value)
+
+
+def write_csv(answer: Answer) -> bytes:
+    """SPARQL 1.1 CSV: plain values (blank nodes as _:id), CRLF line ends."""
+    if answer.boolean is not None:
+        return b"true\r\n" if answer.boolean else b"false\r\n"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(answer.variables)
+    for row in answer.rows:
+        writer.writerow(["" if t is None else f"_:{t.value}" if isinstance(t, ox.BlankNode)
+                         else t.value if isinstance(t, (ox.NamedNode, ox.Literal)) else str(t) for t in row])
+    return out.getvalue().encode("utf-8")
+
+
+def write_tsv(answer: Answer) -> bytes:
+    """SPARQL 1.1 TSV: terms in their N-Triples form, so types and languages survive."""
+    if answer.boolean is not None:
+        return b"true\n" if answer.boolean else b"false\n"
+    lines = ["\t".join(f"?{name}" for name in answer.variables)]
+    lines += ["\t".join("" if term is None else str(term) for term in row) for row in answer.rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def render(results, fmt: str | None = None, limit: int | None = None) -> str:
+    """Results as text for the terminal: `table` (aligned) or any format `write` knows."""
+    answer = collect(results, limit)
+    if answer.triples is not None:
+        return write(answer, fmt if fmt in GRAPH_FORMATS else "turtle").decode("utf-8")
+    if answer.boolean is not None and fmt not in ("json", "xml"):
+        return "true\n" if answer.boolean else "false\n"
     if fmt in RESULT_FORMATS:
-        return results.serialize(format=RESULT_FORMATS[fmt]).decode("utf-8")
-    return table(results)
+        return write(answer, fmt).decode("utf-8")
+    return table(answer, limit)
 
 
 def term_text(term) -> str:
@@ -81,19 +221,18 @@ def term_text(term) -> str:
     return str(term)
 
 
-def table(solutions) -> str:
+def table(answer: Answer, limit: int | None = None) -> str:
     """An aligned plain-text table, one row per solution (rich renders it)."""
-    from io import StringIO
-
     from rich.console import Console
     from rich.table import Table
 
-    names = [v.value for v in solutions.variables]
-    grid = Table(*names, show_lines=False, header_style="bold")
-    rows = 0
-    for solution in solutions:
-        grid.add_row(*(term_text(solution[name]) for name in names))
-        rows += 1
-    buffer = StringIO()
+    grid = Table(*answer.variables, show_lines=False, header_style="bold")
+    for row in answer.rows:
+        grid.add_row(*(term_text(term) for term in row))
+    buffer = io.StringIO()
     Console(file=buffer, width=200, force_terminal=False, color_system=None).print(grid)
-    return buffer.getvalue() + f"{rows} row{'s' if rows != 1 else ''}\n"
+    rows = len(answer.rows)
+    count = f"{rows} row{'s' if rows != 1 else ''}"
+    if answer.truncated:
+        count = f"first {count} (--limit {limit}; there are more)"
+    return buffer.getvalue() + count + "\n"

@@ -1,13 +1,57 @@
-"""SHACL validation of a build against ontology/shapes.ttl (pyshacl)."""
+"""SHACL validation of a build against ontology/shapes.ttl.
+
+Graphs of list size go through pyshacl. Past PYSHACL_LIMIT triples pyshacl takes
+minutes (about 0.1 ms a triple here), so the same shapes are compiled to SPARQL and
+run inside Oxigraph: the SHACL core subset our shapes use (targetClass,
+targetSubjectsOf, class, datatype, min/maxCount, nodeKind, pattern, numeric ranges;
+IRI and inverse paths). Class membership is rdf:type as stated: a build holds no
+rdfs:subClassOf triples, so this is what pyshacl sees too. tests/test_validate.py
+holds both engines to the same verdicts. A shape using anything else is refused
+rather than skipped.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
+
+import pyoxigraph as ox
 
 from kg.store import KnowledgeGraph
 
+PYSHACL_LIMIT = 20_000
+SH = "http://www.w3.org/ns/shacl#"
+SUPPORTED = {"path", "message", "minCount", "maxCount", "datatype", "class", "nodeKind", "pattern",
+             "minInclusive", "maxInclusive", "minExclusive", "maxExclusive", "property", "targetClass",
+             "targetSubjectsOf", "severity", "name", "description", "order", "flags"}
+NODE_KIND_TESTS = {"IRI": "isIRI(?v)", "Literal": "isLiteral(?v)", "BlankNode": "isBlank(?v)"}
+RANGE_TESTS = {"minInclusive": ">=", "maxInclusive": "<=", "minExclusive": ">", "maxExclusive": "<"}
+
 
 class ValidationFailed(Exception):
-    """The graph breaks the shapes; the message is pyshacl's readable report."""
+    """The graph breaks the shapes; the message is a readable report."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    focus: str
+    path: str | None
+    value: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f" {self.path}" if self.path else ""
+        value = f" (value {self.value})" if self.value is not None else ""
+        return f"{self.focus}{where}: {self.message}{value}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One constraint as a SPARQL query; its solutions are the violations."""
+    sparql: str
+    bindings: dict
+    path: ox.NamedNode | None
+    message: str
+    per_value: bool = True
 
 
 def shapes_text() -> str:
@@ -15,8 +59,15 @@ def shapes_text() -> str:
 
 
 def validate(graph: KnowledgeGraph) -> None:
-    """Raise ValidationFailed with the report when any shape is violated."""
-    import pyoxigraph as ox
+    """Raise ValidationFailed with a report when any shape is violated."""
+    violations = pyshacl_violations(graph) if len(graph) <= PYSHACL_LIMIT else sparql_violations(graph)
+    if violations:
+        shown = sorted(str(v) for v in violations)
+        more = f"\n... and {len(shown) - 50} more" if len(shown) > 50 else ""
+        raise ValidationFailed(f"{len(shown)} violation(s):\n" + "\n".join(shown[:50]) + more)
+
+
+def pyshacl_violations(graph: KnowledgeGraph) -> set[Violation]:
     import rdflib
     from pyshacl import validate as shacl_validate
 
@@ -24,6 +75,117 @@ def validate(graph: KnowledgeGraph) -> None:
     union = dict.fromkeys(q.triple for q in graph.store)
     data.parse(data=ox.serialize(list(union), format=ox.RdfFormat.N_TRIPLES), format="nt")
     shapes = rdflib.Graph().parse(data=shapes_text(), format="turtle")
-    conforms, _, report = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=False)
-    if not conforms:
-        raise ValidationFailed(report)
+    conforms, results, _ = shacl_validate(data, shacl_graph=shapes, inference="none", advanced=False)
+    sh = rdflib.Namespace(SH)
+    found = set()
+    for result in results.subjects(rdflib.RDF.type, sh.ValidationResult):
+        path = results.value(result, sh.resultPath)
+        value = results.value(result, sh.value)
+        found.add(Violation(f"<{results.value(result, sh.focusNode)}>",
+                            f"<{path}>" if isinstance(path, rdflib.URIRef) else None,
+                            None if value is None else str(value), str(results.value(result, sh.resultMessage))))
+    return found
+
+
+def sparql_violations(graph: KnowledgeGraph) -> set[Violation]:
+    from kg.vocab import PREFIXES
+
+    found = set()
+    for check in compile_shapes(shapes_text()):
+        rows = graph.store.query(check.sparql, substitutions=check.bindings, prefixes=PREFIXES,
+                                 use_default_graph_as_union=True)
+        for row in rows:
+            value = row["v"].value if check.per_value else None
+            found.add(Violation(str(row["focus"]), str(check.path) if check.path else None, value, check.message))
+    return found
+
+
+def compile_shapes(turtle: str) -> list[Check]:
+    """Every constraint of every shape as one SPARQL check (targets, path and values bound)."""
+    shapes = ox.Store()
+    shapes.load(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE)
+    checks: list[Check] = []
+    for (shape,) in shapes.query(f"SELECT DISTINCT ?s WHERE {{ ?s a <{SH}NodeShape> }} ORDER BY ?s"):
+        node = constraints_of(shapes, shape)
+        target = target_pattern(node)
+        message = text_of(node, "message", "the shape's node constraint")
+        for kind in node.get("class", []):
+            checks.append(Check(f"SELECT DISTINCT ?focus ?target ?class WHERE {{ {target} FILTER NOT EXISTS "
+                                "{ ?focus a ?class } }", {**target_binding(node), "class": kind},
+                                None, message, per_value=False))
+        for quad in shapes.quads_for_pattern(shape, ox.NamedNode(SH + "property"), None):
+            checks.extend(property_checks(constraints_of(shapes, quad.object), target, target_binding(node)))
+    return [Check(c.sparql, {ox.Variable(k): v for k, v in c.bindings.items()}, c.path, c.message, c.per_value)
+            for c in checks]
+
+
+def constraints_of(shapes: ox.Store, node) -> dict[str, list]:
+    """A shape's sh: constraints by local name; refuses what the SPARQL engine cannot check."""
+    values: dict[str, list] = {}
+    for quad in shapes.quads_for_pattern(node, None, None):
+        name = quad.predicate.value.removeprefix(SH)
+        if quad.predicate.value.startswith(SH):
+            if name not in SUPPORTED:
+                raise ValueError(f"shapes.ttl uses sh:{name}, which the SPARQL validator does not implement")
+            values.setdefault(name, []).append(quad.object)
+    if "path" in values and isinstance(values["path"][0], ox.BlankNode):
+        inverse = list(shapes.quads_for_pattern(values["path"][0], ox.NamedNode(SH + "inversePath"), None))
+        if not inverse:
+            raise ValueError("shapes.ttl uses a property path other than an IRI or sh:inversePath")
+        values["inverse"] = [inverse[0].object]
+    return values
+
+
+def target_pattern(node: dict) -> str:
+    if "targetClass" in node:
+        return "?focus a ?target ."
+    if "targetSubjectsOf" in node:
+        return "?focus ?target ?anything ."
+    raise ValueError("every shape in shapes.ttl needs sh:targetClass or sh:targetSubjectsOf")
+
+
+def target_binding(node: dict) -> dict:
+    return {"target": (node.get("targetClass") or node["targetSubjectsOf"])[0]}
+
+
+def text_of(values: dict, name: str, default: str) -> str:
+    return values[name][0].value if values.get(name) else default
+
+
+def property_checks(prop: dict, target: str, bound: dict) -> list[Check]:
+    """One check per constraint of a property shape."""
+    inverse = "inverse" in prop
+    path = (prop["inverse"] if inverse else prop["path"])[0]
+    step = "?v ?path ?focus ." if inverse else "?focus ?path ?v ."
+    message = text_of(prop, "message", f"constraint on {path.value}")
+    shown_path = None if inverse else path
+    bound = {**bound, "path": path}
+    keys = " ".join(f"?{k}" for k in bound)
+    checks = []
+
+    def each_value(condition: str, extra: dict) -> None:
+        names = " ".join(f"?{k}" for k in extra)
+        checks.append(Check(f"SELECT DISTINCT ?focus ?v {keys} {names} WHERE {{ {target} {step} FILTER({condition}) }}",
+                            {**bound, **extra}, shown_path, message))
+
+    if "minCount" in prop:
+        checks.append(Check(f"SELECT ?focus {keys} ?min WHERE {{ {target} OPTIONAL {{ {step} }} }} "
+                            f"GROUP BY ?focus {keys} ?min HAVING (COUNT(DISTINCT ?v) < ?min)",
+                            {**bound, "min": prop["minCount"][0]}, shown_path, message, per_value=False))
+    if "maxCount" in prop:
+        checks.append(Check(f"SELECT ?focus {keys} ?max WHERE {{ {target} {step} }} "
+                            f"GROUP BY ?focus {keys} ?max HAVING (COUNT(DISTINCT ?v) > ?max)",
+                            {**bound, "max": prop["maxCount"][0]}, shown_path, message, per_value=False))
+    for datatype in prop.get("datatype", []):
+        each_value("!isLiteral(?v) || datatype(?v) != ?datatype", {"datatype": datatype})
+    for kind in prop.get("class", []):
+        checks.append(Check(f"SELECT DISTINCT ?focus ?v {keys} ?class WHERE {{ {target} {step} FILTER NOT EXISTS "
+                            "{ ?v a ?class } }", {**bound, "class": kind}, shown_path, message))
+    for kind in prop.get("nodeKind", []):
+        each_value(f"!{NODE_KIND_TESTS[kind.value.removeprefix(SH)]}", {})
+    for pattern in prop.get("pattern", []):
+        each_value("isBlank(?v) || !REGEX(STR(?v), ?pattern)", {"pattern": pattern})
+    for name, operator in RANGE_TESTS.items():
+        for limit in prop.get(name, []):
+            each_value(f"!(?v {operator} ?limit)", {"limit": limit})
+    return checks

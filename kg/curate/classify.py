@@ -259,3 +259,147 @@ def leave_one_out(facts: Facts) -> list[Accuracy]:
                             sum(bool(r) and r[0] in w.headings for r, w in zip(baseline, papers)),
                             sum(any(h in w.headings for h in r) for r, w in zip(baseline, papers))))
     return figures
+
+
+# --- a paper given by identifier (kg classify) ----------------------------------------------
+ID_LABELS = {"arxiv": "arXiv", "doi": "DOI", "acl": "ACL", "s2": "S2"}
+FETCH_URLS = {"arxiv": "https://arxiv.org/abs/{}", "doi": "https://doi.org/{}", "acl": "https://aclanthology.org/{}"}
+_S2_ID = re.compile(r"[0-9a-f]{40}")
+
+
+class IdentifierError(ValueError):
+    """Text that names no paper identifier we know."""
+
+
+@dataclass
+class Located:
+    """A paper to classify and where it was found: the build, the cache or Semantic Scholar."""
+    identifier: str
+    work: Work | None
+    source: str
+
+
+def parse_identifier(text: str) -> str:
+    """`arXiv:2401.14361`, `DOI:10.1145/...`, `ACL:2024.acl-long.1`, `S2:<40 hex>` or a paper URL,
+    as the graph writes it in dcterms:identifier."""
+    from kg.identifiers import identifiers_from_url
+
+    kind, sep, rest = text.strip().partition(":")
+    kind = kind.casefold()
+    if sep and kind in ID_LABELS and rest and not rest.startswith("//"):
+        value = rest.strip().lower() if kind == "doi" else rest.strip()
+        return f"{ID_LABELS[kind]}:{value}"
+    if _S2_ID.fullmatch(text.strip()):
+        return f"S2:{text.strip()}"
+    found = identifiers_from_url(text) if "/" in text else {}
+    for kind in ("arxiv", "doi", "acl"):
+        if kind in found:
+            return f"{ID_LABELS[kind]}:{found[kind]}"
+    raise IdentifierError(f"{text!r} is not a paper identifier: expected arXiv:2401.14361, DOI:10.1145/..., "
+                          f"ACL:2024.acl-long.1, S2:<40-hex paper id> or an arXiv/DOI/ACL URL")
+
+
+def locate(facts: Facts, identifier: str, *, offline: bool, cache_dir=None, client=None) -> Located:
+    """The paper in the build, else fetched (cache, then Semantic Scholar) and linked into `facts`."""
+    work = facts.find(identifier)
+    if work:
+        return Located(identifier, work, "listed in the build" if work.listed else "an outside work in the build")
+    label, _, value = identifier.partition(":")
+    kind = next((k for k, l in ID_LABELS.items() if l == label), "")
+    if kind not in FETCH_URLS:
+        return Located(identifier, None, "not in the build (a Semantic Scholar id cannot be fetched here)")
+    record = fetch_record(kind, value, offline=offline, cache_dir=cache_dir, client=client)
+    if record is None:
+        where = "not in the build, the cache or the snapshot (offline)" if offline else \
+            "not in the build and not found by Semantic Scholar"
+        return Located(identifier, None, where)
+    work, cited, citing = record_work(facts, kind, value, record)
+    facts.add_outside_work(work, cited, citing)
+    return Located(identifier, work, "fetched through the enrichment cache / Semantic Scholar")
+
+
+def fetch_record(kind: str, value: str, *, offline: bool, cache_dir, client) -> dict | None:
+    """The paper's record with its references and citations, through the build's enrichment."""
+    from kg.build import enrich
+    from kg.identifiers import identity_key
+    from kg.listparse import Entry, ListedPaper, ParsedList
+    from kg.progress import Silent
+
+    url = FETCH_URLS[kind].format(value)
+    entry = Entry(line=1, heading="", title="", url=url)
+    paper = ListedPaper(identity_key(entry.ids, url, ""), [entry])
+    parsed = ParsedList("<classify>", "", [], [paper], [], [])
+    enrichments, _ = enrich(parsed, offline=offline, cache_dir=cache_dir, refresh_older_than=None, contexts=False,
+                            progress=Silent(), client=client)
+    found = enrichments.get(paper.key)
+    return found.record if found else None
+
+
+def record_work(facts: Facts, kind: str, value: str, record: dict) -> tuple[Work, set[str], set[str]]:
+    """A Work for a fetched record, and the works of the build it cites and is cited by."""
+    from kg.graphmap import record_keys
+    from kg.vocab import paper_iri
+
+    def in_build(item: dict) -> str | None:
+        for key in record_keys(item):
+            kind_of, _, rest = key.partition(":")
+            hit = facts.find(f"{ID_LABELS[kind_of]}:{rest}")
+            if hit:
+                return hit.iri
+        return None
+
+    cited = {iri for item in record.get("references") or [] if (iri := in_build(item))}
+    citing = {iri for item in record.get("citations") or [] if (iri := in_build(item))}
+    issued = record.get("publicationDate") or (str(record["year"]) if record.get("year") else None)
+    work = Work(paper_iri(f"{kind}:{value}").value, False, record.get("title") or "", None, issued,
+                record.get("abstract"), (record.get("tldr") or {}).get("text"), record.get("venue"),
+                [f"{ID_LABELS[kind]}:{value}"])
+    return work, cited, citing
+
+
+# --- reports ---------------------------------------------------------------------------------
+def describe(facts: Facts, located: Located) -> str:
+    """One line on the paper: where it was found and how it is linked to the list."""
+    work = located.work
+    if work is None:
+        return f"{located.identifier}: {located.source}."
+    listed = {w.iri for w in facts.listed}
+    cites = sum(1 for n in facts.neighbours.get(work.iri, ()) if (work.iri, n) in facts.cites and n in listed)
+    cited = sum(1 for n in facts.neighbours.get(work.iri, ()) if (n, work.iri) in facts.cites and n in listed)
+    text = f"{located.identifier} ({located.source}): cites {cites} and is cited by {cited} listed papers."
+    if work.listed:
+        text += (" Listed under " + "; ".join(facts.path(h) for h in work.headings)
+                 + ". Classified as if it were not listed.")
+    return text
+
+
+def to_markdown(facts: Facts, located: Located, result: Classification | None) -> str:
+    from kg.curate.render import md, percent, table
+
+    title = located.work.title if located.work else located.identifier
+    lines = [f"# Where '{md(title)}' belongs in {md(facts.title)}", "", md(describe(facts, located)), ""]
+    if result is None or not result.decided:
+        reason = result.reason if result else f"{NOT_ENOUGH}: the paper could not be found"
+        lines += [f"**{md(reason)}**", ""]
+        return "\n".join(lines)
+    lines.append(f"Method: {result.method} (top {TOP}; scores are shares of the evidence).")
+    lines.append("")
+    rows = [[rank, c.path, percent(c.score), "; ".join(c.evidence[:4]) + (" …" if len(c.evidence) > 4 else "")]
+            for rank, c in enumerate(result.candidates, 1)]
+    lines.append(table(["#", "heading", "score", "evidence"], rows))
+    return "\n".join(lines)
+
+
+def to_json_text(facts: Facts, located: Located, result: Classification | None) -> str:
+    from kg.curate.render import to_json
+
+    work = located.work
+    return to_json({
+        "list": facts.title, "identifier": located.identifier, "found": located.source,
+        "title": work.title if work else None,
+        "listed_under": [facts.path(h) for h in work.headings] if work else [],
+        "method": result.method if result else None,
+        "headings": [{"heading": c.path, "score": c.score, "evidence": c.evidence}
+                     for c in (result.candidates if result else [])],
+        "reason": (result.reason if result else f"{NOT_ENOUGH}: the paper could not be found") or None,
+    })

@@ -1,0 +1,373 @@
+"""What in a list is stale, duplicated or inconsistent, each finding on its line of the list.
+
+Checks (every one reads the build's graph; lines come from akg:sourceLine):
+- `published`: an arXiv-tagged entry whose paper has since appeared at a venue; the fix is
+  the tag to write, in the list's own spelling of that venue when the list has one.
+- `duplicate`: one paper listed under two titles, under two links (two entries that
+  Semantic Scholar or the titles show to be the same paper), or twice under one heading.
+- `title`: a printed title that is not the paper's real title (truncated or renamed).
+- `year`: a tag year that disagrees with the paper: the arXiv id's year for an arXiv tag,
+  the year the venue states for a venue tag.
+- `unresolved`: a link that carries no identifier and that enrichment could not resolve.
+- `empty-heading`: a heading with no paper or model under it or under its sub-headings.
+`fix_tags` applies the tag fixes (published, year) to a copy of the list text.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from kg.identifiers import normalize_title
+from kg.listparse import split_venue_tag
+from kg.store import KnowledgeGraph
+from kg.vocab import LIST_GRAPH
+from kg.curate.render import md, table, to_json
+
+KINDS = ("published", "duplicate", "title", "year", "unresolved", "empty-heading")
+PREPRINT_VENUES = {"arxiv", "arxiv org", "corr", "preprint", "preprints", "biorxiv", "medrxiv", "ssrn"}
+# Semantic Scholar's venue names and the short names lists write in tags; the list's own
+# spelling (learned from its other entries) wins over this table.
+SHORT_VENUES = {normalize_title(name): short for name, short in (
+    ("International Conference on Machine Learning", "ICML"),
+    ("Neural Information Processing Systems", "NeurIPS"),
+    ("International Conference on Learning Representations", "ICLR"),
+    ("Annual Meeting of the Association for Computational Linguistics", "ACL"),
+    ("Conference on Empirical Methods in Natural Language Processing", "EMNLP"),
+    ("North American Chapter of the Association for Computational Linguistics", "NAACL"),
+    ("Conference on Machine Learning and Systems", "MLSys"),
+    ("USENIX Symposium on Operating Systems Design and Implementation", "OSDI"),
+    ("USENIX Annual Technical Conference", "ATC"),
+    ("European Conference on Computer Systems", "EuroSys"),
+    ("International Conference on Architectural Support for Programming Languages and Operating Systems",
+     "ASPLOS"),
+    ("ACM Symposium on Cloud Computing", "SoCC"),
+    ("International Symposium on Computer Architecture", "ISCA"),
+    ("International Symposium on High-Performance Computer Architecture", "HPCA"),
+    ("Design Automation Conference", "DAC"),
+    ("International Conference on Computer Aided Design", "ICCAD"),
+    ("Knowledge Discovery and Data Mining", "KDD"),
+    ("ACM SIGMOD Conference", "SIGMOD"),
+    ("IEEE Conference on Computer Communications", "INFOCOM"),
+    ("IEEE Transactions on Knowledge and Data Engineering", "TKDE"),
+    ("IEEE Transactions on Parallel and Distributed Systems", "TPDS"),
+    ("International Conference for High Performance Computing, Networking, Storage and Analysis", "SC"),
+    ("ACM SIGPLAN Symposium on Principles & Practice of Parallel Programming", "PPoPP"),
+    ("IEEE International Parallel and Distributed Processing Symposium", "IPDPS"),
+    ("Journal of Machine Learning Research", "JMLR"),
+    ("Computer Vision and Pattern Recognition", "CVPR"),
+    ("IEEE International Conference on Computer Vision", "ICCV"),
+    ("AAAI Conference on Artificial Intelligence", "AAAI"),
+)}
+# "ICLR 2025 (The Thirteenth International ...)": a short venue name followed by its year.
+_NAMED_YEAR = re.compile(r"\b([A-Z][A-Za-z]*[A-Z][A-Za-z]*)\s+((?:19|20)\d\d)\b")
+
+LISTINGS = """
+SELECT ?paper ?heading ?printed ?line ?tag WHERE {
+  ?listing a akg:Listing ; akg:listedPaper ?paper ; akg:underHeading ?heading ;
+           akg:printedTitle ?printed ; akg:sourceLine ?line .
+  OPTIONAL { ?listing akg:venueTag ?tag }
+}
+"""
+PAPERS = """
+SELECT ?p (MIN(?ax) AS ?arxiv) (MIN(?s2) AS ?s2id) (MIN(?st) AS ?sourceTitle) (MIN(?v) AS ?venue)
+       (MIN(STR(?i)) AS ?issued)
+WHERE {
+  ?p a akg:ListedPaper .
+  OPTIONAL { ?p akg:arxiv ?ax }
+  OPTIONAL { ?p akg:s2PaperId ?s2 }
+  OPTIONAL { ?p akg:sourceTitle ?st }
+  OPTIONAL { ?p akg:publishedVenue ?v }
+  OPTIONAL { ?p dcterms:issued ?i }
+} GROUP BY ?p
+"""
+# What the list itself says of a paper: the identifiers its links carry, and the links.
+LIST_IDENTIFIERS = "SELECT ?p ?listGraph WHERE { GRAPH ?listGraph { ?p a akg:ListedPaper ; dcterms:identifier ?id } }"
+LIST_LINKS = "SELECT ?p ?page ?listGraph WHERE { GRAPH ?listGraph { ?p a akg:ListedPaper ; foaf:page ?page } }"
+PAPER_IDENTIFIERS = "SELECT ?p ?id WHERE { ?p a akg:ListedPaper ; dcterms:identifier ?id }"
+TECH_REPORT_TITLES = "SELECT ?p ?label WHERE { ?m a akg:Model ; akg:techReport ?p ; rdfs:label ?label }"
+EMPTY_HEADINGS = """
+SELECT ?h ?label ?line WHERE {
+  ?h a skos:Concept ; skos:prefLabel ?label ; akg:sourceLine ?line .
+  FILTER NOT EXISTS { ?x akg:listedUnder ?sub . ?sub skos:broader* ?h }
+}
+"""
+
+
+@dataclass
+class Finding:
+    kind: str
+    line: int
+    message: str
+    fix: str | None = None      # what to write instead (a tag, a title)
+    tag: str | None = None      # the tag printed on the line, for tag fixes
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Listing:
+    paper: str
+    heading: str
+    printed: str
+    line: int
+    tag: str | None
+
+
+@dataclass
+class Paper:
+    iri: str
+    arxiv: str | None
+    s2id: str | None
+    source_title: str | None
+    venue: str | None
+    issued: str | None
+    identified: bool            # the list's link carries an identifier
+    link: str | None
+
+    @property
+    def resolved(self) -> bool:
+        return bool(self.s2id or self.source_title)
+
+
+def value(term) -> str | None:
+    return None if term is None else term.value
+
+
+def is_preprint(venue: str | None) -> bool:
+    return normalize_title(venue or "") in PREPRINT_VENUES
+
+
+def lint(graph: KnowledgeGraph) -> list[Finding]:
+    """Every finding of every check, by line."""
+    listings = [Listing(r["paper"].value, r["heading"].value, r["printed"].value, int(r["line"].value),
+                        value(r["tag"])) for r in graph.query(LISTINGS)]
+    in_list = {"listGraph": LIST_GRAPH}
+    identified = {r["p"].value for r in graph.query(LIST_IDENTIFIERS, in_list)}
+    links: dict[str, str] = {}
+    for r in sorted(graph.query(LIST_LINKS, in_list), key=lambda r: r["page"].value):
+        links.setdefault(r["p"].value, r["page"].value)
+    papers = {}
+    for r in graph.query(PAPERS):
+        iri = r["p"].value
+        papers[iri] = Paper(iri, value(r["arxiv"]), value(r["s2id"]), value(r["sourceTitle"]), value(r["venue"]),
+                            value(r["issued"]), iri in identified, links.get(iri))
+    listings.sort(key=lambda l: (l.line, l.paper))
+    made_up = {(r["p"].value, f"{r['label'].value} technical report") for r in graph.query(TECH_REPORT_TITLES)}
+    printed = [l for l in listings if (l.paper, l.printed) not in made_up]  # model-table rows print no title
+    findings = (published(listings, papers) + duplicates(printed, papers, graph) + titles(printed, papers)
+                + years(listings, papers) + unresolved(listings, papers) + empty_headings(graph))
+    return sorted(findings, key=lambda f: (f.line, KINDS.index(f.kind), f.message))
+
+
+def tagged(listings: list[Listing]) -> list[tuple[Listing, str, int, int | None]]:
+    """(listing, venue, year, month) for each listing whose tag has a year, one per paper."""
+    seen, out = set(), []
+    for listing in listings:
+        if listing.tag and listing.paper not in seen:
+            venue, year, month = split_venue_tag(listing.tag)
+            if year:
+                seen.add(listing.paper)
+                out.append((listing, venue or "", year, month))
+    return out
+
+
+def published(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
+    names = venue_names(listings, papers)
+    findings = []
+    for listing, venue, year, month in tagged(listings):
+        paper = papers[listing.paper]
+        if not is_preprint(venue) or not paper.venue or is_preprint(paper.venue):
+            continue
+        short, stated = short_venue(paper.venue, names)
+        new_year = stated or (int(paper.issued[:4]) if paper.issued else year)
+        fix = f"{short}'{new_year % 100:02d}"
+        findings.append(Finding("published", listing.line,
+                                f"'{listing.printed}' is tagged [{listing.tag}] but was published at "
+                                f"{paper.venue} ({new_year}): write [{fix}]", fix, listing.tag))
+    return findings
+
+
+def venue_names(listings: list[Listing], papers: dict[str, Paper]) -> dict[str, str]:
+    """How the list itself writes each published venue (its most common tag for it)."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for listing, venue, _, _ in tagged(listings):
+        paper = papers[listing.paper]
+        if venue and not is_preprint(venue) and paper.venue and not is_preprint(paper.venue):
+            counts[normalize_title(paper.venue)][venue] += 1
+    return {name: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for name, c in counts.items()}
+
+
+def short_venue(venue: str, names: dict[str, str]) -> tuple[str, int | None]:
+    """(short name for a tag, year the venue string states if any)."""
+    named = _NAMED_YEAR.search(venue)
+    stated = int(named[2]) if named else None
+    key = normalize_title(venue)
+    if key in names:
+        return names[key], stated
+    if named:
+        return named[1], stated
+    return SHORT_VENUES.get(key, venue), stated
+
+
+def duplicates(listings: list[Listing], papers: dict[str, Paper], graph: KnowledgeGraph) -> list[Finding]:
+    findings = []
+    by_paper: dict[str, list[Listing]] = defaultdict(list)
+    for listing in listings:
+        by_paper[listing.paper].append(listing)
+    for paper, entries in by_paper.items():
+        first = entries[0]
+        lines = ", ".join(str(e.line) for e in entries)
+        other = next((e for e in entries if normalize_title(e.printed) != normalize_title(first.printed)), None)
+        if other:
+            findings.append(Finding("duplicate", other.line, f"the same paper is listed under different titles "
+                                    f"(lines {lines}): '{first.printed}' and '{other.printed}'", first.printed))
+        seen: dict[str, Listing] = {}
+        for entry in entries:
+            if entry.heading in seen:
+                findings.append(Finding("duplicate", entry.line, f"'{entry.printed}' is listed twice under the "
+                                        f"same heading (lines {seen[entry.heading].line} and {entry.line})"))
+            seen.setdefault(entry.heading, entry)
+    findings += same_paper_other_link(by_paper, papers, graph)
+    return findings
+
+
+def same_paper_other_link(by_paper: dict[str, list[Listing]], papers: dict[str, Paper],
+                          graph: KnowledgeGraph) -> list[Finding]:
+    """Two listed papers (two links) that share an identifier, a Semantic Scholar id or a title."""
+    keys: dict[str, set[str]] = defaultdict(set)
+    for r in graph.query(PAPER_IDENTIFIERS):
+        keys[r["p"].value].add(r["id"].value.casefold())
+    for iri, entries in by_paper.items():
+        paper = papers[iri]
+        keys[iri] |= {f"title:{normalize_title(t)}" for t in [e.printed for e in entries] + [paper.source_title] if t}
+    owner: dict[str, str] = {}
+    findings = []
+    for iri in sorted(by_paper, key=lambda i: by_paper[i][0].line):
+        match = next((owner[k] for k in sorted(keys[iri]) if owner.get(k, iri) != iri), None)
+        if match:
+            here, there = by_paper[iri][0], by_paper[match][0]
+            findings.append(Finding("duplicate", here.line, f"'{here.printed}' (line {here.line}, "
+                                    f"{papers[iri].link or 'no link'}) is the same paper as '{there.printed}' "
+                                    f"(line {there.line}, {papers[match].link or 'no link'}) under another link"))
+        for k in keys[iri]:
+            owner.setdefault(k, iri)
+    return findings
+
+
+def titles(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
+    findings = []
+    for listing in listings:
+        real = papers[listing.paper].source_title
+        printed, actual = normalize_title(listing.printed), normalize_title(real or "")
+        if not real or printed == actual:
+            continue
+        how = "truncated" if actual.startswith(printed) else "renamed"
+        findings.append(Finding("title", listing.line, f"printed title '{listing.printed}' is {how}: "
+                                f"the paper's title is '{real}'", real))
+    return findings
+
+
+def years(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
+    findings = []
+    for listing, venue, year, month in tagged(listings):
+        paper = papers[listing.paper]
+        if is_preprint(venue):
+            expected = (2000 + int(paper.arxiv[:2]) if paper.arxiv and paper.arxiv[:4].isdigit()
+                        else int(paper.issued[:4]) if paper.issued else None)
+            new_month = int(paper.arxiv[2:4]) if month and paper.arxiv and paper.arxiv[:4].isdigit() else None
+            source = "its arXiv id" if paper.arxiv else "Semantic Scholar"
+        else:
+            named = _NAMED_YEAR.search(paper.venue or "")
+            expected, new_month, source = (int(named[2]) if named else None), None, paper.venue
+        if expected is None or expected == year:
+            continue
+        fix = f"{venue}'{expected % 100:02d}" + (f".{new_month}" if new_month else "")
+        findings.append(Finding("year", listing.line, f"tag [{listing.tag}] says {year} but {source} says "
+                                f"{expected}: write [{fix}]", fix, listing.tag))
+    return findings
+
+
+def unresolved(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
+    findings, seen = [], set()
+    for listing in listings:
+        paper = papers[listing.paper]
+        if listing.paper in seen or paper.identified or paper.resolved:
+            continue
+        seen.add(listing.paper)
+        where = f"its link {paper.link} carries no identifier" if paper.link else "it has no link"
+        findings.append(Finding("unresolved", listing.line, f"'{listing.printed}': {where} and Semantic Scholar "
+                                "did not resolve it; link the arXiv, DOI or ACL page"))
+    return findings
+
+
+def empty_headings(graph: KnowledgeGraph) -> list[Finding]:
+    return [Finding("empty-heading", int(r["line"].value), f"heading '{r['label'].value}' has no papers")
+            for r in graph.query(EMPTY_HEADINGS)]
+
+
+def fix_tags(text: str, findings: list[Finding]) -> tuple[str, int]:
+    """The list with each tag fix applied on its line (published wins over year); count applied."""
+    fixes: dict[int, Finding] = {}
+    for finding in findings:
+        if finding.kind in ("published", "year") and finding.fix and finding.tag:
+            if finding.line not in fixes or finding.kind == "published":
+                fixes[finding.line] = finding
+    lines = text.splitlines(keepends=True)
+    applied = 0
+    for number, finding in sorted(fixes.items()):
+        old = f"[{finding.tag}]"
+        if number > len(lines) or old not in lines[number - 1]:
+            raise ValueError(f"line {number} does not carry the tag {old}: is this the list the build read?")
+        lines[number - 1] = lines[number - 1].replace(old, f"[{finding.fix}]", 1)
+        applied += 1
+    return "".join(lines), applied
+
+
+class ListMismatch(ValueError):
+    """The list file given (or named by the manifest) is not the one the build read."""
+
+
+LIST_SHA256 = "SELECT ?sha WHERE { ?file akg:sha256 ?sha }"
+
+
+def built_list(graph: KnowledgeGraph, build_dir: Path | None, list_file: Path | None):
+    """The list the build read (a kg.build.ListSource): `list_file`, else the manifest's input,
+    checked against the sha256 the graph records."""
+    from kg.build import BuildError, ListSource
+
+    if list_file is None:
+        manifest = build_dir / "manifest.json" if build_dir and build_dir.is_dir() else None
+        if manifest is None or not manifest.exists():
+            raise ListMismatch("no manifest.json says which list this build read: pass --list FILE")
+        label = json.loads(manifest.read_text(encoding="utf-8"))["input"]["file"]
+        try:
+            source = ListSource.shipped() if label.startswith("awesome-kg:") else ListSource.from_path(label)
+        except BuildError as error:
+            raise ListMismatch(f"{error}; pass --list FILE") from None
+    else:
+        try:
+            source = ListSource.from_path(list_file)
+        except BuildError as error:
+            raise ListMismatch(str(error)) from None
+    recorded = {r["sha"].value for r in graph.query(LIST_SHA256)}
+    if recorded and source.sha256 not in recorded:
+        raise ListMismatch(f"{source.label} is not the list this build read (its sha256 differs): "
+                           "rebuild, or pass --list with the file the build read")
+    return source
+
+
+def to_markdown(title: str, findings: list[Finding]) -> str:
+    counts = Counter(f.kind for f in findings)
+    summary = ", ".join(f"{counts[k]} {k}" for k in KINDS if counts[k]) or "nothing to report"
+    lines = [f"# Lint of {md(title)}", "", f"{len(findings)} findings: {summary}.", ""]
+    if findings:
+        lines.append(table(["line", "kind", "finding"], [[f.line, f.kind, f.message] for f in findings]))
+    return "\n".join(lines)
+
+
+def to_json_text(title: str, findings: list[Finding]) -> str:
+    return to_json({"list": title, "findings": [f.as_dict() for f in findings]})

@@ -1,0 +1,209 @@
+"""Exports of the related-work clusters: the BibTeX parses back, every LaTeX citation resolves (and
+compiles when a TeX engine is present), CSL-JSON, GraphML/GEXF, Markdown and CSV carry the clusters."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import subprocess
+
+import bibtexparser
+import pytest
+from bibtexparser import middlewares
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.clusters import UNCONNECTED
+from kg.exports import FORMATS, Work, export, latex, related_work, to_bibtex, to_csl_json, to_latex
+from kg.store import KnowledgeGraph
+from test_clusters import planted_graph
+
+CITE = re.compile(r"\\cite\{([^}]*)\}")
+ODD_TITLE = "Sub-1-Bit {MoE}: 50% & $x_1$ #2 ~ ^ \\ über Ødegård’s “GPU” – fast_path"
+
+
+def parse_bibtex(text: str):
+    library = bibtexparser.parse_string(text, append_middleware=[middlewares.LatexDecodingMiddleware()])
+    assert not library.failed_blocks, [block.error for block in library.failed_blocks]
+    return library
+
+
+def cited_keys(tex: str) -> set[str]:
+    return {key.strip() for group in CITE.findall(tex) for key in group.split(",")}
+
+
+@pytest.fixture(scope="module")
+def default_rw(default_graph):
+    return related_work(default_graph)
+
+
+@pytest.fixture(scope="module")
+def odd_graph():
+    """The planted graph with a title full of LaTeX specials and accented authors."""
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    from kg.vocab import S2_GRAPH, akg
+
+    graph, truth = planted_graph("direct", "cocitation", "coupling")
+    paper = sorted(truth)[0]
+    old = next(graph.store.quads_for_pattern(NamedNode(paper), akg.sourceTitle, None, None))
+    graph.store.remove(old)
+    graph.store.add(Quad(NamedNode(paper), akg.sourceTitle, Literal(ODD_TITLE), S2_GRAPH))
+    return graph
+
+
+def test_build_writes_the_four_files_from_the_graph(default_build):
+    for name in ("clusters.md", "related-work.tex", "references.bib", "clusters.json"):
+        assert (default_build.out / name) in default_build.files
+    reloaded = KnowledgeGraph.load(default_build.out)
+    assert (default_build.out / "clusters.json").read_text() == export(reloaded, "json")
+    assert (default_build.out / "references.bib").read_text() == export(reloaded, "bibtex")
+
+
+@pytest.mark.parametrize("which", ["default", "odd"])
+def test_bibtex_parses_back_and_every_latex_citation_is_in_it(which, default_graph, odd_graph):
+    rw = related_work(default_graph if which == "default" else odd_graph)
+    library = parse_bibtex(to_bibtex(rw))
+    keys = [entry.key for entry in library.entries]
+    assert len(keys) == len(set(keys))
+    cited = cited_keys(to_latex(rw))
+    assert cited <= set(keys)
+    outside = {iri for c in rw.clustering.clusters for iri, _ in c.builds_on}
+    assert len(keys) == len(rw.clustering.data.papers) + len(outside)
+    assert {rw.works[iri].key for iri in rw.clustering.data.papers} <= cited   # every listed paper is cited
+
+
+def test_special_characters_survive_a_round_trip_through_bibtex(odd_graph):
+    rw = related_work(odd_graph)
+    library = parse_bibtex(to_bibtex(rw))
+    odd = next(e for e in library.entries if "Sub-1-Bit" in e.fields_dict["title"].value)
+    decoded = odd.fields_dict["title"].value.replace("{", "").replace("}", "")
+    assert decoded == ODD_TITLE.replace("{", "").replace("}", "").replace("^", "\u02c6").replace("’", "'")
+    authors = {e.fields_dict["author"].value for e in library.entries if "author" in e.fields_dict}
+    assert any("Müller, José" in a for a in authors) and any("van der Berg, Ana" in a for a in authors)
+    raw = to_bibtex(rw)
+    assert r'M{\"u}ller' in raw and r"50\% \& \$x\_1\$ \#2" in raw
+
+
+def test_keys_are_human_and_follow_the_author_year_word_pattern(default_rw):
+    works = {w.title: w for w in default_rw.cited()}
+    fiddler = next(w for title, w in works.items() if title.startswith("Fiddler"))
+    assert fiddler.key == "kamahori2024fiddler"        # the issue's own example
+    for work in default_rw.cited():
+        family = work.authors[0].split()[-1].lower() if work.authors else ""
+        assert re.fullmatch(rf"{re.escape(family)}[a-z0-9]*{work.year}[a-z0-9]+", work.key), work.key
+
+
+def test_entry_types_follow_venue_and_publication_type(default_rw):
+    library = parse_bibtex(to_bibtex(default_rw))
+    by_title = {e.fields_dict["title"].value.replace("{", "").replace("}", ""): e for e in library.entries}
+    deepspeed = by_title["DeepSpeed-MoE: Advancing Mixture-of-Experts Inference and Training to Power "
+                         "Next-Generation AI Scale"]
+    assert deepspeed.entry_type == "inproceedings" and "ICML" in deepspeed.fields_dict["booktitle"].value
+    survey = by_title["A Survey on Mixture of Experts"]
+    assert survey.entry_type == "article" and "Transactions" in survey.fields_dict["journal"].value
+    review = by_title["A Review of Sparse Expert Models in Deep Learning"]
+    assert review.entry_type == "misc"
+    assert review.fields_dict["eprint"].value == "2209.01667"
+    assert review.fields_dict["archiveprefix"].value == "arXiv"
+    s2 = {"Neural Information Processing Systems": ({"JournalArticle", "Conference"}, "inproceedings"),
+          "IEEE Transactions on Parallel and Distributed Systems": ({"JournalArticle"}, "article"),
+          "Electronics": ({"JournalArticle"}, "article"), "": (set(), "misc")}
+    for venue, (types, kind) in s2.items():
+        assert Work("x", "T", venue=venue or None, types=types).entry_type == kind
+
+
+@pytest.mark.skipif(not (shutil.which("pdflatex") and shutil.which("bibtex")), reason="no TeX engine installed")
+@pytest.mark.parametrize("which", ["default", "odd"])
+def test_related_work_compiles_with_its_references(which, tmp_path, default_graph, odd_graph):
+    rw = related_work(default_graph if which == "default" else odd_graph)
+    (tmp_path / "references.bib").write_text(to_bibtex(rw))
+    (tmp_path / "related-work.tex").write_text(to_latex(rw))
+    (tmp_path / "paper.tex").write_text("\\documentclass{article}\n\\begin{document}\n\\section{Related work}\n"
+                                        "\\input{related-work}\n\\bibliographystyle{plain}\n"
+                                        "\\bibliography{references}\n\\end{document}\n")
+
+    def run(*command):
+        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout[-3000:]
+
+    for command in (["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper"], ["bibtex", "paper"],
+                    ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper"],
+                    ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper"]):
+        run(*command)
+    log = (tmp_path / "paper.log").read_text(errors="replace")
+    assert "undefined" not in log.lower()
+    assert len(re.findall(r"\\bibitem", (tmp_path / "paper.bbl").read_text())) == len(cited_keys(to_latex(rw)))
+
+
+def test_csl_json_is_what_zotero_imports(default_rw):
+    items = json.loads(to_csl_json(default_rw))
+    assert [item["id"] for item in items] == [w.key for w in default_rw.cited()]
+    assert {item["type"] for item in items} <= {"paper-conference", "article-journal", "article", "book",
+                                                 "chapter", "document"}
+    fiddler = next(item for item in items if item["id"] == "kamahori2024fiddler")
+    assert fiddler["author"][0] == {"family": "Kamahori", "given": "Keisuke"}
+    assert fiddler["issued"] == {"date-parts": [[2024, 2, 10]]}
+    for item in items:
+        assert item["title"]
+        for part in item.get("issued", {}).get("date-parts", [[]])[0]:
+            assert isinstance(part, int)
+
+
+def test_graphml_and_gexf_open_in_graph_tools_with_cluster_and_heading(default_rw, default_graph):
+    import igraph
+    import networkx
+
+    clustering = default_rw.clustering
+    cluster_of = {iri: c.id for c in clustering.clusters for iri in c.members}
+    graphml = igraph.Graph.Read_GraphML(io.BytesIO(export(default_graph, "graphml").encode()))
+    assert graphml.vcount() == len(clustering.data.papers) and graphml.ecount() == len(clustering.edges)
+    assert {v["id"]: v["cluster"] for v in graphml.vs} == cluster_of
+    assert all(v["heading"] and v["top_heading"] for v in graphml.vs)
+    gexf = networkx.read_gexf(io.BytesIO(export(default_graph, "gexf").encode()))
+    assert {n: d["cluster"] for n, d in gexf.nodes(data=True)} == cluster_of
+    assert gexf.number_of_edges() == len(clustering.edges)
+    assert sorted(w for _, _, w in gexf.edges(data="weight")) == sorted(w for _, _, w in clustering.edges)
+
+
+def test_markdown_has_a_section_per_cluster_and_names_every_paper(default_rw, default_graph):
+    text = export(default_graph, "markdown")
+    sections = re.findall(r"^## (.+)$", text, re.M)
+    assert len(sections) == len(default_rw.clustering.clusters)
+    for cluster, section in zip(default_rw.clustering.clusters, sections):
+        assert section == ("Unconnected papers" if cluster.id == UNCONNECTED else f"{cluster.id}. {cluster.label}")
+    for iri in default_rw.clustering.data.papers:
+        assert f"`{default_rw.works[iri].key}`" in text
+    for cluster in default_rw.clustering.clusters:
+        for iri in cluster.elsewhere:
+            assert "listed under " + default_rw.clustering.data.headings[
+                default_rw.clustering.data.papers[iri].heading].label in text
+
+
+def test_csv_has_one_row_per_listed_paper(default_rw, default_graph):
+    rows = list(csv.DictReader(io.StringIO(export(default_graph, "csv"))))
+    assert sorted(r["iri"] for r in rows) == sorted(default_rw.clustering.data.papers)
+    moved = {iri for c in default_rw.clustering.clusters for iri in c.elsewhere}
+    assert {r["iri"] for r in rows if r["under_dominant_heading"] == "no"} == moved
+
+
+def test_latex_escapes_every_special_character():
+    assert latex("a & b % c $ d # e _ f { g } h ~ i ^ j \\ k") == (
+        r"a \& b \% c \$ d \# e \_ f \textbraceleft{} g \textbraceright{} h \textasciitilde{} i "
+        r"\textasciicircum{} j \textbackslash{} k")
+    assert latex("Çelik Łukasz Søren José naïve") == r"{\c{C}}elik {\L}ukasz S{\o}ren Jos{\'e} na{\"\i}ve"
+
+
+def test_kg_export_writes_each_format(default_build, tmp_path):
+    runner = CliRunner()
+    for fmt in FORMATS:
+        out = tmp_path / f"clusters.{fmt}"
+        result = runner.invoke(main, ["export", str(default_build.out), "--format", fmt, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.read_text() == export(KnowledgeGraph.load(default_build.out), fmt)
+    shown = runner.invoke(main, ["export", str(default_build.out), "--format", "bibtex", "--method", "direct"])
+    assert shown.exit_code == 0 and "@misc{kamahori2024fiddler," in shown.output
+    bad = runner.invoke(main, ["export", str(default_build.out), "--format", "docx"])
+    assert bad.exit_code == 2 and "markdown" in bad.output

@@ -1,0 +1,51 @@
+"""Both validation engines (pyshacl, and the shapes compiled to SPARQL) give the same verdicts."""
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from kg.store import KnowledgeGraph
+from kg.validate import ValidationFailed, compile_shapes, pyshacl_violations, sparql_violations, validate
+from kg.vocab import LIST_GRAPH, akg, cito, dcterms, xsd
+
+FIDDLER = ox.NamedNode("https://w3id.org/awesome-kg/id/paper/arxiv/2402.07033")
+GHOST = ox.NamedNode("https://w3id.org/awesome-kg/id/paper/title/ghost")
+
+
+def broken(graph: KnowledgeGraph, add=(), remove_predicate=None) -> KnowledgeGraph:
+    quads = [q for q in graph.store if not (q.subject == FIDDLER and q.predicate == remove_predicate)]
+    return KnowledgeGraph(quads + [ox.Quad(s, p, o, LIST_GRAPH) for s, p, o in add])
+
+
+BREAKAGES = {
+    "two titles": dict(add=[(FIDDLER, dcterms.title, ox.Literal("Another title"))]),
+    "no heading": dict(remove_predicate=akg.listedUnder),
+    "bad arXiv id": dict(add=[(FIDDLER, akg.arxiv, ox.Literal("arxiv.org/abs/2402.07033v2"))]),
+    "negative count": dict(add=[(FIDDLER, akg.citationCount, ox.Literal("-3", datatype=xsd.integer))]),
+    "wrong datatype": dict(add=[(FIDDLER, akg.listedYear, ox.Literal("2024"))]),
+    "cites a non-work": dict(add=[(FIDDLER, cito.cites, GHOST)]),
+}
+
+
+def test_the_default_build_conforms_in_both_engines(default_graph):
+    assert pyshacl_violations(default_graph) == set() == sparql_violations(default_graph)
+
+
+@pytest.mark.parametrize("name", BREAKAGES)
+def test_both_engines_report_the_same_violations(default_graph, name):
+    graph = broken(default_graph, **BREAKAGES[name])
+    expected = pyshacl_violations(graph)
+    assert expected, f"pyshacl found nothing wrong with {name}"
+    assert sparql_violations(graph) == expected
+    assert all(v.focus == f"<{FIDDLER.value}>" for v in expected)
+
+
+def test_a_violation_fails_with_a_readable_report(default_graph):
+    with pytest.raises(ValidationFailed, match=r"2402\.07033> <http://purl.org/dc/terms/title>: A listed paper"):
+        validate(broken(default_graph, **BREAKAGES["two titles"]))
+
+
+def test_a_shape_the_sparql_engine_cannot_check_is_refused():
+    shapes = "@prefix sh: <http://www.w3.org/ns/shacl#> . <s> a sh:NodeShape ; sh:targetClass <C> ; sh:closed true ."
+    with pytest.raises(ValueError, match="sh:closed"):
+        compile_shapes(shapes.replace("<s>", "<http://x/s>").replace("<C>", "<http://x/C>"))
