@@ -21,7 +21,9 @@ DEFAULT_NAME = "awesome-moe-inference"
 # Steps that add to the graph before it is validated and written (module:function(graph, parsed)).
 GRAPH_STEPS: tuple[str, ...] = ("kg.clusters:add_clusters",)
 # Views written from the finished graph into the build folder (module:function(graph, out) -> [Path]).
-VIEWS: tuple[str, ...] = ("kg.exports:write_cluster_files",)
+VIEWS: tuple[str, ...] = ("kg.exports:write_cluster_files", "kg.curate.report:write_report", "kg.page:write_graph_page")
+MAX_PAPERS = 200_000          # a list past this is refused (--max-papers)
+MAX_BYTES_PER_PAPER = 2_000   # no real entry line is longer: a bigger file is refused before parsing
 PACKAGES = ("awesome-kg", "rdflib", "pyoxigraph", "oxrdflib", "pyshacl", "semanticscholar", "markdown-it-py",
             "pyvis", "igraph")
 
@@ -96,15 +98,21 @@ class BuildResult:
 
 def build(source: ListSource | None = None, out: str | Path | None = None, *, offline: bool = False,
           strict: bool = False, cache_dir: str | Path | None = None, refresh_older_than=None,
-          contexts: bool = False, progress=None, client=None) -> BuildResult:
+          contexts: bool = False, progress=None, client=None, max_papers: int = MAX_PAPERS) -> BuildResult:
     """Build the graph of a list into `out` (default builds/<list name>)."""
     from kg.progress import Silent
 
     progress = progress or Silent()
     source = source or ListSource.shipped()
     out = Path(out) if out else Path("builds") / source.slug
+    if len(source.text) > max_papers * MAX_BYTES_PER_PAPER:
+        raise BuildError(f"{source.label}: {len(source.text) / 1e6:.1f} MB is more than a list of {max_papers} "
+                         f"papers can be (--max-papers); nothing was built")
     progress.stage("parsing the list")
     parsed = source.parse()
+    if len(parsed.papers) > max_papers:
+        raise BuildError(f"{source.label}: {len(parsed.papers)} papers, more than the limit of {max_papers} "
+                         f"(--max-papers); nothing was built")
     if strict and parsed.warnings:
         raise BuildError(f"{len(parsed.warnings)} warning(s) and --strict:\n" +
                          "\n".join(str(w) for w in parsed.warnings))

@@ -44,8 +44,10 @@ def main() -> None:
               help="Cache folder (default: the user cache directory).")
 @click.option("--refresh-older-than", "refresh", help="Refetch cached records older than this (30d, 12h).")
 @click.option("--contexts", is_flag=True, help="Also fetch citation intents and influence (one request per paper).")
+@click.option("--max-papers", type=click.IntRange(min=1), default=200_000, show_default=True,
+              help="Refuse a list with more papers than this.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
-def build(list_file, out, name, offline, strict, cache_dir, refresh, contexts, quiet):
+def build(list_file, out, name, offline, strict, cache_dir, refresh, contexts, max_papers, quiet):
     """Build the graph of LIST_FILE (default: the shipped awesome-moe-inference list)."""
     from kg.build import BuildError, ListSource, build as run_build
     from kg.progress import progress_for
@@ -54,7 +56,8 @@ def build(list_file, out, name, offline, strict, cache_dir, refresh, contexts, q
         source = ListSource.from_path(list_file, name) if list_file else ListSource.shipped()
         with progress_for(quiet) as progress:
             result = run_build(source, out, offline=offline, strict=strict, cache_dir=cache_dir,
-                               refresh_older_than=parse_age(refresh), contexts=contexts, progress=progress)
+                               refresh_older_than=parse_age(refresh), contexts=contexts, progress=progress,
+                               max_papers=max_papers)
     except BuildError as error:
         fail(str(error))
     if not quiet:
@@ -247,3 +250,160 @@ def export(target, fmt, method, resolution, out):
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+# --- curation: suggest, classify, lint, history (kg/curate/) ------------------------------------
+REPORT_FORMATS = click.Choice(["markdown", "json"])
+
+
+def emit(text: str, out: Path | None) -> None:
+    """A report to stdout, or whole into a file."""
+    from kg.store import atomic_write
+
+    if out:
+        atomic_write(out, text)
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def load_build(target: str):
+    from kg.store import KnowledgeGraph
+
+    try:
+        return KnowledgeGraph.load(target)
+    except (FileNotFoundError, OSError, SyntaxError, ValueError) as error:
+        fail(f"{target}: cannot read the build's graph ({error})")
+
+
+@main.command()
+@click.argument("target")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="How many papers to show.")
+@click.option("--format", "fmt", type=REPORT_FORMATS, default="markdown", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+def suggest(target, top, fmt, out):
+    """Papers TARGET's list is missing, each with the listed papers that point to it and a heading."""
+    from kg.curate.facts import Facts
+    from kg.curate.suggest import suggest as run_suggest, to_json_text, to_markdown
+
+    facts = Facts.from_graph(load_build(target))
+    suggestions = run_suggest(facts, top)
+    emit((to_json_text if fmt == "json" else to_markdown)(facts, suggestions), out)
+
+
+@main.command()
+@click.argument("target")
+@click.argument("paper")
+@click.option("--method", type=click.Choice(["vote", "spreading", "terms", "combined"]), default="combined",
+              show_default=True, help="How headings are scored (see the README's curation section).")
+@click.option("--offline", is_flag=True, help="Look the paper up in the cache and snapshot only; send no request.")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Cache folder (default: the user cache directory).")
+@click.option("--format", "fmt", type=REPORT_FORMATS, default="markdown", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+def classify(target, paper, method, offline, cache_dir, fmt, out):
+    """Which heading of TARGET's list PAPER (arXiv:2401.14361, DOI:..., a URL) belongs under."""
+    from kg.curate.classify import Classifier, IdentifierError, locate, parse_identifier, to_json_text, to_markdown
+    from kg.curate.facts import Facts
+
+    try:
+        identifier = parse_identifier(paper)
+    except IdentifierError as error:
+        fail(str(error))
+    facts = Facts.from_graph(load_build(target))
+    located = locate(facts, identifier, offline=offline, cache_dir=cache_dir)
+    result = Classifier(facts).classify(located.work, method) if located.work else None
+    emit((to_json_text if fmt == "json" else to_markdown)(facts, located, result), out)
+
+
+@main.command()
+@click.argument("target")
+@click.option("--format", "fmt", type=REPORT_FORMATS, default="markdown", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option("--fix-tags", "fixed", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a copy of the list with the venue tags corrected to this file (never in place).")
+@click.option("--list", "list_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The list file the build read (default: the one its manifest names).")
+def lint(target, fmt, out, fixed, list_file):
+    """Stale, duplicate and inconsistent entries of TARGET's list, each with its line."""
+    from kg.curate.facts import list_title
+    from kg.curate.lint import ListMismatch, built_list, fix_tags, lint as run_lint, to_json_text, to_markdown
+    from kg.store import atomic_write
+
+    graph = load_build(target)
+    findings = run_lint(graph)
+    if fixed:
+        try:
+            source = built_list(graph, Path(target), list_file)
+            if fixed.resolve() == Path(source.label).resolve():
+                fail(f"--fix-tags would overwrite the list itself ({fixed}): give another file")
+            text, applied = fix_tags(source.text, findings)
+        except (ListMismatch, ValueError) as error:
+            fail(str(error))
+        atomic_write(fixed, text)
+        click.echo(f"wrote {fixed}: {applied} tags corrected", err=True)
+    emit((to_json_text if fmt == "json" else to_markdown)(list_title(graph), findings), out)
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the report, plots and history graph (default builds/NAME-history).")
+@click.option("--file", "list_name", default="README.md", show_default=True,
+              help="The list's file inside the git repository.")
+@click.option("--name", help="The list's name, for IRIs (default: the repository's or folder's name).")
+@click.option("--offline", is_flag=True, help="Enrich from the cache and shipped snapshot only; send no request.")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Cache folder (default: the user cache directory).")
+def history(source, out, list_name, name, offline, cache_dir):
+    """The list over its history: SOURCE is a git repository or a folder of dated versions (index.tsv)."""
+    from kg.curate.history import HistoryError, run_history
+    from kg.listparse import slugify
+    from kg.progress import progress_for
+
+    slug = slugify(name or source.resolve().name.removesuffix(".git"))
+    out = out or Path("builds") / f"{slug}-history"
+    try:
+        with progress_for(False) as progress:
+            result, _ = run_history(source, out, list_name=list_name, slug=slug, offline=offline,
+                                    cache_dir=cache_dir, progress=progress)
+    except HistoryError as error:
+        fail(str(error))
+    kinds = {kind: sum(1 for e in result.events if e.kind == kind) for kind in ("entered", "left", "moved")}
+    click.echo(f"wrote {out}: {len(result.versions)} versions from {result.versions[0].date} to "
+               f"{result.versions[-1].date}, {result.counts[-1]} papers now; {kinds['entered']} entered, "
+               f"{kinds['left']} left, {kinds['moved']} moved; see {out / 'report.md'}")
+
+
+@main.command()
+@click.argument("build", type=click.Path(exists=True, path_type=Path))
+@click.option("--focus", metavar="TITLE_WORDS", help="Draw one paper's neighbourhood: the paper whose title has these words.")
+@click.option("--depth", type=click.IntRange(min=0), help="Citation steps around --focus (default 1).")
+@click.option("--heading", metavar="LABEL", help="Draw the papers under one heading (and its sub-headings).")
+@click.option("--max-nodes", type=click.IntRange(min=1), default=5000, show_default=True,
+              help="Above this many papers, draw the listed papers only.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Page to write (default: graph.html, or a graph-focus-/graph-heading- page, in the build folder).")
+@click.option("--no-open", is_flag=True, help="Write the page but do not open it in a browser.")
+def view(build, focus, depth, heading, max_nodes, out, no_open):
+    """Write the interactive citation graph page of BUILD and open it in a browser."""
+    import webbrowser
+
+    from kg.page import PageError, view_page
+
+    try:
+        path, graph, note = view_page(build, focus=focus, depth=depth, heading=heading, out=out,
+                                      max_nodes=max_nodes)
+    except (PageError, FileNotFoundError) as error:
+        fail(str(error))
+    listed = sum(1 for paper in graph.papers if paper.listed)
+
+    def counted(number: int, noun: str) -> str:
+        return f"{number} {noun}{'' if number == 1 else 's'}"
+
+    click.echo(f"wrote {path}: {counted(len(graph.papers), 'paper')} ({listed} listed, "
+               f"{counted(len(graph.papers) - listed, 'outside work')}), {counted(len(graph.edges), 'citation')}")
+    if note:
+        click.echo(note, err=True)
+    if not no_open:
+        webbrowser.open(path.resolve().as_uri())

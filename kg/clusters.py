@@ -6,7 +6,7 @@ Four graphs over the listed papers, all read from a build's RDF graph:
   coupling    B(a,b) = |refs(a) & refs(b)| / sqrt(|refs(a)| |refs(b)|)          (outside references included)
   hybrid      H(a,b) = (D + C + B) / 3                                           (the default)
 Every weight lies in [0, 1] (Salton's cosine keeps surveys with 200 references from
-pulling everything in). Communities come from igraph's Leiden (modularity, a
+pulling everything in); a work shared by more than 100 listed papers adds to no pair. Communities come from igraph's Leiden (modularity, a
 resolution parameter, a fixed seed, iterated until stable), so the same graph always
 gives the same clusters. Papers with no link in the chosen graph form one
 "unconnected" group instead of being scattered. Each cluster is labelled with its
@@ -38,6 +38,7 @@ UNCONNECTED = "unconnected"
 LABEL_TERMS = 3
 KEPT_TERMS = 8
 BUILDS_ON = 5
+HUB_LIMIT = 100
 STOPWORDS = frozenset("""
 a about above across after against all also among an and any are as at based be been being between both but by
 can could do does during each either et etc for from further had has have how however if in into is it its
@@ -224,44 +225,54 @@ def read_years(graph: KnowledgeGraph) -> dict[str, int]:
 # Similarity graphs
 # ---------------------------------------------------------------------------
 
-def direct_weights(data: CitationData) -> dict[tuple[str, str], float]:
-    listed = data.papers
-    return {pair(a, b): 1.0 for a in listed for b in data.references.get(a, ()) if b in listed and a != b}
+def direct_weights(papers: list[str], references: dict[str, set[str]]) -> dict[int, float]:
+    """1 for each pair of listed papers where one cites the other (pairs coded a * n + b, a < b)."""
+    index, n = {iri: i for i, iri in enumerate(papers)}, len(papers)
+    found = {}
+    for a, paper in enumerate(papers):
+        for b in (index[w] for w in references.get(paper, ()) if w in index and w != paper):
+            found[min(a, b) * n + max(a, b)] = 1.0
+    return found
 
 
-def shared_weights(listed, neighbours: dict[str, set[str]]) -> dict[tuple[str, str], float]:
-    """Salton's cosine of shared neighbours (citers for co-citation, references for coupling)."""
-    counts: Counter[tuple[str, str]] = Counter()
+def shared_weights(papers: list[str], neighbours: dict[str, set[str]]) -> dict[int, float]:
+    """Salton's cosine of shared neighbours (citers for co-citation, references for coupling).
+
+    A work shared by more than HUB_LIMIT listed papers (a landmark everyone cites) adds to no
+    pair: like a stop word it joins everything to everything, and its pairs grow with the
+    square of its degree. It still counts in each paper's degree, the cosine's denominator.
+    """
     by_neighbour = defaultdict(list)
-    for paper in listed:
+    for i, paper in enumerate(papers):
         for other in neighbours.get(paper, ()):
-            by_neighbour[other].append(paper)
+            by_neighbour[other].append(i)
+    counts: Counter[int] = Counter()
+    n = len(papers)
     for group in by_neighbour.values():
-        for a, b in combinations(sorted(group), 2):
-            counts[(a, b)] += 1
-    return {(a, b): n / math.sqrt(len(neighbours[a]) * len(neighbours[b])) for (a, b), n in counts.items()}
+        if len(group) <= HUB_LIMIT:
+            counts.update(a * n + b for a, b in combinations(group, 2))
+    degree = [len(neighbours.get(paper, ())) for paper in papers]
+    return {code: shared / math.sqrt(degree[code // n] * degree[code % n]) for code, shared in counts.items()}
 
 
 def similarity(data: CitationData, method: str) -> dict[tuple[str, str], float]:
-    """Edge weights over listed papers for one method (pairs sorted, a < b)."""
+    """Edge weights over listed papers for one method, by pair (a < b), in pair order."""
     if method not in METHODS:
         raise ClusterError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
-    parts = {}
+    papers = list(data.papers)   # sorted, so a code's order is the pair's order
+    parts = []
     if method in ("direct", "hybrid"):
-        parts["direct"] = direct_weights(data)
+        parts.append(direct_weights(papers, data.references))
     if method in ("cocitation", "hybrid"):
-        parts["cocitation"] = shared_weights(data.papers, data.citers)
+        parts.append(shared_weights(papers, data.citers))
     if method in ("coupling", "hybrid"):
-        parts["coupling"] = shared_weights(data.papers, data.references)
-    total: dict[tuple[str, str], float] = defaultdict(float)
-    for weights in parts.values():
-        for edge, weight in weights.items():
-            total[edge] += weight / len(parts)
-    return {edge: round(weight, 12) for edge, weight in sorted(total.items()) if weight > 0}
-
-
-def pair(a: str, b: str) -> tuple[str, str]:
-    return (a, b) if a < b else (b, a)
+        parts.append(shared_weights(papers, data.references))
+    total: dict[int, float] = defaultdict(float)
+    for weights in parts:
+        for code, weight in weights.items():
+            total[code] += weight / len(parts)
+    n = len(papers)
+    return {(papers[code // n], papers[code % n]): round(total[code], 12) for code in sorted(total)}
 
 
 # ---------------------------------------------------------------------------
@@ -298,7 +309,8 @@ def cluster_papers(graph: KnowledgeGraph, method: str = DEFAULT_METHOD, resoluti
     groups = leiden(linked, weights, float(resolution), seed) if linked else []
     groups.sort(key=lambda members: (-len(members), min(members)))
     clusters = [Cluster(str(n), members) for n, members in enumerate(groups, 1)]
-    alone = [iri for iri in data.papers if iri not in set(linked)]
+    linked_set = set(linked)
+    alone = [iri for iri in data.papers if iri not in linked_set]
     if alone:
         clusters.append(Cluster(UNCONNECTED, alone))
     for cluster in clusters:

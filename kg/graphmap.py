@@ -250,6 +250,15 @@ def enrichment_quads(parsed: ParsedList, enrichments: dict[str, Enrichment]) -> 
         index.by_id.update({f"{kind}:{value}": node for kind, value in paper.ids.items()})
         if paper.key in enrichments:
             index.add(enrichments[paper.key].record, node)
+    enriched = {paper_iri(key) for key in enrichments}
+    described: set[tuple[NamedNode, NamedNode]] = set()   # far ends already described, once per graph
+
+    def far_end(node: NamedNode, stub: dict, g: NamedNode) -> Iterator[Quad]:
+        """What an edge says of its far end, unless that paper has a record of its own or was described."""
+        if node not in enriched and (node, g) not in described:
+            described.add((node, g))
+            yield from record_quads(node, stub, g, listed=node in listed, authors=False)
+
     for paper in parsed.papers:
         if paper.key not in enrichments:
             continue
@@ -260,11 +269,11 @@ def enrichment_quads(parsed: ParsedList, enrichments: dict[str, Enrichment]) -> 
         for cited in found.record.get("references") or []:
             target = index.node_for(cited)
             yield Quad(node, cito.cites, target, g)
-            yield from record_quads(target, cited, g, listed=target in listed)
+            yield from far_end(target, cited, g)
         for citing in found.record.get("citations") or []:
             source = index.node_for(citing)
             yield Quad(source, cito.cites, node, g)
-            yield from record_quads(source, citing, g, listed=source in listed)
+            yield from far_end(source, citing, g)
         for detail in found.record.get("citationDetails") or []:
             yield from citation_detail_quads(node, detail, g, index)
 
@@ -286,8 +295,9 @@ def citation_detail_quads(node: NamedNode, detail: dict, g: NamedNode, index: Pa
         yield Quad(citation, akg.intent, text(intent), g)
 
 
-def record_quads(node: NamedNode, record: dict, g: NamedNode, listed: bool) -> Iterator[Quad]:
-    """What an S2-shaped record says of a paper. A listed paper keeps the list's title."""
+def record_quads(node: NamedNode, record: dict, g: NamedNode, listed: bool, authors: bool = True) -> Iterator[Quad]:
+    """What an S2-shaped record says of a paper. A listed paper keeps the list's title; authors come
+    only from a paper's own record (an edge's stub of the far end may name them differently)."""
     yield Quad(node, rdf.type, fabio.Expression, g)
     title = record.get("title")
     if title:
@@ -319,7 +329,8 @@ def record_quads(node: NamedNode, record: dict, g: NamedNode, listed: bool) -> I
         yield Quad(node, foaf.page, NamedNode(web_iri(record["url"])), g)
     if (record.get("openAccessPdf") or {}).get("url"):
         yield Quad(node, akg.openAccessPdf, NamedNode(web_iri(record["openAccessPdf"]["url"])), g)
-    yield from author_quads(node, record.get("authors") or [], g)
+    if authors:
+        yield from author_quads(node, record.get("authors") or [], g)
 
 
 def author_quads(node: NamedNode, authors: Iterable[dict], g: NamedNode) -> Iterator[Quad]:

@@ -19,8 +19,13 @@ BOILERPLATE_HEADINGS = {"contents", "table of contents", "contribute", "contribu
 CODE_LABELS = {"code", "github", "github repo", "repo", "repository", "project", "official code"}
 PAPER_LABELS = {"paper", "pdf", "arxiv", "link", "tech report", "technical report"}
 _TAG = re.compile(r"^\s*\[(?P<tag>[^\[\]]*)\]\s*")
-_VENUE = re.compile(r"^(?P<venue>.*?)\s*['’‘`´]\s*(?P<year>\d{2}|\d{4})(?:\.(?P<month>\d{1,2}))?\s*$")
+_VENUE_DATE = re.compile(r"['’‘`´]\s*(?P<year>\d{2}|\d{4})(?:\.(?P<month>\d{1,2}))?$")
 _BRACKETED = re.compile(r"\[([^\[\]]+)\]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Markdown counts as a line break (not U+2028, \f, ...)
+# A paper's line is a few hundred characters; a longer one is junk (minified, base64, binary) and
+# only costs time in the Markdown parser, so it is skipped with a warning.
+MAX_LINE_CHARS = 10_000
+_OVERLONG_LINE = re.compile(rf"(?<![^\r\n])[^\r\n]{{{MAX_LINE_CHARS + 1},}}")
 
 
 @dataclass
@@ -143,20 +148,21 @@ def slugify(text: str) -> str:
 
 def split_venue_tag(tag: str) -> tuple[str | None, int | None, int | None]:
     """`Arxiv'24.10` -> ("Arxiv", 2024, 10); `SoCC '24.11`, `ICML'22`, `ISSCC’24.2` alike."""
-    m = _VENUE.match(tag.strip())
+    tag = tag.strip()
+    m = _VENUE_DATE.search(tag)  # searched from the end's anchor: linear however long the tag
     if not m:
-        return (tag.strip() or None), None, None
+        return (tag or None), None, None
     year = int(m["year"])
     year = year + 2000 if year < 100 else year
     month = int(m["month"]) if m["month"] else None
-    return m["venue"].strip() or None, year, month
+    return tag[:m.start()].strip() or None, year, month
 
 
 def decode_list(data: bytes, name: str) -> tuple[str, list[ParseWarning]]:
     """Text of a list file; undecodable bytes and NULs become warnings, not failures."""
     warnings: list[ParseWarning] = []
     text = data.decode("utf-8", errors="replace")
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_LINE_BREAK.split(text), 1):
         if "\ufffd" in line or "\x00" in line:
             warnings.append(ParseWarning(name, number, "bytes that are not UTF-8 text (binary junk?) were skipped"))
     return text.replace("\x00", ""), warnings
@@ -186,6 +192,8 @@ class _ListReader:
         self.warnings: list[ParseWarning] = []
         self.stack: list[Heading] = []
         self.skipping = False
+        self.heading_keys: set[str] = set()
+        self.last_suffix: dict[str, int] = {}
 
     def warn(self, line: int, message: str) -> None:
         self.warnings.append(ParseWarning(self.name, line, message))
@@ -193,6 +201,7 @@ class _ListReader:
     def read(self, text: str) -> ParsedList:
         from markdown_it import MarkdownIt
 
+        text = self.without_overlong_lines(text)
         tokens = MarkdownIt("commonmark").enable("table").parse(text)
         if not text.strip():
             self.warn(1, "the file is empty: expected headings and paper entries")
@@ -209,6 +218,18 @@ class _ListReader:
         self.check_empty_headings()
         return ParsedList(self.name, self.title, self.headings, merge_entries(self.entries, self.warn),
                           self.models, self.warnings)
+
+    def without_overlong_lines(self, text: str) -> str:
+        """The text with each line over MAX_LINE_CHARS emptied (line numbers kept), each one warned."""
+        kept, line, last = [], 1, 0
+        for match in _OVERLONG_LINE.finditer(text):
+            start = match.start()
+            line += text.count("\n", last, start) + text.count("\r", last, start) - text.count("\r\n", last, start)
+            self.warn(line, f"line is {len(match[0]):,} characters long, more than the {MAX_LINE_CHARS:,} a list "
+                            f"line may have (junk?): skipped")
+            kept.append(text[last:start])
+            last = match.end()
+        return "".join(kept) + text[last:] if kept else text
 
     def current(self) -> Heading | None:
         return None if self.skipping or not self.stack else self.stack[-1]
@@ -231,12 +252,20 @@ class _ListReader:
             return  # a sub-heading of a boilerplate section
         self.skipping = False
         parent = self.stack[-1] if self.stack else None
-        key = f"{parent.key}/{slugify(label)}" if parent else slugify(label)
-        while any(h.key == key for h in self.headings):
-            key += "-2"
+        key = self.unique_key(f"{parent.key}/{slugify(label)}" if parent else slugify(label))
         heading = Heading(key, label, level, parent.key if parent else None, len(self.headings), line)
         self.headings.append(heading)
         self.stack.append(heading)
+
+    def unique_key(self, key: str) -> str:
+        """`key`, else `key-2`, `key-3`, ... for headings that repeat a label under one parent."""
+        base, suffix = key, self.last_suffix.get(key, 1)
+        while key in self.heading_keys:
+            suffix += 1
+            key = f"{base}-{suffix}"
+        self.last_suffix[base] = suffix
+        self.heading_keys.add(key)
+        return key
 
     def on_inline(self, token) -> None:
         line = token.map[0] + 1
@@ -324,10 +353,12 @@ class _ListReader:
             self.entries.append(Entry(line, heading, f"{name} technical report", report, from_table=True))
 
     def check_empty_headings(self) -> None:
-        used = {e.heading for e in self.entries} | {m.heading for m in self.models}
+        filled = set()
+        for key in {e.heading for e in self.entries} | {m.heading for m in self.models}:
+            parts = key.split("/")  # a heading is filled when it or a heading below it has entries
+            filled.update("/".join(parts[:n]) for n in range(1, len(parts) + 1))
         for heading in self.headings:
-            filled = any(k == heading.key or k.startswith(heading.key + "/") for k in used)
-            if not filled:
+            if heading.key not in filled:
                 self.warn(heading.line, f"heading '{heading.label}' has no entries yet")
 
 

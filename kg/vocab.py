@@ -33,12 +33,18 @@ class Namespace:
 
     def __init__(self, base: str):
         self.base = base
+        self.terms: dict[str, NamedNode] = {}
 
     def __getattr__(self, name: str) -> NamedNode:
-        return NamedNode(self.base + name)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self[name]
 
     def __getitem__(self, name: str) -> NamedNode:
-        return NamedNode(self.base + name)
+        term = self.terms.get(name)
+        if term is None:
+            term = self.terms[name] = NamedNode(self.base + name)
+        return term
 
 
 akg = Namespace(AKG)

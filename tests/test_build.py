@@ -138,3 +138,17 @@ def test_kg_help_is_fast():
     assert done.returncode == 0 and "build" in done.stdout
     heavy = [line for line in done.stderr.splitlines() if line.rstrip().endswith(("rdflib", "pyoxigraph"))]
     assert not heavy, "kg --help must not import the RDF stack"
+
+
+def test_a_list_over_the_size_limit_is_refused_with_a_clear_message(tmp_path):
+    listfile = tmp_path / "README.md"
+    listfile.write_text("# L\n## A\n" + "".join(f"[Arxiv'24] [Paper {n}](https://arxiv.org/abs/2401.{n:05d})\n\n"
+                                                   for n in range(30)))
+    result = CliRunner().invoke(main, ["build", str(listfile), "--offline", "--max-papers", "20",
+                                       "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c")])
+    assert result.exit_code == 1
+    assert "30 papers, more than the limit of 20 (--max-papers); nothing was built" in result.output
+    assert not (tmp_path / "o").exists()
+    huge = CliRunner().invoke(main, ["build", str(listfile), "--offline", "--max-papers", "1",
+                                     "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c")])
+    assert huge.exit_code == 1 and "is more than a list of 1 papers can be" in huge.output

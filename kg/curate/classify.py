@@ -5,9 +5,9 @@ Methods (each gives every heading a score; the top three are shown as shares of 
   (either way) counts 1; a listed paper that shares a cited or citing work X with it
   counts 1/deg(X), so a landmark that everybody cites says little.
 - `spreading`: label spreading (Zhou et al. 2004) over the whole citation graph, outside
-  works included: F = (I - a S)^-1 Y with S the symmetrically normalised adjacency and
-  a = 0.2 (labels travel mostly one or two steps); a paper's own label is taken back
-  out exactly, so leave-one-out needs one matrix inverse, not one per paper.
+  works included, for two steps: S Y + a S^2 Y, with S the symmetrically normalised
+  adjacency, Y the listed papers' headings and a = 0.2 (a third step would weigh 0.04).
+  The paper's own label, which two steps bring back to it, is taken out exactly.
 - `terms`: TF-IDF cosine between the paper's title, abstract and TL;DR and each
   heading's profile (its label plus the texts of the papers under it).
 - `combined`: 0.2 vote + 0.2 spreading + 0.6 terms (each as shares of 1). It needs
@@ -26,6 +26,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from kg.curate.facts import Facts, Work
+from kg.graphmap import ID_PROPERTIES
 
 METHODS = ("vote", "spreading", "terms", "combined")
 BASELINE = "largest headings"
@@ -85,8 +86,10 @@ def shares(scores: dict[str, float]) -> dict[str, float]:
 class Classifier:
     """Scores headings for any work of a Facts; heavy parts (matrix, TF-IDF) are built once."""
 
-    def __init__(self, facts: Facts):
+    def __init__(self, facts: Facts, alpha: float = SPREADING_ALPHA, weights: dict[str, float] = COMBINED_WEIGHTS):
         self.facts = facts
+        self.alpha = alpha
+        self.weights = weights
         self.listed = {w.iri: w for w in facts.listed}
         self.by_heading: dict[str, set[str]] = defaultdict(set)
         for work in self.listed.values():
@@ -94,90 +97,118 @@ class Classifier:
                 self.by_heading[heading].add(work.iri)
         self._spreading = None
         self._terms = None
+        self._neighbour_labels: dict[str, dict[str, float]] = {}
+        self._scores: dict[tuple[str, str], dict[str, float]] = {}
 
     # --- citation vote -------------------------------------------------------------------
-    def vote(self, iri: str) -> tuple[dict[str, float], dict[str, list[str]]]:
+    def vote(self, iri: str) -> dict[str, float]:
         """Direct listed neighbours count 1, those sharing a neighbour X count 1/deg(X)."""
         scores: dict[str, float] = defaultdict(float)
-        evidence: dict[str, list[str]] = defaultdict(list)
-        neighbours = self.facts.neighbours
-        for near in sorted(neighbours.get(iri, ())):
-            if self.credit(near, 1.0, iri, scores):
-                relation = "cites" if (iri, near) in self.facts.cites else "cited by"
-                for heading in self.listed[near].headings:
-                    evidence[heading].append(f"{relation} {self.listed[near].title}")
-            for far in neighbours[near] - {iri}:
-                self.credit(far, 1.0 / len(neighbours[near]), iri, scores)
-        return dict(scores), dict(evidence)
+        own = self.label_share(iri)
+        for near in self.facts.neighbours.get(iri, ()):
+            for heading, share in self.label_share(near).items():
+                scores[heading] += share
+            weight = 1.0 / len(self.facts.neighbours[near])
+            for heading, mass in self.neighbour_labels(near).items():
+                scores[heading] += weight * (mass - own.get(heading, 0.0))
+        return {h: s for h, s in scores.items() if s > 1e-12}
 
-    def credit(self, iri: str, weight: float, hidden: str, scores: dict[str, float]) -> bool:
+    def vote_evidence(self, iri: str, heading: str) -> list[str]:
+        """The listed papers under `heading` that the paper cites or is cited by."""
+        found = []
+        for near in sorted(self.facts.neighbours.get(iri, ()), key=lambda n: self.facts.works[n].title):
+            if heading in self.label_share(near):
+                relation = "cites" if (iri, near) in self.facts.cites else "cited by"
+                found.append(f"{relation} {self.listed[near].title}")
+        return found
+
+    def label_share(self, iri: str) -> dict[str, float]:
+        """A listed paper's headings, 1/n each; nothing for any other work."""
         work = self.listed.get(iri)
-        if work is None or iri == hidden or not work.headings:
-            return False
-        for heading in work.headings:
-            scores[heading] += weight / len(work.headings)
-        return True
+        return {h: 1.0 / len(work.headings) for h in work.headings} if work and work.headings else {}
+
+    def neighbour_labels(self, iri: str) -> dict[str, float]:
+        """The summed label shares of a work's listed neighbours (memoised: votes reuse them)."""
+        if iri not in self._neighbour_labels:
+            mass: dict[str, float] = defaultdict(float)
+            for other in self.facts.neighbours.get(iri, ()):
+                for heading, share in self.label_share(other).items():
+                    mass[heading] += share
+            self._neighbour_labels[iri] = dict(mass)
+        return self._neighbour_labels[iri]
 
     # --- label spreading -----------------------------------------------------------------
     def spreading(self, iri: str) -> dict[str, float]:
-        import numpy as np
-
-        index, heads, matrix, labels = self.spreading_model()
+        """(S Y + a S^2 Y)[paper], without the paper's own label coming back to it."""
+        index, heads, one, two, returns, labels = self.spreading_model()
         if iri not in index:
             return {}
         row = index[iri]
-        spread = matrix[row] @ labels - matrix[row, row] * labels[row]
-        return {heads[k]: float(v) for k, v in enumerate(spread) if v > 1e-12 and np.isfinite(v)}
+        spread = one[row] + self.alpha * (two[row] - returns[row] * labels[row])
+        return {heads[k]: float(v) for k, v in enumerate(spread) if v > 1e-12}
 
     def spreading_model(self):
-        """(node index, heading order, (I - aS)^-1, label matrix Y), computed once."""
-        if self._spreading is None:
-            import numpy as np
+        """(node index, heading order, S Y, S^2 Y, diag S^2, Y) over the undirected citation graph, once.
 
-            nodes = sorted(n for n in self.facts.neighbours if self.facts.neighbours[n])
+        Sparse throughout (edge arrays and bincount), so it grows with the number of citations."""
+        import numpy as np
+
+        if self._spreading is None:
+            nodes = sorted(n for n, near in self.facts.neighbours.items() if near)
             index = {n: k for k, n in enumerate(nodes)}
             heads = sorted(self.by_heading)
             column = {h: k for k, h in enumerate(heads)}
-            adjacency = np.zeros((len(nodes), len(nodes)))
-            for a, b in self.facts.cites:
-                if a in index and b in index:
-                    adjacency[index[a], index[b]] = adjacency[index[b], index[a]] = 1.0
-            degree = adjacency.sum(axis=1)
-            scale = np.divide(1.0, np.sqrt(degree), out=np.zeros_like(degree), where=degree > 0)
-            normalised = adjacency * scale[:, None] * scale[None, :]
-            matrix = np.linalg.inv(np.eye(len(nodes)) - SPREADING_ALPHA * normalised)
+            pairs = sorted({(index[a], index[b]) for n in nodes for a, b in
+                            ((n, m) for m in self.facts.neighbours[n])})
+            rows = np.array([a for a, _ in pairs], dtype=np.int64)
+            cols = np.array([b for _, b in pairs], dtype=np.int64)
+            degree = np.bincount(rows, minlength=len(nodes)).astype(float)
+            weight = 1.0 / np.sqrt(degree[rows] * degree[cols]) if len(pairs) else np.zeros(0)
             labels = np.zeros((len(nodes), len(heads)))
             for work in self.listed.values():
                 if work.iri in index:
                     for heading in work.headings:
                         labels[index[work.iri], column[heading]] = 1.0 / len(work.headings)
-            self._spreading = (index, heads, matrix, labels)
+
+            def spread(matrix):
+                out = np.zeros_like(matrix)
+                for k in range(matrix.shape[1]):
+                    out[:, k] = np.bincount(rows, weights=weight * matrix[cols, k], minlength=len(nodes))
+                return out
+
+            one = spread(labels)
+            returns = np.bincount(rows, weights=weight ** 2, minlength=len(nodes))
+            self._spreading = (index, heads, one, spread(one), returns, labels)
         return self._spreading
 
     # --- title and abstract terms --------------------------------------------------------
-    def terms(self, work: Work) -> tuple[dict[str, float], dict[str, list[str]]]:
+    def terms(self, work: Work) -> dict[str, float]:
         """Cosine between the paper's TF-IDF vector and each heading profile (paper left out)."""
-        idf, vectors, profiles = self.terms_model()
+        idf, vectors, profiles, norms = self.terms_model()
         mine = vectors.get(work.iri) or self.vector(work.text, idf)
-        if not mine:
-            return {}, {}
-        scores, evidence = {}, {}
+        scores = {}
         for heading, profile in profiles.items():
-            if work.iri in self.by_heading.get(heading, ()):
-                profile = Counter(profile)
-                profile.subtract(mine)
-            if not self.by_heading.get(heading, set()) - {work.iri}:
+            if not mine or not self.by_heading.get(heading, set()) - {work.iri}:
                 continue
             dot = sum(weight * profile.get(term, 0.0) for term, weight in mine.items())
-            norm = math.sqrt(sum(v * v for v in profile.values() if v > 1e-12))
-            if dot > 1e-12 and norm:
-                scores[heading] = dot / norm
-                shared = sorted(mine, key=lambda t: (-mine[t] * profile.get(t, 0.0), t))[:3]
-                evidence[heading] = [f"shares the terms {', '.join(shared)}"]
-        return scores, evidence
+            norm2 = norms[heading]
+            if work.iri in self.by_heading[heading]:  # the profile without this paper's unit vector
+                dot, norm2 = dot - 1.0, norm2 - 2.0 * dot + 1.0
+            if dot > 1e-12 and norm2 > 1e-12:
+                scores[heading] = dot / math.sqrt(norm2)
+        return scores
+
+    def terms_evidence(self, work: Work, heading: str) -> list[str]:
+        """The paper's three terms that weigh most in the heading's profile (paper left out)."""
+        idf, vectors, profiles, _ = self.terms_model()
+        mine = vectors.get(work.iri) or self.vector(work.text, idf)
+        own = mine if work.iri in self.by_heading.get(heading, ()) else {}
+        weight = {t: mine[t] * (profiles[heading].get(t, 0.0) - own.get(t, 0.0)) for t in mine}
+        shared = [t for t in sorted(weight, key=lambda t: (-weight[t], t)) if weight[t] > 1e-12][:3]
+        return [f"shares the terms {', '.join(shared)}"] if shared else []
 
     def terms_model(self):
-        """(idf, unit vector per listed paper, profile per heading), computed once."""
+        """(idf, unit vector per listed paper, profile and its squared norm per heading), once."""
         if self._terms is None:
             documents = {iri: tokens(w.text) for iri, w in self.listed.items()}
             frequency = Counter(t for words in documents.values() for t in set(words))
@@ -190,7 +221,8 @@ class Classifier:
                 for iri in sorted(self.by_heading.get(heading, ())):
                     profile.update(vectors[iri])
                 profiles[heading] = profile
-            self._terms = (idf, vectors, profiles)
+            norms = {h: sum(v * v for v in profile.values()) for h, profile in profiles.items()}
+            self._terms = (idf, vectors, profiles, norms)
         return self._terms
 
     @staticmethod
@@ -201,34 +233,42 @@ class Classifier:
         return {t: w / norm for t, w in weights.items()} if norm else {}
 
     # --- the public face -----------------------------------------------------------------
-    def scores(self, work: Work, method: str) -> tuple[dict[str, float], dict[str, list[str]]]:
-        """Shares per heading for one method, with the evidence behind each heading."""
+    def scores(self, work: Work, method: str) -> dict[str, float]:
+        """Shares per heading for one method (memoised: combined and reports reuse them)."""
+        if (work.iri, method) not in self._scores:
+            self._scores[work.iri, method] = self.compute(work, method)
+        return self._scores[work.iri, method]
+
+    def compute(self, work: Work, method: str) -> dict[str, float]:
         if method == "vote":
-            scores, evidence = self.vote(work.iri)
-            return shares(scores), evidence
+            return shares(self.vote(work.iri))
         if method == "spreading":
-            return shares(self.spreading(work.iri)), {}
+            return shares(self.spreading(work.iri))
         if method == "terms":
-            scores, evidence = self.terms(work)
-            return shares(scores), evidence
+            return shares(self.terms(work))
         if method == "combined":
-            vote, vote_evidence = self.scores(work, "vote")
-            if not vote:
-                return {}, {}
-            parts = {"vote": vote, "spreading": self.scores(work, "spreading")[0]}
-            parts["terms"], term_evidence = self.scores(work, "terms")
+            if not self.scores(work, "vote"):
+                return {}
             combined: dict[str, float] = defaultdict(float)
-            for name, part in parts.items():
-                for heading, share in part.items():
-                    combined[heading] += COMBINED_WEIGHTS[name] * share
-            evidence = {h: vote_evidence.get(h, []) + term_evidence.get(h, []) for h in combined}
-            return dict(combined), evidence
+            for name, weight in self.weights.items():
+                for heading, share in self.scores(work, name).items():
+                    combined[heading] += weight * share
+            return dict(combined)
         raise ValueError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
 
+    def evidence(self, work: Work, heading: str, method: str) -> list[str]:
+        citations = self.vote_evidence(work.iri, heading) if method in ("vote", "spreading", "combined") else []
+        return citations + (self.terms_evidence(work, heading) if method in ("terms", "combined") else [])
+
+    def ranked(self, work: Work, method: str) -> list[str]:
+        """The top headings, best first (ties by path)."""
+        scores = self.scores(work, method)
+        return sorted(scores, key=lambda h: (-scores[h], self.facts.path(h)))[:TOP]
+
     def classify(self, work: Work, method: str = "combined") -> Classification:
-        scores, evidence = self.scores(work, method)
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], self.facts.path(item[0])))[:TOP]
-        candidates = [Candidate(h, self.facts.path(h), round(s, 3), evidence.get(h, [])) for h, s in ranked]
+        scores = self.scores(work, method)
+        candidates = [Candidate(h, self.facts.path(h), round(scores[h], 3), self.evidence(work, h, method))
+                      for h in self.ranked(work, method)]
         if candidates:
             return Classification(work, method, candidates)
         reason = (f"{NOT_ENOUGH}: no citation link to a listed paper" if method != "terms"
@@ -241,15 +281,16 @@ class Classifier:
         return sorted((h for h in sizes if sizes[h]), key=lambda h: (-sizes[h], self.facts.path(h)))[:TOP]
 
 
-def leave_one_out(facts: Facts) -> list[Accuracy]:
-    """Hide each listed paper's headings in turn, predict them, count hits per method."""
-    classifier = Classifier(facts)
-    papers = [w for w in facts.listed if w.headings]
+def leave_one_out(classifier: Classifier, most: int | None = None) -> list[Accuracy]:
+    """Hide each listed paper's headings in turn, predict them, count hits per method.
+
+    `most` bounds the work on big lists: that many papers, evenly spread over the list."""
+    papers = measured_papers(classifier.facts, most)
     figures = []
     for method in METHODS:
         answered = top1 = top3 = 0
         for work in papers:
-            ranked = [c.heading for c in classifier.classify(work, method).candidates]
+            ranked = classifier.ranked(work, method)
             answered += bool(ranked)
             top1 += bool(ranked) and ranked[0] in work.headings
             top3 += any(h in work.headings for h in ranked)
@@ -261,8 +302,17 @@ def leave_one_out(facts: Facts) -> list[Accuracy]:
     return figures
 
 
+def measured_papers(facts: Facts, most: int | None) -> list[Work]:
+    """The listed papers (with a heading) leave-one-out runs on: all, or `most` evenly spaced."""
+    papers = [w for w in facts.listed if w.headings]
+    if most and len(papers) > most:
+        step = len(papers) / most
+        papers = [papers[int(k * step)] for k in range(most)]
+    return papers
+
+
 # --- a paper given by identifier (kg classify) ----------------------------------------------
-ID_LABELS = {"arxiv": "arXiv", "doi": "DOI", "acl": "ACL", "s2": "S2"}
+ID_LABELS = {kind: label for kind, (_, label) in ID_PROPERTIES.items()} | {"s2": "S2"}
 FETCH_URLS = {"arxiv": "https://arxiv.org/abs/{}", "doi": "https://doi.org/{}", "acl": "https://aclanthology.org/{}"}
 _S2_ID = re.compile(r"[0-9a-f]{40}")
 
@@ -280,9 +330,9 @@ class Located:
 
 
 def parse_identifier(text: str) -> str:
-    """`arXiv:2401.14361`, `DOI:10.1145/...`, `ACL:2024.acl-long.1`, `S2:<40 hex>` or a paper URL,
-    as the graph writes it in dcterms:identifier."""
-    from kg.identifiers import identifiers_from_url
+    """`arXiv:2401.14361`, `DOI:10.1145/...`, `ACL:2024.acl-long.1`, `OpenReview:<id>`, `S2:<40 hex>`
+    or a paper URL, as the graph writes it in dcterms:identifier."""
+    from kg.identifiers import ID_KINDS, identifiers_from_url
 
     kind, sep, rest = text.strip().partition(":")
     kind = kind.casefold()
@@ -292,11 +342,11 @@ def parse_identifier(text: str) -> str:
     if _S2_ID.fullmatch(text.strip()):
         return f"S2:{text.strip()}"
     found = identifiers_from_url(text) if "/" in text else {}
-    for kind in ("arxiv", "doi", "acl"):
+    for kind in ID_KINDS:
         if kind in found:
             return f"{ID_LABELS[kind]}:{found[kind]}"
     raise IdentifierError(f"{text!r} is not a paper identifier: expected arXiv:2401.14361, DOI:10.1145/..., "
-                          f"ACL:2024.acl-long.1, S2:<40-hex paper id> or an arXiv/DOI/ACL URL")
+                          f"ACL:2024.acl-long.1, OpenReview:<id>, S2:<40-hex paper id> or a paper URL")
 
 
 def locate(facts: Facts, identifier: str, *, offline: bool, cache_dir=None, client=None) -> Located:
@@ -307,19 +357,23 @@ def locate(facts: Facts, identifier: str, *, offline: bool, cache_dir=None, clie
     label, _, value = identifier.partition(":")
     kind = next((k for k, l in ID_LABELS.items() if l == label), "")
     if kind not in FETCH_URLS:
-        return Located(identifier, None, "not in the build (a Semantic Scholar id cannot be fetched here)")
-    record = fetch_record(kind, value, offline=offline, cache_dir=cache_dir, client=client)
+        return Located(identifier, None, f"not in the build ({label} ids cannot be fetched: "
+                                         "give its arXiv, DOI or ACL id)")
+    record, report = fetch_record(kind, value, offline=offline, cache_dir=cache_dir, client=client)
     if record is None:
-        where = "not in the build, the cache or the snapshot (offline)" if offline else \
-            "not in the build and not found by Semantic Scholar"
-        return Located(identifier, None, where)
+        if report.offline:
+            reason = "--offline" if offline else f"Semantic Scholar could not be reached: {report.offline_reason}"
+            return Located(identifier, None, f"not in the build, the cache or the snapshot ({reason})")
+        return Located(identifier, None, "not in the build and not found by Semantic Scholar")
     work, cited, citing = record_work(facts, kind, value, record)
     facts.add_outside_work(work, cited, citing)
-    return Located(identifier, work, "fetched through the enrichment cache / Semantic Scholar")
+    where = ("from the enrichment cache" if report.cache_hits else "from the shipped snapshot"
+             if report.from_snapshot else "fetched from Semantic Scholar")
+    return Located(identifier, work, f"not in the build; {where}")
 
 
-def fetch_record(kind: str, value: str, *, offline: bool, cache_dir, client) -> dict | None:
-    """The paper's record with its references and citations, through the build's enrichment."""
+def fetch_record(kind: str, value: str, *, offline: bool, cache_dir, client):
+    """(the paper's record with its references and citations, or None; the enrichment report)."""
     from kg.build import enrich
     from kg.identifiers import identity_key
     from kg.listparse import Entry, ListedPaper, ParsedList
@@ -329,10 +383,10 @@ def fetch_record(kind: str, value: str, *, offline: bool, cache_dir, client) -> 
     entry = Entry(line=1, heading="", title="", url=url)
     paper = ListedPaper(identity_key(entry.ids, url, ""), [entry])
     parsed = ParsedList("<classify>", "", [], [paper], [], [])
-    enrichments, _ = enrich(parsed, offline=offline, cache_dir=cache_dir, refresh_older_than=None, contexts=False,
-                            progress=Silent(), client=client)
+    enrichments, report = enrich(parsed, offline=offline, cache_dir=cache_dir, refresh_older_than=None,
+                                 contexts=False, progress=Silent(), client=client)
     found = enrichments.get(paper.key)
-    return found.record if found else None
+    return (found.record if found else None), report
 
 
 def record_work(facts: Facts, kind: str, value: str, record: dict) -> tuple[Work, set[str], set[str]]:

@@ -79,6 +79,10 @@ def value(term) -> str | None:
     return None if term is None else term.value
 
 
+def list_title(graph: KnowledgeGraph) -> str:
+    return value(next(iter(graph.query(LIST_TITLE)))["t"]) or "the list"
+
+
 class Facts:
     """Headings, works and citation edges of one build, with the lookups the commands need."""
 
@@ -88,6 +92,7 @@ class Facts:
         self.headings = headings
         self.works = works
         self.cites = cites
+        self._paths: dict[str, str] = {}
         self.neighbours: dict[str, set[str]] = defaultdict(set)
         for a, b in cites:
             self.neighbours[a].add(b)
@@ -102,10 +107,10 @@ class Facts:
                                     int(row["line"].value) if row["line"] else None)
         works = {}
         for row in graph.query(WORKS):
-            iri = row["w"].value
-            works[iri] = Work(iri, int(row["isListed"].value) > 0, value(row["title"]) or value(row["sourceTitle"]) or "",
-                              value(row["sourceTitle"]), value(row["issued"]), value(row["abstract"]),
-                              value(row["tldr"]), value(row["venue"]))
+            iri, source_title = row["w"].value, value(row["sourceTitle"])
+            works[iri] = Work(iri, int(row["isListed"].value) > 0, value(row["title"]) or source_title or "",
+                              source_title, value(row["issued"]), value(row["abstract"]), value(row["tldr"]),
+                              value(row["venue"]))
         for row in graph.query(LISTED_UNDER):
             if row["p"].value in works:
                 works[row["p"].value].headings.append(row["h"].value)
@@ -115,22 +120,22 @@ class Facts:
             work.headings.sort(key=lambda h: headings[h].position if h in headings else 1 << 30)
             work.identifiers.sort()
         cites = {(row["a"].value, row["b"].value) for row in graph.query(CITES)}
-        title = next(iter(graph.query(LIST_TITLE)))["t"]
-        return cls(value(title) or "the list", headings, works, cites)
+        return cls(list_title(graph), headings, works, cites)
 
     @property
     def listed(self) -> list[Work]:
         return sorted((w for w in self.works.values() if w.listed), key=lambda w: w.iri)
 
     def path(self, heading: str) -> str:
-        """`Model-Level Optimizations › Model Compression › Pruning`."""
-        labels = []
-        seen = set()
-        while heading and heading in self.headings and heading not in seen:
-            seen.add(heading)
-            labels.append(self.headings[heading].label)
-            heading = self.headings[heading].parent
-        return PATH_SEPARATOR.join(reversed(labels))
+        """`Model-Level Optimizations › Model Compression › Pruning` (remembered: reports ask often)."""
+        if heading not in self._paths:
+            labels, node, seen = [], heading, set()
+            while node and node in self.headings and node not in seen:
+                seen.add(node)
+                labels.append(self.headings[node].label)
+                node = self.headings[node].parent
+            self._paths[heading] = PATH_SEPARATOR.join(reversed(labels))
+        return self._paths[heading]
 
     def add_outside_work(self, work: Work, cited: set[str], citing: set[str]) -> None:
         """A paper fetched for `kg classify` that the build does not hold, linked to its neighbours."""

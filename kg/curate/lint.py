@@ -5,7 +5,7 @@ Checks (every one reads the build's graph; lines come from akg:sourceLine):
   the tag to write, in the list's own spelling of that venue when the list has one.
 - `duplicate`: one paper listed under two titles, under two links (two entries that
   Semantic Scholar or the titles show to be the same paper), or twice under one heading.
-- `title`: a printed title that is not the paper's real title (truncated or renamed).
+- `title`: a printed title that is not the paper's real title (truncated, misspelled or renamed).
 - `year`: a tag year that disagrees with the paper: the arXiv id's year for an arXiv tag,
   the year the venue states for a venue tag.
 - `unresolved`: a link that carries no identifier and that enrichment could not resolve.
@@ -18,14 +18,16 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from kg.identifiers import normalize_title
 from kg.listparse import split_venue_tag
 from kg.store import KnowledgeGraph
 from kg.vocab import LIST_GRAPH
-from kg.curate.render import md, table, to_json
+from kg.curate.render import count, md, table, to_json
 
+MISSPELLED = 0.9           # titles this similar (difflib ratio) differ by a typo, not a new name
 KINDS = ("published", "duplicate", "title", "year", "unresolved", "empty-heading")
 PREPRINT_VENUES = {"arxiv", "arxiv org", "corr", "preprint", "preprints", "biorxiv", "medrxiv", "ssrn"}
 # Semantic Scholar's venue names and the short names lists write in tags; the list's own
@@ -265,7 +267,8 @@ def titles(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
         printed, actual = normalize_title(listing.printed), normalize_title(real or "")
         if not real or printed == actual:
             continue
-        how = "truncated" if actual.startswith(printed) else "renamed"
+        how = ("truncated" if actual.startswith(printed) else
+               "misspelled" if SequenceMatcher(None, printed, actual).ratio() >= MISSPELLED else "renamed")
         findings.append(Finding("title", listing.line, f"printed title '{listing.printed}' is {how}: "
                                 f"the paper's title is '{real}'", real))
     return findings
@@ -363,7 +366,7 @@ def built_list(graph: KnowledgeGraph, build_dir: Path | None, list_file: Path | 
 def to_markdown(title: str, findings: list[Finding]) -> str:
     counts = Counter(f.kind for f in findings)
     summary = ", ".join(f"{counts[k]} {k}" for k in KINDS if counts[k]) or "nothing to report"
-    lines = [f"# Lint of {md(title)}", "", f"{len(findings)} findings: {summary}.", ""]
+    lines = [f"# Lint of {md(title)}", "", f"{count(len(findings), 'finding')}: {summary}.", ""]
     if findings:
         lines.append(table(["line", "kind", "finding"], [[f.line, f.kind, f.message] for f in findings]))
     return "\n".join(lines)

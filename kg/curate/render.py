@@ -35,6 +35,11 @@ class Raw:
         self.text = text
 
 
+def count(number: int, noun: str) -> str:
+    """`1 finding`, `2 findings`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def percent(share: float) -> str:
     return f"{100 * share:.0f}%"
 

@@ -33,7 +33,7 @@ class Suggestion:
     cites: list[Work]
     cocitation: float
     recency: float
-    heading: Classification
+    heading: Classification | None = None
 
     @property
     def links(self) -> int:
@@ -62,14 +62,18 @@ def suggest(facts: Facts, top: int | None = None) -> list[Suggestion]:
     for work in facts.works.values():
         if work.listed or not work.identifiers or normalize_title(work.title) in on_list:
             continue
-        cited_by = sorted((listed[a] for a, b in facts.cites if b == work.iri and a in listed), key=title_key)
-        cites = sorted((listed[b] for a, b in facts.cites if a == work.iri and b in listed), key=title_key)
+        near = [listed[n] for n in facts.neighbours.get(work.iri, ()) if n in listed]
+        cited_by = sorted((w for w in near if (w.iri, work.iri) in facts.cites), key=title_key)
+        cites = sorted((w for w in near if (work.iri, w.iri) in facts.cites), key=title_key)
         if len(cited_by) + len(cites) < MIN_LINKS:
             continue
         suggestions.append(Suggestion(work, cited_by, cites, cocitation(facts, work.iri, listed),
-                                      recency(work.year, newest), classifier.classify(work)))
+                                      recency(work.year, newest)))
     suggestions.sort(key=lambda s: (-s.score, s.work.title, s.work.iri))
-    return suggestions[:top] if top else suggestions
+    kept = suggestions[:top] if top else suggestions
+    for suggestion in kept:                     # classifying is the costly part: only what is shown
+        suggestion.heading = classifier.classify(suggestion.work)
+    return kept
 
 
 def title_key(work: Work) -> tuple[str, str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from difflib import SequenceMatcher
 
 from semanticscholar.SemanticScholarException import BadQueryParametersException, ObjectNotFoundException
 
@@ -72,6 +73,13 @@ def title_agrees(listed: str, found: str | None) -> bool:
     return bool(a and b) and (a == b or (len(a) > 20 and (b.startswith(a) or a.startswith(b))))
 
 
+def title_resembles(asked: str, found: str | None) -> bool:
+    """S2 answers a title match with a close title or none: an answer unlike the question was meant
+    for another request (a proxy or server mix-up) and proves nothing about this title."""
+    a, b = normalize_title(asked), normalize_title(found or "")
+    return bool(a and b) and (a in b or b in a or SequenceMatcher(None, a, b).ratio() >= 0.8)
+
+
 def year_compatible(paper: ListedPaper, record: dict) -> bool:
     listed, found = paper.tagged.year, record.get("year")
     return listed is None or found is None or listed - 3 <= found <= listed + 1  # preprint years come earlier
@@ -111,6 +119,8 @@ class Enricher:
                 todo.append(paper)
         if todo and not self.report.offline:
             self.fetch(todo, found)
+        if not self.report.offline:
+            self.complete_all_edges(list(found.values()))
         if self.contexts and not self.report.offline:
             self.fetch_contexts([found[p.key] for p in parsed.papers if p.key in found])
         enrichments = {}
@@ -154,9 +164,15 @@ class Enricher:
             matched = [found[p.key] for p in papers if not batch_id(p) and self.fetch_match(p, found)]
             for start in range(0, len(matched), BATCH_LIMIT):
                 self.fetch_edges_batch(matched[start:start + BATCH_LIMIT])
-            for paper in papers:
-                if paper.key in found:
-                    self.complete_edges(found[paper.key])
+        except Unreachable as error:
+            self.report.offline, self.report.offline_reason = True, str(error)
+
+    def complete_all_edges(self, keys: list[str]) -> None:
+        """Edge lists of every paper found, cached ones too: an earlier run may have been cut off."""
+        try:
+            for key in dict.fromkeys(keys):
+                if not key.startswith("snapshot:"):
+                    self.complete_edges(key)
         except Unreachable as error:
             self.report.offline, self.report.offline_reason = True, str(error)
 
@@ -208,6 +224,9 @@ class Enricher:
         if record is None:
             self.cache.write([self.lookup_row(lookup, None)])
             self.report.unresolved[paper.key] = "no Semantic Scholar title match"
+        elif not title_resembles(title, record.get("title")):
+            self.report.errors.append(f"title match for {paper.key}: the answer was for another title "
+                                      f"('{record.get('title')}'); not stored")
         elif not title_agrees(title, record.get("title")) or not year_compatible(paper, record):
             self.cache.write([self.lookup_row(lookup, None)])
             self.report.unresolved[paper.key] = (f"title match rejected: found '{record.get('title')}' "
@@ -238,7 +257,8 @@ class Enricher:
         record = self.cache.paper(key)["record"]
         counts = {"references": record.get("referenceCount"), "citations": record.get("citationCount")}
         for direction in DIRECTIONS:
-            if self.fresh(self.cache.edges(key, direction)) or not counts[direction]:
+            cached = self.fresh(self.cache.edges(key, direction))
+            if (cached and cached["complete"]) or not counts[direction]:
                 if not counts[direction] and not self.cache.edges(key, direction):
                     self.cache.write([self.edges_row(key, direction, [], now_iso())])
                 continue
@@ -249,15 +269,18 @@ class Enricher:
             except (GaveUp, ObjectNotFoundException, BadQueryParametersException) as error:
                 self.report.incomplete.append(f"{key} {direction}: {error}")
                 continue
-            if items:
+            if is_complete(items, counts[direction]):
                 self.cache.write([self.edges_row(key, direction, items, now_iso())])
-            else:
-                self.report.incomplete.append(f"{key} {direction}: empty answer for {counts[direction]} edges")
+                continue
+            self.report.incomplete.append(f"{key} {direction}: {len(items)} of {counts[direction]} edges answered")
+            if items:  # kept for this build, fetched again next time
+                self.cache.write([self.edges_row(key, direction, items, now_iso()) | {"complete": False}])
 
     def fetch_contexts(self, keys: list[str]) -> None:
         """The opt-in pass: influential flags and intents of each listed paper's references."""
         for key in keys:
-            if self.fresh(self.cache.edges(key, "reference-details")) or key.startswith("snapshot:"):
+            cached = self.fresh(self.cache.edges(key, "reference-details"))
+            if (cached and cached["complete"]) or key.startswith("snapshot:"):
                 continue
             try:
                 items = self.client.edge_pages(key, "references", list(DETAIL_FIELDS))
@@ -267,7 +290,11 @@ class Enricher:
             except (GaveUp, ObjectNotFoundException, BadQueryParametersException) as error:
                 self.report.incomplete.append(f"{key} reference details: {error}")
                 continue
-            self.cache.write([self.edges_row(key, "reference-details", items, now_iso())])
+            count = self.cache.paper(key)["record"].get("referenceCount")
+            complete = is_complete(items, count or 0)
+            if not complete:
+                self.report.incomplete.append(f"{key} reference details: {len(items)} of {count} answered")
+            self.cache.write([self.edges_row(key, "reference-details", items, now_iso()) | {"complete": complete}])
 
     def assemble(self, key: str) -> Enrichment:
         """A cached record with its edge lists (None where unknown) for the RDF mapping."""

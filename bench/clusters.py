@@ -1,0 +1,160 @@
+"""How the related-work clusters agree with the list's headings, and how fast they are.
+
+    python bench/clusters.py            # quality on both data sets, timing on 20,000 papers
+    python bench/clusters.py --quick    # quality only
+
+Quality: NMI and ARI of each method's clusters against the leaf and top-level headings,
+(1) on the shipped list built offline from the shipped snapshot and (2) on the latest
+list version built through the Semantic Scholar test server (tests/s2_server.py), plus
+the papers whose cluster is dominated by another heading than theirs. Timing: every
+stage on a 20,000-paper synthetic graph with 40 planted topics (and the ARI against
+them, to show the clusters still find the topics at that size).
+"""
+from __future__ import annotations
+
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests")]
+LATEST_LIST = ROOT.parent / "shared" / "data" / "lists" / "awesome-moe-inference" / "2025-10-20_f7ccad0.md"
+
+from kg.build import ListSource, build  # noqa: E402
+from kg.clusters import (METHODS, UNCONNECTED, ari, cluster_papers, leiden, read_citation_data,  # noqa: E402
+                         similarity)
+from kg.store import KnowledgeGraph  # noqa: E402
+from kg.vocab import CLUSTER_GRAPH, ID, LIST_GRAPH, akg, cito, dcterms, rdf, skos, xsd  # noqa: E402
+
+
+def shipped_graph(work: Path) -> KnowledgeGraph:
+    return build(out=work / "shipped", offline=True, cache_dir=work / "cache-shipped").graph
+
+
+def latest_graph(work: Path) -> KnowledgeGraph:
+    """The latest list version, enriched through the S2 test server (every paper, edges, outside works)."""
+    from s2_fixtures import build_records
+    from s2_server import S2TestServer
+
+    with S2TestServer(build_records()) as server:
+        os.environ["S2_API_URL"] = server.url
+        try:
+            return build(ListSource.from_path(LATEST_LIST), work / "latest", cache_dir=work / "cache-latest").graph
+        finally:
+            del os.environ["S2_API_URL"]
+
+
+def without_clusters(graph: KnowledgeGraph) -> KnowledgeGraph:
+    """The graph as the clustering sees it (the build's own clusters left out)."""
+    return KnowledgeGraph(q for q in graph.store if q.graph_name != CLUSTER_GRAPH)
+
+
+def quality(name: str, graph: KnowledgeGraph) -> list[str]:
+    rows = []
+    for method in METHODS:
+        c = cluster_papers(graph, method)
+        a = c.agreement()
+        unconnected = sum(x.size for x in c.clusters if x.id == UNCONNECTED)
+        found = sum(1 for x in c.clusters if x.id != UNCONNECTED)
+        rows.append(f"| {name} | {method} | {len(c.data.papers)} | {found} | {unconnected} | "
+                    f"{a['leaf']['nmi']:.3f} | {a['leaf']['ari']:.3f} | {a['top']['nmi']:.3f} | {a['top']['ari']:.3f} |")
+    return rows
+
+
+def disagreements(name: str, graph: KnowledgeGraph) -> list[str]:
+    """Papers whose (default) cluster is dominated by another heading than any of theirs."""
+    c = cluster_papers(graph)
+    headings, papers = c.data.headings, c.data.papers
+    lines = [f"{name}: {sum(len(x.elsewhere) for x in c.clusters)} of {len(papers)} papers", ""]
+    for cluster in c.clusters:
+        for iri in cluster.elsewhere:
+            mine = " / ".join(headings[h].label for h in papers[iri].headings)
+            lines.append(f"- {papers[iri].title} ({papers[iri].year or 'n.d.'}): listed under {mine}; "
+                         f"cluster {cluster.id} \"{cluster.label}\"")
+    return lines + [""]
+
+
+# ---------------------------------------------------------------------------
+# Timing on a 20,000-paper graph with planted topics
+# ---------------------------------------------------------------------------
+
+def planted_quads(papers: int = 20_000, topics: int = 40, references: int = 12, outside: int = 4,
+                  seed: int = 11) -> tuple[list[ox.Quad], dict[str, int]]:
+    """Listed papers under `topics` headings; 80% of citations stay within the topic, the rest go anywhere;
+    each paper also cites `outside` works from its topic's pool of 60 and the 20 landmarks everyone cites."""
+    rng = random.Random(seed)
+    g, quads, truth = LIST_GRAPH, [], {}
+    scheme = ox.NamedNode(f"{ID}list/planted/taxonomy")
+    for t in range(topics):
+        heading = ox.NamedNode(f"{ID}list/planted/heading/topic-{t}")
+        quads += [ox.Quad(heading, rdf.type, skos.Concept, g), ox.Quad(heading, skos.prefLabel, ox.Literal(f"Topic {t}"), g),
+                  ox.Quad(heading, akg.position, ox.Literal(str(t), datatype=xsd.integer), g),
+                  ox.Quad(heading, skos.topConceptOf, scheme, g)]
+    by_topic: list[list[int]] = [[] for _ in range(topics)]
+    nodes = [ox.NamedNode(f"{ID}paper/planted/{i}") for i in range(papers)]
+    for i, node in enumerate(nodes):
+        t = rng.randrange(topics)
+        truth[node.value] = t
+        quads += [ox.Quad(node, rdf.type, akg.ListedPaper, g),
+                  ox.Quad(node, dcterms.title, ox.Literal(f"Paper {i} on topic {t}"), g),
+                  ox.Quad(node, akg.listedUnder, ox.NamedNode(f"{ID}list/planted/heading/topic-{t}"), g)]
+        same = by_topic[t]
+        for _ in range(references if i else 0):
+            cited = rng.choice(same) if same and rng.random() < 0.8 else rng.randrange(i)
+            quads.append(ox.Quad(node, cito.cites, nodes[cited], g))
+        for _ in range(outside):
+            work = f"landmark-{rng.randrange(20)}" if rng.random() < 0.25 else f"topic-{t}-{rng.randrange(60)}"
+            quads.append(ox.Quad(node, cito.cites, ox.NamedNode(f"{ID}paper/outside/{work}"), g))
+        same.append(i)
+    return list(dict.fromkeys(quads)), truth
+
+
+def timed(action):
+    start = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - start
+
+
+def timing() -> list[str]:
+    (quads, truth), made = timed(planted_quads)
+    graph = KnowledgeGraph(quads)
+    data, read = timed(lambda: read_citation_data(graph))
+    rows = [f"graph: {len(data.papers)} listed papers, {sum(map(len, data.references.values()))} citations "
+            f"(made in {made:.1f} s); reading it with SPARQL: {read:.2f} s", "",
+            "| method | similarity edges | similarity graph (s) | Leiden (s) | whole `cluster_papers` (s) | clusters | "
+            "ARI vs planted topics |", "|---|---|---|---|---|---|---|"]
+    for method in METHODS:
+        weights, built = timed(lambda: similarity(data, method))
+        nodes = sorted({n for edge in weights for n in edge})
+        _, communities = timed(lambda: leiden(nodes, weights, 1.0, 0))
+        clustering, whole = timed(lambda: cluster_papers(graph, method))
+        found = {iri: c.id for c in clustering.clusters for iri in c.members}
+        score = ari([found[i] for i in truth], list(truth.values()))
+        rows.append(f"| {method} | {len(weights)} | {built:.2f} | {communities:.2f} | {whole:.2f} | "
+                    f"{len(clustering.clusters)} | {score:.3f} |")
+    return rows
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        graphs = {"shipped snapshot (12 papers)": without_clusters(shipped_graph(work)),
+                  "latest list, test server": without_clusters(latest_graph(work))}
+        print("| data | method | papers | clusters | unconnected | NMI leaf | ARI leaf | NMI top | ARI top |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for name, graph in graphs.items():
+            print("\n".join(quality(name, graph)))
+        print("\nPapers whose hybrid cluster is dominated by another heading:\n")
+        for name, graph in graphs.items():
+            print("\n".join(disagreements(name, graph)))
+    if "--quick" not in sys.argv:
+        print("\n".join(timing()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,512 @@
+"""The interactive citation graph page (graph.html), drawn from the build's graph.
+
+Everything on the page comes from SPARQL over the build. pyvis is not used: its templates
+load scripts from CDNs (pyvis issues #228, #229), put tooltips in innerHTML, and its
+add_node/add_edge scan lists (O(n) per call). Instead the page is our own template with
+vis-network inlined (it works with no network), the data goes in as one JSON block that
+the page's script reads as text (nothing from outside is ever parsed as HTML), and
+positions are computed ahead with igraph's Fruchterman-Reingold (seeded), so the browser
+draws at once with physics off.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import random
+from collections import defaultdict, deque
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+
+from kg.store import KnowledgeGraph, atomic_write
+
+PAGE_NAME = "graph.html"
+NODE_BUDGET = 5000
+LAYOUT_SEED = 0
+LAYOUT_ITERATIONS = 500
+NODE_SPACING = 80          # pixels per paper, about, in the precomputed layout
+LABEL_ROOM = 220           # width kept for a lone paper, so labels side by side do not overlap
+# Qualitative colours (Tableau 10 without its grey, then three more); grey marks outside works.
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+           "#9c755f", "#2f4b7c", "#d45087", "#7a9a01")
+OUTSIDE_COLOUR = "#b4b4b4"
+SHOWN_AUTHORS = 10
+S2_PAPER_PAGE = "https://www.semanticscholar.org/paper/"
+
+LISTED_QUERY = "SELECT ?paper WHERE { ?paper a akg:ListedPaper }"
+FACTS_QUERY = """
+SELECT ?paper ?property ?value WHERE {
+  VALUES ?property { dcterms:title akg:sourceTitle dcterms:issued akg:listedYear akg:publishedVenue
+                     akg:listedVenue akg:tldr akg:citationCount akg:influentialCitationCount akg:s2PaperId
+                     foaf:page akg:codeRepository }
+  ?paper ?property ?value
+}"""
+AUTHORS_QUERY = """
+SELECT ?paper ?position ?name WHERE {
+  ?paper akg:authorship ?authorship .
+  ?authorship akg:position ?position ; akg:author ?person .
+  ?person foaf:name ?name
+}"""
+HEADINGS_QUERY = """
+SELECT ?heading ?label ?position ?broader WHERE {
+  ?heading a skos:Concept ; skos:prefLabel ?label ; akg:position ?position .
+  OPTIONAL { ?heading skos:broader ?broader }
+}"""
+LISTED_UNDER_QUERY = "SELECT ?paper ?heading WHERE { ?paper a akg:ListedPaper ; akg:listedUnder ?heading }"
+CITES_QUERY = "SELECT ?citing ?cited WHERE { ?citing cito:cites ?cited }"   # repeats (one per source) dropped here
+INFLUENTIAL_QUERY = """
+SELECT DISTINCT ?citing ?cited WHERE {
+  ?citation cito:hasCitingEntity ?citing ; cito:hasCitedEntity ?cited ; akg:isInfluential true
+}"""
+CLUSTERS_QUERY = """
+SELECT ?cluster ?label ?member WHERE {
+  ?cluster a akg:Cluster .
+  { ?cluster akg:clusterMember ?member } UNION { ?member akg:memberOf ?cluster }
+  OPTIONAL { ?cluster akg:clusterLabel ?label }
+}"""
+LIST_TITLE_QUERY = "SELECT ?title WHERE { ?list a akg:PaperList ; dcterms:title ?title } ORDER BY ?title LIMIT 1"
+
+
+class PageError(Exception):
+    """A page that cannot be drawn as asked (no such paper or heading, an ambiguous title)."""
+
+
+@dataclass
+class Heading:
+    iri: str
+    label: str
+    parent: int | None          # index into CitationGraph.headings
+
+
+@dataclass
+class Cluster:
+    iri: str
+    label: str
+
+
+@dataclass
+class Paper:
+    iri: str
+    listed: bool
+    title: str
+    source_title: str | None = None
+    year: int | None = None
+    venue: str | None = None
+    authors: list[str] = field(default_factory=list)
+    headings: list[int] = field(default_factory=list)     # indices into CitationGraph.headings
+    clusters: list[int] = field(default_factory=list)     # indices into CitationGraph.clusters
+    citation_count: int | None = None                     # Semantic Scholar's count
+    influential_count: int | None = None
+    cited_by: int = 0                                     # citing papers in this graph
+    cited_in_list: int = 0                                # citing listed papers in this graph
+    tldr: str | None = None
+    pages: list[str] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)
+    s2_id: str | None = None
+
+
+@dataclass
+class CitationGraph:
+    """Papers, citation edges (citing, cited, influential) and the taxonomy, as the page draws them."""
+    title: str
+    papers: list[Paper]
+    edges: list[tuple[int, int, bool]]
+    headings: list[Heading]
+    clusters: list[Cluster]
+
+    def subgraph(self, keep: set[int]) -> "CitationGraph":
+        """The papers in `keep` (in their order here) and the edges among them."""
+        order = sorted(keep)
+        new_index = {old: new for new, old in enumerate(order)}
+        edges = [(new_index[a], new_index[b], influential) for a, b, influential in self.edges
+                 if a in new_index and b in new_index]
+        return replace(self, papers=[self.papers[i] for i in order], edges=edges)
+
+    def neighbours(self) -> list[set[int]]:
+        """Each paper's citation neighbours, either direction."""
+        around = [set() for _ in self.papers]
+        for a, b, _ in self.edges:
+            around[a].add(b)
+            around[b].add(a)
+        return around
+
+
+def read_citation_graph(graph: KnowledgeGraph) -> CitationGraph:
+    """The citation graph of a build, read with SPARQL (nothing is re-read from the list):
+    every listed paper and every work a citation reaches."""
+    listed = {row[0].value for row in graph.query(LISTED_QUERY)}
+    cites = {(row[0].value, row[1].value) for row in graph.query(CITES_QUERY)}
+    iris = sorted(listed | {iri for pair in cites for iri in pair})
+    index = {iri: i for i, iri in enumerate(iris)}
+    facts = read_facts(graph, index)
+    authors = read_authors(graph, index)
+    headings, heading_index = read_headings(graph)
+    papers = [paper_from_facts(iri, iri in listed, facts[i], authors[i]) for i, iri in enumerate(iris)]
+    for row in graph.query(LISTED_UNDER_QUERY):
+        i, h = index.get(row["paper"].value), heading_index.get(row["heading"].value)
+        if i is not None and h is not None:
+            papers[i].headings.append(h)
+    for paper in papers:
+        paper.headings.sort()
+    influential = {(row[0].value, row[1].value) for row in graph.query(INFLUENTIAL_QUERY)}
+    edges = sorted((index[citing], index[cited], (citing, cited) in influential) for citing, cited in cites)
+    count_citations(papers, edges)
+    clusters = read_clusters(graph, index, papers)
+    titles = [row["title"].value for row in graph.query(LIST_TITLE_QUERY)]
+    return CitationGraph(titles[0] if titles else "Citation graph", papers, edges, headings, clusters)
+
+
+def read_facts(graph: KnowledgeGraph, index: dict[str, int]) -> list[dict[str, list[str]]]:
+    """Each paper's values per property local name, sorted (one value is picked deterministically)."""
+    facts = [defaultdict(list) for _ in index]
+    for row in graph.query(FACTS_QUERY):
+        i = index.get(row["paper"].value)
+        if i is not None:
+            facts[i][local_name(row["property"].value)].append(row["value"].value)
+    for values in facts:
+        for name in values:
+            values[name] = sorted(set(values[name]))
+    return facts
+
+
+def read_authors(graph: KnowledgeGraph, index: dict[str, int]) -> list[list[str]]:
+    """Author names in byline order (a person known under two names gets the first, sorted)."""
+    rows = sorted((index[row["paper"].value], int(row["position"].value), row["name"].value)
+                  for row in graph.query(AUTHORS_QUERY) if row["paper"].value in index)
+    by_position = [{} for _ in index]
+    for i, position, name in rows:
+        by_position[i].setdefault(position, name)
+    return [list(names.values()) for names in by_position]
+
+
+def read_headings(graph: KnowledgeGraph) -> tuple[list[Heading], dict[str, int]]:
+    """The taxonomy in list order, each heading pointing to its parent."""
+    rows = sorted(((int(row["position"].value), row["heading"].value, row["label"].value,
+                    row["broader"].value if row["broader"] else None) for row in graph.query(HEADINGS_QUERY)))
+    heading_index = {iri: i for i, (_, iri, _, _) in enumerate(rows)}
+    headings = [Heading(iri, label, heading_index.get(broader)) for _, iri, label, broader in rows]
+    return headings, heading_index
+
+
+def read_clusters(graph: KnowledgeGraph, index: dict[str, int], papers: list[Paper]) -> list[Cluster]:
+    """Related-work clusters (when the build has them), largest first."""
+    members, labels = defaultdict(set), {}
+    for row in graph.query(CLUSTERS_QUERY):
+        cluster = row["cluster"].value
+        labels.setdefault(cluster, row["label"].value if row["label"] else cluster.rsplit("/", 1)[-1])
+        if row["member"].value in index:
+            members[cluster].add(index[row["member"].value])
+    order = sorted(labels, key=lambda c: (-len(members[c]), labels[c], c))
+    for position, cluster in enumerate(order):
+        for i in members[cluster]:
+            papers[i].clusters.append(position)
+    for paper in papers:
+        paper.clusters.sort()
+    return [Cluster(cluster, labels[cluster]) for cluster in order]
+
+
+def count_citations(papers: list[Paper], edges: list[tuple[int, int, bool]]) -> None:
+    """How many papers of this graph (and how many listed ones) cite each paper."""
+    for citing, cited, _ in edges:
+        papers[cited].cited_by += 1
+        if papers[citing].listed:
+            papers[cited].cited_in_list += 1
+
+
+def local_name(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def first(values: list[str] | None) -> str | None:
+    return values[0] if values else None
+
+
+def as_int(value: str | None) -> int | None:
+    return int(value) if value is not None else None
+
+
+def year_of(facts: dict[str, list[str]]) -> int | None:
+    """The publication year (dcterms:issued), else the year the list prints."""
+    for value in facts.get("issued", []) + facts.get("listedYear", []):
+        if value[:4].isdigit():
+            return int(value[:4])
+    return None
+
+
+def web_links(values: list[str] | None) -> list[str]:
+    """Only http(s) links become clickable (a list could hold `javascript:` links)."""
+    return [v for v in values or [] if v.lower().startswith(("https://", "http://"))]
+
+
+def paper_from_facts(iri: str, listed: bool, facts: dict[str, list[str]], authors: list[str]) -> Paper:
+    title = first(facts.get("title")) or first(facts.get("sourceTitle")) or "(untitled)"
+    source_title = first(facts.get("sourceTitle"))
+    s2_id = first(facts.get("s2PaperId"))
+    pages = [url for url in web_links(facts.get("page")) if not url.startswith(S2_PAPER_PAGE)]
+    return Paper(
+        iri=iri, listed=listed, title=title,
+        source_title=source_title if source_title and source_title != title else None,
+        year=year_of(facts),
+        venue=first(facts.get("publishedVenue")) or first(facts.get("listedVenue")),
+        authors=authors,
+        citation_count=as_int(first(facts.get("citationCount"))),
+        influential_count=as_int(first(facts.get("influentialCitationCount"))),
+        tldr=first(facts.get("tldr")),
+        pages=pages, code=web_links(facts.get("codeRepository")), s2_id=s2_id)
+
+
+# --- choosing what to draw -----------------------------------------------------------------
+
+def title_words(text: str) -> list[str]:
+    """Words as the page's search box compares them (the same rule runs in graph.js)."""
+    from kg.identifiers import normalize_title
+
+    return normalize_title(text).split()
+
+
+def find_paper(graph: CitationGraph, words: str) -> int:
+    """The one paper whose title has all these words (listed papers first), else a PageError."""
+    wanted = title_words(words)
+    if not wanted:
+        raise PageError("expected title words to find a paper, e.g. --focus Fiddler")
+    titles = [" ".join(title_words(p.title)) for p in graph.papers]
+    matches = [i for i, title in enumerate(titles) if all(w in title for w in wanted)]
+    listed = [i for i in matches if graph.papers[i].listed]
+    candidates = listed or matches
+    if not candidates:
+        raise PageError(f"no paper title has the words {words!r}")
+    exact = [i for i in candidates if title_words(graph.papers[i].title) == wanted]
+    if len(candidates) > 1 and len(exact) != 1:
+        shown = "\n".join(f"  {graph.papers[i].title}" for i in candidates[:10])
+        more = f"\n  ... and {len(candidates) - 10} more" if len(candidates) > 10 else ""
+        raise PageError(f"{len(candidates)} papers match {words!r}; give more title words:\n{shown}{more}")
+    return exact[0] if len(candidates) > 1 else candidates[0]
+
+
+def neighbourhood(graph: CitationGraph, centre: int, depth: int) -> CitationGraph:
+    """The papers within `depth` citation steps of `centre`, either direction."""
+    around = graph.neighbours()
+    reached, queue = {centre: 0}, deque([centre])
+    while queue:
+        i = queue.popleft()
+        if reached[i] < depth:
+            for j in around[i]:
+                if j not in reached:
+                    reached[j] = reached[i] + 1
+                    queue.append(j)
+    return graph.subgraph(set(reached))
+
+
+def under_heading(graph: CitationGraph, label: str) -> CitationGraph:
+    """Listed papers under the heading (or its sub-headings), with the outside works they connect to."""
+    wanted = {i for i, h in enumerate(graph.headings) if h.label.casefold() == label.strip().casefold()}
+    if not wanted:
+        known = ", ".join(sorted({h.label for h in graph.headings}))
+        raise PageError(f"no heading is labelled {label!r}; the headings are: {known}")
+    for i, heading in enumerate(graph.headings):
+        if heading.parent in wanted:
+            wanted.add(i)          # headings come parents first, so one pass reaches every depth
+    keep = {i for i, p in enumerate(graph.papers) if set(p.headings) & wanted}
+    around = graph.neighbours()
+    keep |= {j for i in list(keep) for j in around[i] if not graph.papers[j].listed}
+    return graph.subgraph(keep)
+
+
+def within_budget(graph: CitationGraph, max_nodes: int) -> tuple[CitationGraph, str]:
+    """Over the budget, the listed papers alone, and a note that says so."""
+    if len(graph.papers) <= max_nodes:
+        return graph, ""
+    listed = {i for i, p in enumerate(graph.papers) if p.listed}
+    return graph.subgraph(listed), (
+        f"This graph has {len(graph.papers):,} papers, more than the {max_nodes:,} this page draws: only the "
+        f"{len(listed):,} listed papers are drawn, the outside works they cite or are cited by are left out.")
+
+
+# --- layout and page -----------------------------------------------------------------------
+
+def layout(count: int, edges: list[tuple[int, int, bool]]) -> list[tuple[int, int]]:
+    """Positions in pixels: each connected part laid out with Fruchterman-Reingold (seeded, so the
+    same graph gives the same page), then the parts packed in rows, largest first, so papers
+    without citations do not push the rest into a corner."""
+    import igraph
+
+    network = igraph.Graph(n=count, edges=[(a, b) for a, b, _ in edges if a != b])
+    network.simplify()
+    parts = sorted(network.connected_components(), key=lambda members: (-len(members), members[0]))
+    igraph.set_random_number_generator(random.Random(LAYOUT_SEED))
+    try:
+        boxes = [part_layout(network, members) for members in parts]
+    finally:
+        igraph.set_random_number_generator(random)
+    return pack(parts, boxes, count)
+
+
+def part_layout(network, members: list[int]) -> list[tuple[float, float]]:
+    """One connected part's positions, from (0, 0), spread to about NODE_SPACING per paper."""
+    if len(members) == 1:
+        return [(0.0, 0.0)]
+    coords = network.subgraph(members).layout_fruchterman_reingold(niter=LAYOUT_ITERATIONS).coords
+    xs, ys = [x for x, _ in coords], [y for _, y in coords]
+    left, top = min(xs), min(ys)
+    scale = NODE_SPACING * math.sqrt(len(members)) / (max(max(xs) - left, max(ys) - top) or 1.0)
+    return [((x - left) * scale, (y - top) * scale) for x, y in coords]
+
+
+def pack(parts: list[list[int]], boxes: list[list[tuple[float, float]]], count: int) -> list[tuple[int, int]]:
+    """Place the parts left to right in rows about as wide as the whole is tall."""
+    sizes = [(max(max(x for x, _ in box) + NODE_SPACING, LABEL_ROOM), max(y for _, y in box) + NODE_SPACING)
+             for box in boxes]
+    row_width = max(max((w for w, _ in sizes), default=0), math.sqrt(sum(w * h for w, h in sizes)))
+    positions = [(0, 0)] * count
+    x = y = row_height = 0.0
+    for members, box, (width, height) in zip(parts, boxes, sizes):
+        if x > 0 and x + width > row_width:
+            x, y, row_height = 0.0, y + row_height, 0.0
+        for i, (px, py) in zip(members, box):
+            positions[i] = (round(x + px), round(y + py))
+        x, row_height = x + width, max(row_height, height)
+    return positions
+
+
+def node_size(paper: Paper) -> float:
+    """Radius by citation count, log-scaled; the count is at least the citations this graph holds."""
+    cited = math.log10(1 + max(paper.citation_count or 0, paper.cited_by))
+    return round(10 + 5 * cited, 1) if paper.listed else round(4 + 3 * cited, 1)
+
+
+def short_label(title: str) -> str:
+    """What is written beside a listed paper's dot: its name before the colon, or the title's start."""
+    name = title.split(":", 1)[0].strip()
+    return name if len(name) <= 32 else name[:30].rstrip() + "…"
+
+
+def top_heading(headings: list[Heading], index: int) -> int:
+    while headings[index].parent is not None:
+        index = headings[index].parent
+    return index
+
+
+def heading_counts(graph: CitationGraph) -> list[int]:
+    """Listed papers on the page under each heading or any heading below it."""
+    under = [set() for _ in graph.headings]
+    for i, paper in enumerate(graph.papers):
+        for h in paper.headings:
+            while h is not None:
+                under[h].add(i)
+                h = graph.headings[h].parent
+    return [len(papers) for papers in under]
+
+
+def page_data(graph: CitationGraph, positions: list[tuple[int, int]]) -> dict:
+    """The one JSON piece the page reads: nodes with their facts, edges, taxonomy, clusters."""
+    tops = sorted({top_heading(graph.headings, i) for i in range(len(graph.headings))})
+    top_colour = {h: PALETTE[n % len(PALETTE)] for n, h in enumerate(tops)}
+    counts = heading_counts(graph)
+    cluster_counts = [0] * len(graph.clusters)
+    for paper in graph.papers:
+        for c in paper.clusters:
+            cluster_counts[c] += 1
+    return {
+        "outsideColour": OUTSIDE_COLOUR,
+        "s2PaperPage": S2_PAPER_PAGE,
+        "headings": [{"label": h.label, "parent": h.parent, "count": counts[i], "colour": top_colour.get(i)}
+                     for i, h in enumerate(graph.headings)],
+        "clusters": [{"label": c.label, "count": cluster_counts[i], "colour": PALETTE[i % len(PALETTE)]}
+                     for i, c in enumerate(graph.clusters)],
+        "nodes": [node_data(paper, position, graph.headings) for paper, position in zip(graph.papers, positions)],
+        "edges": [[a, b, 1 if influential else 0] for a, b, influential in graph.edges],
+    }
+
+
+def node_data(paper: Paper, position: tuple[int, int], headings: list[Heading]) -> dict:
+    """One node's drawing and hover facts; empty facts are left out to keep large pages small."""
+    node = {"iri": paper.iri, "title": paper.title, "x": position[0], "y": position[1], "size": node_size(paper)}
+    if paper.listed:
+        node.update(listed=1, label=short_label(paper.title), headings=paper.headings,
+                    top=top_heading(headings, paper.headings[0]) if paper.headings else None)
+    optional = {
+        "sourceTitle": paper.source_title, "year": paper.year, "venue": paper.venue,
+        "authors": paper.authors[:SHOWN_AUTHORS], "moreAuthors": max(0, len(paper.authors) - SHOWN_AUTHORS),
+        "clusters": paper.clusters, "citedInList": paper.cited_in_list, "citations": paper.citation_count,
+        "influential": paper.influential_count, "tldr": paper.tldr, "pages": paper.pages, "code": paper.code,
+        "s2": paper.s2_id,
+    }
+    node.update({key: value for key, value in optional.items() if value not in (None, [], 0)})
+    return node
+
+
+def script_json(data: dict) -> str:
+    """JSON safe inside <script>: `<`, `>` and `&` escaped, so `</script>` in a title stays text."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def inline(text: str, tag: str) -> str:
+    """A file to inline in a <tag> element; refuses one that would close the element early."""
+    if f"</{tag}" in text.lower():
+        raise PageError(f"cannot inline a file containing </{tag}")
+    return text
+
+
+def script_hash(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
+
+
+def page_html(drawn: CitationGraph, *, scope: str = "", note: str = "") -> str:
+    """The whole page, drawing every paper given, as one self-contained HTML document."""
+    from jinja2 import Environment
+    from markupsafe import Markup
+
+    data = page_data(drawn, layout(len(drawn.papers), drawn.edges))
+    files = resources.files("kg")
+    vis_js = inline(files.joinpath("static", "vis-network.min.js").read_text("utf-8"), "script")
+    page_js = inline(files.joinpath("templates", "graph.js").read_text("utf-8"), "script")
+    css = inline(files.joinpath("templates", "graph.css").read_text("utf-8"), "style")
+    # Only our two scripts may run: no inline event handler, no injected script, no request.
+    csp = (f"default-src 'none'; script-src {script_hash(vis_js)} {script_hash(page_js)}; "
+           "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'")
+    template = Environment(autoescape=True).from_string(files.joinpath("templates", "graph.html").read_text("utf-8"))
+    listed = sum(1 for p in drawn.papers if p.listed)
+    return template.render(
+        title=drawn.title, scope=scope, note=note, csp=csp, css=Markup(css), vis_js=Markup(vis_js),
+        page_js=Markup(page_js), data=Markup(script_json(data)),
+        summary=f"{len(drawn.papers):,} papers ({listed:,} listed, {len(drawn.papers) - listed:,} outside works), "
+                f"{len(drawn.edges):,} citations")
+
+
+def write_graph_page(graph: KnowledgeGraph, out: str | Path) -> list[Path]:
+    """The build's view: graph.html in the build folder."""
+    drawn, note = within_budget(read_citation_graph(graph), NODE_BUDGET)
+    return [atomic_write(Path(out) / PAGE_NAME, page_html(drawn, note=note))]
+
+
+def view_page(build: str | Path, *, focus: str | None = None, depth: int | None = None,
+              heading: str | None = None, out: str | Path | None = None,
+              max_nodes: int = NODE_BUDGET) -> tuple[Path, CitationGraph, str]:
+    """`kg view`: the whole graph, one paper's neighbourhood or one heading, written as a page;
+    gives the page's path, what it draws and the note when the budget left outside works out."""
+    from kg.listparse import slugify
+
+    if depth is not None and focus is None:
+        raise PageError("--depth needs --focus (the paper whose neighbourhood to draw)")
+    build = Path(build)
+    graph = read_citation_graph(KnowledgeGraph.load(build))
+    scope, name = [], ["graph"]
+    if heading is not None:
+        graph = under_heading(graph, heading)
+        scope.append(f"Papers under the heading “{heading.strip()}” and the outside works they connect to.")
+        name += ["heading", slugify(heading)]
+    if focus is not None:
+        depth = 1 if depth is None else depth
+        centre = find_paper(graph, focus)
+        scope.append(f"Papers within {depth} citation step{'s' if depth != 1 else ''} of "
+                     f"“{graph.papers[centre].title}”.")
+        graph = neighbourhood(graph, centre, depth)
+        name += ["focus", slugify(focus), "depth", str(depth)]
+    folder = build if build.is_dir() else build.parent
+    path = Path(out) if out else folder / ("-".join(name) + ".html")
+    drawn, note = within_budget(graph, max_nodes)
+    atomic_write(path, page_html(drawn, scope=" ".join(scope), note=note))
+    return path, drawn, note

@@ -1,0 +1,145 @@
+"""`kg lint`: each finding pinned on a real line of a real version of the awesome list."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import DEFAULT_LIST, LISTS
+from curate_builds import enriched_build, line_of
+from kg.build import ListSource, build
+from kg.cli import main
+from kg.curate.lint import fix_tags, lint
+
+LATEST = "2025-10-20_f7ccad0.md"
+BEFORE_TAG_UPDATE = "2024-11-14_7d0f6e4.md"     # the next commit is "update year and conference"
+AFTER_TAG_UPDATE = "2024-11-16_90fff68.md"
+
+
+@pytest.fixture(scope="module")
+def latest(tmp_path_factory):
+    return enriched_build(LATEST, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def latest_findings(latest):
+    return lint(latest.graph)
+
+
+def at(findings, kind, line):
+    hits = [f for f in findings if f.kind == kind and f.line == line]
+    assert hits, f"no {kind} finding on line {line}: {[(f.kind, f.line) for f in findings]}"
+    return hits[0]
+
+
+def test_a_truncated_title_is_found_on_its_line(latest_findings):
+    finding = at(latest_findings, "title", 195)
+    assert "[One Student Knows All Experts Know: From Sparse to Dens](" in line_of(LATEST, 195)
+    assert "truncated" in finding.message
+    assert finding.fix == "One Student Knows All Experts Know: From Sparse to Dense"
+
+
+def test_one_paper_under_two_titles_is_a_duplicate(latest_findings):
+    finding = at(latest_findings, "duplicate", 248)
+    assert "2306.04640" in line_of(LATEST, 248) and "Moduleformer: Learning modular" in line_of(LATEST, 248)
+    assert "lines 94, 151, 248" in finding.message
+    renamed = at(latest_findings, "title", 248)
+    assert "renamed" in renamed.message and renamed.fix == "ModuleFormer: Modularity Emerges from Mixture-of-Experts"
+
+
+def test_the_same_paper_twice_under_one_heading_is_a_duplicate(latest_findings):
+    finding = at(latest_findings, "duplicate", 425)
+    for line in (389, 425):                                      # MoE-Lightning, listed twice
+        assert "[MoE-Lightning: High-Throughput" in line_of(LATEST, line) and "2411.11217" in line_of(LATEST, line)
+    assert "same heading (lines 389 and 425)" in finding.message
+
+
+def test_a_tag_year_that_disagrees_with_the_arxiv_id(latest_findings):
+    finding = at(latest_findings, "year", 218)
+    assert line_of(LATEST, 218).startswith("[Arxiv'23]") and "arxiv.org/abs/2405." in line_of(LATEST, 218)
+    assert finding.fix == "Arxiv'24" and finding.tag == "Arxiv'23"
+    with_month = at(latest_findings, "year", 376)                # [Arxiv'24.12] on a 2501.x paper
+    assert with_month.fix == "Arxiv'25.1"
+
+
+def test_a_link_without_identifier_that_could_not_be_resolved(latest, latest_findings):
+    finding = at(latest_findings, "unresolved", 271)
+    assert "shaohuais.github.io" in line_of(LATEST, 271) and "shaohuais.github.io" in finding.message
+    assert latest.manifest["enrichment"]["unresolved"]           # the build said so too
+    resolved_lines = {f.line for f in latest_findings if f.kind == "unresolved"}
+    assert 195 not in resolved_lines                             # an arXiv link is never "unresolved"
+
+
+def test_every_finding_names_a_line_of_the_file_the_build_read(latest_findings):
+    lines = (LISTS / LATEST).read_text(encoding="utf-8").splitlines()
+    assert latest_findings
+    for finding in latest_findings:
+        assert 1 <= finding.line <= len(lines) and lines[finding.line - 1].strip()
+
+
+def test_empty_headings_and_published_preprints_in_the_shipped_list(default_build):
+    findings = lint(default_build.graph)
+    shipped = DEFAULT_LIST.read_text(encoding="utf-8").splitlines()
+    empty = at(findings, "empty-heading", 75)
+    assert shipped[74] == "### Load balancing/scheduling" and "Load balancing/scheduling" in empty.message
+    assert at(findings, "empty-heading", 26).message == "heading 'Attention Module' has no papers"
+    fiddler = at(findings, "published", 71)                       # ICLR 2025, from the shipped snapshot
+    assert shipped[70].startswith("[Arxiv'24] [Fiddler") and fiddler.fix == "ICLR'25"
+    assert at(findings, "published", 45).fix == "MLSys'24"        # QMoE
+    assert at(findings, "year", 43).fix == "Arxiv'23"             # MoQE is arXiv 2310.02410
+
+
+def test_fix_tags_writes_what_the_curators_wrote_next(tmp_path_factory):
+    """Lint the version before "update year and conference": its fixes are the ones the commit made."""
+    before = enriched_build(BEFORE_TAG_UPDATE, tmp_path_factory)
+    findings = lint(before.graph)
+    fixed, applied = fix_tags((LISTS / BEFORE_TAG_UPDATE).read_text(encoding="utf-8"), findings)
+    assert applied == len({f.line for f in findings if f.kind in ("published", "year")})
+    after = (LISTS / AFTER_TAG_UPDATE).read_text(encoding="utf-8").splitlines()
+    for arxiv in ("2401.08383", "2304.03946"):                  # now at IPDPS'24 and SIGMOD'23
+        ours = next(l for l in fixed.splitlines() if arxiv in l)
+        theirs = next(l for l in after if arxiv in l)
+        assert ours == theirs, (ours, theirs)
+
+
+def test_kg_lint_fix_tags_writes_a_corrected_copy_never_the_list(default_build, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "fixed.md"
+    result = runner.invoke(main, ["lint", str(default_build.out), "--fix-tags", str(out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert {f["kind"] for f in report["findings"]} >= {"published", "year", "empty-heading"}
+    original = ListSource.shipped().text.splitlines()
+    fixed = out.read_text(encoding="utf-8").splitlines()
+    changed = {n + 1 for n, (a, b) in enumerate(zip(original, fixed)) if a != b}
+    assert changed == {f["line"] for f in report["findings"] if f["kind"] in ("published", "year")}
+    assert fixed[70].startswith("[ICLR'25] [Fiddler")
+    assert ListSource.shipped().text.splitlines() == original     # the shipped list is untouched
+
+
+def test_fix_tags_refuses_a_list_the_build_did_not_read(default_build, tmp_path):
+    runner = CliRunner()
+    other = LISTS / LATEST
+    result = runner.invoke(main, ["lint", str(default_build.out), "--fix-tags", str(tmp_path / "x.md"),
+                                  "--list", str(other)])
+    assert result.exit_code == 1 and "not the list this build read" in result.output
+    copy = tmp_path / "README.md"
+    copy.write_bytes(DEFAULT_LIST.read_bytes())
+    result = runner.invoke(main, ["lint", str(default_build.out), "--fix-tags", str(copy), "--list", str(copy)])
+    assert result.exit_code == 1 and "would overwrite the list itself" in result.output
+    assert copy.read_bytes() == DEFAULT_LIST.read_bytes()
+
+
+def test_the_same_paper_under_another_link(tmp_path):
+    """A curator adds DeepSpeed-MoE's arXiv link although the list has it through PMLR."""
+    text = DEFAULT_LIST.read_text(encoding="utf-8")
+    added = "[Arxiv'22] [DeepSpeed-MoE](https://arxiv.org/abs/2201.05596)\n"
+    text = text.replace("#### Low Rank Decomposition\n", "#### Low Rank Decomposition\n" + added)
+    listfile = tmp_path / "README.md"
+    listfile.write_text(text, encoding="utf-8")
+    result = build(ListSource.from_path(listfile, "awesome-moe-inference"), tmp_path / "out", offline=True,
+                   cache_dir=tmp_path / "cache")
+    line = text.splitlines().index(added.strip()) + 1
+    finding = at(lint(result.graph), "duplicate", line)
+    assert "proceedings.mlr.press" in finding.message and "under another link" in finding.message

@@ -1,0 +1,97 @@
+"""`kg suggest` and the build's report.md: papers the list is missing, ranked, with their evidence."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from pyoxigraph import NamedNode
+
+from curate_builds import enriched_build
+from kg.cli import main
+from kg.curate.facts import Facts
+from kg.curate.render import md
+from kg.curate.suggest import MIN_LINKS, suggest
+from kg.identifiers import normalize_title
+
+LATEST = "2025-10-20_f7ccad0.md"
+CITES = "ASK { ?a cito:cites ?b }"
+
+
+@pytest.fixture(scope="module")
+def latest(tmp_path_factory):
+    return enriched_build(LATEST, tmp_path_factory)
+
+
+def test_suggestions_are_outside_works_linked_to_several_listed_papers(default_build):
+    graph = default_build.graph
+    found = suggest(Facts.from_graph(graph))
+    assert found
+    for s in found:
+        assert not s.work.listed and s.work.identifiers
+        assert s.links >= MIN_LINKS
+        for paper in s.cited_by:
+            assert graph.query(CITES, {"a": NamedNode(paper.iri), "b": NamedNode(s.work.iri)})
+        for paper in s.cites:
+            assert graph.query(CITES, {"a": NamedNode(s.work.iri), "b": NamedNode(paper.iri)})
+        assert s.score == round(s.links + s.cocitation + s.recency, 3)
+        assert 0 <= s.cocitation <= 1 and 0 <= s.recency <= 1
+    scores = [s.score for s in found]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_the_most_cited_outside_work_comes_first(default_build):
+    facts = Facts.from_graph(default_build.graph)
+    found = suggest(facts)
+    most = max(len(s.cited_by) + len(s.cites) for s in found)
+    assert found[0].links == most
+    assert found[0].heading.decided and found[0].heading.candidates[0].heading in facts.headings
+
+
+def test_newer_papers_that_cite_the_list_are_suggested_with_what_they_cite(latest):
+    facts = Facts.from_graph(latest.graph)
+    found = suggest(facts)
+    citers = [s for s in found if s.cites and not s.cited_by]
+    assert citers, "outside papers citing several listed papers should be suggested"
+    newest = max(s.work.year for s in found if s.work.year)
+    assert all(s.recency == 1.0 for s in citers if s.work.year == newest)
+    listed_titles = {normalize_title(t) for w in facts.listed for t in (w.title, w.source_title) if t}
+    assert not any(normalize_title(s.work.title) in listed_titles for s in found)   # e.g. MoESys, listed by URL
+    unresolved = [w for w in facts.works.values() if not w.listed and not w.identifiers
+                  and len(facts.neighbours.get(w.iri, ())) >= MIN_LINKS]
+    assert unresolved                                             # bibliography items S2 could not link ...
+    assert not {w.iri for w in unresolved} & {s.work.iri for s in found}   # ... are never suggested
+
+
+def test_kg_suggest_markdown_and_json(default_build):
+    runner = CliRunner()
+    markdown = runner.invoke(main, ["suggest", str(default_build.out), "--top", "3"])
+    assert markdown.exit_code == 0, markdown.output
+    data = runner.invoke(main, ["suggest", str(default_build.out), "--top", "3", "--format", "json"])
+    report = json.loads(data.stdout)
+    assert len(report["suggestions"]) == 3
+    first = report["suggestions"][0]
+    assert f"## 1. {md(first['title'])}" in markdown.output
+    assert first["cited_by"] and first["headings"][0]["heading"] in markdown.output
+    missing = runner.invoke(main, ["suggest", str(default_build.out / "nothing")])
+    assert missing.exit_code == 1 and "cannot read the build's graph" in missing.output
+
+
+def test_outside_text_cannot_inject_markup():
+    assert md("<script>x</script> | [a](b) *c*") == r"&lt;script&gt;x&lt;/script&gt; \| \[a\](b) \*c\*"
+
+
+def test_build_writes_report_md_with_the_top_of_each_command(default_build):
+    report = (default_build.out / "report.md").read_text(encoding="utf-8")
+    facts = Facts.from_graph(default_build.graph)
+    for section in ("## Papers to add (`kg suggest`)", "## Headings (`kg classify`)", "## Lint (`kg lint`)"):
+        assert section in report
+    assert f"| {md(suggest(facts, 1)[0].work.title)} |" in report
+    assert "| 26 | empty-heading | heading 'Attention Module' has no papers |" in report
+
+
+def test_report_md_is_the_same_for_the_same_graph(default_build, tmp_path):
+    from kg.curate.report import write_report
+
+    again = write_report(default_build.graph, tmp_path)[0]
+    assert again.read_bytes() == (default_build.out / "report.md").read_bytes()
