@@ -149,6 +149,7 @@ def test_a_list_over_the_size_limit_is_refused_with_a_clear_message(tmp_path):
     assert result.exit_code == 1
     assert "30 papers, more than the limit of 20 (--max-papers); nothing was built" in result.output
     assert not (tmp_path / "o").exists()
+    listfile.write_text(listfile.read_text() + "padding " * 1000)
     huge = CliRunner().invoke(main, ["build", str(listfile), "--offline", "--max-papers", "1",
                                      "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c")])
     assert huge.exit_code == 1 and "is more than a list of 1 papers can be" in huge.output
