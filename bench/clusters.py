@@ -61,8 +61,8 @@ def quality(name: str, graph: KnowledgeGraph) -> list[str]:
         a = c.agreement()
         unconnected = sum(x.size for x in c.clusters if x.id == UNCONNECTED)
         found = sum(1 for x in c.clusters if x.id != UNCONNECTED)
-        rows.append(f"| {name} | {method} | {len(c.data.papers)} | {found} | {unconnected} | "
-                    f"{a['leaf']['nmi']:.3f} | {a['leaf']['ari']:.3f} | {a['top']['nmi']:.3f} | {a['top']['ari']:.3f} |")
+        scores = " | ".join(f"{a[level][score]:.3f}" for level in ("leaf", "top") for score in ("nmi", "ari"))
+        rows.append(f"| {name} | {method} | {len(c.data.papers)} | {found} | {unconnected} | {scores} |")
     return rows
 
 
@@ -92,7 +92,8 @@ def planted_quads(papers: int = 20_000, topics: int = 40, references: int = 12, 
     scheme = ox.NamedNode(f"{ID}list/planted/taxonomy")
     for t in range(topics):
         heading = ox.NamedNode(f"{ID}list/planted/heading/topic-{t}")
-        quads += [ox.Quad(heading, rdf.type, skos.Concept, g), ox.Quad(heading, skos.prefLabel, ox.Literal(f"Topic {t}"), g),
+        quads += [ox.Quad(heading, rdf.type, skos.Concept, g),
+                  ox.Quad(heading, skos.prefLabel, ox.Literal(f"Topic {t}"), g),
                   ox.Quad(heading, akg.position, ox.Literal(str(t), datatype=xsd.integer), g),
                   ox.Quad(heading, skos.topConceptOf, scheme, g)]
     by_topic: list[list[int]] = [[] for _ in range(topics)]
@@ -114,25 +115,25 @@ def planted_quads(papers: int = 20_000, topics: int = 40, references: int = 12, 
     return list(dict.fromkeys(quads)), truth
 
 
-def timed(action):
+def timed(function, *args):
     start = time.perf_counter()
-    result = action()
+    result = function(*args)
     return result, time.perf_counter() - start
 
 
 def timing() -> list[str]:
     (quads, truth), made = timed(planted_quads)
     graph = KnowledgeGraph(quads)
-    data, read = timed(lambda: read_citation_data(graph))
-    rows = [f"graph: {len(data.papers)} listed papers, {sum(map(len, data.references.values()))} citations "
+    data, read = timed(read_citation_data, graph)
+    rows = [f"Graph: {len(data.papers)} listed papers, {sum(map(len, data.references.values()))} citations "
             f"(made in {made:.1f} s); reading it with SPARQL: {read:.2f} s", "",
             "| method | similarity edges | similarity graph (s) | Leiden (s) | whole `cluster_papers` (s) | clusters | "
             "ARI vs planted topics |", "|---|---|---|---|---|---|---|"]
     for method in METHODS:
-        weights, built = timed(lambda: similarity(data, method))
+        weights, built = timed(similarity, data, method)
         nodes = sorted({n for edge in weights for n in edge})
-        _, communities = timed(lambda: leiden(nodes, weights, 1.0, 0))
-        clustering, whole = timed(lambda: cluster_papers(graph, method))
+        _, communities = timed(leiden, nodes, weights, 1.0, 0)
+        clustering, whole = timed(cluster_papers, graph, method)
         found = {iri: c.id for c in clustering.clusters for iri in c.members}
         score = ari([found[i] for i in truth], list(truth.values()))
         rows.append(f"| {method} | {len(weights)} | {built:.2f} | {communities:.2f} | {whole:.2f} | "

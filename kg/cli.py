@@ -205,7 +205,8 @@ def open_graph(target: str | None, endpoint: str | None):
     return KnowledgeGraph.load(target)
 
 
-CLUSTER_METHODS = ("hybrid", "direct", "cocitation", "coupling")
+CLUSTER_METHODS = ("hybrid", "direct", "cocitation", "coupling")   # kg.clusters.METHODS, not imported: fast --help
+EXPORT_FORMATS = ("markdown", "latex", "bibtex", "csl-json", "json", "csv", "graphml", "gexf")  # kg.exports.FORMATS
 
 
 @main.command()
@@ -229,7 +230,7 @@ def clusters(target, method, resolution):
 @main.command()
 @click.argument("target")
 @click.option("--format", "fmt", required=True,
-              type=click.Choice(["markdown", "latex", "bibtex", "csl-json", "json", "csv", "graphml", "gexf"]),
+              type=click.Choice(EXPORT_FORMATS),
               help="What to write.")
 @click.option("--method", type=click.Choice(CLUSTER_METHODS), default="hybrid", show_default=True,
               help="Citation graph the clusters come from.")

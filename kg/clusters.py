@@ -6,12 +6,13 @@ Four graphs over the listed papers, all read from a build's RDF graph:
   coupling    B(a,b) = |refs(a) & refs(b)| / sqrt(|refs(a)| |refs(b)|)          (outside references included)
   hybrid      H(a,b) = (D + C + B) / 3                                           (the default)
 Every weight lies in [0, 1] (Salton's cosine keeps surveys with 200 references from
-pulling everything in); a work shared by more than 100 listed papers adds to no pair. Communities come from igraph's Leiden (modularity, a
-resolution parameter, a fixed seed, iterated until stable), so the same graph always
-gives the same clusters. Papers with no link in the chosen graph form one
-"unconnected" group instead of being scattered. Each cluster is labelled with its
-dominant heading and its most distinctive terms (c-TF-IDF over titles, abstracts and
-TLDRs), and goes back into the graph as akg:Cluster nodes in the clusters graph.
+pulling everything in); a work shared by more than 100 listed papers adds to no pair.
+Communities come from igraph's Leiden (modularity, a resolution parameter, a fixed
+seed, iterated until stable), so the same graph always gives the same clusters. Papers
+with no link in the chosen graph form one "unconnected" group instead of being
+scattered. Each cluster is labelled with its dominant heading and its most distinctive
+terms (c-TF-IDF over titles, abstracts and TLDRs), and goes back into the graph as
+akg:Cluster nodes in the clusters graph.
 """
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ import math
 import random
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Iterator
 
 from pyoxigraph import Literal, NamedNode, Quad
 
@@ -123,9 +124,6 @@ class Clustering:
     def parameters(self) -> dict:
         return {"graph": self.method, "objective": "modularity", "resolution": self.resolution, "seed": self.seed}
 
-    def cluster_of(self) -> dict[str, Cluster]:
-        return {iri: cluster for cluster in self.clusters for iri in cluster.members}
-
     def agreement(self) -> dict[str, dict[str, float]]:
         """NMI and ARI of the clusters against the leaf and top-level headings (connected papers only)."""
         papers, headings = self.data.papers, self.data.headings
@@ -146,14 +144,9 @@ class Clustering:
 def read_citation_data(graph: KnowledgeGraph) -> CitationData:
     """Listed papers with their headings and texts, and every cito:cites edge, from the graph."""
     headings = read_headings(graph)
-    papers = {}
-    for row in graph.query("SELECT ?p ?t WHERE { ?p a akg:ListedPaper ; dcterms:title ?t }"):
-        iri = row["p"].value
-        if iri not in papers or row["t"].value < papers[iri].title:
-            papers[iri] = Paper(iri, row["t"].value)
-    for iri, value in first_values(graph, "akg:sourceTitle").items():
-        if iri in papers:
-            papers[iri].title = value
+    titles, source_titles = first_values(graph, "dcterms:title"), first_values(graph, "akg:sourceTitle")
+    listed = sorted({row["p"].value for row in graph.query("SELECT ?p WHERE { ?p a akg:ListedPaper }")})
+    papers = {iri: Paper(iri, source_titles.get(iri) or titles.get(iri, "")) for iri in listed}
     texts = defaultdict(list)
     for prop in ("dcterms:abstract", "akg:tldr"):
         for iri, value in first_values(graph, prop).items():
@@ -180,8 +173,8 @@ def read_citation_data(graph: KnowledgeGraph) -> CitationData:
         if a != b:
             references[a].add(b)
             citers[b].add(a)
-    titles = {iri: title for iri, title in first_values(graph, "dcterms:title").items() if iri not in papers}
-    return CitationData(dict(sorted(papers.items())), headings, references, citers, titles, counts)
+    outside_titles = {iri: title for iri, title in titles.items() if iri not in papers}
+    return CitationData(papers, headings, references, citers, outside_titles, counts)
 
 
 def read_headings(graph: KnowledgeGraph) -> dict[str, Heading]:
@@ -293,7 +286,7 @@ def leiden(nodes: list[str], weights: dict[tuple[str, str], float], resolution: 
     finally:
         igraph.set_random_number_generator(random)
     groups = defaultdict(list)
-    for node, community in zip(nodes, found.membership):
+    for node, community in zip(nodes, found.membership, strict=True):
         groups[community].append(node)
     return list(groups.values())
 
@@ -340,7 +333,7 @@ def describe(cluster: Cluster, data: CitationData) -> None:
 def label_clusters(clusters: list[Cluster], data: CitationData) -> None:
     """Label = dominant heading(s) + up to three distinctive terms (c-TF-IDF) that members share."""
     texts = [[data.papers[iri].text for iri in c.members] for c in clusters]
-    for cluster, found, members in zip(clusters, distinctive_terms(texts), texts):
+    for cluster, found, members in zip(clusters, distinctive_terms(texts), texts, strict=True):
         cluster.terms = found[:KEPT_TERMS]
         if cluster.id == UNCONNECTED:
             cluster.label = "Unconnected"
@@ -383,12 +376,11 @@ def distinctive_terms(classes: list[list[str]]) -> list[list[str]]:
         overall.update(c)
     average = sum(overall.values()) / max(len(counts), 1)
     ranked = []
-    for c, texts in zip(counts, documents):
+    for c, texts in zip(counts, documents, strict=True):
         size = sum(c.values()) or 1
-        shared = Counter(t for words in texts for t in words)
-        lone = lambda t: len(texts) >= 3 and shared[t] < 2  # noqa: E731 - a sort key
+        shared = Counter(t for words in texts for t in words) if len(texts) >= 3 else None
         scores = {t: n / size * math.log(1 + average / overall[t]) for t, n in c.items()}
-        order = sorted(scores, key=lambda t: (lone(t), -round(scores[t], 12), t))
+        order = sorted(scores, key=lambda t: (shared is not None and shared[t] < 2, -round(scores[t], 12), t))
         ranked.append([shown[t] for t in order])
     return ranked
 
@@ -397,7 +389,7 @@ def display_forms(texts) -> dict[str, str]:
     """Each term's most frequent spelling (ties: alphabetical), to show instead of its stem."""
     forms = Counter(w for text in texts for w in tokens(text))
     best: dict[str, str] = {}
-    for word, n in sorted(forms.items(), key=lambda item: (-item[1], item[0])):
+    for word, _ in sorted(forms.items(), key=lambda item: (-item[1], item[0])):
         best.setdefault(stem(word), word)
     return best
 
@@ -415,7 +407,7 @@ def nmi(a: list, b: list) -> float:
     """Normalized mutual information, arithmetic-mean normalization (as scikit-learn's default)."""
     if not a:
         return 0.0
-    joint = Counter(zip(a, b))
+    joint = Counter(zip(a, b, strict=True))
     ha, hb = entropy(Counter(a).values()), entropy(Counter(b).values())
     if ha == 0 and hb == 0:
         return 1.0
@@ -428,7 +420,7 @@ def ari(a: list, b: list) -> float:
     n = len(a)
     if n < 2:
         return 1.0
-    both, rows, cols = (pairs_within(Counter(x).values()) for x in (list(zip(a, b)), a, b))
+    both, rows, cols = (pairs_within(Counter(x).values()) for x in (list(zip(a, b, strict=True)), a, b))
     expected = rows * cols / (n * (n - 1) / 2)
     most = (rows + cols) / 2
     if most == expected:

@@ -19,7 +19,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from kg.clusters import (DEFAULT_METHOD, DEFAULT_RESOLUTION, STOPWORDS, UNCONNECTED, Cluster, Clustering,
-                         cluster_papers)
+                         cluster_papers, first_values)
 from kg.store import KnowledgeGraph, atomic_write
 
 BUILD_FILES = {"clusters.md": "markdown", "related-work.tex": "latex", "references.bib": "bibtex",
@@ -108,15 +108,11 @@ class RelatedWork:
 
 def read_works(graph: KnowledgeGraph) -> dict[str, Work]:
     """Every work in the graph with title, ordered authors, date, venue, types and identifiers."""
-    works: dict[str, Work] = {}
-    for row in graph.query("SELECT ?w ?title WHERE { ?w a fabio:Expression OPTIONAL { ?w dcterms:title ?title } }"):
-        iri, title = row["w"].value, row["title"].value if row["title"] else ""
-        if iri not in works or (title and (not works[iri].title or title < works[iri].title)):
-            works[iri] = Work(iri, title)
+    titles, source_titles = first_values(graph, "dcterms:title"), first_values(graph, "akg:sourceTitle")
+    works = {iri: Work(iri, source_titles.get(iri) or titles.get(iri, ""))
+             for iri in sorted({row["w"].value for row in graph.query("SELECT ?w WHERE { ?w a fabio:Expression }")})}
     for row in graph.query("SELECT ?w WHERE { ?w a akg:ListedPaper }"):
         works[row["w"].value].listed = True
-    for iri, title in sorted(single_values(graph, "akg:sourceTitle").items()):
-        works[iri].title = title
     authors: dict[str, dict[int, str]] = defaultdict(dict)
     for row in graph.query("SELECT ?w ?n ?name WHERE { ?w akg:authorship ?a . ?a akg:position ?n ; "
                            "akg:author/foaf:name ?name }"):
@@ -129,13 +125,12 @@ def read_works(graph: KnowledgeGraph) -> dict[str, Work]:
     for iri, date in read_dates(graph).items():
         if iri in works:
             works[iri].date = date
-    venues = single_values(graph, "akg:listedVenue")
-    venues.update(single_values(graph, "akg:publishedVenue"))
-    for iri, venue in venues.items():
-        if iri in works and venue.strip().lower() not in ARXIV_VENUES:
-            works[iri].venue = venue
+    for prop in ("akg:listedVenue", "akg:publishedVenue"):   # where it was published wins over the list's tag
+        for iri, venue in first_values(graph, prop).items():
+            if iri in works and venue.strip().lower() not in ARXIV_VENUES:
+                works[iri].venue = venue
     for prop, attribute in (("akg:doi", "doi"), ("akg:arxiv", "arxiv")):
-        for iri, value in single_values(graph, prop).items():
+        for iri, value in first_values(graph, prop).items():
             if iri in works:
                 setattr(works[iri], attribute, value)
     for row in graph.query("SELECT ?w ?t WHERE { ?w akg:publicationType ?t }"):
@@ -146,16 +141,6 @@ def read_works(graph: KnowledgeGraph) -> dict[str, Work]:
             works[row["w"].value].pages.append(row["page"].value)
     assign_keys(works)
     return works
-
-
-def single_values(graph: KnowledgeGraph, prop: str) -> dict[str, str]:
-    """Subject -> the alphabetically first value of `prop` (a stable choice where sources disagree)."""
-    found: dict[str, str] = {}
-    for row in graph.query(f"SELECT ?s ?v WHERE {{ ?s {prop} ?v }}"):
-        s, v = row["s"].value, row["v"].value
-        if s not in found or v < found[s]:
-            found[s] = v
-    return found
 
 
 def read_dates(graph: KnowledgeGraph) -> dict[str, str]:
@@ -211,20 +196,27 @@ def assign_keys(works: dict[str, Work]) -> None:
     by_key: dict[str, list[Work]] = defaultdict(list)
     for work in works.values():
         by_key[base_key(work)].append(work)
-    for key, clash in by_key.items():
-        clash.sort(key=lambda w: (not w.listed, w.date or "9999", w.iri))
-        for n, work in enumerate(clash):
-            work.key = key + (suffix_letters(n) if n else "")
+    taken = set(by_key)
+    for key in sorted(by_key):
+        clash = sorted(by_key[key], key=lambda w: (not w.listed, w.date or "9999", w.iri))
+        clash[0].key = key
+        n = 0
+        for work in clash[1:]:
+            n += 1
+            while key + suffix_letters(n) in taken:
+                n += 1
+            work.key = key + suffix_letters(n)
+            taken.add(work.key)
 
 
 def suffix_letters(n: int) -> str:
     """1 -> b, 2 -> c, ..., 25 -> z, 26 -> ba: never runs out."""
     letters = ""
-    n += 1
-    while n:
+    while True:
         n, rest = divmod(n, 26)
         letters = "abcdefghijklmnopqrstuvwxyz"[rest] + letters
-    return letters
+        if not n:
+            return letters
 
 
 def related_work(graph: KnowledgeGraph, method: str = DEFAULT_METHOD,
@@ -331,10 +323,12 @@ def heading_counts(counts: list[tuple[str, int]], headings) -> str:
 
 
 def markdown_item(work: Work) -> str:
-    title = f"[{md(work.title)}]({work.url})" if work.url else md(work.title)
+    url = (work.url or "").replace("(", "%28").replace(")", "%29")
+    title = f"[{md(work.title)}]({url})" if url else md(work.title)
+    stop = "" if work.title.endswith((".", "?", "!")) else "."
     who = md(author_text(work)) or "Anonymous"
     venue = f" {md(work.venue)}." if work.venue else (" arXiv." if work.arxiv else "")
-    return f"- {who} ({work.year or 'n.d.'}). {title}.{venue} `{work.key}`"
+    return f"- {who} ({work.year or 'n.d.'}). {title}{stop}{venue} `{work.key}`"
 
 
 # ---------------------------------------------------------------------------
@@ -400,8 +394,8 @@ def bibtex_entry(work: Work) -> str:
     lines += [f"  {name} = {{{value}}}," for name, value in fields if value]
     if work.date and len(work.date) >= 7:
         lines.append(f"  month = {MONTHS[int(work.date[5:7]) - 1]},")
-    if work.doi:
-        lines.append(f"  doi = {{{latex(work.doi)}}},")
+    if work.doi:   # verbatim for biblatex; only braces would unbalance the entry
+        lines.append(f"  doi = {{{work.doi.replace('{', '').replace('}', '')}}},")
     if work.arxiv:
         lines += [f"  eprint = {{{work.arxiv}}},", "  archivePrefix = {arXiv},"]
     if work.url:

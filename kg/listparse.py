@@ -172,7 +172,7 @@ def parse_list_file(path: str | Path) -> ParsedList:
     path = Path(path)
     text, warnings = decode_list(path.read_bytes(), str(path))
     parsed = parse_list_text(text, str(path))
-    parsed.warnings[:0] = warnings
+    parsed.warnings[:] = sorted(warnings + parsed.warnings, key=lambda warning: warning.line)
     return parsed
 
 
@@ -216,8 +216,9 @@ class _ListReader:
                 self.on_inline(token)
             i += 1
         self.check_empty_headings()
-        return ParsedList(self.name, self.title, self.headings, merge_entries(self.entries, self.warn),
-                          self.models, self.warnings)
+        papers = merge_entries(self.entries, self.warn)
+        self.warnings.sort(key=lambda warning: warning.line)  # in file order, whichever check found them
+        return ParsedList(self.name, self.title, self.headings, papers, self.models, self.warnings)
 
     def without_overlong_lines(self, text: str) -> str:
         """The text with each line over MAX_LINE_CHARS emptied (line numbers kept), each one warned."""

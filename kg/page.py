@@ -428,12 +428,12 @@ def node_data(paper: Paper, position: tuple[int, int], headings: list[Heading]) 
                     top=top_heading(headings, paper.headings[0]) if paper.headings else None)
     optional = {
         "sourceTitle": paper.source_title, "year": paper.year, "venue": paper.venue,
-        "authors": paper.authors[:SHOWN_AUTHORS], "moreAuthors": max(0, len(paper.authors) - SHOWN_AUTHORS),
-        "clusters": paper.clusters, "citedInList": paper.cited_in_list, "citations": paper.citation_count,
+        "authors": paper.authors[:SHOWN_AUTHORS], "moreAuthors": max(0, len(paper.authors) - SHOWN_AUTHORS) or None,
+        "clusters": paper.clusters, "citedInList": paper.cited_in_list or None, "citations": paper.citation_count,
         "influential": paper.influential_count, "tldr": paper.tldr, "pages": paper.pages, "code": paper.code,
         "s2": paper.s2_id,
     }
-    node.update({key: value for key, value in optional.items() if value not in (None, [], 0)})
+    node.update({key: value for key, value in optional.items() if value is not None and value != []})
     return node
 
 
@@ -444,9 +444,11 @@ def script_json(data: dict) -> str:
 
 
 def inline(text: str, tag: str) -> str:
-    """A file to inline in a <tag> element; refuses one that would close the element early."""
-    if f"</{tag}" in text.lower():
-        raise PageError(f"cannot inline a file containing </{tag}")
+    """A file to inline in a <tag> element; refuses one that would end it early or, in a
+    script, switch the HTML parser into its comment-like escaped states."""
+    for marker in (f"</{tag}", "<!--"):
+        if marker in text.lower():
+            raise PageError(f"cannot inline a file containing {marker}")
     return text
 
 

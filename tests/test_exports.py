@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.clusters import UNCONNECTED
-from kg.exports import FORMATS, Work, export, latex, related_work, to_bibtex, to_csl_json, to_latex
+from kg.exports import FORMATS, Work, assign_keys, export, latex, related_work, to_bibtex, to_csl_json, to_latex
 from kg.store import KnowledgeGraph
 from test_clusters import planted_graph
 
@@ -96,6 +96,17 @@ def test_keys_are_human_and_follow_the_author_year_word_pattern(default_rw):
         assert re.fullmatch(rf"{re.escape(family)}[a-z0-9]*{work.year}[a-z0-9]+", work.key), work.key
 
 
+def test_clashing_keys_get_letters_in_a_stable_order():
+    same = {"listed": Work("iri:z", "Fiddler: fast", listed=True, authors=["Keisuke Kamahori"], date="2024-02-10"),
+            "older": Work("iri:b", "Fiddler revisited", authors=["Kei Kamahori"], date="2024-01-01"),
+            "newer": Work("iri:a", "Fiddler again", authors=["K. Kamahori"], date="2024-05-01"),
+            "other": Work("iri:c", "Fiddlerb", authors=["Ann Kamahori"], date="2024")}
+    assign_keys(same)
+    assert {name: work.key for name, work in same.items()} == {
+        "listed": "kamahori2024fiddler", "older": "kamahori2024fiddlerc", "newer": "kamahori2024fiddlerd",
+        "other": "kamahori2024fiddlerb"}
+
+
 def test_entry_types_follow_venue_and_publication_type(default_rw):
     library = parse_bibtex(to_bibtex(default_rw))
     by_title = {e.fields_dict["title"].value.replace("{", "").replace("}", ""): e for e in library.entries}
@@ -173,7 +184,7 @@ def test_markdown_has_a_section_per_cluster_and_names_every_paper(default_rw, de
     text = export(default_graph, "markdown")
     sections = re.findall(r"^## (.+)$", text, re.M)
     assert len(sections) == len(default_rw.clustering.clusters)
-    for cluster, section in zip(default_rw.clustering.clusters, sections):
+    for cluster, section in zip(default_rw.clustering.clusters, sections, strict=True):
         assert section == ("Unconnected papers" if cluster.id == UNCONNECTED else f"{cluster.id}. {cluster.label}")
     for iri in default_rw.clustering.data.papers:
         assert f"`{default_rw.works[iri].key}`" in text
@@ -198,6 +209,10 @@ def test_latex_escapes_every_special_character():
 
 
 def test_kg_export_writes_each_format(default_build, tmp_path):
+    from kg.cli import CLUSTER_METHODS, EXPORT_FORMATS
+    from kg.clusters import METHODS
+
+    assert EXPORT_FORMATS == tuple(FORMATS) and CLUSTER_METHODS == METHODS
     runner = CliRunner()
     for fmt in FORMATS:
         out = tmp_path / f"clusters.{fmt}"

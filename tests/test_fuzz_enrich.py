@@ -130,6 +130,24 @@ def test_random_faults_never_escape_nor_poison_the_cache_and_a_rerun_converges(r
     assert facts(latest, again) == clean["facts"], f"no convergence after faults {faults}"
 
 
+@pytest.mark.parametrize("fault", ["503", "truncate"])
+def test_citation_lists_cut_off_in_one_run_are_completed_by_the_next(records, tmp_path, fault):
+    """Batch answers cap citations, so they are paged; the pages fail (503) or come back half
+    (truncate). Nothing short may be cached as complete, and the next run completes them."""
+    parsed = ListSource.shipped().parse()
+    with S2TestServer(records) as server:
+        clean_enrichments, _ = enrich_against(server, parsed, tmp_path / "clean-cache")
+    with S2TestServer(records, citation_cap=1, faults=Faults(per_path={"citations": fault})) as server:
+        _, report = enrich_against(server, parsed, tmp_path / "cache")
+        assert server.counts["citations"] > 0
+    assert report.incomplete
+    assert_nothing_wrong_cached(cache_contents(tmp_path / "cache"), cache_contents(tmp_path / "clean-cache"))
+    with S2TestServer(records) as server:
+        again, report = enrich_against(server, parsed, tmp_path / "cache")
+    assert report.incomplete == []
+    assert facts(parsed, again) == facts(parsed, clean_enrichments)
+
+
 def test_a_build_under_heavy_faults_completes_reports_and_rebuilds_like_a_clean_build(records, tmp_path):
     def build_with(server, cache, out, seed):
         client = fast_client(server, seed)

@@ -17,7 +17,7 @@ from kg.cli import main
 from kg.page import (PageError, find_paper, neighbourhood, page_html, read_citation_graph, under_heading,
                      view_page, within_budget)
 from kg.store import KnowledgeGraph
-from kg.vocab import CLUSTER_GRAPH, ID, akg, foaf, rdf
+from kg.vocab import CLUSTER_GRAPH, ID, akg, cito, foaf, rdf, xsd
 
 HOSTILE_LIST = """# Evil <script>alert("list")</script> list
 
@@ -219,6 +219,23 @@ def test_clusters_reach_the_page(default_graph):
     for n in data["nodes"]:
         expected = [i for i, papers in enumerate(members.values()) if n["iri"] in papers]
         assert n.get("clusters", []) == expected
+
+
+def with_influential_citation(graph: KnowledgeGraph) -> tuple[KnowledgeGraph, tuple[str, str]]:
+    """The graph with one of its citations reported influential (a reified cito:Citation)."""
+    citing, cited = next(iter(graph.query("SELECT ?a ?b WHERE { ?a a akg:ListedPaper ; cito:cites ?b } ORDER BY ?a ?b")))
+    citation, g = NamedNode(f"{ID}citation/test-influential"), NamedNode(ID + "graph/semantic-scholar")
+    quads = [Quad(citation, rdf.type, cito.Citation, g), Quad(citation, cito.hasCitingEntity, citing, g),
+             Quad(citation, cito.hasCitedEntity, cited, g),
+             Quad(citation, akg.isInfluential, Literal("true", datatype=xsd.boolean), g)]
+    return KnowledgeGraph(list(graph.store) + quads), (citing.value, cited.value)
+
+
+def test_influential_citations_are_marked(default_graph):
+    graph, pair = with_influential_citation(default_graph)
+    data = page_json(page_html(read_citation_graph(graph)))
+    marked = [(data["nodes"][a]["iri"], data["nodes"][b]["iri"]) for a, b, influential in data["edges"] if influential]
+    assert marked == [pair]
 
 
 def test_kg_view_writes_focus_and_heading_pages(default_build, default_graph, tmp_path):

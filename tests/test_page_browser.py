@@ -15,7 +15,7 @@ from kg.build import ListSource, build
 from kg.page import write_graph_page
 from kg.store import KnowledgeGraph
 from kg.vocab import ID, S2_GRAPH, akg, cito, dcterms, fabio, foaf, rdf, xsd
-from test_page import HOSTILE_LIST, iris, scalar, with_clusters
+from test_page import HOSTILE_LIST, iris, scalar, with_clusters, with_influential_citation
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -235,6 +235,16 @@ def test_colour_by_cluster(default_graph, open_page, tmp_path):
     page.select_option("#colour-by", "heading")
     assert page.evaluate("kgPage.nodeView.get().filter((n) => n.color !== kgPage.data.outsideColour).length") == scalar(
         default_graph, "SELECT (COUNT(*) AS ?n) WHERE { ?p a akg:ListedPaper }")
+
+
+def test_influential_citations_are_drawn_heavier(default_graph, open_page, tmp_path):
+    graph, (citing, cited) = with_influential_citation(default_graph)
+    write_graph_page(graph, tmp_path)
+    opened = open_page(tmp_path / "graph.html")
+    widths = opened.page.evaluate("""kgPage.edgeView.get().map((e) => [kgPage.data.nodes[e.from].iri,
+        kgPage.data.nodes[e.to].iri, kgPage.network.body.edges[e.id].options.width])""")
+    assert sorted({width for _, _, width in widths}) == [1, 3]
+    assert [(a, b) for a, b, width in widths if width == 3] == [(citing, cited)]
 
 
 def test_large_graph_labels_listed_papers_once_zoomed_in(default_graph, open_page, tmp_path):

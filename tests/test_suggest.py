@@ -63,6 +63,13 @@ def test_newer_papers_that_cite_the_list_are_suggested_with_what_they_cite(lates
     assert not {w.iri for w in unresolved} & {s.work.iri for s in found}   # ... are never suggested
 
 
+def test_the_top_of_the_ranking_is_the_top_of_the_full_ranking(latest):
+    facts = Facts.from_graph(latest.graph)
+    every = suggest(facts)
+    for top in (1, 5, 12):
+        assert [s.work.iri for s in suggest(facts, top)] == [s.work.iri for s in every[:top]]
+
+
 def test_kg_suggest_markdown_and_json(default_build):
     runner = CliRunner()
     markdown = runner.invoke(main, ["suggest", str(default_build.out), "--top", "3"])

@@ -105,7 +105,7 @@ class Classifier:
         """Direct listed neighbours count 1, those sharing a neighbour X count 1/deg(X)."""
         scores: dict[str, float] = defaultdict(float)
         own = self.label_share(iri)
-        for near in self.facts.neighbours.get(iri, ()):
+        for near in sorted(self.facts.neighbours.get(iri, ())):      # sorted: the same sums every run
             for heading, share in self.label_share(near).items():
                 scores[heading] += share
             weight = 1.0 / len(self.facts.neighbours[near])
@@ -131,7 +131,7 @@ class Classifier:
         """The summed label shares of a work's listed neighbours (memoised: votes reuse them)."""
         if iri not in self._neighbour_labels:
             mass: dict[str, float] = defaultdict(float)
-            for other in self.facts.neighbours.get(iri, ()):
+            for other in sorted(self.facts.neighbours.get(iri, ())):
                 for heading, share in self.label_share(other).items():
                     mass[heading] += share
             self._neighbour_labels[iri] = dict(mass)
@@ -158,8 +158,8 @@ class Classifier:
             index = {n: k for k, n in enumerate(nodes)}
             heads = sorted(self.by_heading)
             column = {h: k for k, h in enumerate(heads)}
-            pairs = sorted({(index[a], index[b]) for n in nodes for a, b in
-                            ((n, m) for m in self.facts.neighbours[n])})
+            pairs = sorted({(index[a], index[b]) for a, b in self.facts.cites if a in index and b in index}
+                           | {(index[b], index[a]) for a, b in self.facts.cites if a in index and b in index})
             rows = np.array([a for a, _ in pairs], dtype=np.int64)
             cols = np.array([b for _, b in pairs], dtype=np.int64)
             degree = np.bincount(rows, minlength=len(nodes)).astype(float)

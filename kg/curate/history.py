@@ -211,7 +211,7 @@ def walk(versions: list[Version], slug: str) -> History:
                 arxiv[key] = paper.ids["arxiv"]
         tops: Counter = Counter()
         for paper in current.papers.values():
-            for top in {h.split("/")[0] for h in paper.headings}:
+            for top in sorted({h.split("/")[0] for h in paper.headings}):
                 tops[top_canonical.get(top, top)] += 1
         for key, heading in current.headings.items():
             heading_labels[key] = heading.label

@@ -28,14 +28,15 @@ def write_report(graph: KnowledgeGraph, out: Path) -> list[Path]:
 
 def curation_report(graph: KnowledgeGraph) -> str:
     facts = Facts.from_graph(graph)
+    classifier = Classifier(facts)
     lines = [f"# Curation report: {md(facts.title)}", "",
              "The top of each curation command; run them on this folder for the full reports.", ""]
-    lines += suggestions_section(facts) + headings_section(facts) + lint_section(graph)
+    lines += suggestions_section(classifier) + headings_section(classifier) + lint_section(graph)
     return "\n".join(lines)
 
 
-def suggestions_section(facts: Facts) -> list[str]:
-    found = suggest(facts, TOP_SUGGESTIONS)
+def suggestions_section(classifier: Classifier) -> list[str]:
+    found = suggest(classifier.facts, TOP_SUGGESTIONS, classifier)
     lines = ["## Papers to add (`kg suggest`)", ""]
     if not found:
         return lines + ["No outside work is linked to two or more listed papers.", ""]
@@ -44,8 +45,9 @@ def suggestions_section(facts: Facts) -> list[str]:
     return lines + [table(["paper", "score", "cited by listed", "cites listed", "suggested heading"], rows)]
 
 
-def headings_section(facts: Facts) -> list[str]:
+def headings_section(classifier: Classifier) -> list[str]:
     """Leave-one-out accuracy on this build, and listed papers the classifier would file elsewhere."""
+    facts = classifier.facts
     lines = ["## Headings (`kg classify`)", ""]
     papers = measured_papers(facts, MEASURED)
     if not papers:
@@ -54,7 +56,6 @@ def headings_section(facts: Facts) -> list[str]:
     scope = "the listed papers" if len(papers) == listed else f"{len(papers)} of the {listed} listed papers"
     lines += [f"Leave-one-out over {scope} (each paper's heading hidden and predicted; a paper without "
               "citation links counts as a miss for the citation methods):", ""]
-    classifier = Classifier(facts)
     rows = [[a.method, a.papers, a.answered, percent(a.share(a.top1)), percent(a.share(a.top3))]
             for a in leave_one_out(classifier, MEASURED)]
     lines.append(table(["method", "papers", "answered", "top-1", "top-3"], rows))

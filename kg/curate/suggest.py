@@ -52,25 +52,28 @@ class Suggestion:
                 "heading_note": self.heading.reason}
 
 
-def suggest(facts: Facts, top: int | None = None) -> list[Suggestion]:
-    """Outside works ranked by score; `top` keeps the first ones."""
-    classifier = Classifier(facts)
+def suggest(facts: Facts, top: int | None = None, classifier: Classifier | None = None) -> list[Suggestion]:
+    """Outside works ranked by score; `top` keeps the first ones (pass a classifier to reuse it)."""
     listed = {w.iri: w for w in facts.listed}
     on_list = {normalize_title(t) for w in listed.values() for t in (w.title, w.source_title) if t}
     newest = max((w.year for w in listed.values() if w.year), default=None)
-    suggestions = []
+    candidates = []
     for work in facts.works.values():
         if work.listed or not work.identifiers or normalize_title(work.title) in on_list:
             continue
         near = [listed[n] for n in facts.neighbours.get(work.iri, ()) if n in listed]
         cited_by = sorted((w for w in near if (w.iri, work.iri) in facts.cites), key=title_key)
         cites = sorted((w for w in near if (work.iri, w.iri) in facts.cites), key=title_key)
-        if len(cited_by) + len(cites) < MIN_LINKS:
-            continue
-        suggestions.append(Suggestion(work, cited_by, cites, cocitation(facts, work.iri, listed),
-                                      recency(work.year, newest)))
-    suggestions.sort(key=lambda s: (-s.score, s.work.title, s.work.iri))
-    kept = suggestions[:top] if top else suggestions
+        if len(cited_by) + len(cites) >= MIN_LINKS:
+            candidates.append(Suggestion(work, cited_by, cites, 0.0, recency(work.year, newest)))
+    if top and len(candidates) > top:           # co-citation adds at most 1: skip works that cannot make it
+        floor = sorted((s.links + s.recency for s in candidates), reverse=True)[top - 1]
+        candidates = [s for s in candidates if s.links + s.recency + 1 >= floor]
+    for suggestion in candidates:
+        suggestion.cocitation = cocitation(facts, suggestion.work.iri, listed)
+    candidates.sort(key=lambda s: (-s.score, s.work.title, s.work.iri))
+    kept = candidates[:top] if top else candidates
+    classifier = classifier or Classifier(facts)
     for suggestion in kept:                     # classifying is the costly part: only what is shown
         suggestion.heading = classifier.classify(suggestion.work)
     return kept

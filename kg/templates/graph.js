@@ -36,9 +36,9 @@
   const nodeSet = new vis.DataSet(nodes.map((n, i) => ({
     id: i, x: n.x, y: n.y, size: n.size, label: large ? undefined : n.label, color: colourOf(n),
   })));
-  const edgeSet = new vis.DataSet(edges.map(([a, b, influential], i) => ({
-    id: i, from: a, to: b, width: influential ? 3 : 1, color: { color: influential ? INFLUENTIAL_EDGE : EDGE, inherit: false },
-  })));
+  const edgeSet = new vis.DataSet(edges.map(([a, b, influential], i) => (influential
+    ? { id: i, from: a, to: b, width: 3, color: { color: INFLUENTIAL_EDGE, inherit: false } }
+    : { id: i, from: a, to: b })));
   const nodeView = new vis.DataView(nodeSet, { filter: (n) => visible[n.id] === 1 });
   const edgeView = new vis.DataView(edgeSet, { filter: (e) => visible[e.from] === 1 && visible[e.to] === 1 });
 
@@ -48,7 +48,8 @@
     physics: { enabled: false, solver: "forceAtlas2Based", stabilization: false },
     nodes: { shape: "dot", borderWidth: 1, font: { size: LABEL_SIZE, face: "system-ui, sans-serif" },
       scaling: { label: { drawThreshold: READABLE } } },
-    edges: { smooth: false, arrows: { to: { enabled: true, scaleFactor: 0.5 } }, selectionWidth: 1 },
+    edges: { smooth: false, width: 1, color: { color: EDGE, inherit: false },
+      arrows: { to: { enabled: true, scaleFactor: 0.5 } }, selectionWidth: 1 },
     interaction: { hover: true, hideEdgesOnDrag: large, hideEdgesOnZoom: large, keyboard: false },
   });
 
