@@ -169,7 +169,7 @@ def cache_import(file, cache_dir):
 @click.option("--limit", type=click.IntRange(min=0), help="Show at most this many rows.")
 @click.option("--endpoint", metavar="URL", help="Query this SPARQL endpoint instead of a build (then give QUERY only).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "ntriples",
-                                                     "jsonld"]), help="Output format (default: table).")
+                                                     "jsonld", "rdfxml"]), help="Output format (default: table).")
 def query(target, query, params, limit, endpoint, fmt):
     """Run QUERY on TARGET (a build folder or graph file), or on a SPARQL endpoint.
 
@@ -408,3 +408,82 @@ def view(build, focus, depth, heading, max_nodes, out, no_open):
         click.echo(note, err=True)
     if not no_open:
         webbrowser.open(path.resolve().as_uri())
+
+
+@main.command()
+@click.argument("name", required=False)
+def queries(name):
+    """The saved queries, with what each answers; with NAME, that query's parameters and text."""
+    from kg.query import QueryError
+    from kg.savedqueries import load_query, saved_queries
+
+    if name:
+        try:
+            saved = load_query(name)
+        except QueryError as error:
+            fail(str(error))
+        click.echo(f"{saved.name}: {saved.title}\n{saved.description}")
+        for param in saved.params:
+            default = "required" if param.default is None else f"default {param.default}"
+            click.echo(f"  --param {param.name}=...  {param.type_text}, {default}: {param.description}")
+        click.echo("\n" + saved.text, nl=False)
+        return
+    listed = saved_queries()
+    width = max(len(n) for n in listed)
+    for saved in listed.values():
+        click.echo(f"{saved.name:<{width}}  {saved.description}")
+        if saved.params:
+            shown = ", ".join(f"{p.name} ({p.type_text}{'' if p.default is None else ', default ' + p.default})"
+                              for p in saved.params)
+            click.echo(f"{'':<{width}}  parameters: {shown}")
+
+
+@main.command()
+@click.argument("target", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds a query may run before it is stopped (HTTP 503).")
+@click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Rows (or triples) a query answers with at most.")
+@click.option("--allow-update", is_flag=True, help="Accept SPARQL updates from clients that send the token.")
+@click.option("--token", envvar="KG_SERVE_TOKEN", help="The token updates must carry (Authorization: Bearer); "
+                                                        "or set KG_SERVE_TOKEN.")
+def serve(target, host, port, timeout, max_rows, allow_update, token):
+    """Serve TARGET (a build folder) as a SPARQL endpoint at /sparql, with a query page at /."""
+    from kg.serve import Settings, serve as run_server
+
+    if allow_update and not token:
+        fail("--allow-update needs a token (--token or KG_SERVE_TOKEN) that update requests must carry")
+    if token and not allow_update:
+        fail("--token is only for --allow-update")
+    if not (target / "graph.trig").is_file():
+        fail(f"{target}: no graph.trig here (run `kg build` first?)")
+    click.echo(f"serving {target} on http://{host}:{port}/ (SPARQL endpoint: /sparql, "
+               f"{'updates allowed with the token' if allow_update else 'read-only'}); Ctrl-C stops", err=True)
+    run_server(Settings(target, timeout, max_rows, token if allow_update else None), host, port)
+
+
+@main.command()
+@click.argument("target", type=click.Path(exists=True, path_type=Path))
+@click.option("--endpoint", required=True, metavar="URL",
+              help="Graph Store Protocol URL (Fuseki: http://HOST:3030/DATASET/data); a bare server address "
+                   "means Oxigraph's /store.")
+def push(target, endpoint):
+    """Replace awesome-kg's named graphs on a SPARQL server with those of TARGET (a build folder)."""
+    from kg.push import PushError, push as run_push, server_urls
+    from kg.query import QueryError
+
+    try:
+        report = run_push(target, endpoint)
+    except (PushError, QueryError) as error:
+        fail(str(error))
+    for graph, triples in report.triples.items():
+        click.echo(f"  {graph}: {triples} triples")
+    for graph in report.removed:
+        click.echo(f"  {graph}: removed (not in this build)")
+    click.echo(f"pushed {sum(report.triples.values())} triples in {len(report.triples)} graphs to {report.store_url} "
+               f"in {report.seconds:.1f} s ({report.method})")
+    query_url, store_url = server_urls(endpoint)
+    if query_url != store_url:
+        click.echo(f"query it: kg query --endpoint {query_url} most-cited")

@@ -313,6 +313,8 @@ def record_quads(node: NamedNode, record: dict, g: NamedNode, listed: bool, auth
     issued = record.get("publicationDate") or record.get("year")
     if issued:
         yield Quad(node, dcterms.issued, year_or_date(issued), g)
+    if record.get("publishedYear"):
+        yield Quad(node, akg.publishedYear, Literal(str(record["publishedYear"]), datatype=xsd.gYear), g)
     for field, prop in (("abstract", dcterms.abstract), ("venue", akg.publishedVenue)):
         if record.get(field):
             yield Quad(node, prop, text(record[field]), g)

@@ -1,23 +1,25 @@
 """The interactive citation graph page (graph.html), drawn from the build's graph.
 
-Everything on the page comes from SPARQL over the build. pyvis is not used: its templates
-load scripts from CDNs (pyvis issues #228, #229), put tooltips in innerHTML, and its
-add_node/add_edge scan lists (O(n) per call). Instead the page is our own template with
-vis-network inlined (it works with no network), the data goes in as one JSON block that
-the page's script reads as text (nothing from outside is ever parsed as HTML), and
-positions are computed ahead with igraph's Fruchterman-Reingold (seeded), so the browser
-draws at once with physics off.
+Everything on the page comes from SPARQL over the build. pyvis renders it: a Network is handed
+the nodes, the edges and vis-network's options whole (its add_node/add_edge scan a list on every
+call, O(n) each), and its generate_html renders OUR template, kg/templates/graph.html. pyvis's
+own template loads vis-network, bootstrap and tom-select from CDNs even with
+cdn_resources='local' or 'in_line' (pyvis issues #228, #229) and sets a tooltip's innerHTML
+from the title once any title contains "href". Ours inlines the vendored vis-network
+(kg/static) and our own script and style, so it works with no network; its
+Content-Security-Policy lets only those two scripts run; the data reaches the script as one
+JSON block escaped by Jinja's tojson and is put on the page only as text. Positions are
+computed ahead with igraph's Fruchterman-Reingold (seeded), so the browser draws at once with
+physics off.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import math
 import random
 from collections import defaultdict, deque
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 
 from kg.store import KnowledgeGraph, atomic_write
@@ -34,6 +36,14 @@ PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b
 OUTSIDE_COLOUR = "#b4b4b4"
 SHOWN_AUTHORS = 10
 S2_PAPER_PAGE = "https://www.semanticscholar.org/paper/"
+LARGE_NODES, LARGE_EDGES = 2000, 10000   # above either: labels only once zoomed in, edges hidden while moving
+LABEL_SIZE = 12
+READABLE_LABEL = 9                       # pixels high on screen from which labels are drawn
+EDGE_COLOUR = "rgba(110, 110, 110, 0.35)"
+INFLUENTIAL_EDGE = {"width": 3, "color": {"color": "rgba(60, 60, 60, 0.85)", "inherit": False}}
+TEMPLATES = Path(__file__).with_name("templates")     # our page template, script and style
+TEMPLATE = "graph.html"
+STATIC = Path(__file__).with_name("static")           # vendored vis-network, see LICENSES.md
 
 LISTED_QUERY = "SELECT ?paper WHERE { ?paper a akg:ListedPaper }"
 FACTS_QUERY = """
@@ -399,8 +409,9 @@ def heading_counts(graph: CitationGraph) -> list[int]:
     return [len(papers) for papers in under]
 
 
-def page_data(graph: CitationGraph, positions: list[tuple[int, int]]) -> dict:
-    """The one JSON piece the page reads: nodes with their facts, edges, taxonomy, clusters."""
+def page_data(graph: CitationGraph, large: bool) -> dict:
+    """What the page's script needs beside pyvis's nodes, edges and options: the taxonomy and
+    clusters with their colours and counts, and how to draw outside works and influential citations."""
     tops = sorted({top_heading(graph.headings, i) for i in range(len(graph.headings))})
     top_colour = {h: PALETTE[n % len(PALETTE)] for n, h in enumerate(tops)}
     counts = heading_counts(graph)
@@ -409,14 +420,14 @@ def page_data(graph: CitationGraph, positions: list[tuple[int, int]]) -> dict:
         for c in paper.clusters:
             cluster_counts[c] += 1
     return {
+        "large": large,
         "outsideColour": OUTSIDE_COLOUR,
+        "influentialEdge": INFLUENTIAL_EDGE,
         "s2PaperPage": S2_PAPER_PAGE,
         "headings": [{"label": h.label, "parent": h.parent, "count": counts[i], "colour": top_colour.get(i)}
                      for i, h in enumerate(graph.headings)],
         "clusters": [{"label": c.label, "count": cluster_counts[i], "colour": PALETTE[i % len(PALETTE)]}
                      for i, c in enumerate(graph.clusters)],
-        "nodes": [node_data(paper, position, graph.headings) for paper, position in zip(graph.papers, positions)],
-        "edges": [[a, b, 1 if influential else 0] for a, b, influential in graph.edges],
     }
 
 
@@ -437,10 +448,19 @@ def node_data(paper: Paper, position: tuple[int, int], headings: list[Heading]) 
     return node
 
 
-def script_json(data: dict) -> str:
-    """JSON safe inside <script>: `<`, `>` and `&` escaped, so `</script>` in a title stays text."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+def vis_options(large: bool) -> dict:
+    """vis-network's options. Positions come from `layout`, so physics starts off (the reader can
+    free it) and edges are straight; large graphs hide edges while the view moves."""
+    return {
+        "autoResize": True,
+        "layout": {"improvedLayout": False},
+        "physics": {"enabled": False, "solver": "forceAtlas2Based", "stabilization": False},
+        "nodes": {"shape": "dot", "borderWidth": 1, "font": {"size": LABEL_SIZE, "face": "system-ui, sans-serif"},
+                  "scaling": {"label": {"drawThreshold": READABLE_LABEL}}},
+        "edges": {"smooth": False, "width": 1, "color": {"color": EDGE_COLOUR, "inherit": False},
+                  "arrows": {"to": {"enabled": True, "scaleFactor": 0.5}}, "selectionWidth": 1},
+        "interaction": {"hover": True, "hideEdgesOnDrag": large, "hideEdgesOnZoom": large, "keyboard": False},
+    }
 
 
 def inline(text: str, tag: str) -> str:
@@ -456,26 +476,44 @@ def script_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
 
 
-def page_html(drawn: CitationGraph, *, scope: str = "", note: str = "") -> str:
-    """The whole page, drawing every paper given, as one self-contained HTML document."""
-    from jinja2 import Environment
+def page_network(drawn: CitationGraph, *, scope: str = "", note: str = ""):
+    """The page as a pyvis Network over our template, ready for `generate_html`. The nodes and
+    edges are handed over as whole lists (pyvis's add_node/add_edge scan a list on every call),
+    edges as [citing, cited, influential] triples, a third the size of vis's {from, to} objects."""
     from markupsafe import Markup
+    from pyvis.network import Network
 
-    data = page_data(drawn, layout(len(drawn.papers), drawn.edges))
-    files = resources.files("kg")
-    vis_js = inline(files.joinpath("static", "vis-network.min.js").read_text("utf-8"), "script")
-    page_js = inline(files.joinpath("templates", "graph.js").read_text("utf-8"), "script")
-    css = inline(files.joinpath("templates", "graph.css").read_text("utf-8"), "style")
+    large = len(drawn.papers) > LARGE_NODES or len(drawn.edges) > LARGE_EDGES
+    positions = layout(len(drawn.papers), drawn.edges)
+    network = Network(heading=drawn.title)
+    network.nodes = [node_data(paper, at, drawn.headings) for paper, at in zip(drawn.papers, positions)]
+    network.edges = [[a, b, 1 if influential else 0] for a, b, influential in drawn.edges]
+    network.options = vis_options(large)
+    network.set_template_dir(str(TEMPLATES), TEMPLATE)
+
+    vis_js = inline((STATIC / "vis-network.min.js").read_text("utf-8"), "script")
+    page_js = inline((TEMPLATES / "graph.js").read_text("utf-8"), "script")
+    css = inline((TEMPLATES / "graph.css").read_text("utf-8"), "style")
     # Only our two scripts may run: no inline event handler, no injected script, no request.
     csp = (f"default-src 'none'; script-src {script_hash(vis_js)} {script_hash(page_js)}; "
            "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'")
-    template = Environment(autoescape=True).from_string(files.joinpath("templates", "graph.html").read_text("utf-8"))
     listed = sum(1 for p in drawn.papers if p.listed)
-    return template.render(
-        title=drawn.title, scope=scope, note=note, csp=csp, css=Markup(css), vis_js=Markup(vis_js),
-        page_js=Markup(page_js), data=Markup(script_json(data)),
+    # pyvis's environment escapes nothing; ours escapes every value and writes compact, sorted JSON.
+    # Set before the template is first loaded, as Jinja requires.
+    templates = network.templateEnv
+    templates.autoescape = True
+    templates.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
+    templates.globals.update(
+        page=page_data(drawn, large), scope=scope, note=note, csp=csp,
+        css=Markup(css), vis_js=Markup(vis_js), page_js=Markup(page_js),
         summary=f"{len(drawn.papers):,} papers ({listed:,} listed, {len(drawn.papers) - listed:,} outside works), "
                 f"{len(drawn.edges):,} citations")
+    return network
+
+
+def page_html(drawn: CitationGraph, *, scope: str = "", note: str = "") -> str:
+    """The whole page, drawing every paper given, as one self-contained HTML document."""
+    return page_network(drawn, scope=scope, note=note).generate_html()
 
 
 def write_graph_page(graph: KnowledgeGraph, out: str | Path) -> list[Path]:

@@ -1,7 +1,7 @@
 """SPARQL over a build: run a query and write its results.
 
 Results come out as an aligned table on a terminal, or as SPARQL 1.1 results in JSON,
-XML, CSV or TSV; CONSTRUCT/DESCRIBE give Turtle, N-Triples or JSON-LD. The same
+XML, CSV or TSV; CONSTRUCT/DESCRIBE give Turtle, N-Triples, JSON-LD or RDF/XML. The same
 writers serve `kg query` and `kg serve`, and they take a row limit: results are cut
 while they stream, so a query that matches millions of rows never materializes them.
 A syntax error is shown with the line of the query where it failed.
@@ -18,7 +18,8 @@ from xml.etree import ElementTree
 import pyoxigraph as ox
 
 RESULT_FORMATS = ("json", "xml", "csv", "tsv")
-GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}
+GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
+                 "rdfxml": ox.RdfFormat.RDF_XML}
 MEDIA_TYPES = {
     "json": "application/sparql-results+json",
     "xml": "application/sparql-results+xml",
@@ -27,6 +28,7 @@ MEDIA_TYPES = {
     "turtle": "text/turtle; charset=utf-8",
     "ntriples": "application/n-triples",
     "jsonld": "application/ld+json",
+    "rdfxml": "application/rdf+xml",
 }
 RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"

@@ -159,8 +159,8 @@ def bind_params(graph, query: SavedQuery, given: dict[str, str]) -> dict[str, Na
     for param in query.params:
         value = given.get(param.name, param.default)
         if value is None:
-            raise QueryError(f"parameter {param.name!r} of {query.name} is required: {param.description} "
-                             f"(give it with --param {param.name}=...)")
+            raise QueryError(f"parameter {param.name!r} of {query.name} is required (no default): "
+                             f"{param.description}")
         bindings[param.name] = term_for(graph, param, value)
     return bindings
 

@@ -75,7 +75,7 @@ SELECT ?paper ?heading ?printed ?line ?tag WHERE {
 """
 PAPERS = """
 SELECT ?p (MIN(?ax) AS ?arxiv) (MIN(?s2) AS ?s2id) (MIN(?st) AS ?sourceTitle) (MIN(?v) AS ?venue)
-       (MIN(STR(?i)) AS ?issued)
+       (MIN(STR(?i)) AS ?issued) (MIN(?py) AS ?publishedYear)
 WHERE {
   ?p a akg:ListedPaper .
   OPTIONAL { ?p akg:arxiv ?ax }
@@ -83,6 +83,7 @@ WHERE {
   OPTIONAL { ?p akg:sourceTitle ?st }
   OPTIONAL { ?p akg:publishedVenue ?v }
   OPTIONAL { ?p dcterms:issued ?i }
+  OPTIONAL { ?p akg:publishedYear ?py }
 } GROUP BY ?p
 """
 # What the list itself says of a paper: the identifiers its links carry, and the links.
@@ -127,6 +128,7 @@ class Paper:
     source_title: str | None
     venue: str | None
     issued: str | None
+    published_year: int | None  # the venue's year where the source gives it apart from the preprint's
     identified: bool            # the list's link carries an identifier
     link: str | None
 
@@ -156,7 +158,8 @@ def lint(graph: KnowledgeGraph) -> list[Finding]:
     for r in graph.query(PAPERS):
         iri = r["p"].value
         papers[iri] = Paper(iri, value(r["arxiv"]), value(r["s2id"]), value(r["sourceTitle"]), value(r["venue"]),
-                            value(r["issued"]), iri in identified, links.get(iri))
+                            value(r["issued"]), int(r["publishedYear"].value) if r["publishedYear"] else None,
+                            iri in identified, links.get(iri))
     listings.sort(key=lambda l: (l.line, l.paper))
     made_up = {(r["p"].value, f"{r['label'].value} technical report") for r in graph.query(TECH_REPORT_TITLES)}
     printed = [l for l in listings if (l.paper, l.printed) not in made_up]  # model-table rows print no title
@@ -185,7 +188,7 @@ def published(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding
         if not is_preprint(venue) or not paper.venue or is_preprint(paper.venue):
             continue
         short, stated = short_venue(paper.venue, names)
-        new_year = stated or (int(paper.issued[:4]) if paper.issued else year)
+        new_year = stated or paper.published_year or (int(paper.issued[:4]) if paper.issued else year)
         fix = f"{short}'{new_year % 100:02d}"
         findings.append(Finding("published", listing.line,
                                 f"'{listing.printed}' is tagged [{listing.tag}] but was published at "

@@ -1,17 +1,17 @@
-// The citation graph page: reads the JSON block, draws it with vis-network, wires the controls.
+// The citation graph page: reads the JSON block pyvis rendered (nodes, edges, options and the
+// taxonomy), draws it with vis-network, wires the controls.
 // Text from the graph only ever goes into the page through textContent, never as HTML.
 "use strict";
 (function () {
   const data = JSON.parse(document.getElementById("graph-data").textContent);
-  const nodes = data.nodes;
-  const edges = data.edges;
+  const nodes = data.nodes;      // pyvis's nodes: each paper's position, size, label and facts
+  const edges = data.edges;      // pyvis's edges: [citing, cited, influential]
+  const options = JSON.parse(data.options);   // pyvis hands vis-network's options over as JSON text
+  const large = data.large;      // labels only once zoomed in (see kg.page.LARGE_NODES)
   const byId = (id) => document.getElementById(id);
   const container = byId("graph");
-  const EDGE = "rgba(110, 110, 110, 0.35)";
-  const INFLUENTIAL_EDGE = "rgba(60, 60, 60, 0.85)";
-  const large = nodes.length > 2000 || edges.length > 10000;
-  const LABEL_SIZE = 12;
-  const READABLE = 9;   // labels are drawn once they are this many pixels high on screen
+  const LABEL_SIZE = options.nodes.font.size;
+  const READABLE = options.nodes.scaling.label.drawThreshold;
 
   // Listed neighbours of each outside work: it is shown only beside a shown listed paper.
   const listedNeighbours = nodes.map(() => []);
@@ -37,21 +37,12 @@
     id: i, x: n.x, y: n.y, size: n.size, label: large ? undefined : n.label, color: colourOf(n),
   })));
   const edgeSet = new vis.DataSet(edges.map(([a, b, influential], i) => (influential
-    ? { id: i, from: a, to: b, width: 3, color: { color: INFLUENTIAL_EDGE, inherit: false } }
+    ? { id: i, from: a, to: b, ...data.influentialEdge }
     : { id: i, from: a, to: b })));
   const nodeView = new vis.DataView(nodeSet, { filter: (n) => visible[n.id] === 1 });
   const edgeView = new vis.DataView(edgeSet, { filter: (e) => visible[e.from] === 1 && visible[e.to] === 1 });
 
-  const network = new vis.Network(container, { nodes: nodeView, edges: edgeView }, {
-    autoResize: true,
-    layout: { improvedLayout: false },
-    physics: { enabled: false, solver: "forceAtlas2Based", stabilization: false },
-    nodes: { shape: "dot", borderWidth: 1, font: { size: LABEL_SIZE, face: "system-ui, sans-serif" },
-      scaling: { label: { drawThreshold: READABLE } } },
-    edges: { smooth: false, width: 1, color: { color: EDGE, inherit: false },
-      arrows: { to: { enabled: true, scaleFactor: 0.5 } }, selectionWidth: 1 },
-    interaction: { hover: true, hideEdgesOnDrag: large, hideEdgesOnZoom: large, keyboard: false },
-  });
+  const network = new vis.Network(container, { nodes: nodeView, edges: edgeView }, options);
 
   // a small graph fills the view (vis-network stops its first fit at 1:1)
   network.fit({ maxZoomLevel: 1.5, animation: false });
