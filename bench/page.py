@@ -119,7 +119,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     rows = []
-    layout(1, [])                     # import igraph before anything is timed
+    page_html(read_citation_graph(synthetic_graph(20)))   # import igraph, pyvis and jinja before anything is timed
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for size in args.sizes:

@@ -23,8 +23,9 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import combinations
+from functools import lru_cache
 
+import numpy as np
 from pyoxigraph import Literal, NamedNode, Quad
 
 from kg.store import KnowledgeGraph
@@ -218,17 +219,19 @@ def read_years(graph: KnowledgeGraph) -> dict[str, int]:
 # Similarity graphs
 # ---------------------------------------------------------------------------
 
-def direct_weights(papers: list[str], references: dict[str, set[str]]) -> dict[int, float]:
-    """1 for each pair of listed papers where one cites the other (pairs coded a * n + b, a < b)."""
+def direct_weights(papers: list[str], references: dict[str, set[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Weight 1 for each pair of listed papers where one cites the other.
+
+    Pairs are coded a * n + b (a < b, indices into the sorted papers) in int64 arrays: a
+    20,000-paper hybrid graph has millions of pairs, too many for Python tuples.
+    """
     index, n = {iri: i for i, iri in enumerate(papers)}, len(papers)
-    found = {}
-    for a, paper in enumerate(papers):
-        for b in (index[w] for w in references.get(paper, ()) if w in index and w != paper):
-            found[min(a, b) * n + max(a, b)] = 1.0
-    return found
+    codes = {min(a, b) * n + max(a, b) for a, paper in enumerate(papers)
+             for b in (index[w] for w in references.get(paper, ()) if w in index and w != paper)}
+    return np.array(sorted(codes), dtype=np.int64), np.ones(len(codes))
 
 
-def shared_weights(papers: list[str], neighbours: dict[str, set[str]]) -> dict[int, float]:
+def shared_weights(papers: list[str], neighbours: dict[str, set[str]]) -> tuple[np.ndarray, np.ndarray]:
     """Salton's cosine of shared neighbours (citers for co-citation, references for coupling).
 
     A work shared by more than HUB_LIMIT listed papers (a landmark everyone cites) adds to no
@@ -239,13 +242,21 @@ def shared_weights(papers: list[str], neighbours: dict[str, set[str]]) -> dict[i
     for i, paper in enumerate(papers):
         for other in neighbours.get(paper, ()):
             by_neighbour[other].append(i)
-    counts: Counter[int] = Counter()
     n = len(papers)
+    chunks = [np.zeros(0, dtype=np.int64)]
     for group in by_neighbour.values():
-        if len(group) <= HUB_LIMIT:
-            counts.update(a * n + b for a, b in combinations(group, 2))
-    degree = [len(neighbours.get(paper, ())) for paper in papers]
-    return {code: shared / math.sqrt(degree[code // n] * degree[code % n]) for code, shared in counts.items()}
+        if 2 <= len(group) <= HUB_LIMIT:
+            members = np.array(group, dtype=np.int64)
+            first, second = upper_pairs(len(group))
+            chunks.append(members[first] * n + members[second])
+    codes, shared = np.unique(np.concatenate(chunks), return_counts=True)
+    degree = np.array([len(neighbours.get(paper, ())) for paper in papers], dtype=np.float64)
+    return codes, shared / np.sqrt(degree[codes // n] * degree[codes % n])
+
+
+@lru_cache(maxsize=HUB_LIMIT + 1)
+def upper_pairs(size: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(size, 1)
 
 
 def similarity(data: CitationData, method: str) -> dict[tuple[str, str], float]:
@@ -253,6 +264,8 @@ def similarity(data: CitationData, method: str) -> dict[tuple[str, str], float]:
     if method not in METHODS:
         raise ClusterError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
     papers = list(data.papers)   # sorted, so a code's order is the pair's order
+    if not papers:
+        return {}
     parts = []
     if method in ("direct", "hybrid"):
         parts.append(direct_weights(papers, data.references))
@@ -260,12 +273,11 @@ def similarity(data: CitationData, method: str) -> dict[tuple[str, str], float]:
         parts.append(shared_weights(papers, data.citers))
     if method in ("coupling", "hybrid"):
         parts.append(shared_weights(papers, data.references))
-    total: dict[int, float] = defaultdict(float)
-    for weights in parts:
-        for code, weight in weights.items():
-            total[code] += weight / len(parts)
+    codes, where = np.unique(np.concatenate([c for c, _ in parts]), return_inverse=True)
+    total = np.bincount(where, weights=np.concatenate([w for _, w in parts]) / len(parts), minlength=len(codes))
     n = len(papers)
-    return {(papers[code // n], papers[code % n]): round(total[code], 12) for code in sorted(total)}
+    return {(papers[code // n], papers[code % n]): weight
+            for code, weight in zip(codes.tolist(), np.round(total, 12).tolist(), strict=True)}
 
 
 # ---------------------------------------------------------------------------

@@ -62,29 +62,33 @@ class KnowledgeGraph:
         return self.store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True,
                                 substitutions=substitutions)
 
-    def sorted_quads(self) -> list[ox.Quad]:
-        return sorted(self.store, key=quad_sort_key)
-
     def write(self, folder: str | Path) -> list[Path]:
-        """Write graph.ttl/.nt/.jsonld (union of graphs) and graph.trig (named graphs kept)."""
+        """Write graph.ttl/.nt/.jsonld (union of graphs) and graph.trig (named graphs kept).
+
+        Each named graph is dumped by Oxigraph as N-Triples and its lines sorted: a canonical
+        order that does not depend on how the store was filled, with no Python object per
+        triple until the Turtle, JSON-LD and TriG writers need them.
+        """
         folder = Path(folder)
-        quads = self.sorted_quads()
-        triples = list(dict.fromkeys(q.triple for q in quads))
-        triples.sort(key=triple_sort_key)
-        written = []
-        for name, fmt in GRAPH_FILES.items():
-            data = quads if fmt == ox.RdfFormat.TRIG else triples
-            prefixes = None if fmt in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.JSON_LD) else PREFIXES
-            written.append(atomic_write(folder / name, ox.serialize(data, format=fmt, prefixes=prefixes)))
-        return written
+        graphs = {str(g): sorted_lines(self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g))
+                  for g in [ox.DefaultGraph(), *self.store.named_graphs()]}
+        union = "".join(sorted({line for lines in graphs.values() for line in lines}))
+        triples = list(ox.parse(union.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES))
+        quads_text = "".join(f"{line[:-3]} {name} .\n" if name != "DEFAULT" else line
+                             for name, lines in sorted(graphs.items()) for line in lines)
+        quads = list(ox.parse(quads_text.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
+        contents = {
+            "graph.ttl": ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES),
+            "graph.nt": union.encode("utf-8"),
+            "graph.jsonld": ox.serialize(triples, format=ox.RdfFormat.JSON_LD),
+            "graph.trig": ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES),
+        }
+        return [atomic_write(folder / name, data) for name, data in contents.items()]
 
 
-def triple_sort_key(triple: ox.Triple) -> tuple[str, str, str]:
-    return str(triple.subject), str(triple.predicate), str(triple.object)
-
-
-def quad_sort_key(quad: ox.Quad) -> tuple[str, str, str, str]:
-    return str(quad.graph_name), str(quad.subject), str(quad.predicate), str(quad.object)
+def sorted_lines(dump: bytes) -> list[str]:
+    """The distinct lines of an N-Triples dump, sorted."""
+    return sorted(set(dump.decode("utf-8").splitlines(keepends=True)))
 
 
 def atomic_write(path: Path, data: bytes | str) -> Path:

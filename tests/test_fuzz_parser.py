@@ -200,7 +200,7 @@ def test_any_parsed_list_maps_to_a_loadable_graph(text):
 
 PATHOLOGICAL = {
     "3,000 sibling headings with one label": "# T\n" + "## Same\n[A'24] [X](https://a.org/x)\n" * 3000,
-    "10,000 empty headings": "# T\n" + "".join(f"## H{i}\n### S{i}\n" for i in range(5000)),
+    "20,000 empty headings": "# T\n" + "".join(f"## H{i}\n### S{i}\n" for i in range(10_000)),
     "venue tags padded with spaces": "# T\n## A\n" + f"[Arxiv{' ' * 9000}x] [T](https://a.org)\n\n" * 200,
     "headings nested in 40 quotes": "# T\n" + "".join(f"{'> ' * 40}{'#' * (1 + i % 6)} H\n" for i in range(2000)),
     "list items nested 200 deep": "# T\n## A\n" + "".join(f"{'  ' * i}- [X{i}](https://a.org/{i})\n"

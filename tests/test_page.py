@@ -7,15 +7,17 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from pyoxigraph import Literal, NamedNode, Quad
+from pyvis.network import Network
 
 from kg.build import ListSource, build
 from kg.cli import main
-from kg.page import (PageError, find_paper, neighbourhood, page_html, read_citation_graph, under_heading,
-                     view_page, within_budget)
+from kg.page import (PageError, find_paper, neighbourhood, page_html, page_network, read_citation_graph,
+                     under_heading, view_page, within_budget)
 from kg.store import KnowledgeGraph
 from kg.vocab import CLUSTER_GRAPH, ID, akg, cito, foaf, rdf, xsd
 
@@ -132,11 +134,17 @@ def test_positions_are_spread_out(default_build):
     assert len(set(positions)) == len(positions)
 
 
-def test_hostile_text_stays_text_in_the_html(tmp_path):
-    listed = tmp_path / "evil.md"
+@pytest.fixture(scope="module")
+def hostile_build(tmp_path_factory):
+    """An offline build of a list whose title, heading and paper titles hold markup."""
+    folder = tmp_path_factory.mktemp("hostile")
+    listed = folder / "evil.md"
     listed.write_text(HOSTILE_LIST)
-    result = build(ListSource.from_path(listed), tmp_path / "out", offline=True, cache_dir=tmp_path / "cache")
-    html = (result.out / "graph.html").read_text("utf-8")
+    return build(ListSource.from_path(listed), folder / "out", offline=True, cache_dir=folder / "cache")
+
+
+def test_hostile_text_stays_text_in_the_html(hostile_build):
+    html = (hostile_build.out / "graph.html").read_text("utf-8")
     parts = PageParts(html)
     assert len(parts.scripts) == 3 and parts.references == []
     assert "<script>alert" not in html and "<img src=x" not in html
@@ -145,6 +153,21 @@ def test_hostile_text_stays_text_in_the_html(tmp_path):
         "<img src=x onerror=alert(1)>", "Closing </script><script>alert(2)</script> tags"}
     assert data["headings"][0]["label"] == 'Attacks <b onmouseover=alert("heading")>bold</b>'
     assert re.search(r"<h1>Evil &lt;script&gt;alert\(&#34;list&#34;\)&lt;/script&gt; list</h1>", html)
+
+
+def test_pyvis_renders_the_page_with_its_nodes_escaped(hostile_build):
+    network = page_network(read_citation_graph(hostile_build.graph))
+    our_template = Path(__file__).resolve().parents[1] / "kg" / "templates" / "graph.html"
+    assert isinstance(network, Network) and Path(network.template_dir, network.path).resolve() == our_template
+    html = network.generate_html()
+    assert html == (hostile_build.out / "graph.html").read_text("utf-8")
+    block = next(text for attrs, text in PageParts(html).scripts if attrs.get("type") == "application/json")
+    assert not {"<", ">", "&", "'"} & set(block)     # Jinja's tojson escaped them all
+    assert r'"title":"\u003cimg src=x onerror=alert(1)\u003e"' in block
+    assert r'"title":"Closing \u003c/script\u003e\u003cscript\u003ealert(2)\u003c/script\u003e tags"' in block
+    data = json.loads(block)
+    assert data["nodes"] == network.nodes and data["edges"] == network.edges
+    assert json.loads(data["options"]) == network.options and network.options["physics"]["enabled"] is False
 
 
 def test_only_web_links_become_links(default_graph, tmp_path):
