@@ -30,8 +30,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 SELECT_TYPES = {"application/sparql-results+json": "json", "application/json": "json",
-                "application/sparql-results+xml": "xml", "application/xml": "xml", "text/xml": "xml",
-                "text/csv": "csv", "text/tab-separated-values": "tsv"}
+                "application/sparql-results+xml": "xml", "text/csv": "csv", "text/tab-separated-values": "tsv",
+                "application/xml": "xml", "text/xml": "xml"}
 GRAPH_TYPES = {"text/turtle": "turtle", "application/n-triples": "ntriples", "text/plain": "ntriples",
                "application/ld+json": "jsonld", "application/rdf+xml": "rdfxml"}
 RESULT_HEADERS = ["X-Result-Limit", "X-Result-Truncated"]

@@ -102,6 +102,9 @@ class Cache:
         return None if found is None else {"kind": "lookup", "lookup": key, "paper": found[0],
                                            "source": found[1], "retrieved": found[2]}
 
+    def has_paper(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM papers WHERE key = ?", (key,)).fetchone() is not None
+
     def paper(self, key: str) -> dict | None:
         found = self.db.execute("SELECT record, source, retrieved, fields FROM papers WHERE key = ?",
                                 (key,)).fetchone()
@@ -153,6 +156,9 @@ class MemoryRows:
 
     def lookup(self, key: str) -> dict | None:
         return self.lookups.get(key)
+
+    def has_paper(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM papers WHERE key = ?", (key,)).fetchone() is not None
 
     def paper(self, key: str) -> dict | None:
         return self.papers.get(key)

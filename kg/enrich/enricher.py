@@ -144,7 +144,7 @@ class Enricher:
         """The cached S2 record of a paper, when a fresh lookup row leads to one."""
         for key in lookup_keys(paper):
             row = self.fresh(self.cache.lookup(key))
-            if row and row["paper"] and self.cache.paper(row["paper"]):
+            if row and row["paper"] and self.cache.has_paper(row["paper"]):
                 return row["paper"]
         return None
 

@@ -1,0 +1,240 @@
+"""`kg serve`: a real server process, spoken to by SPARQLWrapper and by plain HTTP.
+
+Each server is `python -m kg serve BUILD` on a free port of 127.0.0.1, stopped after
+the module; what it answers is compared with the same query run on the local build.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+from SPARQLWrapper import CSV, JSON, POST, TSV, TURTLE, XML, SPARQLWrapper
+
+from kg.cli import main
+from kg.query import collect
+from kg.savedqueries import bind_params, load_query
+from kg.serve import negotiate, query_page
+
+TITLES = "SELECT ?paper ?title WHERE { ?paper a akg:ListedPaper ; dcterms:title ?title } ORDER BY ?title"
+TOKEN = "test-token-8d1f"
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(build, *options: str, env: dict | None = None):
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "kg", "serve", str(build), "--port", str(port), *options],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(url + "/sparql", params={"query": "ASK {}"}, timeout=5).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"kg serve did not start: {process.stderr.read().decode()[-2000:]}")
+        time.sleep(0.2)
+
+
+def stop_server(process) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def endpoint(default_build):
+    """Read-only, defaults except a short timeout."""
+    process, url = start_server(default_build.out, "--timeout", "1.5")
+    yield url
+    stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def writable(default_build):
+    """Updates allowed with a token (given through the environment), at most 5 rows an answer."""
+    process, url = start_server(default_build.out, "--allow-update", "--max-rows", "5", env={"KG_SERVE_TOKEN": TOKEN})
+    yield url
+    stop_server(process)
+
+
+def local_rows(graph, text: str):
+    return [[term.value if term is not None else None for term in row] for row in collect(graph.query(text)).rows]
+
+
+def test_sparqlwrapper_gets_the_same_rows_as_the_local_build(endpoint, default_graph):
+    expected = local_rows(default_graph, TITLES)
+    client = SPARQLWrapper(endpoint + "/sparql")
+    client.setQuery(TITLES)
+    client.setReturnFormat(JSON)
+    rows = client.query().convert()["results"]["bindings"]
+    assert [[r["paper"]["value"], r["title"]["value"]] for r in rows] == expected
+    client.setMethod(POST)
+    client.setReturnFormat(XML)
+    document = client.query().convert()
+    assert [b.getElementsByTagName("literal")[0].firstChild.data for b in document.getElementsByTagName("result")] \
+        == [title for _, title in expected]
+    client.setReturnFormat(CSV)
+    assert client.query().convert().decode().splitlines()[1] == ",".join(expected[0])
+    client.setReturnFormat(TSV)
+    assert client.query().convert().decode().splitlines()[0] == "?paper\t?title"
+
+
+def test_sparqlwrapper_constructs_and_asks(endpoint, default_graph):
+    client = SPARQLWrapper(endpoint + "/sparql")
+    client.setQuery("CONSTRUCT { ?p dcterms:title ?t } WHERE { ?p a akg:ListedPaper ; dcterms:title ?t }")
+    graph = client.query().convert()  # RDF/XML, parsed by rdflib
+    assert len(graph) == 12
+    client.setReturnFormat(TURTLE)
+    turtle = client.query().convert()
+    assert len(list(ox.parse(turtle, format=ox.RdfFormat.TURTLE))) == 12
+    client.setQuery("ASK { ?p akg:codeRepository <https://github.com/efeslab/fiddler> }")
+    client.setReturnFormat(JSON)
+    assert client.query().convert()["boolean"] is True
+
+
+@pytest.mark.parametrize("accept, media_type", [
+    ("text/csv", "text/csv"), ("application/sparql-results+xml", "application/sparql-results+xml"),
+    ("text/tab-separated-values;q=0.9, text/html", "text/tab-separated-values"), ("*/*", "application/sparql-results+json"),
+    (None, "application/sparql-results+json"),
+])
+def test_select_results_follow_the_accept_header(endpoint, accept, media_type):
+    headers = {"accept": accept} if accept else {}
+    answer = httpx.get(endpoint + "/sparql", params={"query": TITLES}, headers=headers)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith(media_type)
+
+
+def test_graph_results_follow_the_accept_header(endpoint):
+    query = "DESCRIBE <https://w3id.org/awesome-kg/id/paper/arxiv/2402.07033>"
+    for accept, fmt in (("application/n-triples", ox.RdfFormat.N_TRIPLES), ("application/ld+json", ox.RdfFormat.JSON_LD),
+                        ("text/turtle", ox.RdfFormat.TURTLE)):
+        answer = httpx.post(endpoint + "/sparql", content=query, headers={"accept": accept,
+                                                                          "content-type": "application/sparql-query"})
+        assert answer.status_code == 200
+        assert any(q.object.value.startswith("Fiddler") for q in ox.parse(answer.content, format=fmt))
+    refused = httpx.get(endpoint + "/sparql", params={"query": TITLES}, headers={"accept": "image/png"})
+    assert refused.status_code == 406
+
+
+def test_dataset_can_be_chosen_with_default_graph_uri(endpoint, default_graph):
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    only_list = httpx.get(endpoint + "/sparql", params={"query": count,
+                                                        "default-graph-uri": "https://w3id.org/awesome-kg/id/graph/list"})
+    expected = local_rows(default_graph, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/awesome-kg/id/graph/list> "
+                                         "{ ?s ?p ?o } }")
+    assert json.loads(only_list.text)["results"]["bindings"][0]["n"]["value"] == expected[0][0]
+
+
+def test_cors_lets_browser_tools_query(endpoint):
+    preflight = httpx.options(endpoint + "/sparql", headers={"origin": "https://yasgui.triply.cc",
+                                                             "access-control-request-method": "POST",
+                                                             "access-control-request-headers": "content-type"})
+    assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
+    answer = httpx.get(endpoint + "/sparql", params={"query": "ASK {}"}, headers={"origin": "https://yasgui.triply.cc"})
+    assert answer.headers["access-control-allow-origin"] == "*"
+
+
+def test_a_bad_query_gets_400_with_the_parsers_message(endpoint):
+    answer = httpx.post(endpoint + "/sparql", data={"query": "SELECT ?t WHERE {\n  ?p dcterms:title ?t ."})
+    assert answer.status_code == 400
+    assert "query error at line 2" in answer.text and "^" in answer.text
+    assert httpx.get(endpoint + "/sparql").status_code == 400
+    unsupported = httpx.post(endpoint + "/sparql", content="x", headers={"content-type": "text/plain"})
+    assert unsupported.status_code == 415
+
+
+def test_updates_are_refused_by_a_read_only_server(endpoint):
+    update = "INSERT DATA { <urn:a> <urn:b> <urn:c> }"
+    assert httpx.post(endpoint + "/sparql", data={"update": update}).status_code == 403
+    assert httpx.post(endpoint + "/sparql", content=update,
+                      headers={"content-type": "application/sparql-update"}).status_code == 403
+    assert httpx.get(endpoint + "/sparql", params={"update": update}).status_code == 405
+    assert httpx.get(endpoint + "/sparql", params={"query": "ASK { <urn:a> ?p ?o }"}).json()["boolean"] is False
+
+
+def test_a_query_past_the_timeout_is_stopped_and_the_server_goes_on(endpoint):
+    started = time.monotonic()
+    answer = httpx.post(endpoint + "/sparql", data={"query": SLOW}, timeout=60)
+    assert answer.status_code == 503 and "stopped after 1.5 s" in answer.text
+    assert time.monotonic() - started < 20
+    assert httpx.get(endpoint + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=60).json()["boolean"] is True
+
+
+def test_saved_queries_are_served_with_their_parameters(endpoint, default_graph):
+    listed = httpx.get(endpoint + "/queries").json()
+    assert {"name": "depth", "type": "integer 1..3", "default": "2",
+            "description": "how many hops to follow"} in next(q for q in listed if q["name"] == "citation-neighbourhood")["params"]
+    saved = load_query("cites-across")
+    params = {"from": "Pruning", "to": "Model Compression"}
+    expected = collect(default_graph.query(saved.text, bind_params(default_graph, saved, params)))
+    answer = httpx.get(endpoint + "/queries/cites-across", params=params).json()
+    assert [[b[v]["value"] for v in expected.variables] for b in answer["results"]["bindings"]] == \
+           [[t.value for t in row] for row in expected.rows]
+    bad = httpx.get(endpoint + "/queries/cites-across", params={"from": "Pruning", "to": "Nowhere"})
+    assert bad.status_code == 400 and "parameter 'to': no heading in the graph matches 'Nowhere'" in bad.text
+    assert httpx.get(endpoint + "/queries/no-such-query").status_code == 404
+
+
+def test_the_query_page_and_the_build_files_are_served(endpoint, default_build):
+    page = httpx.get(endpoint + "/")
+    assert page.status_code == 200 and "<textarea" in page.text and 'href="/build/graph.ttl"' in page.text
+    served = httpx.get(endpoint + "/build/graph.ttl")
+    assert served.content == (default_build.out / "graph.ttl").read_bytes()
+
+
+def test_the_query_page_escapes_what_it_shows(tmp_path):
+    build = tmp_path / '<b onmouseover="x">&'
+    build.mkdir()
+    (build / 'x"><img src=y>.html').write_text("")
+    page = query_page(build, 10)
+    assert '<b onmouseover' not in page and "&lt;b onmouseover=&quot;x&quot;&gt;&amp;" in page
+    assert "<img src=y>" not in page and "x&quot;&gt;&lt;img src=y&gt;.html" in page
+
+
+def test_updates_need_the_token_and_change_only_the_served_graph(writable, default_build):
+    update = "INSERT DATA { GRAPH <https://example.org/scratch> { <urn:a> <urn:b> \"added\" } }"
+    assert httpx.post(writable + "/sparql", data={"update": update}).status_code == 401
+    wrong = httpx.post(writable + "/sparql", data={"update": update}, headers={"authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and "Bearer" in wrong.headers["www-authenticate"]
+    done = httpx.post(writable + "/sparql", data={"update": update}, headers={"authorization": f"Bearer {TOKEN}"})
+    assert done.status_code == 204
+    assert httpx.get(writable + "/sparql", params={"query": "ASK { <urn:a> <urn:b> \"added\" }"}).json()["boolean"]
+    assert "urn:a" not in (default_build.out / "graph.trig").read_text()
+
+
+def test_the_row_limit_cuts_answers_and_says_so(writable):
+    answer = httpx.get(writable + "/sparql", params={"query": TITLES})
+    assert len(answer.json()["results"]["bindings"]) == 5
+    assert answer.headers["x-result-truncated"] == "true" and answer.headers["x-result-limit"] == "5"
+    small = httpx.get(writable + "/sparql", params={"query": TITLES + " LIMIT 3"})
+    assert small.headers["x-result-truncated"] == "false"
+
+
+def test_allow_update_needs_a_token(default_build):
+    result = CliRunner().invoke(main, ["serve", str(default_build.out), "--allow-update"], env={"KG_SERVE_TOKEN": ""})
+    assert result.exit_code == 1 and "--allow-update needs a token" in result.output
+
+
+@pytest.mark.parametrize("accept, expected", [
+    ("text/csv;q=0.5, application/sparql-results+xml", "xml"), ("text/*", "csv"), ("application/json;q=0", None),
+    ("text/html, */*;q=0.1", "json"), ("", "json"),
+])
+def test_negotiation_takes_the_clients_preference(accept, expected):
+    from kg.serve import SELECT_TYPES
+
+    assert negotiate(accept, SELECT_TYPES, "json") == expected
