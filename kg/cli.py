@@ -189,7 +189,7 @@ def query(target, query, params, limit, endpoint, fmt):
         saved = load_query(query)
         graph = open_graph(target, endpoint)
         bindings = bind_params(graph, saved, parse_assignments(params))
-        click.echo(render(run_query(graph, saved.text, bindings), fmt, limit), nl=False)
+        click.echo(render(run_query(graph, saved.text, bindings), fmt, limit, hidden=tuple(bindings)), nl=False)
     except (QueryError, FileNotFoundError) as error:
         fail(str(error))
 

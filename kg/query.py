@@ -196,8 +196,12 @@ def write_tsv(answer: Answer) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def render(results, fmt: str | None = None, limit: int | None = None) -> str:
-    """Results as text for the terminal: `table` (aligned) or any format `write` knows."""
+def render(results, fmt: str | None = None, limit: int | None = None, hidden: tuple[str, ...] = ()) -> str:
+    """Results as text for the terminal: `table` (aligned) or any format `write` knows.
+
+    `hidden` columns (a saved query's parameters: the same value on every row) are left
+    out of the table; the machine formats keep every column.
+    """
     answer = collect(results, limit)
     if answer.triples is not None:
         return write(answer, fmt if fmt in GRAPH_FORMATS else "turtle").decode("utf-8")
@@ -205,7 +209,7 @@ def render(results, fmt: str | None = None, limit: int | None = None) -> str:
         return "true\n" if answer.boolean else "false\n"
     if fmt in RESULT_FORMATS:
         return write(answer, fmt).decode("utf-8")
-    return table(answer, limit)
+    return table(answer, limit, hidden)
 
 
 def term_text(term) -> str:
@@ -223,14 +227,15 @@ def term_text(term) -> str:
     return str(term)
 
 
-def table(answer: Answer, limit: int | None = None) -> str:
+def table(answer: Answer, limit: int | None = None, hidden: tuple[str, ...] = ()) -> str:
     """An aligned plain-text table, one row per solution (rich renders it)."""
     from rich.console import Console
     from rich.table import Table
 
-    grid = Table(*answer.variables, show_lines=False, header_style="bold")
+    shown = [i for i, name in enumerate(answer.variables) if name not in hidden]
+    grid = Table(*(answer.variables[i] for i in shown), show_lines=False, header_style="bold")
     for row in answer.rows:
-        grid.add_row(*(term_text(term) for term in row))
+        grid.add_row(*(term_text(row[i]) for i in shown))
     buffer = io.StringIO()
     Console(file=buffer, width=200, force_terminal=False, color_system=None).print(grid)
     rows = len(answer.rows)

@@ -152,11 +152,10 @@ class GraphWorker:
     def ask(self, request: dict, timeout: float) -> dict:
         if self.process is None or not self.process.is_alive():
             self.start()
-        self.connection.send(request)
         try:
-            ready = self.connection.poll(timeout)
-            answer = self.connection.recv() if ready else None
-        except EOFError:  # the worker died (out of memory?): start afresh next time
+            self.connection.send(request)
+            answer = self.connection.recv() if self.connection.poll(timeout) else None
+        except (EOFError, OSError):  # the worker died (out of memory?): start afresh next time
             self.stop()
             return {"status": 500, "body": "the query stopped the query worker; it restarts on the next request"}
         if answer is None:

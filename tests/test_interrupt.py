@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,7 +119,7 @@ def check_cache(folder: Path) -> None:
     """The SQLite file is sound and every row decodes; no edge list stored complete but short."""
     if not (folder / "s2-cache.sqlite3").exists():
         return
-    with sqlite3.connect(folder / "s2-cache.sqlite3") as db:
+    with closing(sqlite3.connect(folder / "s2-cache.sqlite3")) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     cache = Cache(folder)
     try:
@@ -161,7 +162,7 @@ def clean(server, tmp_path_factory):
     finally:
         client.close()
     started = time.monotonic()
-    fired, code, stderr = run_build(server, tmp_path_factory.mktemp("timed") / "out", cache)
+    _, code, stderr = run_build(server, tmp_path_factory.mktemp("timed") / "out", cache)
     assert code == 0, stderr
     return {"out": out, "seconds": time.monotonic() - started}
 
@@ -184,7 +185,7 @@ def test_interrupted_builds_leave_whole_files_and_the_next_build_is_a_clean_buil
     assert plan[0] in landed, "the cold-cache build should be interrupted while it asks the API"
     assert any(i.trigger == "writes" for i in landed), "no interrupt landed while files were written"
 
-    fired, code, stderr = run_build(server, out, cache)
+    _, code, stderr = run_build(server, out, cache)
     assert code == 0, stderr
     final = check_build_folder(out)
     assert [p.name for p in out.iterdir() if is_temp(p)] == [], "temp files left after a whole build"

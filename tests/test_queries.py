@@ -124,10 +124,10 @@ KNOWN_ANSWERS = {
     "papers-per-heading": ({}, ["heading", "level", "listedHere", "withSubheadings"], [
         ("Compression", "1", "0", "3"), ("Pruning", "2", "2", "2"), ("Quantization", "2", "2", "2"),
         ("Others", "2", "0", "0"), ("Serving", "1", "2", "2"), ("Others", "2", "0", "0"), ("Models", "1", "1", "1")]),
-    # citationCount as written; E has none; in-list citers: A<-C, B<-A, C<-D.
+    # citationCount as written; E has none, so it comes last; in-list citers: A<-C, B<-A, C<-D.
     "most-cited": ({}, ["title", "citations", "citedInList"], [
         (TITLE["F"], "1000", "0"), (TITLE["B"], "300", "1"), (TITLE["A"], "50", "1"), (TITLE["C"], "10", "1"),
-        (TITLE["D"], "5", "0")]),
+        (TITLE["D"], "5", "0"), (TITLE["E"], None, "0")]),
     "most-cited-in-list": ({}, ["title", "citedInList", "citations"], [
         (TITLE["B"], "1", "300"), (TITLE["A"], "1", "50"), (TITLE["C"], "1", "10")]),
     # D (Serving) cites C (Quantization, under Compression).
@@ -332,6 +332,11 @@ def test_kg_query_runs_saved_queries_on_the_default_build(default_build):
     assert lines[0] == "title,citedInList,citations,paper" and len(lines) == 3
     table = CliRunner().invoke(main, ["query", out, "papers-per-heading", "--limit", "3"])
     assert "first 3 rows (--limit 3; there are more)" in table.output
+    across = ["query", out, "cites-across", "--param", "from=Pruning", "--param", "to=Quantization"]
+    shown = CliRunner().invoke(main, across)
+    assert "MoE-Pruner" in shown.output and "┃ from" not in shown.output  # parameters: same on every row
+    assert CliRunner().invoke(main, [*across, "--format", "csv"]).output.replace("\r\n", "\n").startswith(
+        "citingTitle,citedTitle,citing,cited,from,to\n")
     bad = CliRunner().invoke(main, ["query", out, "cites-across", "--param", "from=Pruning"])
     assert bad.exit_code == 1 and "parameter 'to' of cites-across is required" in bad.output
     malformed = CliRunner().invoke(main, ["query", out, "cites-across", "--param", "from"])
