@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata, resources
@@ -22,8 +24,8 @@ DEFAULT_NAME = "awesome-moe-inference"
 GRAPH_STEPS: tuple[str, ...] = ("kg.clusters:add_clusters",)
 # Views written from the finished graph into the build folder (module:function(graph, out) -> [Path]).
 VIEWS: tuple[str, ...] = ("kg.exports:write_cluster_files", "kg.curate.report:write_report", "kg.page:write_graph_page")
-MAX_PAPERS = 200_000          # a list past this is refused (--max-papers)
-MAX_BYTES_PER_PAPER = 2_000   # no real entry line is longer: a bigger file is refused before parsing
+MAX_PAPERS = 100_000          # a list past this is refused (--max-papers)
+MAX_BYTES_PER_PAPER = 500     # real entries take 150-350 bytes: a bigger file is refused before parsing
 PACKAGES = ("awesome-kg", "rdflib", "pyoxigraph", "oxrdflib", "pyshacl", "semanticscholar", "markdown-it-py",
             "pyvis", "igraph")
 
@@ -73,7 +75,7 @@ class ListSource:
 
     def parse(self) -> ParsedList:
         parsed = parse_list_text(self.text, self.label)
-        parsed.warnings[:0] = self.warnings
+        parsed.warnings = sorted(self.warnings + parsed.warnings, key=lambda w: w.line)
         return parsed
 
 
@@ -133,13 +135,40 @@ def build(source: ListSource | None = None, out: str | Path | None = None, *, of
     except ValidationFailed as failure:
         raise BuildError(f"the graph breaks the SHACL shapes; nothing was written:\n{failure}") from None
     progress.stage("writing")
-    files = graph.write(out)
+    staging = staging_folder(out)
+    written = graph.write(staging)
     for view in VIEWS:
         progress.stage(view.split(":")[-1].replace("_", " "))
-        files.extend(load_step(view)(graph, out))
+        written.extend(load_step(view)(graph, staging))
     manifest = make_manifest(source, parsed, graph, report)
-    files.append(atomic_write(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"))
-    return BuildResult(out, parsed, graph, manifest, files)
+    written.append(atomic_write(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"))
+    publish(staging, out)
+    return BuildResult(out, parsed, graph, manifest, [out / path.name for path in written])
+
+
+def staging_folder(out: Path) -> Path:
+    """A fresh folder beside `out` to build into; leftovers of killed builds are removed first."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in out.parent.glob(f".{out.name}.*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    staging = out.parent / f".{out.name}.staging-{os.getpid()}"
+    staging.mkdir()
+    return staging
+
+
+def publish(staging: Path, out: Path) -> None:
+    """Swap the finished build in with two renames: readers see the old build or the new, never a mix.
+    Files the build does not write (a screenshot, notes) move over from the old folder."""
+    if out.exists():
+        for path in out.iterdir():
+            if not (staging / path.name).exists():
+                path.rename(staging / path.name)
+        retired = out.parent / f".{out.name}.old-{os.getpid()}"
+        out.rename(retired)
+        staging.rename(out)
+        shutil.rmtree(retired)
+    else:
+        staging.rename(out)
 
 
 def load_step(path: str):

@@ -44,7 +44,7 @@ def main() -> None:
               help="Cache folder (default: the user cache directory).")
 @click.option("--refresh-older-than", "refresh", help="Refetch cached records older than this (30d, 12h).")
 @click.option("--contexts", is_flag=True, help="Also fetch citation intents and influence (one request per paper).")
-@click.option("--max-papers", type=click.IntRange(min=1), default=200_000, show_default=True,
+@click.option("--max-papers", type=click.IntRange(min=1), default=100_000, show_default=True,
               help="Refuse a list with more papers than this.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
 def build(list_file, out, name, offline, strict, cache_dir, refresh, contexts, max_papers, quiet):

@@ -153,3 +153,22 @@ def test_a_list_over_the_size_limit_is_refused_with_a_clear_message(tmp_path):
     huge = CliRunner().invoke(main, ["build", str(listfile), "--offline", "--max-papers", "1",
                                      "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c")])
     assert huge.exit_code == 1 and "is more than a list of 1 papers can be" in huge.output
+
+
+def test_a_build_that_fails_half_way_leaves_the_earlier_build_whole(tmp_path, monkeypatch):
+    import kg.build
+
+    out = tmp_path / "out"
+    first = build(out=out, offline=True, cache_dir=tmp_path / "cache")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (out / "notes.txt").write_text("mine")
+    latest = ListSource.from_path(LATEST_LIST, "awesome-moe-inference")
+    monkeypatch.setattr(kg.build, "VIEWS", (*kg.build.VIEWS, "operator:truediv"))  # a last view that raises
+    with pytest.raises(TypeError):
+        build(latest, out, offline=True, cache_dir=tmp_path / "cache")
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name != "notes.txt"} == before
+    monkeypatch.undo()
+    second = build(latest, out, offline=True, cache_dir=tmp_path / "cache")
+    assert second.manifest["counts"]["listed_papers"] > first.manifest["counts"]["listed_papers"]
+    assert (out / "notes.txt").read_text() == "mine"                              # not ours: kept
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []   # no staging left over
