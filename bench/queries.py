@@ -5,10 +5,11 @@
     python -m bench.queries push       # only the push timings
 
 The synthetic graph (bench/synthetic.py) is generated once and kept as N-Quads in the
-temp folder. Each saved query runs with the same parameters in both stores: Oxigraph
-through KnowledgeGraph (median of 5 runs), rdflib through Dataset.query with
-initBindings (median of 3 runs, one run when the first takes over 10 s, stopped after
-120 s; rdflib runs in a child process so that a stopped query does not keep running).
+temp folder. Each saved query runs as the same text (parameters bound by a VALUES block,
+as `kg query` runs it) in both stores: Oxigraph through KnowledgeGraph (median of 5
+runs), rdflib through Dataset.query (median of 3 runs, one run when the first takes
+over 10 s, stopped after 120 s; rdflib runs in a child process so that a stopped query
+does not keep running).
 Push: `kg push` (delete our graphs, one N-Quads POST with no_transaction), then the
 two other ways that keep replace-this-graph semantics: one transactional N-Quads POST
 after the deletes, and one PUT per graph.
@@ -57,17 +58,23 @@ def query_parameters(graph) -> dict[str, dict[str, str]]:
             "search-titles": {"text": "offloading cache"}}
 
 
+def bound_queries(graph, params) -> dict[str, str]:
+    """Each saved query's text with its parameters bound, as `kg query` runs it."""
+    from kg.savedqueries import bind_params, saved_queries, with_values
+
+    return {name: with_values(saved.text, bind_params(graph, saved, params.get(name, {})))
+            for name, saved in saved_queries().items()}
+
+
 def oxigraph_latencies(graph, params) -> dict[str, tuple[float, int]]:
     from kg.query import collect
-    from kg.savedqueries import bind_params, saved_queries
 
     found = {}
-    for name, saved in saved_queries().items():
-        bindings = bind_params(graph, saved, params.get(name, {}))
+    for name, text in bound_queries(graph, params).items():
         times, rows = [], 0
         for _ in range(ORACLE_RUNS):
             started = time.perf_counter()
-            rows = collect(graph.query(saved.text, bindings)).size
+            rows = collect(graph.query(text)).size
             times.append(time.perf_counter() - started)
         found[name] = (statistics.median(times), rows)
     return found
@@ -76,7 +83,6 @@ def oxigraph_latencies(graph, params) -> dict[str, tuple[float, int]]:
 def rdflib_worker(connection, path: str) -> None:
     """Child process: the graph in rdflib's in-memory Dataset; runs the queries it is sent."""
     import rdflib
-    from oxrdflib._converter import from_ox
 
     from kg.vocab import PREFIXES
 
@@ -84,12 +90,11 @@ def rdflib_worker(connection, path: str) -> None:
     dataset.parse(path, format="nquads")
     connection.send("ready")
     while True:
-        text, bindings = connection.recv()
-        init = {rdflib.Variable(name): from_ox(term) for name, term in bindings.items()}
+        text = connection.recv()
         times, rows = [], 0
         for _ in range(RDFLIB_RUNS):
             started = time.perf_counter()
-            rows = len(list(dataset.query(text, initNs=PREFIXES, initBindings=init)))
+            rows = len(list(dataset.query(text, initNs=PREFIXES)))
             times.append(time.perf_counter() - started)
             if times[-1] > RDFLIB_SLOW:
                 break
@@ -97,12 +102,10 @@ def rdflib_worker(connection, path: str) -> None:
 
 
 def rdflib_latencies(graph, path: Path, params) -> dict[str, tuple[float | None, int | None]]:
-    from kg.savedqueries import bind_params, saved_queries
-
     context = multiprocessing.get_context("spawn")
     worker = connection = None
     found = {}
-    for name, saved in saved_queries().items():
+    for name, text in bound_queries(graph, params).items():
         if worker is None:
             connection, child = context.Pipe()
             worker = context.Process(target=rdflib_worker, args=(child, str(path)), daemon=True)
@@ -110,7 +113,7 @@ def rdflib_latencies(graph, path: Path, params) -> dict[str, tuple[float | None,
             worker.start()
             connection.recv()
             print(f"  rdflib loaded the graph in {time.perf_counter() - started:.0f} s", flush=True)
-        connection.send((saved.text, bind_params(graph, saved, params.get(name, {}))))
+        connection.send(text)
         if connection.poll(RDFLIB_TIMEOUT + RDFLIB_RUNS * RDFLIB_SLOW):
             found[name] = connection.recv()
         else:

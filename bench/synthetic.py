@@ -147,9 +147,9 @@ def make_listed_paper(work: dict, i: int, rng: random.Random, leaves: list[Headi
 
 
 def make_authors(rng: random.Random, papers: int) -> list[dict]:
-    """Authors from a pool where a few are prolific: index drawn with a squared uniform."""
+    """Authors from a pool where a few are prolific (the most, on about 1 paper in 150)."""
     pool = max(papers * 3 // 5, 1)
-    people = {int(pool * rng.random() ** 2) for _ in range(rng.randrange(1, 7))}
+    people = {int(pool * rng.random() ** 1.5) for _ in range(rng.randrange(1, 7))}
     return [{"authorId": str(p), "name": f"Author {p}"} for p in sorted(people)]
 
 

@@ -175,8 +175,8 @@ def query(target, query, params, limit, endpoint, fmt):
 
     QUERY is the name of a saved query (`kg queries` lists them), a .rq file, or SPARQL text.
     """
-    from kg.query import QueryError, render, run_query
-    from kg.savedqueries import bind_params, load_query, parse_assignments
+    from kg.query import QueryError, render
+    from kg.savedqueries import load_query, parse_assignments, run_saved
 
     if endpoint and target and query:
         fail("with --endpoint give only the query: kg query --endpoint URL most-cited")
@@ -187,9 +187,8 @@ def query(target, query, params, limit, endpoint, fmt):
              "or kg query --endpoint URL most-cited")
     try:
         saved = load_query(query)
-        graph = open_graph(target, endpoint)
-        bindings = bind_params(graph, saved, parse_assignments(params))
-        click.echo(render(run_query(graph, saved.text, bindings), fmt, limit, hidden=tuple(bindings)), nl=False)
+        given = parse_assignments(params)
+        click.echo(render(run_saved(open_graph(target, endpoint), saved, given), fmt, limit), nl=False)
     except (QueryError, FileNotFoundError) as error:
         fail(str(error))
 

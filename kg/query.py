@@ -196,12 +196,8 @@ def write_tsv(answer: Answer) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def render(results, fmt: str | None = None, limit: int | None = None, hidden: tuple[str, ...] = ()) -> str:
-    """Results as text for the terminal: `table` (aligned) or any format `write` knows.
-
-    `hidden` columns (a saved query's parameters: the same value on every row) are left
-    out of the table; the machine formats keep every column.
-    """
+def render(results, fmt: str | None = None, limit: int | None = None) -> str:
+    """Results as text for the terminal: `table` (aligned) or any format `write` knows."""
     answer = collect(results, limit)
     if answer.triples is not None:
         return write(answer, fmt if fmt in GRAPH_FORMATS else "turtle").decode("utf-8")
@@ -209,7 +205,7 @@ def render(results, fmt: str | None = None, limit: int | None = None, hidden: tu
         return "true\n" if answer.boolean else "false\n"
     if fmt in RESULT_FORMATS:
         return write(answer, fmt).decode("utf-8")
-    return table(answer, limit, hidden)
+    return table(answer, limit)
 
 
 def term_text(term) -> str:
@@ -227,15 +223,14 @@ def term_text(term) -> str:
     return str(term)
 
 
-def table(answer: Answer, limit: int | None = None, hidden: tuple[str, ...] = ()) -> str:
+def table(answer: Answer, limit: int | None = None) -> str:
     """An aligned plain-text table, one row per solution (rich renders it)."""
     from rich.console import Console
     from rich.table import Table
 
-    shown = [i for i, name in enumerate(answer.variables) if name not in hidden]
-    grid = Table(*(answer.variables[i] for i in shown), show_lines=False, header_style="bold")
+    grid = Table(*answer.variables, show_lines=False, header_style="bold")
     for row in answer.rows:
-        grid.add_row(*(term_text(row[i]) for i in shown))
+        grid.add_row(*(term_text(term) for term in row))
     buffer = io.StringIO()
     Console(file=buffer, width=200, force_terminal=False, color_system=None).print(grid)
     rows = len(answer.rows)

@@ -83,10 +83,9 @@ def answer_request(graph, request: dict) -> dict:
             graph.store.update(request["text"], prefixes=PREFIXES)
             return {"status": 204}
         if request["kind"] == "saved":
-            from kg.savedqueries import bind_params, load_query
+            from kg.savedqueries import load_query, run_saved
 
-            saved = load_query(request["name"])
-            results = graph.query(saved.text, bind_params(graph, saved, request["params"]))
+            results = run_saved(graph, load_query(request["name"]), request["params"])
         elif request["default_graphs"] or request["named_graphs"]:
             import pyoxigraph as ox
 

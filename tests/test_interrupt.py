@@ -68,11 +68,15 @@ def build_command(out: Path, cache: Path) -> list[str]:
 
 
 def written_since(folder: Path, started_ns: int) -> int:
-    """Files (temp files too) created or replaced in `folder` since `started_ns`."""
-    try:
-        return sum(1 for entry in os.scandir(folder) if entry.stat().st_mtime_ns >= started_ns)
-    except FileNotFoundError:
-        return 0
+    """Files (temp files too) written since `started_ns` in `folder` or the staging folder beside it
+    that a build writes into before it swaps the finished build in."""
+    count = 0
+    for place in [folder, *folder.parent.glob(f".{folder.name}.staging-*")]:
+        try:
+            count += sum(1 for entry in os.scandir(place) if entry.stat().st_mtime_ns >= started_ns)
+        except FileNotFoundError:
+            pass
+    return count
 
 
 def run_build(server: S2TestServer, out: Path, cache: Path, interrupt: Interrupt | None = None):

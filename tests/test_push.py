@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from kg.cli import main
 from kg.push import Endpoint, PushError, push
 from kg.query import QueryError, collect
-from kg.savedqueries import bind_params, load_query, saved_queries
+from kg.savedqueries import load_query, run_saved, saved_queries
 from kg.vocab import LIST_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH
 from test_queries import KNOWN_ANSWERS, column, known_graph
 
@@ -79,9 +79,8 @@ def known_trig(tmp_path_factory):
 
 
 def same_answers(local, remote, name: str, params: dict) -> list:
-    saved = load_query(name)
-    here = collect(local.query(saved.text, bind_params(local, saved, params)))
-    there = collect(remote.query(saved.text, bind_params(remote, saved, params)))
+    here = collect(run_saved(local, load_query(name), params))
+    there = collect(run_saved(remote, load_query(name), params))
     assert (there.variables, there.rows) == (here.variables, here.rows), name
     return here.rows
 

@@ -20,7 +20,7 @@ from SPARQLWrapper import CSV, JSON, POST, TSV, TURTLE, XML, SPARQLWrapper
 
 from kg.cli import main
 from kg.query import collect
-from kg.savedqueries import bind_params, load_query
+from kg.savedqueries import load_query, run_saved
 from kg.serve import negotiate, query_page
 
 TITLES = "SELECT ?paper ?title WHERE { ?paper a akg:ListedPaper ; dcterms:title ?title } ORDER BY ?title"
@@ -179,9 +179,8 @@ def test_saved_queries_are_served_with_their_parameters(endpoint, default_graph)
     listed = httpx.get(endpoint + "/queries").json()
     assert {"name": "depth", "type": "integer 1..3", "default": "2",
             "description": "how many hops to follow"} in next(q for q in listed if q["name"] == "citation-neighbourhood")["params"]
-    saved = load_query("cites-across")
     params = {"from": "Pruning", "to": "Model Compression"}
-    expected = collect(default_graph.query(saved.text, bind_params(default_graph, saved, params)))
+    expected = collect(run_saved(default_graph, load_query("cites-across"), params))
     answer = httpx.get(endpoint + "/queries/cites-across", params=params).json()
     assert [[b[v]["value"] for v in expected.variables] for b in answer["results"]["bindings"]] == \
            [[t.value for t in row] for row in expected.rows]
