@@ -460,6 +460,8 @@ def serve(target, host, port, timeout, max_rows, allow_update, token):
         fail(f"{target}: no graph.trig here (run `kg build` first?)")
     click.echo(f"serving {target} on http://{host}:{port}/ (SPARQL endpoint: /sparql, "
                f"{'updates allowed with the token' if allow_update else 'read-only'}); Ctrl-C stops", err=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: listening on {host}: anyone who can reach it can query the graph", err=True)
     run_server(Settings(target, timeout, max_rows, token if allow_update else None), host, port)
 
 

@@ -14,11 +14,10 @@ import asyncio
 import contextlib
 import hmac
 import html
-import json
 import multiprocessing
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -273,10 +272,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7878) -> None
 
 def query_page(build: Path, max_rows: int) -> str:
     """The page at /: a query box, the saved queries, a results table, links to the build's files."""
+    from kg.store import GRAPH_FILES
+
     pages = sorted(p.name for p in build.glob("*.html"))
-    files = sorted(p.name for p in build.glob("graph.*")) + (["manifest.json"] if (build / "manifest.json").exists()
-                                                            else [])
-    links = " · ".join(f'<a href="/build/{html.escape(name)}">{html.escape(name)}</a>' for name in pages + files)
+    files = [name for name in [*GRAPH_FILES, "manifest.json"] if (build / name).exists()]
+    links = " · ".join(f'<a href="/build/{html.escape(quote(name))}">{html.escape(name)}</a>' for name in pages + files)
     return (PAGE.replace("{{title}}", html.escape(build.resolve().name))
                 .replace("{{links}}", links)
                 .replace("{{max_rows}}", str(int(max_rows)))

@@ -2,9 +2,9 @@
 
 The known graph is built the way `kg build` builds one: a list written here is parsed,
 Semantic Scholar-shaped records written here are mapped by kg.graphmap. Every expected
-answer below follows from that input by hand (the comments say how). The same queries
-run on the real default build, and through a VALUES block (the binding used against
-remote endpoints), which must give the same rows as the store's own substitution.
+answer below follows from that input by hand (the comments say how). test_push.py runs
+the same queries against a real SPARQL server holding this graph; checks on the real
+default build close the file.
 """
 from __future__ import annotations
 
