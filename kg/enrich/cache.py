@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable
@@ -50,8 +51,20 @@ class Cache:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / "s2-cache.sqlite3"
         self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self.use_wal()
         self.db.executescript(SCHEMA)
+
+    def use_wal(self, tries: int = 100) -> None:
+        """Switch to write-ahead logging, so two builds can share the cache. SQLite answers
+        "locked" at once (no busy wait) when another connection holds the file meanwhile."""
+        for attempt in range(tries):
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == tries - 1:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         self.db.close()
