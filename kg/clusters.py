@@ -20,6 +20,7 @@ import json
 import math
 import random
 import re
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -481,6 +482,17 @@ def cluster_quads(clustering: Clustering) -> Iterator[Quad]:
     yield Quad(CLUSTER_GRAPH, prov.wasGeneratedBy, run, PROVENANCE_GRAPH)
 
 
+# The default clustering each graph's build step made, so the build's exports reuse it.
+_BUILT: "weakref.WeakKeyDictionary[KnowledgeGraph, Clustering]" = weakref.WeakKeyDictionary()
+
+
 def add_clusters(graph: KnowledgeGraph, parsed) -> None:
     """Build step: the default clustering goes into the clusters graph (before validation)."""
-    graph.store.extend(list(cluster_quads(cluster_papers(graph))))
+    clustering = cluster_papers(graph)
+    graph.store.extend(list(cluster_quads(clustering)))
+    _BUILT[graph] = clustering
+
+
+def default_clustering(graph: KnowledgeGraph) -> Clustering:
+    """The default clustering of a graph: the one its build step made, else a new one."""
+    return _BUILT.get(graph) or cluster_papers(graph)

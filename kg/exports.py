@@ -19,7 +19,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from kg.clusters import (DEFAULT_METHOD, DEFAULT_RESOLUTION, STOPWORDS, UNCONNECTED, Cluster, Clustering,
-                         cluster_papers, first_values)
+                         cluster_papers, default_clustering, first_values)
 from kg.store import KnowledgeGraph, atomic_write
 
 BUILD_FILES = {"clusters.md": "markdown", "related-work.tex": "latex", "references.bib": "bibtex",
@@ -222,7 +222,8 @@ def suffix_letters(n: int) -> str:
 def related_work(graph: KnowledgeGraph, method: str = DEFAULT_METHOD,
                  resolution: float = DEFAULT_RESOLUTION) -> RelatedWork:
     """Cluster a build's graph and gather the records its exports need."""
-    clustering = cluster_papers(graph, method, resolution)
+    clustering = (default_clustering(graph) if (method, resolution) == (DEFAULT_METHOD, DEFAULT_RESOLUTION)
+                  else cluster_papers(graph, method, resolution))
     titles = [row["t"].value for row in graph.query("SELECT ?t WHERE { ?l a akg:PaperList ; dcterms:title ?t }")]
     return RelatedWork(clustering, read_works(graph), min(titles) if titles else "the list")
 
