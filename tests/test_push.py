@@ -7,10 +7,8 @@ that every saved query answers the same there as on the local build.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -22,6 +20,7 @@ from kg.push import Endpoint, PushError, push
 from kg.query import QueryError, collect
 from kg.savedqueries import load_query, run_saved, saved_queries
 from kg.vocab import LIST_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH
+from sparql_servers import free_port, wait_until_answering
 from test_queries import KNOWN_ANSWERS, column, known_graph
 
 FOREIGN_GRAPH = "https://example.org/team/notes"
@@ -42,12 +41,6 @@ def oxigraph_executable() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A fresh `oxigraph serve` with an on-disk store, stopped after the module."""
@@ -55,17 +48,7 @@ def server(tmp_path_factory):
     process = subprocess.Popen([oxigraph_executable(), "serve", "--location", str(tmp_path_factory.mktemp("oxigraph")),
                                 "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url + "/query", params={"query": "ASK {}"}, timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"oxigraph serve did not start: {process.stderr.read().decode()[-2000:]}")
-        time.sleep(0.2)
+    wait_until_answering(process, url + "/query", "oxigraph serve", 60)
     yield url
     process.terminate()
     process.wait(timeout=30)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,16 +21,11 @@ from kg.cli import main
 from kg.query import collect
 from kg.savedqueries import load_query, run_saved
 from kg.serve import negotiate, query_page
+from sparql_servers import free_port, wait_until_answering
 
 TITLES = "SELECT ?paper ?title WHERE { ?paper a akg:ListedPaper ; dcterms:title ?title } ORDER BY ?title"
 TOKEN = "test-token-8d1f"
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_server(build, *options: str, env: dict | None = None):
@@ -39,18 +33,8 @@ def start_server(build, *options: str, env: dict | None = None):
     process = subprocess.Popen([sys.executable, "-m", "kg", "serve", str(build), "--port", str(port), *options],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(url + "/sparql", params={"query": "ASK {}"}, timeout=5).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"kg serve did not start: {process.stderr.read().decode()[-2000:]}")
-        time.sleep(0.2)
-
+    wait_until_answering(process, url + "/sparql", "kg serve", 90)
+    return process, url
 
 def stop_server(process) -> None:
     process.terminate()
