@@ -40,7 +40,7 @@ def parse_throughput() -> tuple[bool, str]:
     sys.path.insert(0, str(ROOT))
     from kg.listparse import parse_list_text
 
-    real = (ROOT.parent / "shared/data/lists/awesome-moe-inference/2025-10-20_f7ccad0.md").read_text(encoding="utf-8")
+    real = (ROOT / "tests/data/lists/awesome-moe-inference/2025-10-20_f7ccad0.md").read_text(encoding="utf-8")
     figures = []
     for megabytes in (1, 10, 50):
         text = real * (megabytes * 2**20 // len(real.encode()) + 1)

@@ -1,4 +1,4 @@
-"""Shared test fixtures: the shared data, and builds of real list versions."""
+"""Test fixtures: the test data (tests/data, see its README), and builds of real list versions."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-LISTS = SHARED / "data" / "lists" / "awesome-moe-inference"
+DATA = ROOT / "tests" / "data"
+LISTS = DATA / "lists" / "awesome-moe-inference"
 DEFAULT_LIST = LISTS / "2024-11-05_ec0877e.md"
 LATEST_LIST = LISTS / "2025-10-20_f7ccad0.md"
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import yaml
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-S2_DATA = SHARED / "data" / "s2"
-LIST_DIR = SHARED / "data" / "lists" / "awesome-moe-inference"
+DATA = Path(__file__).resolve().parent / "data"
+S2_DATA = DATA / "s2"
+LIST_DIR = DATA / "lists" / "awesome-moe-inference"
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ~10x faster where built
 
 ENTRY = re.compile(r"^\[([^\]\n]*)\][ \t]*\[([^\]]+)\](?:[ \t]*\((\S+?)\))?", re.M)

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from conftest import DEFAULT_LIST, LATEST_LIST, SHARED
+from conftest import DEFAULT_LIST, LATEST_LIST, DATA
 from kg.build import ListSource, build
 from kg.cli import main
 from kg.enrich.cache import Cache
@@ -189,7 +189,7 @@ def test_offline_build_sends_nothing_and_uses_the_snapshot(records, tmp_path):
 
 
 def test_shipped_snapshot_is_the_seed_in_cache_format():
-    seed = json.loads((SHARED / "data" / "seed-snapshot.json").read_text())
+    seed = json.loads((DATA / "seed-snapshot.json").read_text())
     assert shipped_rows() == json.loads(json.dumps(convert_seed(seed)))
     unread = [p["key"] for p in seed["papers"] if not p["references_read"]]
     edges = {r["paper"] for r in shipped_rows() if r["kind"] == "edges"}

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from conftest import DEFAULT_LIST, LATEST_LIST, LISTS, SHARED
+from conftest import DEFAULT_LIST, LATEST_LIST, LISTS, DATA
 from kg.cli import main
 from kg.curate.history import HistoryError, read_versions, run_history
 from kg.listparse import parse_list_file
@@ -21,7 +21,7 @@ PLOTS = ("papers-per-heading", "papers-added-per-month", "listing-lag")
 
 @pytest.fixture(scope="module")
 def whole(tmp_path_factory):
-    """The whole history of the shared folder, offline (the shipped snapshot gives a few arXiv days)."""
+    """The whole history of the list (tests/data), offline (the shipped snapshot gives a few arXiv days)."""
     out = tmp_path_factory.mktemp("history")
     history, files = run_history(LISTS, out, offline=True, cache_dir=tmp_path_factory.mktemp("cache"))
     return history, out, files
@@ -95,7 +95,7 @@ def test_the_history_graph_says_when_each_paper_entered(whole):
 
 def test_arxiv_dates_and_listing_lag(whole):
     history, _, _ = whole
-    seed = json.loads((SHARED / "data" / "seed-snapshot.json").read_text(encoding="utf-8"))
+    seed = json.loads((DATA / "seed-snapshot.json").read_text(encoding="utf-8"))
     fiddler = next(p for p in seed["papers"] if p["arxiv"] == "2402.07033")
     assert history.arxiv_dates["arxiv:2402.07033"].isoformat() == fiddler["arxiv_first_date"]
     lags = history.lags()
