@@ -1,6 +1,6 @@
 """`kg build`: list -> identifiers -> enrichment -> RDF -> validation -> files.
 
-The build folder gets graph.ttl/.nt/.jsonld/.trig and manifest.json, then the views
+The build folder gets graph.ttl/.nt/.nq/.jsonld/.trig, the on-disk store and manifest.json, then the views
 (page, clusters, exports, report). Every file is written whole (temp file, rename),
 and nothing is written when the build fails, so an earlier build is never lost.
 """
@@ -137,6 +137,7 @@ def build(source: ListSource | None = None, out: str | Path | None = None, *, of
     progress.stage("writing")
     staging = staging_folder(out)
     written = graph.write(staging)
+    graph.write_store(staging)
     for view in VIEWS:
         progress.stage(view.split(":")[-1].replace("_", " "))
         written.extend(load_step(view)(graph, staging))

@@ -194,14 +194,14 @@ def query(target, query, params, limit, endpoint, fmt):
 
 
 def open_graph(target: str | None, endpoint: str | None):
-    """What a query runs on: a remote SPARQL endpoint, or a build loaded into the embedded store."""
+    """What a query runs on: a remote SPARQL endpoint, or a build's store opened read-only."""
     if endpoint:
         from kg.push import Endpoint
 
         return Endpoint(endpoint)
     from kg.store import KnowledgeGraph
 
-    return KnowledgeGraph.load(target)
+    return KnowledgeGraph.open(target)
 
 
 CLUSTER_METHODS = ("hybrid", "direct", "cocitation", "coupling")   # kg.clusters.METHODS, not imported: fast --help
