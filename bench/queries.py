@@ -34,7 +34,7 @@ ORACLE_RUNS, RDFLIB_RUNS, RDFLIB_TIMEOUT, RDFLIB_SLOW = 5, 3, 120.0, 10.0
 
 def synthetic_file(size: Size = Size()) -> Path:
     """The synthetic graph as N-Quads, generated on first use."""
-    path = Path(tempfile.gettempdir()) / f"awesome-kg-synthetic-{size.papers}-{size.citations}-{size.seed}.nq"
+    path = Path(tempfile.gettempdir()) / f"awesome-kg-synthetic-v2-{size.papers}-{size.citations}-{size.seed}.nq"
     if not path.exists():
         started = time.perf_counter()
         partial = path.with_suffix(".part")

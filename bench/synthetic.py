@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.counts import count_quads
 from kg.graphmap import Enrichment, enrichment_quads, graph_provenance_quads, list_quads
 from kg.listparse import Entry, Heading, ListedPaper, ModelRow, ParsedList
+from kg.store import KnowledgeGraph
 
 SLUG = "synthetic"
 SECTIONS = ("Model-Level Optimizations", "Algorithm-Level Optimization", "System-Level Optimization")
@@ -41,11 +43,11 @@ class Size:
 
 
 def synthetic_quads(size: Size = Size()) -> list[ox.Quad]:
-    """The quads of a synthetic build: list graph, enrichment graph, provenance; no duplicates."""
+    """The quads of a synthetic build: list graph, enrichment graph, provenance, counts; no duplicates."""
     parsed, enrichments = synthetic_list(size)
-    quads = [*list_quads(parsed, SLUG), *enrichment_quads(parsed, enrichments),
-             *graph_provenance_quads("0" * 64, SLUG)]
-    return list(dict.fromkeys(quads))
+    quads = list(dict.fromkeys([*list_quads(parsed, SLUG), *enrichment_quads(parsed, enrichments),
+                                *graph_provenance_quads("0" * 64, SLUG)]))
+    return quads + list(count_quads(KnowledgeGraph(quads)))
 
 
 def synthetic_list(size: Size) -> tuple[ParsedList, dict[str, Enrichment]]:
@@ -162,8 +164,6 @@ def make_model(k: int, rng: random.Random, heading: str) -> ModelRow:
 
 def write_build(folder: str | Path, size: Size = Size()) -> Path:
     """A build-like folder (graph.trig and the other graph files) of the synthetic graph."""
-    from kg.store import KnowledgeGraph
-
     folder = Path(folder)
     KnowledgeGraph(synthetic_quads(size)).write(folder)
     return folder

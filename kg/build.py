@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from importlib import metadata, resources
 from pathlib import Path
 
+from kg.counts import add_counts
 from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
 from kg.listparse import ParsedList, ParseWarning, decode_list, parse_list_text
 from kg.store import KnowledgeGraph, atomic_write
@@ -127,6 +128,8 @@ def build(source: ListSource | None = None, out: str | Path | None = None, *, of
     for step in GRAPH_STEPS:
         progress.stage(step.split(":")[-1].replace("_", " "))
         load_step(step)(graph, parsed)
+    progress.stage("counting")
+    add_counts(graph)
     progress.stage("validating (SHACL)")
     from kg.validate import ValidationFailed, validate
 

@@ -26,9 +26,9 @@ import pyoxigraph as ox
 
 from kg.query import QueryError, explain_syntax_error
 from kg.savedqueries import with_values
-from kg.vocab import (CLUSTER_GRAPH, ID, LIST_GRAPH, PREFIXES, PROVENANCE_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH)
+from kg.vocab import (CLUSTER_GRAPH, COUNTS_GRAPH, ID, LIST_GRAPH, PREFIXES, PROVENANCE_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH)
 
-OUR_GRAPHS = (LIST_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH, PROVENANCE_GRAPH, CLUSTER_GRAPH)
+OUR_GRAPHS = (LIST_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH, PROVENANCE_GRAPH, CLUSTER_GRAPH, COUNTS_GRAPH)
 GRAPH_PREFIX = ID + "graph/"
 ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8"
 TIMEOUT = httpx.Timeout(600.0, connect=10.0)

@@ -65,6 +65,7 @@ S2_GRAPH = NamedNode(ID + "graph/semantic-scholar")
 SNAPSHOT_GRAPH = NamedNode(ID + "graph/snapshot")
 PROVENANCE_GRAPH = NamedNode(ID + "graph/provenance")
 CLUSTER_GRAPH = NamedNode(ID + "graph/clusters")
+COUNTS_GRAPH = NamedNode(ID + "graph/counts")
 
 
 def paper_iri(key: str) -> NamedNode:

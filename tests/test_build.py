@@ -162,13 +162,13 @@ def test_a_build_that_fails_half_way_leaves_the_earlier_build_whole(tmp_path, mo
 
     out = tmp_path / "out"
     first = build(out=out, offline=True, cache_dir=tmp_path / "cache")
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     (out / "notes.txt").write_text("mine")
     latest = ListSource.from_path(LATEST_LIST, "awesome-moe-inference")
     monkeypatch.setattr(kg.build, "VIEWS", (*kg.build.VIEWS, "operator:truediv"))  # a last view that raises
     with pytest.raises(TypeError):
         build(latest, out, offline=True, cache_dir=tmp_path / "cache")
-    assert {p.name: p.read_bytes() for p in out.iterdir() if p.name != "notes.txt"} == before
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != "notes.txt"} == before
     monkeypatch.undo()
     second = build(latest, out, offline=True, cache_dir=tmp_path / "cache")
     assert second.manifest["counts"]["listed_papers"] > first.manifest["counts"]["listed_papers"]

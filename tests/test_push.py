@@ -19,7 +19,7 @@ from kg.cli import main
 from kg.push import Endpoint, PushError, push
 from kg.query import QueryError, collect
 from kg.savedqueries import load_query, run_saved, saved_queries
-from kg.vocab import LIST_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH
+from kg.vocab import COUNTS_GRAPH, LIST_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH
 from sparql_servers import free_port, wait_until_answering
 from test_queries import KNOWN_ANSWERS, column, known_graph
 
@@ -88,7 +88,7 @@ def test_push_replaces_our_graphs_and_leaves_other_graphs_alone(server, known_tr
     httpx.put(server + "/store", params={"graph": FOREIGN_GRAPH}, content=foreign,
               headers={"content-type": "application/n-triples"}).raise_for_status()
     first = push(known_trig, server)
-    assert set(first.triples) == {LIST_GRAPH.value, S2_GRAPH.value,
+    assert set(first.triples) == {LIST_GRAPH.value, S2_GRAPH.value, COUNTS_GRAPH.value,
                                   "https://w3id.org/awesome-kg/id/graph/provenance"}
     second = push(default_build.out, server)
     assert second.removed == [S2_GRAPH.value]  # the default build was enriched from the snapshot instead

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
+from kg.counts import add_counts
 from kg.graphmap import Enrichment, enrichment_quads, graph_provenance_quads, list_quads
 from kg.listparse import parse_list_text
 from kg.query import QueryError, collect, write
@@ -93,8 +94,10 @@ def known_graph() -> KnowledgeGraph:
     parsed = parse_list_text(KNOWN_LIST, "known.md")
     enrichments = {f"arxiv:{WORKS[k][0]}": Enrichment(full_record(k), "semantic-scholar", "2025-01-01T00:00:00+00:00")
                    for k in ENRICHED}
-    return KnowledgeGraph([*list_quads(parsed, "known"), *enrichment_quads(parsed, enrichments),
-                           *graph_provenance_quads("0" * 64, "known")])
+    graph = KnowledgeGraph([*list_quads(parsed, "known"), *enrichment_quads(parsed, enrichments),
+                            *graph_provenance_quads("0" * 64, "known")])
+    add_counts(graph)
+    return graph
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,74 @@
+"""The counts a build materialises agree with the citations and listings they count, and a
+build's on-disk store answers as its graph files do."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import LATEST_LIST
+from kg.build import ListSource, build
+from kg.cli import main
+from kg.store import STORE_FOLDER, KnowledgeGraph
+
+
+@pytest.fixture(scope="module")
+def latest(tmp_path_factory):
+    """The latest list version built offline (snapshot citations only)."""
+    return build(ListSource.from_path(LATEST_LIST, "awesome-moe-inference"), tmp_path_factory.mktemp("latest"),
+                 offline=True, cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def stated(graph: KnowledgeGraph, prop: str) -> dict[str, int]:
+    return {row["s"].value: int(row["n"].value) for row in graph.query(f"SELECT ?s ?n WHERE {{ ?s akg:{prop} ?n }}")}
+
+
+def test_in_list_citation_counts_equal_the_citation_edges(latest):
+    graph = latest.graph
+    listed = {row["p"].value for row in graph.query("SELECT ?p WHERE { ?p a akg:ListedPaper }")}
+    edges = {(row["a"].value, row["b"].value) for row in graph.query("SELECT ?a ?b WHERE { ?a cito:cites ?b }")}
+    citers, cited = defaultdict(set), defaultdict(set)
+    for a, b in edges:
+        if a in listed and a != b:
+            citers[b].add(a)
+        if a in listed and b in listed and a != b:
+            cited[a].add(b)
+    assert listed and any(citers.values())
+    assert stated(graph, "citedByListedCount") == {w: len(citers[w]) for w in listed | set(citers)}
+    assert stated(graph, "citesListedCount") == {p: len(cited[p]) for p in listed}
+
+
+def test_heading_counts_equal_the_listings(latest):
+    graph = latest.graph
+    direct = defaultdict(set)
+    for row in graph.query("SELECT ?p ?h WHERE { ?p a akg:ListedPaper ; akg:listedUnder ?h }"):
+        direct[row["h"].value].add(row["p"].value)
+    headings = {row["h"].value for row in graph.query("SELECT ?h WHERE { ?h a skos:Concept }")}
+    assert direct and headings >= direct.keys()
+    counts = stated(graph, "listedPaperCount")
+    assert {h: counts[h] for h in headings} == {h: len(direct[h]) for h in headings}
+    rolled = stated(graph, "rolledUpPaperCount")
+    assert all(rolled[h] >= counts[h] for h in headings)
+    assert sum(rolled[h] for h in headings) > sum(counts[h] for h in headings)   # the list nests its headings
+
+
+def test_counts_are_recorded_as_derived_from_the_source_graphs(latest):
+    rows = list(latest.graph.query("SELECT ?source WHERE { <https://w3id.org/awesome-kg/id/graph/counts> "
+                                   "prov:wasDerivedFrom ?source }"))
+    assert {row["source"].value.rsplit("/", 1)[-1] for row in rows} == {"list", "semantic-scholar", "snapshot"}
+
+
+def test_kg_query_opens_the_build_store_and_answers_as_the_files_do(latest):
+    assert (latest.out / STORE_FOLDER).is_dir()
+    opened = KnowledgeGraph.open(latest.out)
+    loaded = KnowledgeGraph.load(latest.out / "graph.trig")
+    assert len(opened) == len(loaded) == len(latest.graph) > 0
+    result = CliRunner().invoke(main, ["query", str(latest.out), "most-cited-in-list", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert len(result.output.splitlines()) > 2
+
+
+def test_a_build_without_a_store_is_read_from_its_graph_files(latest, tmp_path):
+    (tmp_path / "graph.trig").write_bytes((latest.out / "graph.trig").read_bytes())
+    assert len(KnowledgeGraph.open(tmp_path)) == len(latest.graph)
