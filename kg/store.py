@@ -1,4 +1,4 @@
-"""The graph of a build: rdflib's Dataset over the embedded Oxigraph store.
+"""The graph of a build, held in the embedded Oxigraph store.
 
 Loading and serializing go straight through Oxigraph (rdflib's own Turtle writer is
 about 40 times slower); quads are sorted before writing so the same graph always
@@ -23,7 +23,7 @@ GRAPH_FILES = {
 
 
 class KnowledgeGraph:
-    """A build's quads, queryable with SPARQL, usable from rdflib as `.dataset`."""
+    """A build's quads in an embedded Oxigraph store, queryable with SPARQL."""
 
     def __init__(self, quads: Iterable[ox.Quad] = ()):
         self.store = ox.Store()
@@ -41,17 +41,6 @@ class KnowledgeGraph:
         fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) or ox.RdfFormat.TURTLE
         graph.store.bulk_load(path=str(path), format=fmt)
         return graph
-
-    @property
-    def dataset(self):
-        """The same store seen through rdflib (oxrdflib), for rdflib-based tools."""
-        import rdflib
-        from oxrdflib import OxigraphStore
-
-        store = OxigraphStore(store=self.store)
-        dataset = rdflib.Dataset(store=store)
-        dataset.default_union = True
-        return dataset
 
     def __len__(self) -> int:
         return len(self.store)
