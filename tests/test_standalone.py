@@ -11,7 +11,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import DEFAULT_LIST, ROOT
+from kg.build import ListSource
 
 MACHINE_PATH = re.compile(r"(?<![\w.])(?:/work|/tmp|/home|/root|/Users)/|(?:^|[\s\"'=(])\.\./|~/")
 UP_FROM_FILE = re.compile(r"Path\(__file__\)(?:\.resolve\(\))?((?:\.parent\b)+)|parents\[(\d+)\]")
@@ -73,3 +74,7 @@ def test_the_check_sees_the_ways_a_path_leaves_the_repository(tmp_path, monkeypa
     script = tmp_path / "run"
     script.write_text("#!/bin/sh\n# ../shared in a comment is fine\ncd ../shared && ls\n", encoding="utf-8")
     assert [problem.split(":")[1] for problem in outside_references(script)] == ["3"]
+
+
+def test_the_tests_default_list_is_the_list_the_package_ships():
+    assert ListSource.shipped().text == DEFAULT_LIST.read_text(encoding="utf-8")
