@@ -23,11 +23,10 @@ import pyoxigraph as ox
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests")]
-LATEST_LIST = ROOT.parent / "shared" / "data" / "lists" / "awesome-moe-inference" / "2025-10-20_f7ccad0.md"
+LATEST_LIST = ROOT / "tests" / "data" / "lists" / "awesome-moe-inference" / "2025-10-20_f7ccad0.md"
 
 from kg.build import ListSource, build  # noqa: E402
-from kg.clusters import (METHODS, UNCONNECTED, ari, cluster_papers, leiden, read_citation_data,  # noqa: E402
-                         similarity)
+from kg.clusters import METHODS, UNCONNECTED, ari, cluster_papers, leiden, read_citation_data, similarity  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
 from kg.vocab import CLUSTER_GRAPH, ID, LIST_GRAPH, akg, cito, dcterms, rdf, skos, xsd  # noqa: E402
 

@@ -27,7 +27,7 @@ GRAPH_STEPS: tuple[str, ...] = ("kg.clusters:add_clusters",)
 VIEWS: tuple[str, ...] = ("kg.exports:write_cluster_files", "kg.curate.report:write_report", "kg.page:write_graph_page")
 MAX_PAPERS = 100_000          # a list past this is refused (--max-papers)
 MAX_BYTES_PER_PAPER = 500     # real entries take 150-350 bytes: a bigger file is refused before parsing
-PACKAGES = ("awesome-kg", "rdflib", "pyoxigraph", "oxrdflib", "pyshacl", "semanticscholar", "markdown-it-py",
+PACKAGES = ("awesome-kg", "rdflib", "pyoxigraph", "pyshacl", "semanticscholar", "markdown-it-py",
             "pyvis", "igraph")
 
 

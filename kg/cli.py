@@ -28,6 +28,62 @@ def parse_age(text: str | None):
     return timedelta(**{units[text[-1]]: int(text[:-1])})
 
 
+CLUSTER_METHODS = ("hybrid", "direct", "cocitation", "coupling")   # kg.clusters.METHODS, not imported: fast --help
+EXPORT_FORMATS = ("markdown", "latex", "bibtex", "csl-json", "json", "csv", "graphml", "gexf")  # kg.exports.FORMATS
+REPORT_FORMATS = ("markdown", "json")
+QUERY_FORMATS = ("table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "jsonld", "rdfxml")
+
+
+# --- options several commands share, defined once ------------------------------------------------
+def cache_option(command):
+    """--cache: where the enrichment cache lives."""
+    return click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
+                        help="Cache folder (default: the user cache directory).")(command)
+
+
+def offline_option(help_text: str):
+    """--offline: use the cache and the shipped snapshot, send no request."""
+    return click.option("--offline", is_flag=True, help=help_text)
+
+
+def quiet_option(command):
+    """--quiet/-q: no progress and no summary."""
+    return click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")(command)
+
+
+def enrichment_options(command):
+    """--refresh-older-than and --contexts: what enrichment fetches again or in addition."""
+    command = click.option("--contexts", is_flag=True,
+                           help="Also fetch citation intents and influence (one request per paper).")(command)
+    return click.option("--refresh-older-than", "refresh",
+                        help="Refetch cached records older than this (30d, 12h).")(command)
+
+
+def out_file_option(help_text: str = "File to write (default: stdout)."):
+    """--out for commands that write one file."""
+    return click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help=help_text)
+
+
+def out_folder_option(help_text: str):
+    """--out for commands that write a folder."""
+    return click.option("--out", type=click.Path(file_okay=False, path_type=Path), help=help_text)
+
+
+def format_option(choices, default: str | None = None, required: bool = False, help_text: str | None = None):
+    """--format, stored as `fmt` (`format` is a builtin)."""
+    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, required=required,
+                        show_default=default is not None, help=help_text)
+
+
+def clustering_options(command):
+    """--method and --resolution: how the related-work clusters are made."""
+    command = click.option("--resolution", type=float, default=1.0, show_default=True,
+                           help="Leiden resolution: higher gives more, smaller clusters.")(command)
+    return click.option("--method", type=click.Choice(CLUSTER_METHODS), default="hybrid", show_default=True,
+                        help="Citation graph over the listed papers (hybrid = mean of direct, co-citation, "
+                             "coupling).")(command)
+
+
 @click.group()
 @click.version_option(package_name="awesome-kg")
 def main() -> None:
@@ -36,17 +92,15 @@ def main() -> None:
 
 @main.command()
 @click.argument("list_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Build folder (default builds/NAME).")
+@out_folder_option("Build folder (default builds/NAME).")
 @click.option("--name", help="The list's name, for IRIs and the build folder (default: from the file).")
-@click.option("--offline", is_flag=True, help="Use cache and shipped snapshot only; send no request.")
+@offline_option("Use cache and shipped snapshot only; send no request.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on any parse warning.")
-@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Cache folder (default: the user cache directory).")
-@click.option("--refresh-older-than", "refresh", help="Refetch cached records older than this (30d, 12h).")
-@click.option("--contexts", is_flag=True, help="Also fetch citation intents and influence (one request per paper).")
+@cache_option
+@enrichment_options
 @click.option("--max-papers", type=click.IntRange(min=1), default=100_000, show_default=True,
               help="Refuse a list with more papers than this.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
+@quiet_option
 def build(list_file, out, name, offline, strict, cache_dir, refresh, contexts, max_papers, quiet):
     """Build the graph of LIST_FILE (default: the shipped awesome-moe-inference list)."""
     from kg.build import BuildError, ListSource, build as run_build
@@ -79,8 +133,9 @@ def print_build_summary(result) -> None:
         click.echo(f"offline: Semantic Scholar not asked ({enrichment['offline_reason']}); "
                    f"used cache and shipped snapshot", err=True)
     click.echo(f"enrichment: {enrichment['enriched']} from Semantic Scholar, {enrichment['from_snapshot']} from "
-               f"the snapshot, {len(enrichment['unresolved'])} not enriched; {plural(enrichment['requests'], 'request')}, "
-               f"{plural(enrichment['cache_hits'], 'cache hit')}", err=True)
+               f"the snapshot, {len(enrichment['unresolved'])} not enriched; "
+               f"{plural(enrichment['requests'], 'request')}, {plural(enrichment['cache_hits'], 'cache hit')}",
+               err=True)
     for key, reason in enrichment["unresolved"].items():
         click.echo(f"  not enriched: {key}: {reason}", err=True)
     for problem in enrichment["errors"] + enrichment["incomplete_edge_lists"]:
@@ -92,10 +147,9 @@ def print_build_summary(result) -> None:
 
 @main.command()
 @click.argument("build_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--refresh-older-than", "refresh", help="Refetch cached records older than this (30d, 12h).")
-@click.option("--contexts", is_flag=True, help="Also fetch citation intents and influence (one request per paper).")
-@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
+@enrichment_options
+@cache_option
+@quiet_option
 def enrich(build_dir, refresh, contexts, cache_dir, quiet):
     """Enrich BUILD_DIR's list again (what the cache lacks or is stale), then rebuild it."""
     from kg.build import BuildError, ListSource, build as run_build
@@ -118,7 +172,7 @@ def cache():
 
 
 @cache.command("stats")
-@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder.")
+@cache_option
 def cache_stats(cache_dir):
     """How many papers, lookups and edge lists the cache holds, and how old they are."""
     from kg.enrich.cache import Cache
@@ -131,7 +185,7 @@ def cache_stats(cache_dir):
 
 @cache.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder.")
+@cache_option
 def cache_export(file, cache_dir):
     """Write every cached record to FILE (JSONL), e.g. to share a warm cache."""
     from kg.enrich.cache import Cache
@@ -146,7 +200,7 @@ def cache_export(file, cache_dir):
 
 @cache.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder.")
+@cache_option
 def cache_import(file, cache_dir):
     """Add the records of FILE (JSONL, as `kg cache export` writes) to the cache, all or nothing."""
     from kg.enrich.cache import Cache
@@ -165,11 +219,11 @@ def cache_import(file, cache_dir):
 @main.command()
 @click.argument("target", required=False)
 @click.argument("query", required=False)
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter of a saved query (repeatable).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A parameter of a saved query (repeatable).")
 @click.option("--limit", type=click.IntRange(min=0), help="Show at most this many rows.")
 @click.option("--endpoint", metavar="URL", help="Query this SPARQL endpoint instead of a build (then give QUERY only).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "ntriples",
-                                                     "jsonld", "rdfxml"]), help="Output format (default: table).")
+@format_option(QUERY_FORMATS, help_text="Output format (default: table).")
 def query(target, query, params, limit, endpoint, fmt):
     """Run QUERY on TARGET (a build folder or graph file), or on a SPARQL endpoint.
 
@@ -204,16 +258,10 @@ def open_graph(target: str | None, endpoint: str | None):
     return KnowledgeGraph.open(target)
 
 
-CLUSTER_METHODS = ("hybrid", "direct", "cocitation", "coupling")   # kg.clusters.METHODS, not imported: fast --help
-EXPORT_FORMATS = ("markdown", "latex", "bibtex", "csl-json", "json", "csv", "graphml", "gexf")  # kg.exports.FORMATS
-
 
 @main.command()
 @click.argument("target")
-@click.option("--method", type=click.Choice(CLUSTER_METHODS), default="hybrid", show_default=True,
-              help="Citation graph over the listed papers (hybrid = mean of direct, co-citation, coupling).")
-@click.option("--resolution", type=float, default=1.0, show_default=True,
-              help="Leiden resolution: higher gives more, smaller clusters.")
+@clustering_options
 def clusters(target, method, resolution):
     """Related-work clusters of TARGET (a build folder or graph file): cluster, size, label, top papers."""
     from kg.clusters import ClusterError
@@ -228,13 +276,9 @@ def clusters(target, method, resolution):
 
 @main.command()
 @click.argument("target")
-@click.option("--format", "fmt", required=True,
-              type=click.Choice(EXPORT_FORMATS),
-              help="What to write.")
-@click.option("--method", type=click.Choice(CLUSTER_METHODS), default="hybrid", show_default=True,
-              help="Citation graph the clusters come from.")
-@click.option("--resolution", type=float, default=1.0, show_default=True, help="Leiden resolution.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@format_option(EXPORT_FORMATS, required=True, help_text="What to write.")
+@clustering_options
+@out_file_option()
 def export(target, fmt, method, resolution, out):
     """Export the related-work clusters of TARGET (a build folder or graph file)."""
     from kg.clusters import ClusterError
@@ -253,9 +297,6 @@ def export(target, fmt, method, resolution, out):
 
 
 # --- curation: suggest, classify, lint, history (kg/curate/) ------------------------------------
-REPORT_FORMATS = click.Choice(["markdown", "json"])
-
-
 def emit(text: str, out: Path | None) -> None:
     """A report to stdout, or whole into a file."""
     from kg.store import atomic_write
@@ -279,8 +320,8 @@ def load_build(target: str):
 @main.command()
 @click.argument("target")
 @click.option("--top", type=click.IntRange(min=1), default=20, show_default=True, help="How many papers to show.")
-@click.option("--format", "fmt", type=REPORT_FORMATS, default="markdown", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@format_option(REPORT_FORMATS, default="markdown", help_text="Markdown for reading, JSON for tools.")
+@out_file_option()
 def suggest(target, top, fmt, out):
     """Papers TARGET's list is missing, each with the listed papers that point to it and a heading."""
     from kg.curate.facts import Facts
@@ -296,11 +337,10 @@ def suggest(target, top, fmt, out):
 @click.argument("paper")
 @click.option("--method", type=click.Choice(["vote", "spreading", "terms", "combined"]), default="combined",
               show_default=True, help="How headings are scored (see the README's curation section).")
-@click.option("--offline", is_flag=True, help="Look the paper up in the cache and snapshot only; send no request.")
-@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Cache folder (default: the user cache directory).")
-@click.option("--format", "fmt", type=REPORT_FORMATS, default="markdown", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@offline_option("Look the paper up in the cache and snapshot only; send no request.")
+@cache_option
+@format_option(REPORT_FORMATS, default="markdown", help_text="Markdown for reading, JSON for tools.")
+@out_file_option()
 def classify(target, paper, method, offline, cache_dir, fmt, out):
     """Which heading of TARGET's list PAPER (arXiv:2401.14361, DOI:..., a URL) belongs under."""
     from kg.curate.classify import Classifier, IdentifierError, locate, parse_identifier, to_json_text, to_markdown
@@ -318,8 +358,8 @@ def classify(target, paper, method, offline, cache_dir, fmt, out):
 
 @main.command()
 @click.argument("target")
-@click.option("--format", "fmt", type=REPORT_FORMATS, default="markdown", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@format_option(REPORT_FORMATS, default="markdown", help_text="Markdown for reading, JSON for tools.")
+@out_file_option()
 @click.option("--fix-tags", "fixed", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a copy of the list with the venue tags corrected to this file (never in place).")
 @click.option("--list", "list_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -347,14 +387,12 @@ def lint(target, fmt, out, fixed, list_file):
 
 @main.command()
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the report, plots and history graph (default builds/NAME-history).")
+@out_folder_option("Folder for the report, plots and history graph (default builds/NAME-history).")
 @click.option("--file", "list_name", default="README.md", show_default=True,
               help="The list's file inside the git repository.")
 @click.option("--name", help="The list's name, for IRIs (default: the repository's or folder's name).")
-@click.option("--offline", is_flag=True, help="Enrich from the cache and shipped snapshot only; send no request.")
-@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Cache folder (default: the user cache directory).")
+@offline_option("Enrich from the cache and shipped snapshot only; send no request.")
+@cache_option
 def history(source, out, list_name, name, offline, cache_dir):
     """The list over its history: SOURCE is a git repository or a folder of dated versions (index.tsv)."""
     from kg.curate.history import HistoryError, run_history
@@ -377,20 +415,23 @@ def history(source, out, list_name, name, offline, cache_dir):
 
 @main.command()
 @click.argument("build", type=click.Path(exists=True, path_type=Path))
-@click.option("--focus", metavar="TITLE_WORDS", help="Draw one paper's neighbourhood: the paper whose title has these words.")
+@click.option("--focus", metavar="TITLE_WORDS",
+              help="Draw one paper's neighbourhood: the paper whose title has these words.")
 @click.option("--depth", type=click.IntRange(min=0), help="Citation steps around --focus (default 1).")
 @click.option("--heading", metavar="LABEL", help="Draw the papers under one heading (and its sub-headings).")
 @click.option("--max-nodes", type=click.IntRange(min=1), default=5000, show_default=True,
               help="Above this many papers, draw the listed papers only.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Page to write (default: graph.html, or a graph-focus-/graph-heading- page, in the build folder).")
+@out_file_option("Page to write (default: a new temporary folder, so the build is left as it was).")
 @click.option("--no-open", is_flag=True, help="Write the page but do not open it in a browser.")
 def view(build, focus, depth, heading, max_nodes, out, no_open):
     """Write the interactive citation graph page of BUILD and open it in a browser."""
+    import tempfile
     import webbrowser
 
     from kg.page import PageError, view_page
 
+    if out is None:
+        out = Path(tempfile.mkdtemp(prefix="kg-view-")) / "graph.html"
     try:
         path, graph, note = view_page(build, focus=focus, depth=depth, heading=heading, out=out,
                                       max_nodes=max_nodes)

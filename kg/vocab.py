@@ -96,9 +96,3 @@ def person_iri(author_id: str | None, name: str) -> NamedNode:
     from kg.listparse import slugify
 
     return NamedNode(f"{ID}person/s2/{author_id}" if author_id else f"{ID}person/name/{slugify(name)}")
-
-
-def venue_iri(name: str) -> NamedNode:
-    from kg.listparse import slugify
-
-    return NamedNode(f"{ID}venue/{slugify(name)}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import LATEST_LIST, ROOT
+from conftest import LATEST_LIST, PUBLISHED_EXAMPLE
 from kg.build import BuildError, ListSource, build
 from kg.cli import main
 from kg.store import GRAPH_FILES, KnowledgeGraph
@@ -69,12 +69,12 @@ def test_iris_are_stable_across_list_versions(default_graph, tmp_path):
 
 
 def test_published_example_build_is_current(default_build):
-    committed = ROOT / "builds" / "awesome-moe-inference"
+    committed = PUBLISHED_EXAMPLE
     written = [path.name for path in default_build.files if path.name != "manifest.json"]   # the build time
     assert set(GRAPH_FILES) | {"graph.html", "references.bib", "report.md"} <= set(written)
     for name in written:
         assert (committed / name).read_bytes() == (default_build.out / name).read_bytes(), \
-            f"builds/awesome-moe-inference/{name} is stale: run `kg build --offline` from the repository root"
+            f"examples/awesome-moe-inference/{name} is stale: run `make example`"
 
 
 def test_strict_fails_on_warnings_and_keeps_the_earlier_build(tmp_path):

@@ -170,9 +170,6 @@ class MemoryRows:
     def lookup(self, key: str) -> dict | None:
         return self.lookups.get(key)
 
-    def has_paper(self, key: str) -> bool:
-        return self.db.execute("SELECT 1 FROM papers WHERE key = ?", (key,)).fetchone() is not None
-
     def paper(self, key: str) -> dict | None:
         return self.papers.get(key)
 

@@ -27,7 +27,6 @@ PAPER_FIELDS = ("paperId", "corpusId", "externalIds", "title", "abstract", "venu
                 "referenceCount", "fieldsOfStudy", "tldr", "openAccessPdf", "url")
 EDGE_FIELDS = ("paperId", "externalIds", "title", "year")
 BATCH_LIMIT = 500
-BATCH_CITATION_CAP = 9999
 
 
 class TransientError(Exception):

@@ -1,0 +1,47 @@
+# The project's jobs, each one command on a fresh machine (Python 3.11+; Debian packages: see .ci/run).
+#   make build     install, then build the graph of the shipped list into builds/ (ignored by git)
+#   make test      install what the tests need, then run them
+#   make docs      build the documentation site (MkDocs) into site/
+#   make example   rewrite the published example build in examples/ (and the docs' screenshot)
+#   make lint      ruff and mypy
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+EXAMPLE := examples/awesome-moe-inference
+CHROMIUM ?= chromium
+
+.PHONY: build test docs example lint install install-test install-docs
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+
+install-docs: $(BIN)/python
+	$(BIN)/pip install -q -e '.[docs]'
+
+build: install
+	$(BIN)/kg build
+
+test: install-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+docs: install-docs
+	$(BIN)/mkdocs build --strict --site-dir site
+
+lint: install-test
+	$(BIN)/ruff check kg tests bench
+	$(BIN)/mypy
+
+# Offline with an empty cache: the example depends on the shipped list and snapshot only.
+example: install
+	cache=$$(mktemp -d) && $(BIN)/kg build --offline --quiet --cache "$$cache" --out $(EXAMPLE); rc=$$?; \
+	  rm -rf "$$cache"; exit $$rc
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,900 \
+	  --virtual-time-budget=15000 --screenshot="$(CURDIR)/$(EXAMPLE)/screenshot.png" \
+	  "file://$(CURDIR)/$(EXAMPLE)/graph.html" 2>/dev/null
+	cp $(EXAMPLE)/screenshot.png docs/img/graph.png
