@@ -87,8 +87,9 @@ class KnowledgeGraph:
 
 
 def sorted_lines(dump: bytes) -> list[str]:
-    """The distinct lines of an N-Triples dump, sorted."""
-    return sorted(set(dump.decode("utf-8").splitlines(keepends=True)))
+    """The distinct lines of an N-Triples dump, sorted. Split on "\\n" only: N-Triples writes
+    U+2028, U+2029 and U+0085 raw inside literals, and str.splitlines would cut there."""
+    return sorted({line + "\n" for line in dump.decode("utf-8").split("\n") if line})
 
 
 def atomic_write(path: Path, data: bytes | str) -> Path:
