@@ -22,6 +22,10 @@ GRAPH_FILES = {
 }
 
 
+class GraphFileError(ValueError):
+    """A file that is not an RDF graph in the format its name says (a clear message, not a traceback)."""
+
+
 class KnowledgeGraph:
     """A build's quads, queryable with SPARQL, usable from rdflib as `.dataset`."""
 
@@ -39,7 +43,10 @@ class KnowledgeGraph:
             raise FileNotFoundError(f"{path}: no such graph file (run `kg build` first?)")
         graph = cls()
         fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) or ox.RdfFormat.TURTLE
-        graph.store.bulk_load(path=str(path), format=fmt)
+        try:
+            graph.store.bulk_load(path=str(path), format=fmt)
+        except (SyntaxError, ValueError, OSError) as error:
+            raise GraphFileError(f"{path}: not an RDF graph (read as {fmt.name}): {error}") from None
         return graph
 
     @property

@@ -86,12 +86,15 @@ class Cache:
             raise CacheError(self.path, str(error)) from None
 
     def check_schema(self) -> None:
-        """Tables of another shape (another program's file, an old version) are refused up front."""
+        """Tables of another shape (another program's file, an old version) and damaged files (truncated,
+        overwritten) are refused up front, before a build depends on them."""
         for table, columns in COLUMNS.items():
             found = [row[1] for row in self.db.execute(f"PRAGMA table_info({table})")]
             if found != columns:
                 raise CacheError(self.path, f"table {table} has columns {found}, expected {columns}")
-        self.db.execute("SELECT COUNT(*) FROM papers").fetchone()   # a truncated file fails here
+        damage = [row[0] for row in self.db.execute("PRAGMA quick_check").fetchall()]
+        if damage != ["ok"]:
+            raise CacheError(self.path, f"the file is damaged: {damage[0]}")
 
     def use_wal(self, tries: int = 100) -> None:
         """Switch to write-ahead logging, so two builds can share the cache. SQLite answers
