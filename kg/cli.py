@@ -348,7 +348,7 @@ def classify(target, paper, method, offline, cache_dir, fmt, out):
     result = Classifier(facts).classify(located.work, method) if located.work else None
     emit((to_json_text if fmt == "json" else to_markdown)(facts, located, result), out)
     if located.work is None:
-        sys.exit(1)   # the report says why; a script sees that nothing was classified
+        fail(f"{located.identifier}: {located.source}")   # plain text: the report above is Markdown
 
 
 @main.command()

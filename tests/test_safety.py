@@ -8,16 +8,16 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import DEFAULT_LIST, LATEST_LIST
+from s2_fixtures import build_records
+from s2_server import S2TestServer
+
 from kg.build import BuildError, ListSource, build, build_lock
 from kg.cli import main
 from kg.enrich.cache import Cache
 from kg.enrich.client import RetryPolicy, S2Client
 from kg.enrich.records import MAX_TITLE, identifier_problem, record_problem
 from kg.store import KnowledgeGraph
-from s2_fixtures import build_records
-from s2_server import S2TestServer
 
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02, seed=1)
 INJECTED_ARXIV = "2301.00000}, note = {\\input{/etc/hostname}"
@@ -49,8 +49,8 @@ def build_against(server, tmp_path, *, out="out", cache="cache", **options):
         client.close()
 
 
-def run(*args: str):
-    return CliRunner().invoke(main, list(args))
+def run(*args: str, env: dict | None = None):
+    return CliRunner().invoke(main, list(args), env=env)
 
 
 # --- item 8 and 13: every API record is checked when it arrives ---------------------------------
@@ -89,7 +89,9 @@ def test_malformed_api_records_are_reported_never_cached_and_rebuilds_recover(re
     with S2TestServer(hostile) as server:
         result = build_against(server, tmp_path)
     errors = "\n".join(result.manifest["enrichment"]["errors"])
-    assert "year is -5" in errors and "citationCount is 'many'" in errors and "authorId \"x'); DROP\" is not a number" in errors
+    assert "year is -5" in errors and "citationCount is 'many'" in errors
+    assert "authorId \"x'); DROP\" is not a number" in errors
+    assert "authorId \"x'); DROP\" is not a number" in errors
     assert "externalIds.ArXiv" in errors and "malformed item" in errors
     bib = (result.out / "references.bib").read_text(encoding="utf-8")
     assert "\\input" not in bib and "/etc/hostname" not in (result.out / "graph.nt").read_text(encoding="utf-8")
@@ -309,6 +311,14 @@ def test_tables_take_the_terminal_width(default_build, monkeypatch):
 def test_classify_exits_non_zero_when_the_paper_is_not_found(default_build, tmp_path):
     result = run("classify", str(default_build.out), "arXiv:2401.14361", "--offline", "--cache", str(tmp_path / "c"))
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "Error: arXiv:2401.14361: not in the build, the cache or the snapshot (--offline)" in result.stderr
+
+
+def test_plain_messages_carry_no_markdown_escapes(default_build, tmp_path):
+    """The reason a paper was not found ([Errno -2] from the network) is plain text on stderr."""
+    result = run("classify", str(default_build.out), "arXiv:2401.14361", "--cache", str(tmp_path / "c"),
+                 env={"S2_API_URL": "http://127.0.0.1:9/graph/v1"})
+    assert result.exit_code == 1 and "Errno" in result.stderr and "\\[" not in result.stderr
 
 
 def test_view_without_a_browser_prints_the_page_path(default_build, tmp_path, monkeypatch):
