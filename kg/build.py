@@ -2,16 +2,23 @@
 
 The build folder gets graph.ttl/.nt/.nq/.jsonld/.trig, the on-disk store and manifest.json, then the views
 (page, clusters, exports, report). Every file is written whole (temp file, rename),
-and nothing is written when the build fails, so an earlier build is never lost.
+and nothing is written when the build fails, so an earlier build is never lost. A lock
+on the build folder keeps two builds from writing it at once, and the finished build
+replaces the old one in one atomic exchange (see `publish`).
 """
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -27,6 +34,7 @@ GRAPH_STEPS: tuple[str, ...] = ("kg.clusters:add_clusters",)
 VIEWS: tuple[str, ...] = ("kg.exports:write_cluster_files", "kg.curate.report:write_report", "kg.page:write_graph_page")
 MAX_PAPERS = 100_000          # a list past this is refused (--max-papers)
 MAX_BYTES_PER_PAPER = 500     # real entries take 150-350 bytes: a bigger file is refused before parsing
+MAX_TITLE = 2_000             # characters in a printed title (the longest real one is about 300)
 PACKAGES = ("awesome-kg", "rdflib", "pyoxigraph", "pyshacl", "semanticscholar", "markdown-it-py",
             "pyvis", "igraph")
 
@@ -45,12 +53,12 @@ class ListSource:
     warnings: list[ParseWarning] = field(default_factory=list)
 
     @classmethod
-    def shipped(cls) -> "ListSource":
+    def shipped(cls) -> ListSource:
         data = resources.files("kg").joinpath("data", DEFAULT_NAME, "README.md").read_bytes()
         return cls.from_bytes(data, f"awesome-kg:data/{DEFAULT_NAME}/README.md", DEFAULT_NAME)
 
     @classmethod
-    def from_path(cls, path: str | Path, name: str | None = None) -> "ListSource":
+    def from_path(cls, path: str | Path, name: str | None = None) -> ListSource:
         path = Path(path)
         try:
             data = path.read_bytes()
@@ -59,7 +67,7 @@ class ListSource:
         return cls.from_bytes(data, str(path), name or slug_for(path))
 
     @classmethod
-    def from_build(cls, folder: Path) -> "ListSource":
+    def from_build(cls, folder: Path) -> ListSource:
         """The list a build folder was built from (its manifest says which)."""
         try:
             given = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))["input"]
@@ -70,7 +78,7 @@ class ListSource:
         return cls.from_path(given["file"], given["name"])
 
     @classmethod
-    def from_bytes(cls, data: bytes, label: str, slug: str) -> "ListSource":
+    def from_bytes(cls, data: bytes, label: str, slug: str) -> ListSource:
         text, warnings = decode_list(data, label)
         return cls(text, label, slug, hashlib.sha256(data).hexdigest(), warnings)
 
@@ -108,6 +116,15 @@ def build(source: ListSource | None = None, out: str | Path | None = None, *, of
     progress = progress or Silent()
     source = source or ListSource.shipped()
     out = Path(out) if out else Path("builds") / source.slug
+    with build_lock(out):
+        return locked_build(source, out, offline=offline, strict=strict, cache_dir=cache_dir,
+                            refresh_older_than=refresh_older_than, contexts=contexts, progress=progress,
+                            client=client, max_papers=max_papers)
+
+
+def locked_build(source: ListSource, out: Path, *, offline, strict, cache_dir, refresh_older_than, contexts,
+                 progress, client, max_papers) -> BuildResult:
+    """The build itself, run while this process holds the lock on `out`."""
     if len(source.text) > max_papers * MAX_BYTES_PER_PAPER:
         raise BuildError(f"{source.label}: {len(source.text) / 1e6:.1f} MB is more than a list of {max_papers} "
                          f"papers can be (--max-papers); nothing was built")
@@ -116,6 +133,7 @@ def build(source: ListSource | None = None, out: str | Path | None = None, *, of
     if len(parsed.papers) > max_papers:
         raise BuildError(f"{source.label}: {len(parsed.papers)} papers, more than the limit of {max_papers} "
                          f"(--max-papers); nothing was built")
+    check_title_sizes(parsed, source.label)
     if strict and parsed.warnings:
         raise BuildError(f"{len(parsed.warnings)} warning(s) and --strict:\n" +
                          "\n".join(str(w) for w in parsed.warnings))
@@ -150,29 +168,133 @@ def build(source: ListSource | None = None, out: str | Path | None = None, *, of
     return BuildResult(out, parsed, graph, manifest, [out / path.name for path in written])
 
 
-def staging_folder(out: Path) -> Path:
-    """A fresh folder beside `out` to build into; leftovers of killed builds are removed first."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in out.parent.glob(f".{out.name}.*"):
+def check_title_sizes(parsed: ParsedList, label: str) -> None:
+    """A printed title past MAX_TITLE is refused with its line: no stage has to carry a megabyte title."""
+    for paper in parsed.papers:
+        for entry in paper.entries:
+            if len(entry.title) > MAX_TITLE:
+                raise BuildError(f"{label}:{entry.line}: a title of {len(entry.title)} characters, more than the "
+                                 f"{MAX_TITLE} a title may have; nothing was built")
+
+
+@contextmanager
+def build_lock(out: Path):
+    """Hold `.NAME.lock` beside the build folder for the whole build: a second build into the same
+    folder fails at once with a clear message instead of mixing its files with ours. The kernel
+    releases the lock when the process ends, however it ends; a finished build removes the file."""
+    lock = out.parent / f".{out.name}.lock"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BuildError(f"{out}: cannot create the build folder there ({error.strerror}); nothing was built") \
+            from None
+    handle = take_lock(lock, out)
+    try:
+        recover(out)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)   # still held: a build that opened the old file sees it is gone
+        handle.close()
+
+
+def take_lock(lock: Path, out: Path):
+    """The open, locked lock file (retried when the holder removed the file as we locked it)."""
+    while True:
+        try:
+            handle = open(lock, "a+")
+        except OSError as error:
+            raise BuildError(f"{out}: cannot create a lock file there ({error.strerror}); nothing was built") \
+                from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise BuildError(f"{out}: another build ({holder}) is writing this folder; wait for it to finish "
+                             f"or give another --out; nothing was built") from None
+        try:
+            same = os.stat(lock).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            handle.truncate(0)
+            handle.write(f"pid {os.getpid()}\n")
+            handle.flush()
+            return handle
+        handle.close()
+
+
+def recover(out: Path) -> None:
+    """Undo what a killed build left: if it died between the two renames of the fallback swap, the
+    old build is put back; then staging folders and retired copies are removed."""
+    retired = sorted(out.parent.glob(f".{out.name}.old-*"), key=lambda path: path.stat().st_mtime)
+    if retired and not out.exists():
+        retired.pop().rename(out)
+    for leftover in [*retired, *out.parent.glob(f".{out.name}.staging-*")]:
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def staging_folder(out: Path) -> Path:
+    """A fresh folder beside `out` to build into (the lock is held, so no other build uses it)."""
     staging = out.parent / f".{out.name}.staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     return staging
 
 
 def publish(staging: Path, out: Path) -> None:
-    """Swap the finished build in with two renames: readers see the old build or the new, never a mix.
-    Files the build does not write (a screenshot, notes) move over from the old folder."""
-    if out.exists():
-        for path in out.iterdir():
-            if not (staging / path.name).exists():
-                path.rename(staging / path.name)
-        retired = out.parent / f".{out.name}.old-{os.getpid()}"
-        out.rename(retired)
+    """Swap the finished build in: readers see the old build or the new, never a mix or nothing.
+
+    Files the build does not write (a screenshot, notes) are linked over from the old folder,
+    which stays whole until the swap. On Linux the swap is one renameat2(RENAME_EXCHANGE); where
+    that is missing it is two renames, and a build killed between them is undone by `recover`."""
+    if not out.exists():
         staging.rename(out)
-        shutil.rmtree(retired)
-    else:
-        staging.rename(out)
+        return
+    carry_over(out, staging)
+    if exchange(staging, out):
+        shutil.rmtree(staging)
+        return
+    retired = out.parent / f".{out.name}.old-{os.getpid()}"
+    out.rename(retired)
+    staging.rename(out)
+    shutil.rmtree(retired)
+
+
+def carry_over(old: Path, staging: Path) -> None:
+    """Hard-link (else copy) what only the old build folder has into the new one."""
+    def link(source, target):
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+
+    for path in old.iterdir():
+        target = staging / path.name
+        if target.exists() or path.name.endswith(".tmp"):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.copytree(path, target, copy_function=link, symlinks=True)
+        else:
+            link(path, target)
+
+
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2); False where the system cannot, so the caller falls back."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
 
 
 def load_step(path: str):
@@ -185,11 +307,14 @@ def load_step(path: str):
 
 def enrich(parsed: ParsedList, *, offline: bool, cache_dir, refresh_older_than, contexts, progress, client):
     """Run enrichment with a cache and (unless offline) a client; closes what it opened."""
-    from kg.enrich.cache import Cache
+    from kg.enrich.cache import Cache, CacheError
     from kg.enrich.client import S2Client
     from kg.enrich.enricher import Enricher
 
-    cache = Cache(cache_dir)
+    try:
+        cache = Cache(cache_dir)
+    except CacheError as error:
+        raise BuildError(f"{error}; the previous build is kept") from None
     own_client = client is None and not offline
     if own_client:
         client = S2Client(on_event=progress.event)
@@ -197,7 +322,11 @@ def enrich(parsed: ParsedList, *, offline: bool, cache_dir, refresh_older_than, 
         progress.start_enrichment(len(parsed.papers))
         enricher = Enricher(cache, offline=offline, client=client, refresh_older_than=refresh_older_than,
                             contexts=contexts, progress=progress)
-        return enricher.run(parsed)
+        enrichments, report = enricher.run(parsed)
+        report.errors.extend(cache.dropped)
+        return enrichments, report
+    except sqlite3.DatabaseError as error:
+        raise BuildError(str(CacheError(cache.path, str(error))) + "; the previous build is kept") from None
     finally:
         cache.close()
         if own_client:
@@ -224,7 +353,7 @@ def make_manifest(source: ListSource, parsed: ParsedList, graph: KnowledgeGraph,
     }
     return {
         "input": {"file": source.label, "sha256": source.sha256, "name": source.slug, "title": parsed.title},
-        "built": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "built": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "versions": {name: package_version(name) for name in PACKAGES},
         "counts": counts,
         "enrichment": report.as_dict(),

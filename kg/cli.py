@@ -8,8 +8,17 @@ import click
 
 
 def fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
+    from kg.terminal import inert
+
+    click.echo(f"Error: {inert(message)}", err=True)
     sys.exit(1)
+
+
+def say(message: str) -> None:
+    """A warning or note on stderr; text from lists and the API in it is shown, never obeyed."""
+    from kg.terminal import inert
+
+    click.echo(inert(message), err=True)
 
 
 def plural(count: int, noun: str) -> str:
@@ -123,23 +132,22 @@ def print_build_summary(result) -> None:
     empty = [w for w in result.parsed.warnings if w.message.endswith("has no entries yet")]
     for warning in result.parsed.warnings:
         if warning not in empty:
-            click.echo(f"warning: {warning}", err=True)
+            say(f"warning: {warning}")
     if empty:
         labels = ", ".join(w.message.split("'")[1] for w in empty)
-        click.echo(f"note: {plural(len(empty), 'heading')} with no entries yet: {labels}", err=True)
+        say(f"note: {plural(len(empty), 'heading')} with no entries yet: {labels}")
     manifest = result.manifest
     counts, enrichment = manifest["counts"], manifest["enrichment"]
     if enrichment["offline"]:
-        click.echo(f"offline: Semantic Scholar not asked ({enrichment['offline_reason']}); "
-                   f"used cache and shipped snapshot", err=True)
+        say(f"offline: Semantic Scholar not asked ({enrichment['offline_reason']}); used cache and shipped snapshot")
     click.echo(f"enrichment: {enrichment['enriched']} from Semantic Scholar, {enrichment['from_snapshot']} from "
                f"the snapshot, {len(enrichment['unresolved'])} not enriched; "
                f"{plural(enrichment['requests'], 'request')}, {plural(enrichment['cache_hits'], 'cache hit')}",
                err=True)
     for key, reason in enrichment["unresolved"].items():
-        click.echo(f"  not enriched: {key}: {reason}", err=True)
+        say(f"  not enriched: {key}: {reason}")
     for problem in enrichment["errors"] + enrichment["incomplete_edge_lists"]:
-        click.echo(f"  incomplete: {problem}", err=True)
+        say(f"  incomplete: {problem}")
     click.echo(f"built {result.out}: {counts['listed_papers']} listed papers, {counts['headings']} headings, "
                f"{counts['citation_edges']} citation edges, {counts['outside_works']} outside works, "
                f"{counts['triples']} triples")
@@ -175,12 +183,36 @@ def cache():
 @cache_option
 def cache_stats(cache_dir):
     """How many papers, lookups and edge lists the cache holds, and how old they are."""
-    from kg.enrich.cache import Cache
-
-    store = Cache(cache_dir)
+    store = open_cache(cache_dir)
     for name, value in store.stats().items():
         click.echo(f"{name:>22}: {value}")
     store.close()
+
+
+@cache.command("reset")
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path), help="Cache folder.")
+def cache_reset(cache_dir):
+    """Start the cache afresh: remove its file (a broken one too); the next build fetches again."""
+    from kg.enrich.cache import reset
+
+    try:
+        touched = reset(cache_dir)
+    except OSError as error:
+        fail(f"{error.filename}: cannot remove the cache ({error.strerror})")
+    for path in touched:
+        click.echo(f"{'moved aside' if path.name.count('.moved-') else 'removed'} {path}")
+    if not touched:
+        click.echo("the cache was empty: nothing to remove")
+
+
+def open_cache(cache_dir):
+    """The cache, or a clear error naming the file and the ways out."""
+    from kg.enrich.cache import Cache, CacheError
+
+    try:
+        return Cache(cache_dir)
+    except CacheError as error:
+        fail(str(error))
 
 
 @cache.command("export")
@@ -188,13 +220,15 @@ def cache_stats(cache_dir):
 @cache_option
 def cache_export(file, cache_dir):
     """Write every cached record to FILE (JSONL), e.g. to share a warm cache."""
-    from kg.enrich.cache import Cache
     from kg.enrich.snapshot import write_jsonl
 
-    store = Cache(cache_dir)
+    store = open_cache(cache_dir)
     rows = list(store.rows())
     store.close()
-    write_jsonl(rows, file)
+    try:
+        write_jsonl(rows, file)
+    except OSError as error:
+        fail(f"{file}: cannot write ({error.strerror}); the cache is unchanged")
     click.echo(f"exported {len(rows)} records to {file}")
 
 
@@ -203,14 +237,13 @@ def cache_export(file, cache_dir):
 @cache_option
 def cache_import(file, cache_dir):
     """Add the records of FILE (JSONL, as `kg cache export` writes) to the cache, all or nothing."""
-    from kg.enrich.cache import Cache
     from kg.enrich.snapshot import read_jsonl
 
     try:
         rows = read_jsonl(file.read_text(encoding="utf-8"), str(file))
     except ValueError as error:
         fail(f"{error}; nothing was imported")
-    store = Cache(cache_dir)
+    store = open_cache(cache_dir)
     count = store.write(rows)
     store.close()
     click.echo(f"imported {count} records from {file}")
@@ -253,9 +286,7 @@ def open_graph(target: str | None, endpoint: str | None):
         from kg.push import Endpoint
 
         return Endpoint(endpoint)
-    from kg.store import KnowledgeGraph
-
-    return KnowledgeGraph.open(target)
+    return load_build(target)
 
 
 
@@ -266,10 +297,9 @@ def clusters(target, method, resolution):
     """Related-work clusters of TARGET (a build folder or graph file): cluster, size, label, top papers."""
     from kg.clusters import ClusterError
     from kg.exports import related_work, to_table
-    from kg.store import KnowledgeGraph
 
     try:
-        click.echo(to_table(related_work(KnowledgeGraph.load(target), method, resolution)), nl=False)
+        click.echo(to_table(related_work(load_build(target), method, resolution)), nl=False)
     except (ClusterError, FileNotFoundError) as error:
         fail(str(error))
 
@@ -283,10 +313,10 @@ def export(target, fmt, method, resolution, out):
     """Export the related-work clusters of TARGET (a build folder or graph file)."""
     from kg.clusters import ClusterError
     from kg.exports import export as run_export
-    from kg.store import KnowledgeGraph, atomic_write
+    from kg.store import atomic_write
 
     try:
-        text = run_export(KnowledgeGraph.load(target), fmt, method, resolution)
+        text = run_export(load_build(target), fmt, method, resolution)
     except (ClusterError, FileNotFoundError) as error:
         fail(str(error))
     if out:
@@ -309,12 +339,16 @@ def emit(text: str, out: Path | None) -> None:
 
 
 def load_build(target: str):
-    from kg.store import KnowledgeGraph
+    """A build's graph (its on-disk store, opened read-only; else its graph file), or a clear error
+    (missing, not RDF, unreadable)."""
+    from kg.store import GraphFileError, KnowledgeGraph
 
     try:
-        return KnowledgeGraph.load(target)
-    except (FileNotFoundError, OSError, SyntaxError, ValueError) as error:
-        fail(f"{target}: cannot read the build's graph ({error})")
+        return KnowledgeGraph.open(target)
+    except (FileNotFoundError, GraphFileError) as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"{target}: cannot read the build's graph ({error.strerror})")
 
 
 @main.command()
@@ -354,6 +388,8 @@ def classify(target, paper, method, offline, cache_dir, fmt, out):
     located = locate(facts, identifier, offline=offline, cache_dir=cache_dir)
     result = Classifier(facts).classify(located.work, method) if located.work else None
     emit((to_json_text if fmt == "json" else to_markdown)(facts, located, result), out)
+    if located.work is None:
+        fail(f"{located.identifier}: {located.source}")   # plain text: the report above is Markdown
 
 
 @main.command()
@@ -429,13 +465,14 @@ def view(build, focus, depth, heading, max_nodes, out, no_open):
     import webbrowser
 
     from kg.page import PageError, view_page
+    from kg.store import GraphFileError
 
     if out is None:
         out = Path(tempfile.mkdtemp(prefix="kg-view-")) / "graph.html"
     try:
         path, graph, note = view_page(build, focus=focus, depth=depth, heading=heading, out=out,
                                       max_nodes=max_nodes)
-    except (PageError, FileNotFoundError) as error:
+    except (PageError, FileNotFoundError, GraphFileError) as error:
         fail(str(error))
     listed = sum(1 for paper in graph.papers if paper.listed)
 
@@ -446,8 +483,8 @@ def view(build, focus, depth, heading, max_nodes, out, no_open):
                f"{counted(len(graph.papers) - listed, 'outside work')}), {counted(len(graph.edges), 'citation')}")
     if note:
         click.echo(note, err=True)
-    if not no_open:
-        webbrowser.open(path.resolve().as_uri())
+    if not no_open and not webbrowser.open(path.resolve().as_uri()):
+        click.echo(f"no browser found here: open {path.resolve()} yourself", err=True)
 
 
 @main.command()

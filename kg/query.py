@@ -224,17 +224,12 @@ def term_text(term) -> str:
 
 
 def table(answer: Answer, limit: int | None = None) -> str:
-    """An aligned plain-text table, one row per solution (rich renders it)."""
-    from rich.console import Console
-    from rich.table import Table
+    """An aligned plain-text table, one row per solution, as wide as the terminal; values as inert text."""
+    from kg.terminal import text_table
 
-    grid = Table(*answer.variables, show_lines=False, header_style="bold")
-    for row in answer.rows:
-        grid.add_row(*(term_text(term) for term in row))
-    buffer = io.StringIO()
-    Console(file=buffer, width=200, force_terminal=False, color_system=None).print(grid)
+    rendered = text_table(answer.variables, [[term_text(term) for term in row] for row in answer.rows])
     rows = len(answer.rows)
     count = f"{rows} row{'s' if rows != 1 else ''}"
     if answer.truncated:
         count = f"first {count} (--limit {limit}; there are more)"
-    return buffer.getvalue() + count + "\n"
+    return rendered + count + "\n"

@@ -26,6 +26,10 @@ GRAPH_FILES = {
 STORE_FOLDER = "graph.oxigraph"
 
 
+class GraphFileError(ValueError):
+    """A file that is not an RDF graph in the format its name says (a clear message, not a traceback)."""
+
+
 class KnowledgeGraph:
     """A build's quads, queryable with SPARQL."""
 
@@ -43,7 +47,10 @@ class KnowledgeGraph:
             raise FileNotFoundError(f"{path}: no such graph file (run `kg build` first?)")
         graph = cls()
         fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) or ox.RdfFormat.TURTLE
-        graph.store.bulk_load(path=str(path), format=fmt)
+        try:
+            graph.store.bulk_load(path=str(path), format=fmt)
+        except (SyntaxError, ValueError, OSError) as error:
+            raise GraphFileError(f"{path}: not an RDF graph (read as {fmt.name}): {error}") from None
         return graph
 
     @classmethod
@@ -106,8 +113,9 @@ class KnowledgeGraph:
 
 
 def sorted_lines(dump: bytes) -> list[str]:
-    """The distinct lines of an N-Triples dump, sorted."""
-    return sorted(set(dump.decode("utf-8").splitlines(keepends=True)))
+    """The distinct lines of an N-Triples dump, sorted. Split on "\\n" only: N-Triples writes
+    U+2028, U+2029 and U+0085 raw inside literals, and str.splitlines would cut there."""
+    return sorted({line + "\n" for line in dump.decode("utf-8").split("\n") if line})
 
 
 def atomic_serialize(path: Path, items, fmt: ox.RdfFormat, prefixes: dict[str, str] | None) -> Path:

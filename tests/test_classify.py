@@ -80,7 +80,7 @@ def test_a_paper_outside_the_build_is_fetched_through_the_enrichment(default_bui
     runner = CliRunner()
     offline = runner.invoke(main, ["classify", str(default_build.out), "https://arxiv.org/abs/2401.14361",
                                    "--offline", "--cache", str(tmp_path / "empty")])
-    assert offline.exit_code == 0 and NOT_ENOUGH in offline.output and "offline" in offline.output
+    assert offline.exit_code == 1 and NOT_ENOUGH in offline.output and "offline" in offline.output  # not found
     with S2TestServer(build_records()) as server:
         online = runner.invoke(main, ["classify", str(default_build.out), "arXiv:2401.14361", "--format", "json",
                                       "--cache", str(tmp_path / "cache")], env={"S2_API_URL": server.url})

@@ -5,15 +5,23 @@ time. Every write is one transaction, so a killed run leaves whole rows only, an
 SQLite's locking lets two builds share the cache. Only complete answers are stored:
 an edge list that was cut short or came back empty where the paper has references is
 never stored as complete.
+
+Every row read back is checked again (kg.enrich.records): a row that no longer passes
+(written by an older version, or edited by hand) is dropped with a warning and fetched
+anew, so one bad record cannot break every later build. A cache file that SQLite cannot
+read raises CacheError, which names the file and the ways out (--cache, `kg cache reset`).
 """
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterable
+
+from kg.enrich.records import detail_problem, record_problem
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (key TEXT PRIMARY KEY, record TEXT NOT NULL, source TEXT NOT NULL,
@@ -24,6 +32,19 @@ CREATE TABLE IF NOT EXISTS edges (paper TEXT NOT NULL, direction TEXT NOT NULL, 
                                   complete INTEGER NOT NULL, source TEXT NOT NULL, retrieved TEXT NOT NULL,
                                   PRIMARY KEY (paper, direction));
 """
+COLUMNS = {"papers": ["key", "record", "source", "retrieved", "fields"],
+           "lookups": ["lookup", "paper", "source", "retrieved"],
+           "edges": ["paper", "direction", "items", "complete", "source", "retrieved"]}
+CACHE_FILE = "s2-cache.sqlite3"
+
+
+class CacheError(Exception):
+    """The cache file cannot be used (not SQLite, truncated, another schema, a folder)."""
+
+    def __init__(self, path: Path, why: str):
+        super().__init__(f"{path}: the enrichment cache cannot be read ({why}). Nothing was changed; "
+                         f"use another cache folder with --cache DIR, or start it afresh with `kg cache reset`")
+        self.path = path
 
 
 def default_cache_dir() -> Path:
@@ -33,14 +54,14 @@ def default_cache_dir() -> Path:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def is_older(retrieved: str, age: timedelta | None) -> bool:
     """True when a row was retrieved more than `age` ago (None: never stale)."""
     if age is None:
         return False
-    return datetime.fromisoformat(retrieved) < datetime.now(timezone.utc) - age
+    return datetime.fromisoformat(retrieved) < datetime.now(UTC) - age
 
 
 class Cache:
@@ -48,11 +69,32 @@ class Cache:
 
     def __init__(self, folder: str | Path | None = None):
         self.folder = Path(folder) if folder else default_cache_dir()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.path = self.folder / "s2-cache.sqlite3"
-        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self.use_wal()
-        self.db.executescript(SCHEMA)
+        self.path = self.folder / CACHE_FILE
+        self.dropped: list[str] = []   # rows read back that no longer pass the record checks
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CacheError(self.folder, f"cannot create the folder: {error.strerror}") from None
+        if self.path.exists() and not self.path.is_file():
+            raise CacheError(self.path, "it is a folder, not a file")
+        try:
+            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self.use_wal()
+            self.db.executescript(SCHEMA)
+            self.check_schema()
+        except sqlite3.DatabaseError as error:
+            raise CacheError(self.path, str(error)) from None
+
+    def check_schema(self) -> None:
+        """Tables of another shape (another program's file, an old version) and damaged files (truncated,
+        overwritten) are refused up front, before a build depends on them."""
+        for table, columns in COLUMNS.items():
+            found = [row[1] for row in self.db.execute(f"PRAGMA table_info({table})")]
+            if found != columns:
+                raise CacheError(self.path, f"table {table} has columns {found}, expected {columns}")
+        damage = [row[0] for row in self.db.execute("PRAGMA quick_check").fetchall()]
+        if damage != ["ok"]:
+            raise CacheError(self.path, f"the file is damaged: {damage[0]}")
 
     def use_wal(self, tries: int = 100) -> None:
         """Switch to write-ahead logging, so two builds can share the cache. SQLite answers
@@ -116,29 +158,51 @@ class Cache:
                                            "source": found[1], "retrieved": found[2]}
 
     def has_paper(self, key: str) -> bool:
-        return self.db.execute("SELECT 1 FROM papers WHERE key = ?", (key,)).fetchone() is not None
+        return self.paper(key) is not None
 
     def paper(self, key: str) -> dict | None:
         found = self.db.execute("SELECT record, source, retrieved, fields FROM papers WHERE key = ?",
                                 (key,)).fetchone()
-        return None if found is None else {"kind": "paper", "key": key, "record": json.loads(found[0]),
-                                           "source": found[1], "retrieved": found[2], "fields": found[3]}
+        if found is None:
+            return None
+        record = loads(found[0])
+        problem = record_problem(record)
+        if problem:
+            self.drop("DELETE FROM papers WHERE key = ?", (key,), f"paper {key}: {problem}")
+            return None
+        return {"kind": "paper", "key": key, "record": record, "source": found[1], "retrieved": found[2],
+                "fields": found[3]}
 
     def edges(self, paper: str, direction: str) -> dict | None:
         found = self.db.execute("SELECT items, complete, source, retrieved FROM edges WHERE paper = ? AND "
                                 "direction = ?", (paper, direction)).fetchone()
-        return None if found is None else {"kind": "edges", "paper": paper, "direction": direction,
-                                           "items": json.loads(found[0]), "complete": bool(found[1]),
-                                           "source": found[2], "retrieved": found[3]}
+        if found is None:
+            return None
+        items = loads(found[0])
+        problem = items_problem(items, direction)
+        if problem:
+            self.drop("DELETE FROM edges WHERE paper = ? AND direction = ?", (paper, direction),
+                      f"{direction} of {paper}: {problem}")
+            return None
+        return {"kind": "edges", "paper": paper, "direction": direction, "items": items,
+                "complete": bool(found[1]), "source": found[2], "retrieved": found[3]}
+
+    def drop(self, sql: str, params: tuple, why: str) -> None:
+        """Remove a row that no longer passes the checks, and say so: it is fetched again."""
+        self.db.execute(sql, params)
+        self.dropped.append(f"dropped a malformed cached record, to be fetched again: {why}")
 
     def rows(self) -> Iterable[dict]:
         """Every row, in a stable order (for export)."""
         for (key,) in self.db.execute("SELECT key FROM papers ORDER BY key").fetchall():
-            yield self.paper(key)
+            if row := self.paper(key):
+                yield row
         for (key,) in self.db.execute("SELECT lookup FROM lookups ORDER BY lookup").fetchall():
             yield self.lookup(key)
-        for paper, direction in self.db.execute("SELECT paper, direction FROM edges ORDER BY paper, direction"):
-            yield self.edges(paper, direction)
+        for paper, direction in self.db.execute("SELECT paper, direction FROM edges ORDER BY paper, direction"
+                                                ).fetchall():
+            if row := self.edges(paper, direction):
+                yield row
 
     def stats(self) -> dict:
         count = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
@@ -175,3 +239,38 @@ class MemoryRows:
 
     def edges(self, paper: str, direction: str) -> dict | None:
         return self.edge_lists.get((paper, direction))
+
+
+def loads(text: str):
+    """A stored JSON value, or None where the text is not JSON (then the row fails its check)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def items_problem(items, direction: str) -> str | None:
+    """The first problem of a cached edge list's items, or None."""
+    if not isinstance(items, list):
+        return "the items are not a list"
+    check = detail_problem if direction == "reference-details" else (lambda item: record_problem(item, edge_item=True))
+    for index, item in enumerate(items):
+        if problem := check(item):
+            return f"item {index}: {problem}"
+    return None
+
+
+def reset(folder: str | Path | None = None) -> list[Path]:
+    """Remove the cache file (and SQLite's -wal/-shm beside it); what is there but not a file is
+    moved aside, never deleted. Returns what was removed or moved."""
+    path = (Path(folder) if folder else default_cache_dir()) / CACHE_FILE
+    touched = []
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if candidate.is_symlink() or candidate.is_file():
+            candidate.unlink()
+            touched.append(candidate)
+        elif candidate.exists():
+            aside = candidate.with_name(f"{candidate.name}.moved-{os.getpid()}-{int(time.time())}")
+            candidate.rename(aside)
+            touched.append(aside)
+    return touched

@@ -1,15 +1,18 @@
 """A Semantic Scholar Graph API client that returns complete answers or raises.
 
-It stands on the `semanticscholar` package (its API settings, auth header and
-requester) with the package's own retry turned off: that retry ignores Retry-After
-and blocks for minutes, and the package turns 502/503 into empty answers. Here each
-attempt is classified (answer, not found, transient, unreachable) and our policy
-retries: Retry-After on 429, exponential backoff with jitter on 5xx and timeouts, a
-bounded number of tries. One HTTP connection is kept for the whole run.
+A plain httpx.Client (one connection for the whole run) with tenacity running the retry
+policy: each attempt is classified (answer, not found, transient, unreachable); 429 waits
+what Retry-After says (up to a bound), 5xx and timeouts back off exponentially with
+jitter, a bounded number of tries. An API key goes in the `x-api-key` header.
+
+From the `semanticscholar` package only its exception classes are used
+(ObjectNotFoundException for 404, BadQueryParametersException for 400), so code that
+knows that package reads our errors the same way. Its client is not: its own retry ignores
+Retry-After and blocks for minutes, it turns 502/503 into empty answers, and steering it
+meant replacing its private `_requester` and running an event loop of our own.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import random
@@ -17,8 +20,7 @@ import time
 from dataclasses import dataclass
 
 import httpx
-from semanticscholar.ApiRequester import ApiRequester
-from semanticscholar.AsyncSemanticScholar import AsyncSemanticScholar
+import tenacity
 from semanticscholar.SemanticScholarException import BadQueryParametersException, ObjectNotFoundException
 
 DEFAULT_API_URL = "https://api.semanticscholar.org/graph/v1"
@@ -69,44 +71,26 @@ def api_key_from_config() -> str | None:
     return None
 
 
-class PolicyRequester(ApiRequester):
-    """The package's requester, one attempt per call, errors classified instead of swallowed."""
-
-    def __init__(self, client: httpx.AsyncClient, timeout: float):
-        super().__init__(timeout, retry=False)
-        self.client = client
-
-    async def get_data_async(self, url: str, parameters: str, headers: dict, payload: dict | None = None):
-        method = "POST" if payload is not None else "GET"
-        try:
-            response = await self.client.request(method, url, params=parameters.lstrip("&") or None,
-                                                 headers=headers, json=payload)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-            raise Unreachable(f"cannot reach {url}: {error}") from None
-        except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError) as error:
-            raise TransientError(f"{type(error).__name__} from {url}") from None
-        return self.classify(response)
-
-    @staticmethod
-    def classify(response: httpx.Response):
-        status = response.status_code
-        if status == 429:
-            raise TransientError("429 Too Many Requests", retry_after=parse_retry_after(response))
-        if status >= 500:
-            raise TransientError(f"HTTP {status}", retry_after=parse_retry_after(response))
-        if status in (400, 404):
-            message = error_message(response)
-            raise (BadQueryParametersException if status == 400 else ObjectNotFoundException)(message)
-        if status in (401, 403):
-            raise GaveUp(f"HTTP {status}: the API refused the key (check S2_API_KEY)")
-        if status != 200:
-            raise TransientError(f"HTTP {status}")
-        if "json" not in response.headers.get("content-type", ""):
-            raise TransientError(f"answer is {response.headers.get('content-type') or 'untyped'}, not JSON")
-        try:
-            return json.loads(response.content)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise TransientError("answer is not valid JSON (cut short?)") from None
+def classify(response: httpx.Response):
+    """The parsed answer of one attempt, or the exception that says what kind of failure it was."""
+    status = response.status_code
+    if status == 429:
+        raise TransientError("429 Too Many Requests", retry_after=parse_retry_after(response))
+    if status >= 500:
+        raise TransientError(f"HTTP {status}", retry_after=parse_retry_after(response))
+    if status in (400, 404):
+        message = error_message(response)
+        raise (BadQueryParametersException if status == 400 else ObjectNotFoundException)(message)
+    if status in (401, 403):
+        raise GaveUp(f"HTTP {status}: the API refused the key (check S2_API_KEY)")
+    if status != 200:
+        raise TransientError(f"HTTP {status}")
+    if "json" not in response.headers.get("content-type", ""):
+        raise TransientError(f"answer is {response.headers.get('content-type') or 'untyped'}, not JSON")
+    try:
+        return json.loads(response.content)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise TransientError("answer is not valid JSON (cut short?)") from None
 
 
 def parse_retry_after(response: httpx.Response) -> float | None:
@@ -133,48 +117,59 @@ class S2Client:
         self.base_url = (base_url or os.environ.get("S2_API_URL") or DEFAULT_API_URL).rstrip("/")
         self.policy = policy or RetryPolicy()
         self.random = random.Random(self.policy.seed)
-        self.api = AsyncSemanticScholar(api_url=self.base_url, api_key=api_key or api_key_from_config(),
-                                        retry=False, timeout=timeout)
-        self.loop = asyncio.new_event_loop()
-        self.http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
-                                      follow_redirects=False)
-        self.api._requester = PolicyRequester(self.http, timeout)
+        key = api_key or api_key_from_config()
+        self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)), follow_redirects=False,
+                                 headers={"x-api-key": key} if key else {})
         self.requests = 0
         self.waited = 0.0
         self.on_event = on_event or (lambda kind, **info: None)
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.http.aclose())
-        self.loop.close()
+        self.http.close()
+
+    def attempt(self, method: str, url: str, params: dict | None, payload: dict | None):
+        """One request, its outcome classified (see `classify`)."""
+        self.requests += 1
+        self.on_event("request", path=url[len(self.base_url):])
+        try:
+            response = self.http.request(method, url, params=params, json=payload)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            raise Unreachable(f"cannot reach {url}: {error}") from None
+        except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError) as error:
+            raise TransientError(f"{type(error).__name__} from {url}") from None
+        return classify(response)
 
     def call(self, path: str, params: dict | None = None, payload: dict | None = None):
         """One API call under the retry policy: the parsed answer, or GaveUp / Unreachable."""
         url = f"{self.base_url}{path}"
-        parameters = str(httpx.QueryParams(params or {}))
-        last = "no attempt"
-        for attempt in range(1, self.policy.attempts + 1):
-            self.requests += 1
-            self.on_event("request", path=path)
-            try:
-                return self.loop.run_until_complete(
-                    self.api._requester.get_data_async(url, parameters, self.api.auth_header, payload))
-            except TransientError as error:
-                last = str(error)
-                if attempt == self.policy.attempts:
-                    break
-                delay = self.delay(attempt, error.retry_after)
-                if delay is None:
-                    raise GaveUp(f"{path}: asked to wait {error.retry_after:.0f} s, more than the "
-                                 f"{self.policy.max_retry_after:.0f} s allowed") from None
-                self.on_event("wait", seconds=delay, reason=last)
-                self.waited += delay
-                time.sleep(delay)
-        raise GaveUp(f"{path}: {self.policy.attempts} tries failed, last: {last}")
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.policy.attempts),
+            retry=tenacity.retry_if_exception(self.worth_waiting_for),
+            wait=lambda state: self.delay(state.attempt_number, state.outcome.exception().retry_after),
+            before_sleep=lambda state: self.on_event("wait", seconds=state.next_action.sleep,
+                                                     reason=str(state.outcome.exception())),
+            sleep=self.sleep, reraise=True)
+        try:
+            return retrying(self.attempt, "POST" if payload is not None else "GET", url, params, payload)
+        except TransientError as error:
+            if error.retry_after is not None and error.retry_after > self.policy.max_retry_after:
+                raise GaveUp(f"{path}: asked to wait {error.retry_after:.0f} s, more than the "
+                             f"{self.policy.max_retry_after:.0f} s allowed") from None
+            raise GaveUp(f"{path}: {self.policy.attempts} tries failed, last: {error}") from None
 
-    def delay(self, attempt: int, retry_after: float | None) -> float | None:
-        """Retry-After when the server gives one, else exponential backoff with full jitter."""
+    def worth_waiting_for(self, error: BaseException) -> bool:
+        """Transient failures are retried, unless the server asks for a longer wait than allowed."""
+        return isinstance(error, TransientError) and (error.retry_after is None or
+                                                       error.retry_after <= self.policy.max_retry_after)
+
+    def sleep(self, seconds: float) -> None:
+        self.waited += seconds
+        time.sleep(seconds)
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Retry-After when the server gives one, else exponential backoff with jitter."""
         if retry_after is not None:
-            return retry_after if retry_after <= self.policy.max_retry_after else None
+            return retry_after
         ceiling = min(self.policy.max_delay, self.policy.base_delay * 2 ** (attempt - 1))
         return self.random.uniform(ceiling / 2, ceiling)
 

@@ -15,6 +15,7 @@ from semanticscholar.SemanticScholarException import BadQueryParametersException
 
 from kg.enrich.cache import Cache, MemoryRows, is_older, now_iso
 from kg.enrich.client import (BATCH_LIMIT, EDGE_FIELDS, PAPER_FIELDS, GaveUp, S2Client, Unreachable)
+from kg.enrich.records import detail_problem, record_problem, valid_items
 from kg.enrich.snapshot import shipped_rows
 from kg.graphmap import Enrichment
 from kg.identifiers import normalize_title
@@ -187,6 +188,8 @@ class Enricher:
             if record is None:
                 self.cache.write([self.lookup_row(asked, None)])
                 self.report.unresolved[paper.key] = f"{asked} not found in Semantic Scholar"
+            elif self.refused(record, asked):
+                continue
             elif not self.answers_id(record, asked):
                 self.report.errors.append(f"{asked}: the answer was for another paper; not stored")
             else:
@@ -200,7 +203,7 @@ class Enricher:
             self.report.errors.append(f"batch of {len(keys)} matched papers: {error}")
             return
         for key, record in zip(keys, answers):
-            if record is not None and record.get("paperId") == key:
+            if record is not None and not self.refused(record, key) and record.get("paperId") == key:
                 self.store(record, None)
 
     @staticmethod
@@ -224,6 +227,8 @@ class Enricher:
         if record is None:
             self.cache.write([self.lookup_row(lookup, None)])
             self.report.unresolved[paper.key] = "no Semantic Scholar title match"
+        elif self.refused(record, f"title match for {paper.key}"):
+            return False
         elif not title_resembles(title, record.get("title")):
             self.report.errors.append(f"title match for {paper.key}: the answer was for another title "
                                       f"('{record.get('title')}'); not stored")
@@ -237,6 +242,21 @@ class Enricher:
             return True
         return False
 
+    def refused(self, record, what: str) -> bool:
+        """True (and reported) when an API record breaks the Graph API's types or our caps: never stored."""
+        problem = record_problem(record)
+        if problem:
+            self.report.errors.append(f"{what}: malformed record from the API ({problem}); not stored")
+        return bool(problem)
+
+    def valid_edges(self, key: str, direction: str, items: list, check=None) -> list:
+        """The items of an edge list that pass the record checks; the others are reported."""
+        kept, refused = valid_items(items, check)
+        if refused:
+            self.report.errors.append(f"{key} {direction}: {len(refused)} malformed item(s) left out "
+                                      f"({refused[0]})")
+        return kept
+
     def store(self, record: dict, lookup: str | None) -> str:
         """Cache a fetched record: the paper row, the lookup, and every complete edge list."""
         key = record["paperId"]
@@ -245,6 +265,8 @@ class Enricher:
         counts = {"references": record.get("referenceCount"), "citations": record.get("citationCount")}
         for direction in DIRECTIONS:
             items = record.pop(direction, None)
+            if isinstance(items, list):
+                items = self.valid_edges(key, direction, items)
             if is_complete(items, counts[direction]):
                 rows.append(self.edges_row(key, direction, items, retrieved))
         rows.append({"kind": "paper", "key": key, "record": record, "source": SOURCE, "retrieved": retrieved,
@@ -264,8 +286,9 @@ class Enricher:
                 continue
             other = "citedPaper" if direction == "references" else "citingPaper"
             try:
-                items = [item[other] for item in self.client.edge_pages(key, direction, list(EDGE_FIELDS))
-                         if item.get(other)]
+                pages = self.client.edge_pages(key, direction, list(EDGE_FIELDS))
+                ends = [item.get(other) if isinstance(item, dict) else item for item in pages]
+                items = self.valid_edges(key, direction, [end for end in ends if end is not None])
             except (GaveUp, ObjectNotFoundException, BadQueryParametersException) as error:
                 self.report.incomplete.append(f"{key} {direction}: {error}")
                 continue
@@ -283,7 +306,8 @@ class Enricher:
             if (cached and cached["complete"]) or key.startswith("snapshot:"):
                 continue
             try:
-                items = self.client.edge_pages(key, "references", list(DETAIL_FIELDS))
+                items = self.valid_edges(key, "reference details",
+                                         self.client.edge_pages(key, "references", list(DETAIL_FIELDS)), detail_problem)
             except Unreachable as error:
                 self.report.offline, self.report.offline_reason = True, str(error)
                 return
