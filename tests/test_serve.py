@@ -7,23 +7,27 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from conftest import LATEST_LIST
+from sparql_servers import RecordingServer, build_list, free_port, wait_until_answering
 from SPARQLWrapper import CSV, JSON, POST, TSV, TURTLE, XML, SPARQLWrapper
 
 from kg.cli import main
 from kg.query import collect
 from kg.savedqueries import load_query, run_saved
 from kg.serve import negotiate, query_page, remote_targets
-from conftest import LATEST_LIST
-from sparql_servers import RecordingServer, build_list, free_port, wait_until_answering
+
+CHROMIUM = Path("/usr/bin/chromium")
 
 TITLES = "SELECT ?paper ?title WHERE { ?paper a akg:ListedPaper ; dcterms:title ?title } ORDER BY ?title"
 TOKEN = "test-token-8d1f"
@@ -356,3 +360,45 @@ def test_cors_and_federate_take_only_what_they_mean(default_build):
     assert star.exit_code == 1 and "expected one origin" in star.output
     federate = CliRunner().invoke(main, ["serve", str(default_build.out), "--federate", "file:///etc/passwd"])
     assert federate.exit_code == 1 and "expected an http(s) endpoint URL" in federate.output
+
+
+@pytest.fixture(scope="module")
+def hostile_endpoint(default_build, tmp_path_factory):
+    """The default build plus what a hostile API could supply: a javascript: URL and markup in a title."""
+    folder = tmp_path_factory.mktemp("hostile-build")
+    shutil.copytree(default_build.out, folder, dirs_exist_ok=True)
+    paper = "https://w3id.org/awesome-kg/id/paper/arxiv/2402.07033"
+    with (folder / "graph.trig").open("a", encoding="utf-8") as trig:
+        trig.write(f"\nGRAPH <https://w3id.org/awesome-kg/id/graph/s2> {{ <{paper}> <https://schema.org/url> "
+                   f"<{HOSTILE_URL}> ; <http://purl.org/dc/terms/alternative> \"<img src=x onerror=alert(1)>\" . }}\n")
+    process, url = start_server(folder)
+    yield url
+    stop_server(process)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_the_query_page_links_only_web_addresses(hostile_endpoint):
+    from playwright.sync_api import sync_playwright
+
+    query = ("SELECT ?paper ?link ?alt WHERE { ?paper <https://schema.org/url> ?link ; "
+             "<http://purl.org/dc/terms/alternative> ?alt }")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        dialogs, errors = [], []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        answer = page.goto(hostile_endpoint + "/")
+        assert "script-src 'sha256-" in answer.headers["content-security-policy"]
+        page.fill("#text", query)
+        page.click("#run")
+        page.wait_for_selector("#results td")
+        cells = page.eval_on_selector_all("#results td", "cells => cells.map((c) => c.textContent)")
+        links = page.eval_on_selector_all("#results a", "links => links.map((a) => a.href)")
+        assert cells == ["https://w3id.org/awesome-kg/id/paper/arxiv/2402.07033", HOSTILE_URL,
+                         "<img src=x onerror=alert(1)>"]
+        assert links == ["https://w3id.org/awesome-kg/id/paper/arxiv/2402.07033"]
+        page.click(f"#results td:has-text('{HOSTILE_URL[:12]}')")
+        page.wait_for_timeout(300)
+        browser.close()
+    assert dialogs == [] and errors == []
