@@ -491,10 +491,11 @@ def serve(target, host, port, timeout, max_rows, allow_update, token, workers, m
 @click.argument("target", type=click.Path(exists=True, path_type=Path))
 @click.option("--endpoint", required=True, metavar="URL",
               help="Graph Store Protocol URL (Fuseki: http://HOST:3030/DATASET/data); a bare server address "
-                   "means Oxigraph's /store.")
+                   "means Oxigraph's /store or Virtuoso's /sparql-graph-crud-auth. A login comes from the URL "
+                   "(user:password@), KG_ENDPOINT_USER/KG_ENDPOINT_PASSWORD or ~/.netrc; it is never printed.")
 def push(target, endpoint):
     """Replace awesome-kg's named graphs on a SPARQL server with those of TARGET (a build folder)."""
-    from kg.push import PushError, push as run_push, server_urls
+    from kg.push import PushError, push as run_push
     from kg.query import QueryError
 
     try:
@@ -507,6 +508,5 @@ def push(target, endpoint):
         click.echo(f"  {graph}: removed (not in this build)")
     click.echo(f"pushed {sum(report.triples.values())} triples in {len(report.triples)} graphs to {report.store_url} "
                f"in {report.seconds:.1f} s ({report.method})")
-    query_url, store_url = server_urls(endpoint)
-    if query_url != store_url:
-        click.echo(f"query it: kg query --endpoint {query_url} most-cited")
+    if report.query_url != report.store_url:
+        click.echo(f"query it: kg query --endpoint {report.query_url} most-cited")
