@@ -28,6 +28,7 @@ import hmac
 import html
 import json
 import multiprocessing
+import os
 import re
 import resource
 import signal
@@ -54,6 +55,7 @@ RESULT_HEADERS = ["X-Result-Limit", "X-Result-Truncated"]
 STARTUP_SECONDS = 300.0
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MESSAGE_CHARS = 2000  # error messages are cut here: they never echo a whole (maybe huge) query
+DEMOTE_AFTER = 1.0  # seconds after which a query's worker gets the lowest CPU priority
 MEMORY_STOP = "the query went over the server's memory budget (--max-memory) and was stopped"
 
 
@@ -232,6 +234,7 @@ class GraphWorker:
     updates: list[str] = field(default_factory=list)
     process: multiprocessing.Process | None = None
     connection: object = None
+    demoted: bool = False
 
     def start(self) -> None:
         context = multiprocessing.get_context("spawn")
@@ -253,7 +256,15 @@ class GraphWorker:
             self.start()
         try:
             self.connection.send(request)
-            answer = self.connection.recv() if self.connection.poll(timeout) else None
+            answered = self.connection.poll(min(timeout, DEMOTE_AFTER))
+            if not answered and timeout > DEMOTE_AFTER:
+                # A long query yields the CPU to the light ones on the other workers (and its worker is
+                # replaced afterwards, since a process cannot take its priority back).
+                with contextlib.suppress(OSError):
+                    os.setpriority(os.PRIO_PROCESS, self.process.pid, 19)
+                self.demoted = True
+                answered = self.connection.poll(timeout - DEMOTE_AFTER)
+            answer = self.connection.recv() if answered else None
         except (EOFError, OSError):  # the worker died: over its memory budget, or killed
             self.process.join(5)
             over_budget = self.process.exitcode == -signal.SIGABRT
@@ -269,6 +280,7 @@ class GraphWorker:
             self.process.kill()
             self.process.join()
             self.process = None
+        self.demoted = False
 
 
 class WorkerPool:
@@ -295,9 +307,10 @@ class WorkerPool:
             worker.stop()
 
     def release(self, worker: GraphWorker) -> None:
-        if worker.alive:
+        if worker.alive and not worker.demoted:
             self.idle.put_nowait(worker)
             return
+        worker.stop()
 
         async def restart() -> None:
             await run_in_threadpool(worker.start)
