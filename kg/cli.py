@@ -1,6 +1,7 @@
 """The `kg` command: a thin layer over the library (every command is one library call)."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -526,9 +527,20 @@ def queries(name):
 @click.option("--allow-update", is_flag=True, help="Accept SPARQL updates from clients that send the token.")
 @click.option("--token", envvar="KG_SERVE_TOKEN", help="The token updates must carry (Authorization: Bearer); "
                                                         "or set KG_SERVE_TOKEN.")
-def serve(target, host, port, timeout, max_rows, allow_update, token):
+@click.option("--workers", type=click.IntRange(1, 64), default=3, show_default=True,
+              help="Query worker processes (each holds the graph): reads run side by side.")
+@click.option("--max-memory", type=click.IntRange(min=16), default=1024, show_default=True, metavar="MB",
+              help="Memory one query may use on top of the graph; past it the query is stopped (HTTP 503).")
+@click.option("--max-body", type=click.IntRange(min=1024), default=1_000_000, show_default=True, metavar="BYTES",
+              help="Largest request body accepted (HTTP 413 past it).")
+@click.option("--cors", "cors", multiple=True, metavar="ORIGIN",
+              help="Let web pages from ORIGIN (e.g. https://yasgui.triply.cc) query the server; repeatable. "
+                   "Default: no cross-origin reads.")
+@click.option("--federate", multiple=True, metavar="URL",
+              help="Allow SERVICE (and LOAD) to this endpoint; repeatable. Default: federation off.")
+def serve(target, host, port, timeout, max_rows, allow_update, token, workers, max_memory, max_body, cors, federate):
     """Serve TARGET (a build folder) as a SPARQL endpoint at /sparql, with a query page at /."""
-    from kg.serve import Settings, serve as run_server
+    from kg.serve import LOOPBACK_HOSTS, Settings, serve as run_server
 
     if allow_update and not token:
         fail("--allow-update needs a token (--token or KG_SERVE_TOKEN) that update requests must carry")
@@ -536,21 +548,32 @@ def serve(target, host, port, timeout, max_rows, allow_update, token):
         fail("--token is only for --allow-update")
     if not (target / "graph.trig").is_file():
         fail(f"{target}: no graph.trig here (run `kg build` first?)")
+    for origin in cors:
+        if not re.fullmatch(r"https?://[^/\s*]+", origin):
+            fail(f"--cors {origin!r}: expected one origin, scheme://host[:port] with no path, e.g. "
+                 "https://yasgui.triply.cc ('*' is not accepted: name the origin)")
+    for url in federate:
+        if not re.fullmatch(r"https?://\S+", url):
+            fail(f"--federate {url!r}: expected an http(s) endpoint URL")
     click.echo(f"serving {target} on http://{host}:{port}/ (SPARQL endpoint: /sparql, "
                f"{'updates allowed with the token' if allow_update else 'read-only'}); Ctrl-C stops", err=True)
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    loopback = host in LOOPBACK_HOSTS
+    if not loopback:
         click.echo(f"warning: listening on {host}: anyone who can reach it can query the graph", err=True)
-    run_server(Settings(target, timeout, max_rows, token if allow_update else None), host, port)
+    run_server(Settings(target, timeout, max_rows, token if allow_update else None, workers=workers,
+                        max_memory_mb=max_memory, max_body=max_body, cors_origins=tuple(cors), federate=tuple(federate),
+                        allowed_hosts=(*LOOPBACK_HOSTS, "[::1]") if loopback else ("*",)), host, port)
 
 
 @main.command()
 @click.argument("target", type=click.Path(exists=True, path_type=Path))
 @click.option("--endpoint", required=True, metavar="URL",
               help="Graph Store Protocol URL (Fuseki: http://HOST:3030/DATASET/data); a bare server address "
-                   "means Oxigraph's /store.")
+                   "means Oxigraph's /store or Virtuoso's /sparql-graph-crud-auth. A login comes from the URL "
+                   "(user:password@), KG_ENDPOINT_USER/KG_ENDPOINT_PASSWORD or ~/.netrc; it is never printed.")
 def push(target, endpoint):
     """Replace awesome-kg's named graphs on a SPARQL server with those of TARGET (a build folder)."""
-    from kg.push import PushError, push as run_push, server_urls
+    from kg.push import PushError, push as run_push
     from kg.query import QueryError
 
     try:
@@ -563,6 +586,5 @@ def push(target, endpoint):
         click.echo(f"  {graph}: removed (not in this build)")
     click.echo(f"pushed {sum(report.triples.values())} triples in {len(report.triples)} graphs to {report.store_url} "
                f"in {report.seconds:.1f} s ({report.method})")
-    query_url, store_url = server_urls(endpoint)
-    if query_url != store_url:
-        click.echo(f"query it: kg query --endpoint {query_url} most-cited")
+    if report.query_url != report.store_url:
+        click.echo(f"query it: kg query --endpoint {report.query_url} most-cited")

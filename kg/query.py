@@ -33,6 +33,7 @@ MEDIA_TYPES = {
 RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+SHOWN_CHARS = 120  # of the query line a syntax error points into
 
 
 class QueryError(Exception):
@@ -51,7 +52,12 @@ def explain_syntax_error(text: str, error: Exception) -> str:
     first = message.split(": expected")[0]
     expected = message[len(first):].lstrip(": ")
     expected = expected if len(expected) < 160 else expected[:157] + "..."
-    return f"query error at line {line}, column {column}: {expected}\n  {shown}\n  {' ' * max(column - 1, 0)}^"
+    start = max(column - 1 - SHOWN_CHARS // 2, 0)  # a long line is shown around the column, never whole
+    excerpt = shown[start:start + SHOWN_CHARS]
+    caret = column - 1 - start
+    excerpt, caret = ("..." + excerpt, caret + 3) if start else (excerpt, caret)
+    excerpt += "..." if start + SHOWN_CHARS < len(shown) else ""
+    return f"query error at line {line}, column {column}: {expected}\n  {excerpt}\n  {' ' * max(caret, 0)}^"
 
 
 def run_query(graph, text: str, bindings: dict | None = None):

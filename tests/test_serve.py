@@ -7,21 +7,27 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from conftest import LATEST_LIST
+from sparql_servers import RecordingServer, build_list, free_port, wait_until_answering
 from SPARQLWrapper import CSV, JSON, POST, TSV, TURTLE, XML, SPARQLWrapper
 
 from kg.cli import main
 from kg.query import collect
 from kg.savedqueries import load_query, run_saved
-from kg.serve import negotiate, query_page
-from sparql_servers import free_port, wait_until_answering
+from kg.serve import negotiate, query_page, remote_targets
+
+CHROMIUM = Path("/usr/bin/chromium")
 
 TITLES = "SELECT ?paper ?title WHERE { ?paper a akg:ListedPaper ; dcterms:title ?title } ORDER BY ?title"
 TOKEN = "test-token-8d1f"
@@ -124,15 +130,6 @@ def test_dataset_can_be_chosen_with_default_graph_uri(endpoint, default_graph):
     assert json.loads(only_list.text)["results"]["bindings"][0]["n"]["value"] == expected[0][0]
 
 
-def test_cors_lets_browser_tools_query(endpoint):
-    preflight = httpx.options(endpoint + "/sparql", headers={"origin": "https://yasgui.triply.cc",
-                                                             "access-control-request-method": "POST",
-                                                             "access-control-request-headers": "content-type"})
-    assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
-    answer = httpx.get(endpoint + "/sparql", params={"query": "ASK {}"}, headers={"origin": "https://yasgui.triply.cc"})
-    assert answer.headers["access-control-allow-origin"] == "*"
-
-
 def test_a_bad_query_gets_400_with_the_parsers_message(endpoint):
     answer = httpx.post(endpoint + "/sparql", data={"query": "SELECT ?t WHERE {\n  ?p dcterms:title ?t ."})
     assert answer.status_code == 400
@@ -184,7 +181,7 @@ def test_the_query_page_escapes_what_it_shows(tmp_path):
     build = tmp_path / '<b onmouseover="x">&'
     build.mkdir()
     (build / 'x"><img src=y>.html').write_text("")
-    page = query_page(build, 10)
+    page, _ = query_page(build, 10)
     assert '<b onmouseover' not in page and "&lt;b onmouseover=&quot;x&quot;&gt;&amp;" in page
     assert "<img src=y>" not in page and "x&quot;&gt;&lt;img src=y&gt;.html" in page
 
@@ -221,3 +218,187 @@ def test_negotiation_takes_the_clients_preference(accept, expected):
     from kg.serve import SELECT_TYPES
 
     assert negotiate(accept, SELECT_TYPES, "json") == expected
+
+
+# --- Safe by default (issue 15): what a hostile web page, query or client cannot make the server do ---
+
+HOSTILE_URL = "javascript://%0aalert(document.domain)"
+HEAVY = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f ?a ?d"  # a sorted two-way join: big and slow
+
+
+@pytest.fixture(scope="module")
+def latest_build(tmp_path_factory):
+    """The latest list version built from its absolute path, as a user's own list is."""
+    return build_list(tmp_path_factory, LATEST_LIST, "latest-build")
+
+
+@pytest.fixture(scope="module")
+def bad_service():
+    with RecordingServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def configured(latest_build, bad_service):
+    """One origin allowed, one SERVICE endpoint allowed, small bodies and a small memory budget."""
+    process, url = start_server(latest_build.out, "--cors", "https://yasgui.triply.cc", "--federate", bad_service.url,
+                                "--max-body", "4096", "--max-memory", "64", "--timeout", "20")
+    yield url
+    stop_server(process)
+
+
+@pytest.mark.parametrize("query, targets", [
+    ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", ["http://127.0.0.1:9/"]),
+    ("select * { service silent <https://x.example/sparql> { ?s ?p ?o } }", ["https://x.example/sparql"]),
+    ("SELECT * { ?x <urn:p> ?e SERVICE ?e { ?s ?p ?o } }", [None]),
+    ("PREFIX e: <http://127.0.0.1/> SELECT * { SERVICE e:x { ?s ?p ?o } }", [None]),
+    ("SELECT * {#comment\nSERVICE\n<http://a.example/>{} }", ["http://a.example/"]),
+    ("SELECT * { ?s <urn:service> 'SERVICE <http://no/>' . ?service ?p ?o } # SERVICE <http://no/>", []),
+    ("SELECT * { FILTER(?a<?b) SERVICE<http://c.example/>{ } }", ["http://c.example/"]),
+    ("LOAD <http://127.0.0.1:9/data.ttl> INTO GRAPH <urn:g>", ["http://127.0.0.1:9/data.ttl"]),
+])
+def test_remote_targets_finds_every_service_and_load(query, targets):
+    assert remote_targets(query) == targets
+
+
+def test_service_is_refused_by_default_and_nothing_is_contacted(endpoint, bad_service):
+    query = f"SELECT * WHERE {{ SERVICE <{bad_service.url}> {{ ?s ?p ?o }} }}"
+    for hidden in (query, query.replace("SERVICE", "service"), query.replace("SERVICE", "SERVICE SILENT")):
+        answer = httpx.post(endpoint + "/sparql", data={"query": hidden})
+        assert answer.status_code == 400 and "federated queries are off" in answer.text
+    assert bad_service.requests == []
+
+
+def test_federation_reaches_only_the_allow_list_and_a_bad_answer_is_a_502(configured, bad_service):
+    elsewhere = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
+    refused = httpx.post(configured + "/sparql", data={"query": elsewhere})
+    assert refused.status_code == 400 and "not allowed here" in refused.text and bad_service.url in refused.text
+    asked = httpx.post(configured + "/sparql", data={"query": f"SELECT * WHERE {{ SERVICE <{bad_service.url}> "
+                                                               "{ ?s ?p ?o } }"}, timeout=30)
+    assert asked.status_code == 502 and "a SERVICE endpoint failed" in asked.text
+    assert [method for method, _ in bad_service.requests] == ["POST"]
+    assert httpx.get(configured + "/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+
+
+def test_no_cross_origin_reads_unless_an_origin_is_named(endpoint, configured):
+    yasgui = {"origin": "https://yasgui.triply.cc"}
+    assert "access-control-allow-origin" not in httpx.get(endpoint + "/sparql", params={"query": "ASK {}"},
+                                                          headers=yasgui).headers
+    assert httpx.options(endpoint + "/sparql", headers={**yasgui, "access-control-request-method": "POST"}) \
+        .status_code == 405
+    preflight = httpx.options(configured + "/sparql", headers={**yasgui, "access-control-request-method": "POST",
+                                                               "access-control-request-headers": "content-type"})
+    assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == yasgui["origin"]
+    other = httpx.get(configured + "/sparql", params={"query": "ASK {}"}, headers={"origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_requests_for_another_host_name_are_refused(endpoint):
+    rebound = httpx.get(endpoint + "/sparql", params={"query": "ASK {}"}, headers={"host": "evil.example"})
+    assert rebound.status_code == 400
+    assert httpx.get(endpoint + "/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+def test_no_absolute_path_of_this_machine_is_served(configured, latest_build):
+    on_disk = (latest_build.out / "manifest.json").read_text(encoding="utf-8")
+    assert str(LATEST_LIST) in on_disk  # the build records where its list was read from
+    served = httpx.get(configured + "/build/manifest.json")
+    assert served.status_code == 200 and str(LATEST_LIST.parent) not in served.text
+    assert served.json()["input"]["file"] == LATEST_LIST.name
+    assert served.json()["counts"] == json.loads(on_disk)["counts"]
+    page = httpx.get(configured + "/").text
+    assert str(latest_build.out) not in page and str(latest_build.out.parent) not in page
+
+
+def test_bodies_over_the_limit_are_refused_before_they_are_read(configured):
+    big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 5000
+    answer = httpx.post(configured + "/sparql", content=big, headers={"content-type": "application/sparql-query"})
+    assert answer.status_code == 413 and "4096 bytes" in answer.text and len(answer.text) < 200
+    streamed = httpx.post(configured + "/sparql", content=iter([b"query=ASK", b"%7B%7D" * 2000]),
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+    assert streamed.status_code == 413
+    assert httpx.post(configured + "/sparql", data={"query": "ASK {}"}).json()["boolean"] is True
+
+
+def test_a_long_bad_query_is_never_echoed_back_whole(endpoint):
+    long_line = "SELECT * WHERE { " + " ".join(f"?s <urn:p{i}> ?o{i} ." for i in range(20_000)) + " ?s ?p"
+    assert len(long_line) > 400_000
+    answer = httpx.post(endpoint + "/sparql", content=long_line, headers={"content-type": "application/sparql-query"})
+    assert answer.status_code == 400 and "query error at line 1" in answer.text and "^" in answer.text
+    assert len(answer.text) < 1000
+
+
+def test_a_non_ascii_token_is_refused_not_a_crash(writable):
+    update = "INSERT DATA { <urn:x> <urn:y> <urn:z> }"
+    answer = httpx.post(writable + "/sparql", data={"update": update},
+                        headers={"authorization": "Bearer tökén-☃".encode()})
+    assert answer.status_code == 401
+    assert httpx.get(writable + "/sparql", params={"query": "ASK { <urn:x> ?p ?o }"}).json()["boolean"] is False
+
+
+def test_a_heavy_query_does_not_hold_up_light_ones(endpoint):
+    heavy = {}
+    attacker = threading.Thread(target=lambda: heavy.update(answer=httpx.post(endpoint + "/sparql",
+                                                                              data={"query": SLOW}, timeout=60)))
+    attacker.start()
+    time.sleep(0.3)
+    light = [httpx.get(endpoint + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=60) for _ in range(5)]
+    assert attacker.is_alive(), "the light queries waited for the heavy one"
+    assert all(answer.json()["boolean"] is True for answer in light)
+    attacker.join()
+    assert heavy["answer"].status_code == 503
+
+
+def test_a_query_over_the_memory_budget_is_stopped_and_the_server_goes_on(configured):
+    answer = httpx.post(configured + "/sparql", data={"query": HEAVY}, timeout=60)
+    assert answer.status_code == 503 and "memory budget" in answer.text
+    assert httpx.get(configured + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=60).json()["boolean"]
+
+
+def test_cors_and_federate_take_only_what_they_mean(default_build):
+    star = CliRunner().invoke(main, ["serve", str(default_build.out), "--cors", "*"])
+    assert star.exit_code == 1 and "expected one origin" in star.output
+    federate = CliRunner().invoke(main, ["serve", str(default_build.out), "--federate", "file:///etc/passwd"])
+    assert federate.exit_code == 1 and "expected an http(s) endpoint URL" in federate.output
+
+
+@pytest.fixture(scope="module")
+def hostile_endpoint(default_build, tmp_path_factory):
+    """The default build plus what a hostile API could supply: a javascript: URL and markup in a title."""
+    folder = tmp_path_factory.mktemp("hostile-build")
+    shutil.copytree(default_build.out, folder, dirs_exist_ok=True)
+    paper = "https://w3id.org/awesome-kg/id/paper/arxiv/2402.07033"
+    with (folder / "graph.trig").open("a", encoding="utf-8") as trig:
+        trig.write(f"\nGRAPH <https://w3id.org/awesome-kg/id/graph/s2> {{ <{paper}> <https://schema.org/url> "
+                   f"<{HOSTILE_URL}> ; <http://purl.org/dc/terms/alternative> \"<img src=x onerror=alert(1)>\" . }}\n")
+    process, url = start_server(folder)
+    yield url
+    stop_server(process)
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_the_query_page_links_only_web_addresses(hostile_endpoint):
+    from playwright.sync_api import sync_playwright
+
+    query = ("SELECT ?paper ?link ?alt WHERE { ?paper <https://schema.org/url> ?link ; "
+             "<http://purl.org/dc/terms/alternative> ?alt }")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        dialogs, errors = [], []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        answer = page.goto(hostile_endpoint + "/")
+        assert "script-src 'sha256-" in answer.headers["content-security-policy"]
+        page.fill("#text", query)
+        page.click("#run")
+        page.wait_for_selector("#results td")
+        cells = page.eval_on_selector_all("#results td", "cells => cells.map((c) => c.textContent)")
+        links = page.eval_on_selector_all("#results a", "links => links.map((a) => a.href)")
+        assert cells == ["https://w3id.org/awesome-kg/id/paper/arxiv/2402.07033", HOSTILE_URL,
+                         "<img src=x onerror=alert(1)>"]
+        assert links == ["https://w3id.org/awesome-kg/id/paper/arxiv/2402.07033"]
+        page.click(f"#results td:has-text('{HOSTILE_URL[:12]}')")
+        page.wait_for_timeout(300)
+        browser.close()
+    assert dialogs == [] and errors == []
