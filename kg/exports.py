@@ -16,10 +16,22 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
-from kg.clusters import (DEFAULT_METHOD, DEFAULT_RESOLUTION, STOPWORDS, UNCONNECTED, Cluster, Clustering,
-                         cluster_papers, default_clustering, first_values)
+from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+from kg.clusters import (
+    DEFAULT_METHOD,
+    DEFAULT_RESOLUTION,
+    STOPWORDS,
+    UNCONNECTED,
+    Cluster,
+    Clustering,
+    cluster_papers,
+    default_clustering,
+    first_values,
+)
 from kg.store import KnowledgeGraph, atomic_write
 
 BUILD_FILES = {"clusters.md": "markdown", "related-work.tex": "latex", "references.bib": "bibtex",
@@ -35,13 +47,16 @@ SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "&": r"\&",
                  "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}",
-                 "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
-                 "\u2013": "--", "\u2014": "---", "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''",
-                 "\u00a0": "~", "\u00df": r"{\ss}", "\u00e6": r"{\ae}", "\u00c6": r"{\AE}", "\u00f8": r"{\o}",
-                 "\u00d8": r"{\O}", "\u0153": r"{\oe}", "\u0152": r"{\OE}", "\u0142": r"{\l}", "\u0141": r"{\L}",
-                 "\u0131": r"{\i}"}
-ACCENTS = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304": "=", "\u0306": "u", "\u0307": ".",
-           "\u0308": '"', "\u030a": "r", "\u030b": "H", "\u030c": "v", "\u0327": "c", "\u0328": "k"}
+                 "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}"}
+# Accents and symbols as LaTeX macros; a character with none is shown as its code point (never raw).
+NON_ASCII = UnicodeToLatexEncoder(non_ascii_only=True, replacement_latex_protection="braces-all",
+                                  unknown_char_policy="unihex", unknown_char_warning=False)
+SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")     # OWASP: a cell starting so is a formula
+LINK_SCHEMES = ("http", "https")
+URL_UNSAFE = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f]|[^\x00-\x7f]')
+ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*(\.[A-Z]{2})?/\d{7})(v\d+)?")
+DOI = re.compile(r'10\.\d{4,9}/[^\s"{}\\%#~^]+')
+XML_INVALID = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
 
 
@@ -66,11 +81,13 @@ class Work:
 
     @property
     def url(self) -> str | None:
+        """A link a reader can follow: arXiv, DOI, else the first http(s) page (Semantic Scholar's last)."""
         if self.arxiv:
             return f"https://arxiv.org/abs/{self.arxiv}"
         if self.doi:
-            return f"https://doi.org/{self.doi}"
-        return next((p for p in self.pages if "semanticscholar.org" not in p), self.pages[0] if self.pages else None)
+            return link_url(f"https://doi.org/{self.doi}")
+        pages = sorted(self.pages, key=lambda p: "semanticscholar.org" in p)
+        return next((url for url in map(link_url, pages) if url), None)
 
     @property
     def entry_type(self) -> str:
@@ -129,9 +146,9 @@ def read_works(graph: KnowledgeGraph) -> dict[str, Work]:
         for iri, venue in first_values(graph, prop).items():
             if iri in works and venue.strip().lower() not in ARXIV_VENUES:
                 works[iri].venue = venue
-    for prop, attribute in (("akg:doi", "doi"), ("akg:arxiv", "arxiv")):
+    for prop, attribute, syntax in (("akg:doi", "doi", DOI), ("akg:arxiv", "arxiv", ARXIV_ID)):
         for iri, value in first_values(graph, prop).items():
-            if iri in works:
+            if iri in works and syntax.fullmatch(value):   # an id of another shape is no id to cite
                 setattr(works[iri], attribute, value)
     for row in graph.query("SELECT ?w ?t WHERE { ?w akg:publicationType ?t }"):
         if row["w"].value in works:
@@ -277,7 +294,8 @@ def year_span(works: list[Work]) -> str:
 # ---------------------------------------------------------------------------
 
 def md(text: str) -> str:
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    """Text for Markdown: one line, every character that could start markup or HTML escaped."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", one_line(text))
 
 
 def to_markdown(rw: RelatedWork) -> str:
@@ -324,7 +342,7 @@ def heading_counts(counts: list[tuple[str, int]], headings) -> str:
 
 
 def markdown_item(work: Work) -> str:
-    url = (work.url or "").replace("(", "%28").replace(")", "%29")
+    url = (work.url or "").replace("(", "%28").replace(")", "%29")   # work.url is http(s) or None
     title = f"[{md(work.title)}]({url})" if url else md(work.title)
     stop = "" if work.title.endswith((".", "?", "!")) else "."
     who = md(author_text(work)) or "Anonymous"
@@ -336,27 +354,45 @@ def markdown_item(work: Work) -> str:
 # LaTeX and BibTeX
 # ---------------------------------------------------------------------------
 
+def one_line(text: str) -> str:
+    """Whitespace of any kind (newlines, U+2028, tabs) as single spaces: a string never starts a new line."""
+    return " ".join(text.split())
+
+
 def latex(text: str) -> str:
-    """Text for LaTeX and BibTeX: special characters escaped, accents as macros."""
+    """Text for LaTeX and BibTeX: inert wherever it lands. Specials escaped, accents and symbols as
+    macros (pylatexenc), control characters and characters without a macro shown as code points."""
     out = []
-    for char in text:
+    for char in one_line(text):
         if char in LATEX_SPECIAL:
             out.append(LATEX_SPECIAL[char])
-        elif ord(char) < 128:
+        elif " " <= char <= "~":
             out.append(char)
+        elif char.isascii():
+            out.append(f"\\texttt{{U+{ord(char):04X}}}")
         else:
-            out.append(accented(char))
+            out.append(NON_ASCII.unicode_to_latex(char))
     return "".join(out)
 
 
-def accented(char: str) -> str:
-    """`é` -> `{\\'e}`; a character with no macro is kept as it is (UTF-8)."""
-    base, *marks = unicodedata.normalize("NFD", char)
-    if len(marks) == 1 and marks[0] in ACCENTS and base.isascii() and base.isalpha():
-        base = r"\i" if base == "i" else base
-        accent = ACCENTS[marks[0]]
-        return f"{{\\{accent}{{{base}}}}}" if accent.isalpha() else f"{{\\{accent}{base}}}"
-    return char
+def tex_comment(text: str) -> str:
+    """A string for a `%` comment of LaTeX or BibTeX: one line, escaped, and without `@`, which starts a
+    command (`@preamble`) anywhere in a .bib file, comments included."""
+    return latex(text).replace("@", "(at)")
+
+
+def link_url(url: str | None) -> str | None:
+    """An http(s) URL ready to be written as a link (unsafe characters percent-encoded); None for any
+    other scheme (`javascript:`, `data:`, `file:`), which is never written as a link."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in LINK_SCHEMES or not parts.netloc:
+        return None
+    return URL_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m[0].encode()), url.strip())
 
 
 def bibtex_title(title: str) -> str:
@@ -395,8 +431,8 @@ def bibtex_entry(work: Work) -> str:
     lines += [f"  {name} = {{{value}}}," for name, value in fields if value]
     if work.date and len(work.date) >= 7:
         lines.append(f"  month = {MONTHS[int(work.date[5:7]) - 1]},")
-    if work.doi:   # verbatim for biblatex; only braces would unbalance the entry
-        lines.append(f"  doi = {{{work.doi.replace('{', '').replace('}', '')}}},")
+    if work.doi:   # verbatim for biblatex: only a DOI of DOI syntax (no braces, backslashes, %) is written
+        lines.append(f"  doi = {{{work.doi}}},")
     if work.arxiv:
         lines += [f"  eprint = {{{work.arxiv}}},", "  archivePrefix = {arXiv},"]
     if work.url:
@@ -407,7 +443,7 @@ def bibtex_entry(work: Work) -> str:
 
 def to_bibtex(rw: RelatedWork) -> str:
     """Every listed paper and every outside work the clusters build on, sorted by key."""
-    header = (f"% References of the related-work clusters of {rw.list_title}, written by awesome-kg.\n"
+    header = (f"% References of the related-work clusters of {tex_comment(rw.list_title)}, written by awesome-kg.\n"
               f"% Keys: first author's family name, year, first significant title word.\n\n")
     return header + "\n".join(bibtex_entry(w) for w in rw.cited())
 
@@ -423,7 +459,7 @@ def cite(work: Work) -> str:
 def to_latex(rw: RelatedWork) -> str:
     """A \\subsection per cluster, for \\input into a paper whose bibliography is references.bib."""
     c = rw.clustering
-    lines = [f"% Related work on {rw.list_title}: Leiden clusters of the {c.method} citation graph "
+    lines = [f"% Related work on {tex_comment(rw.list_title)}: Leiden clusters of the {c.method} citation graph "
              f"(resolution {c.resolution:g}, seed {c.seed}), written by awesome-kg.",
              "% Use: \\input{related-work} in the document body and \\bibliography{references} at its end.", ""]
     headings = c.data.headings
@@ -534,12 +570,20 @@ def node_rows(rw: RelatedWork) -> list[dict]:
     return rows
 
 
+def spreadsheet_cell(value) -> str:
+    """OWASP's rule against CSV injection: a cell that starts with = + - @, a tab or a carriage return
+    gets a leading `'`, so a spreadsheet shows it as text instead of running it as a formula."""
+    text = str(value)
+    return "'" + text if text.startswith(SPREADSHEET_TRIGGERS) else text
+
+
 def to_csv(rw: RelatedWork) -> str:
+    """One row per listed paper, for spreadsheets: every cell is text a spreadsheet will not evaluate."""
     rows = node_rows(rw)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["iri"], lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["iri"], lineterminator="\r\n")  # RFC 4180
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({name: spreadsheet_cell(value) for name, value in row.items()} for row in rows)
     return buffer.getvalue()
 
 
@@ -548,6 +592,11 @@ def to_csv(rw: RelatedWork) -> str:
 # ---------------------------------------------------------------------------
 
 NODE_ATTRIBUTES = ("key", "title", "year", "cluster", "cluster_label", "heading", "top_heading", "headings")
+
+
+def xml_value(value) -> str:
+    """A string XML 1.0 can hold: characters it forbids (most control characters) become U+FFFD."""
+    return XML_INVALID.sub("\ufffd", str(value))
 
 
 def xml_text(root: ET.Element) -> str:
@@ -568,7 +617,7 @@ def to_graphml(rw: RelatedWork) -> str:
         node = ET.SubElement(graph, "node", {"id": row["iri"]})
         for name in NODE_ATTRIBUTES:
             if row[name] != "":
-                ET.SubElement(node, "data", {"key": name}).text = str(row[name])
+                ET.SubElement(node, "data", {"key": name}).text = xml_value(row[name])
     for n, (a, b, weight) in enumerate(rw.clustering.edges):
         edge = ET.SubElement(graph, "edge", {"id": f"e{n}", "source": a, "target": b})
         ET.SubElement(edge, "data", {"key": "weight"}).text = repr(weight)
@@ -580,8 +629,8 @@ def to_gexf(rw: RelatedWork) -> str:
     root = ET.Element("gexf", {"xmlns": "http://gexf.net/1.3", "version": "1.3"})
     meta = ET.SubElement(root, "meta")
     ET.SubElement(meta, "creator").text = "awesome-kg"
-    ET.SubElement(meta, "description").text = (f"Related-work clusters of {rw.list_title} "
-                                               f"({rw.clustering.method} citation graph)")
+    ET.SubElement(meta, "description").text = xml_value(f"Related-work clusters of {rw.list_title} "
+                                                         f"({rw.clustering.method} citation graph)")
     graph = ET.SubElement(root, "graph", {"defaultedgetype": "undirected", "mode": "static"})
     attributes = ET.SubElement(graph, "attributes", {"class": "node"})
     for n, name in enumerate(NODE_ATTRIBUTES):
@@ -589,11 +638,11 @@ def to_gexf(rw: RelatedWork) -> str:
                                                 "type": "integer" if name == "year" else "string"})
     nodes = ET.SubElement(graph, "nodes")
     for row in node_rows(rw):
-        node = ET.SubElement(nodes, "node", {"id": row["iri"], "label": row["title"]})
+        node = ET.SubElement(nodes, "node", {"id": row["iri"], "label": xml_value(row["title"])})
         values = ET.SubElement(node, "attvalues")
         for n, name in enumerate(NODE_ATTRIBUTES):
             if row[name] != "":
-                ET.SubElement(values, "attvalue", {"for": str(n), "value": str(row[name])})
+                ET.SubElement(values, "attvalue", {"for": str(n), "value": xml_value(row[name])})
     edges = ET.SubElement(graph, "edges")
     for n, (a, b, weight) in enumerate(rw.clustering.edges):
         ET.SubElement(edges, "edge", {"id": str(n), "source": a, "target": b, "weight": repr(weight)})
@@ -607,6 +656,14 @@ def to_gexf(rw: RelatedWork) -> str:
 TOP_PAPERS = 3
 
 
+def terminal_text(text: str):
+    """A title for the terminal: rich text, never markup (`[/red]`), control characters (escape
+    sequences) shown as `\\x1b` instead of sent to the terminal."""
+    from rich.text import Text
+
+    return Text("".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in one_line(text)))
+
+
 def to_table(rw: RelatedWork) -> str:
     """Cluster, size, label and most-cited members, then agreement with the headings."""
     from rich.console import Console
@@ -617,7 +674,8 @@ def to_table(rw: RelatedWork) -> str:
     for cluster in c.clusters:
         top = sorted(cluster.members, key=lambda i: (-c.data.papers[i].influential, -c.data.papers[i].citations,
                                                      cluster.members.index(i)))[:TOP_PAPERS]
-        grid.add_row(cluster.id, str(cluster.size), cluster.label, "; ".join(citation_text(rw.works[i]) for i in top))
+        grid.add_row(cluster.id, str(cluster.size), terminal_text(cluster.label),
+                     terminal_text("; ".join(citation_text(rw.works[i]) for i in top)))
     buffer = io.StringIO()
     Console(file=buffer, width=160, force_terminal=False, color_system=None).print(grid)
     agreement = c.agreement()

@@ -80,7 +80,7 @@ def test_special_characters_survive_a_round_trip_through_bibtex(odd_graph):
     library = parse_bibtex(to_bibtex(rw))
     odd = next(e for e in library.entries if "Sub-1-Bit" in e.fields_dict["title"].value)
     decoded = odd.fields_dict["title"].value.replace("{", "").replace("}", "")
-    assert decoded == ODD_TITLE.replace("{", "").replace("}", "").replace("^", "\u02c6").replace("’", "'")
+    assert decoded == ODD_TITLE.replace("{", "").replace("}", "").replace("^", "\u02c6")
     authors = {e.fields_dict["author"].value for e in library.entries if "author" in e.fields_dict}
     assert any("Müller, José" in a for a in authors) and any("van der Berg, Ana" in a for a in authors)
     raw = to_bibtex(rw)
@@ -206,6 +206,9 @@ def test_latex_escapes_every_special_character():
         r"a \& b \% c \$ d \# e \_ f \textbraceleft{} g \textbraceright{} h \textasciitilde{} i "
         r"\textasciicircum{} j \textbackslash{} k")
     assert latex("Çelik Łukasz Søren José naïve") == r"{\c{C}}elik {\L}ukasz S{\o}ren Jos{\'e} na{\"\i}ve"
+    assert latex("模型 α\x07") == (r"\ensuremath{\langle}\texttt{U+6A21}\ensuremath{\rangle}"
+                                 r"\ensuremath{\langle}\texttt{U+578B}\ensuremath{\rangle} {\ensuremath{\alpha}}"
+                                 r"\texttt{U+0007}")
 
 
 def test_kg_export_writes_each_format(default_build, tmp_path):
@@ -218,8 +221,118 @@ def test_kg_export_writes_each_format(default_build, tmp_path):
         out = tmp_path / f"clusters.{fmt}"
         result = runner.invoke(main, ["export", str(default_build.out), "--format", fmt, "--out", str(out)])
         assert result.exit_code == 0, result.output
-        assert out.read_text() == export(KnowledgeGraph.load(default_build.out), fmt)
+        assert out.read_bytes().decode() == export(KnowledgeGraph.load(default_build.out), fmt)
     shown = runner.invoke(main, ["export", str(default_build.out), "--format", "bibtex", "--method", "direct"])
     assert shown.exit_code == 0 and "@inproceedings{kamahori2024fiddler," in shown.output
     bad = runner.invoke(main, ["export", str(default_build.out), "--format", "docx"])
     assert bad.exit_code == 2 and "markdown" in bad.output
+
+
+# ---------------------------------------------------------------------------
+# Exports cannot attack the person who compiles or opens them (issue 15, items 7, 9, 10)
+# ---------------------------------------------------------------------------
+
+HOSTILE_TITLES = {"atx": '# My list @preamble{"\\input{/etc/hostname}"}\n',
+                  "setext": "My list\n\\input{/etc/hostname} \\immediate\\write18{touch pwned}\n=======\n"}
+
+
+def compile_paper(folder, bib: str, tex: str) -> str:
+    """pdflatex + bibtex + pdflatex twice, as an author does; returns the LaTeX log."""
+    (folder / "references.bib").write_text(bib)
+    (folder / "related-work.tex").write_text(tex)
+    (folder / "paper.tex").write_text("\\documentclass{article}\n\\usepackage{url}\n\\begin{document}\n"
+                                      "\\section{Related work}\n\\input{related-work}\n\\bibliographystyle{plain}\n"
+                                      "\\bibliography{references}\n\\end{document}\n")
+    latex_run = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "paper"]
+    for command in (latex_run, ["bibtex", "paper"], latex_run, latex_run):
+        done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout[-3000:]
+    return (folder / "paper.log").read_text(errors="replace")
+
+
+@pytest.mark.parametrize("form", sorted(HOSTILE_TITLES))
+def test_a_hostile_list_title_stays_text_in_latex_and_bibtex(form, tmp_path):
+    from conftest import DEFAULT_LIST
+    from kg.build import ListSource, build
+
+    body = DEFAULT_LIST.read_text(encoding="utf-8").split("\n", 1)[1]
+    source = ListSource.from_bytes((HOSTILE_TITLES[form] + body).encode(), "hostile.md", "hostile")
+    out = build(source, tmp_path / "out", offline=True, cache_dir=tmp_path / "cache").out
+    bib, tex = (out / "references.bib").read_text(), (out / "related-work.tex").read_text()
+    library = parse_bibtex(bib)
+    assert library.entries and not library.preambles
+    assert len(re.findall(r"^@", bib, re.M)) == len(library.entries)       # no @command outside an entry
+    assert "input{" not in bib and "@preamble" not in bib
+    for line in tex.splitlines():
+        assert line.startswith("%") or "\\input" not in line, line       # nothing runs outside a comment
+    assert "\\input{/etc/hostname}" not in tex.replace("\\textbackslash{}", "")
+    if shutil.which("pdflatex") and shutil.which("bibtex"):
+        log = compile_paper(tmp_path, bib, tex)
+        assert "/etc/hostname" not in log and not (tmp_path / "pwned").exists()
+        assert "(at)preamble" in bib.splitlines()[0] or form == "setext"
+
+
+def test_hostile_identifiers_never_leave_their_field():
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    from kg.vocab import S2_GRAPH, akg
+
+    graph, truth = planted_graph("direct")
+    paper = NamedNode(sorted(truth)[0])
+    for quad in list(graph.store.quads_for_pattern(paper, akg.arxiv, None, None)):
+        graph.store.remove(quad)
+    graph.store.add(Quad(paper, akg.arxiv, Literal("2301.00000}, note = {\\input{/etc/hostname}"), S2_GRAPH))
+    graph.store.add(Quad(paper, akg.doi, Literal("10.1234/x}, note = {\\input{/etc/hostname}"), S2_GRAPH))
+    bib = export(graph, "bibtex")
+    library = parse_bibtex(bib)
+    assert library.entries and all("note" not in entry.fields_dict for entry in library.entries)
+    assert "input{" not in bib
+
+
+@pytest.mark.parametrize("page", ["javascript://%0aalert(document.domain)", "javascript:alert(1)",
+                                  "data:text/html,<script>alert(1)</script>", "file:///etc/hostname"])
+def test_only_http_links_are_written(page):
+    from kg.exports import bibtex_entry, csl_item, markdown_item
+
+    work = Work("iri:x", "A paper", authors=["Ann Lee"], date="2024", pages=[page], key="lee2024paper")
+    assert work.url is None
+    assert "url" not in bibtex_entry(work) and "URL" not in csl_item(work)
+    assert "](" not in markdown_item(work) and page not in markdown_item(work)
+    safe = Work("iri:y", "B", pages=[page, 'https://example.org/a b{c}\\"d'], key="b")
+    assert safe.url == "https://example.org/a%20b%7Bc%7D%5C%22d"
+
+
+@pytest.mark.parametrize("formula", ["=cmd|' /C calc'!A0", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)",
+                                     "\tx", "\rx"])
+def test_csv_cells_never_start_a_spreadsheet_formula(formula):
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    from kg.vocab import S2_GRAPH, akg
+
+    graph, truth = planted_graph("direct")
+    paper = NamedNode(sorted(truth)[0])
+    for quad in list(graph.store.quads_for_pattern(paper, akg.sourceTitle, None, None)):
+        graph.store.remove(quad)
+    graph.store.add(Quad(paper, akg.sourceTitle, Literal(formula), S2_GRAPH))
+    rows = list(csv.DictReader(io.StringIO(export(graph, "csv"), newline="")))
+    assert rows
+    row = next(r for r in rows if r["iri"] == paper.value)
+    assert row["title"] == "'" + formula
+    for cell in (value for r in rows for value in r.values()):
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+
+def test_kg_clusters_prints_titles_as_text_not_markup():
+    from kg.exports import to_table
+
+    graph, truth = planted_graph("direct")
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    from kg.vocab import S2_GRAPH, akg
+
+    paper = NamedNode(sorted(truth)[0])
+    for quad in list(graph.store.quads_for_pattern(paper, akg.sourceTitle, None, None)):
+        graph.store.remove(quad)
+    graph.store.add(Quad(paper, akg.sourceTitle, Literal("[/red]\x1b[31mRed[bold]: a title"), S2_GRAPH))
+    table = to_table(related_work(graph))
+    assert "[/red]\\x1b[31mRed[bold]" in table and "\x1b" not in table
