@@ -3,7 +3,7 @@
 Everything is read from a build's graph (the clusters from kg.clusters, the
 bibliographic facts from the list and enrichment graphs), and every writer is a pure
 function of that, so the same graph gives byte-identical files. Citation keys are
-human and stable (`kamahori2024fiddler`: first author's family name, year, first
+human and stable (`kamahori2025fiddler`: first author's family name, year, first
 significant title word), and every key the LaTeX cites is an entry of the BibTeX.
 """
 from __future__ import annotations
@@ -36,7 +36,9 @@ from kg.store import KnowledgeGraph, atomic_write
 
 BUILD_FILES = {"clusters.md": "markdown", "related-work.tex": "latex", "references.bib": "bibtex",
                "clusters.json": "json"}
-ARXIV_VENUES = {"arxiv", "arxiv.org", "corr", "arxiv preprint"}
+PREPRINT_SERVERS = {"arxiv", "arxiv.org", "corr", "arxiv preprint", "openreview", "openreview.net", "preprints",
+                    "preprints.org", "ssrn", "biorxiv", "medrxiv", "techrxiv", "research square"}
+VENUE_YEAR = re.compile(r"(?<![\d.])(19|20)\d\d(?![\d.])")
 CONFERENCE = re.compile(r"conference|symposium|workshop|proceedings|meeting|congress|\b(neurips|nips|icml|iclr|acl|"
                         r"emnlp|naacl|eacl|coling|aaai|ijcai|cvpr|iccv|eccv|kdd|www|sigmod|vldb|osdi|sosp|nsdi|atc|"
                         r"eurosys|asplos|isca|micro|hpca|dac|date|iccad|sc|ppopp|mlsys|socc|infocom|sigcomm|"
@@ -73,7 +75,14 @@ class Work:
     doi: str | None = None
     arxiv: str | None = None
     pages: list[str] = field(default_factory=list)
+    organisation: bool = False          # the author is an organisation the list names (a model's affiliation)
+    others: bool = False                # the list says "et al." after it
     key: str = ""
+
+    @property
+    def families(self) -> list[str]:
+        """Family names in order; an organisation is named whole ("Mistral AI")."""
+        return [a if self.organisation else split_name(a)[1] for a in self.authors]
 
     @property
     def year(self) -> int | None:
@@ -139,17 +148,21 @@ def read_works(graph: KnowledgeGraph) -> dict[str, Work]:
     for iri, positions in authors.items():
         if iri in works:
             works[iri].authors = [positions[n] for n in sorted(positions)]
-    for iri, date in read_dates(graph).items():
+    listed_venues = {iri: v for iri, v in first_values(graph, "akg:listedVenue").items() if not is_preprint(v)}
+    published_venues = {iri: v for iri, v in first_values(graph, "akg:publishedVenue").items() if not is_preprint(v)}
+    for iri, venue in (listed_venues | published_venues).items():   # where it was published wins over the tag
         if iri in works:
-            works[iri].date = date
-    for prop in ("akg:listedVenue", "akg:publishedVenue"):   # where it was published wins over the list's tag
-        for iri, venue in first_values(graph, prop).items():
-            if iri in works and venue.strip().lower() not in ARXIV_VENUES:
-                works[iri].venue = venue
+            works[iri].venue = venue
     for prop, attribute, syntax in (("akg:doi", "doi", DOI), ("akg:arxiv", "arxiv", ARXIV_ID)):
         for iri, value in first_values(graph, prop).items():
             if iri in works and syntax.fullmatch(value):   # an id of another shape is no id to cite
                 setattr(works[iri], attribute, value)
+    add_tech_report_facts(graph, works)
+    listed, issued = listed_dates(graph), issued_dates(graph)
+    published = {iri: y[:4] for iri, y in first_values(graph, "akg:publishedYear").items()}
+    for iri, work in works.items():
+        work.date = cited_date(work, listed.get(iri) if iri in listed_venues or not work.venue else None,
+                               published.get(iri), issued.get(iri))
     for row in graph.query("SELECT ?w ?t WHERE { ?w akg:publicationType ?t }"):
         if row["w"].value in works:
             works[row["w"].value].types.add(row["t"].value)
@@ -160,20 +173,62 @@ def read_works(graph: KnowledgeGraph) -> dict[str, Work]:
     return works
 
 
-def read_dates(graph: KnowledgeGraph) -> dict[str, str]:
-    """The earliest year any source gives, as precisely as a source gives it; else the list's year and month."""
+def is_preprint(venue: str) -> bool:
+    """arXiv, OpenReview and other preprint servers are where a paper is posted, not a venue."""
+    return venue.strip().lower() in PREPRINT_SERVERS
+
+
+def listed_dates(graph: KnowledgeGraph) -> dict[str, str]:
+    """The year (and month) the list's tag gives, `2025` or `2025-01`."""
     dates: dict[str, str] = {}
     for row in graph.query("SELECT ?w ?y ?m WHERE { ?w akg:listedYear ?y OPTIONAL { ?w akg:listedMonth ?m } }"):
         month = f"-{int(row['m'].value):02d}" if row["m"] else ""
-        dates[row["w"].value] = row["y"].value[:4] + month
+        dates[row["w"].value] = min(dates.get(row["w"].value, "9999"), row["y"].value[:4] + month)
+    return dates
+
+
+def issued_dates(graph: KnowledgeGraph) -> dict[str, str]:
+    """The earliest date a source gives, as precisely as it gives it."""
     issued: dict[str, str] = {}
     for row in graph.query("SELECT ?w ?d WHERE { ?w dcterms:issued ?d }"):
         iri, value = row["w"].value, row["d"].value
         best = issued.get(iri)
         if best is None or (value[:4], -len(value)) < (best[:4], -len(best)):
             issued[iri] = value
-    dates.update(issued)
-    return dates
+    return issued
+
+
+def cited_date(work: Work, listed: str | None, published: str | None, issued: str | None) -> str | None:
+    """The date of the version an entry cites, so year and venue agree. A published version: the year its
+    venue names ("Findings of ACL 2025"), else the published year a source gives, else the year of the list's
+    venue tag ([ICLR'25]), else the source's date. A preprint: the year and month of its arXiv id, else the
+    source's date, else the list's. The month is kept only where its year is the entry's year."""
+    candidates = [d for d in (issued, listed, work.date) if d]
+    if work.venue:
+        named = VENUE_YEAR.search(work.venue)
+        year = (named.group(0) if named else None) or published or (listed or "")[:4] or (issued or "")[:4]
+    else:
+        new_style = re.fullmatch(r"(\d\d)(\d\d)\.\d{4,5}(v\d+)?", work.arxiv or "")
+        if new_style:
+            return f"20{new_style[1]}-{new_style[2]}"
+        year = (candidates[0] if candidates else "")[:4]
+    if not year:
+        return None
+    return max((d for d in candidates if d[:4] == year), key=len, default=year)
+
+
+def add_tech_report_facts(graph: KnowledgeGraph, works: dict[str, Work]) -> None:
+    """A model's tech report no source describes: the list names the model's affiliation (its author, as an
+    organisation) and its release month."""
+    for row in graph.query("SELECT ?w ?a WHERE { ?m akg:techReport ?w ; akg:affiliation ?a }"):
+        work = works.get(row["w"].value)
+        if work and not work.authors:
+            name, others = re.subn(r"\s+et\s+al\.?$", "", one_line(row["a"].value))
+            work.authors, work.organisation, work.others = [name], True, bool(others)
+    for row in graph.query("SELECT ?w ?d WHERE { ?m akg:techReport ?w ; akg:releaseMonth ?d }"):
+        work = works.get(row["w"].value)
+        if work and not work.date:
+            work.date = row["d"].value[:7]
 
 
 def ascii_letters(text: str) -> str:
@@ -202,7 +257,7 @@ def title_words(title: str) -> list[str]:
 
 def base_key(work: Work) -> str:
     words = title_words(work.title) or ["untitled"]
-    name = ascii_letters(split_name(work.authors[0])[1]) if work.authors else ""
+    name = ascii_letters(work.families[0]) if work.authors else ""
     if not name:
         name, words = words[0], words[1:] or ["paper"]
     return f"{name}{work.year or 'nd'}{words[0]}"
@@ -251,8 +306,8 @@ def related_work(graph: KnowledgeGraph, method: str = DEFAULT_METHOD,
 
 def author_text(work: Work) -> str:
     """`Kamahori et al.`, `Frantar and Alistarh`, `Fedus`; empty without authors."""
-    families = [split_name(a)[1] for a in work.authors]
-    if len(families) > 2:
+    families = work.families
+    if len(families) > 2 or (families and work.others):
         return f"{families[0]} et al."
     return " and ".join(families)
 
@@ -290,12 +345,97 @@ def year_span(works: list[Work]) -> str:
 
 
 # ---------------------------------------------------------------------------
+# A paragraph per cluster: its papers in time, and what each builds on
+# ---------------------------------------------------------------------------
+
+Prose = list  # of text (str) and citations (Work), rendered by each format in its own way
+BASES_PER_PAPER = 2
+OPENING_BASES = 3
+
+
+def cluster_paragraph(rw: RelatedWork, cluster: Cluster) -> Prose:
+    """The cluster's story from its citation edges: the outside works it starts from, then year by year
+    its papers, each with the earlier work it builds on (members first, then outside works)."""
+    data, works = rw.clustering.data, rw.works
+    foundations = [iri for iri, _ in cluster.builds_on]
+    if cluster.id == UNCONNECTED:
+        parts: Prose = ["Further work on the topic, with no citation link to the papers above, includes "]
+        return parts + works_in_time(rw, cluster.members) + ["."]
+    parts = [f"Work on {lower_first(cluster.label)} "]
+    if foundations:
+        parts += ["builds on "] + listing([works[i] for i in foundations[:OPENING_BASES]]) + [". "]
+    else:
+        parts += ["starts from no common outside work. "]
+    earlier: list[str] = []
+    years = sorted({works[i].year for i in cluster.members}, key=lambda y: (y is None, y or 0))
+    for year in years:
+        group = [i for i in cluster.members if works[i].year == year]
+        items = []
+        for iri in group:
+            cites = data.references.get(iri, set())
+            bases = [i for i in earlier if i in cites] + [i for i in foundations if i in cites]
+            item: Prose = [works[iri]]
+            if bases:
+                item += [" (building on "] + listing([works[i] for i in bases[:BASES_PER_PAPER]]) + [")"]
+            items.append(item)
+        verb = " appeared" if len(items) == 1 else " followed" if earlier else " came first"
+        parts += [f"In {year}, " if year else "Undated: "] + join_items(items) + [verb + ". "]
+        earlier = group + earlier        # the latest work first: what a paper most likely builds on
+    parts[-1] = parts[-1].rstrip()
+    return parts
+
+
+def in_time(rw: RelatedWork, iris: list[str]) -> list[str]:
+    """By the year of the version cited (the year a reader sees), the cluster's order within a year."""
+    return sorted(iris, key=lambda i: (rw.works[i].year or 9999, iris.index(i)))
+
+
+def works_in_time(rw: RelatedWork, iris: list[str]) -> Prose:
+    return listing([rw.works[i] for i in in_time(rw, iris)])
+
+
+def listing(works: list[Work]) -> Prose:
+    return join_items([[w] for w in works])
+
+
+def join_items(items: list[Prose]) -> Prose:
+    """`A`, `A and B`, `A, B, and C` over pieces of prose."""
+    out: Prose = []
+    for n, item in enumerate(items):
+        if n:
+            out.append(" and " if len(items) == 2 else ", and " if n == len(items) - 1 else ", ")
+        out += item
+    return out
+
+
+def lower_first(name: str) -> str:
+    """`Expert offloading` -> `expert offloading`, `SOTA open source MoE LLMs` unchanged."""
+    first, _, rest = name.partition(" ")
+    first = first if any(c.isupper() for c in first[1:]) else first.lower()
+    return f"{first} {rest}" if rest else first
+
+
+def render(parts: Prose, text, citation) -> str:
+    return "".join(citation(p) if isinstance(p, Work) else text(p) for p in parts)
+
+
+# ---------------------------------------------------------------------------
 # Markdown
 # ---------------------------------------------------------------------------
 
 def md(text: str) -> str:
     """Text for Markdown: one line, every character that could start markup or HTML escaped."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", one_line(text))
+    return escape_md(one_line(text))
+
+
+def escape_md(text: str) -> str:
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def md_cite(work: Work) -> str:
+    """`[Fiddler (Kamahori et al., 2025)](https://arxiv.org/abs/2402.07033)`: a citation with its link."""
+    url = (work.url or "").replace("(", "%28").replace(")", "%29")   # work.url is http(s) or None
+    return f"[{md(citation_text(work))}]({url})" if url else md(citation_text(work))
 
 
 def to_markdown(rw: RelatedWork) -> str:
@@ -313,20 +453,19 @@ def to_markdown(rw: RelatedWork) -> str:
 
 
 def markdown_section(rw: RelatedWork, cluster: Cluster) -> list[str]:
+    """Name, terms, shape, the cluster's paragraph, who is filed elsewhere, then the papers."""
     headings = rw.clustering.data.headings
-    members = [rw.works[iri] for iri in cluster.members]
+    members = [rw.works[iri] for iri in in_time(rw, cluster.members)]
+    paragraph = render(cluster_paragraph(rw, cluster), escape_md, md_cite)
     if cluster.id == UNCONNECTED:
-        lines = ["## Unconnected papers", "",
-                 f"{plural(cluster.size, 'paper')} with no citation link to another listed paper in this graph: "
-                 f"{md(sentence([citation_text(w) for w in members]))}.", ""]
+        lines = ["## Unconnected papers", "", paragraph, ""]
     else:
         span = year_span(members)
-        lines = [f"## {cluster.id}. {md(cluster.label)}", "",
-                 f"{plural(cluster.size, 'paper')}{', ' + span if span else ''}. Listed under "
-                 f"{md(heading_counts(cluster.headings, headings))}.", "",
-                 f"Work in this group includes {md(sentence([citation_text(w) for w in members]))}.", ""]
-        if cluster.builds_on:
-            lines += [f"It builds on {md(sentence([citation_text(rw.works[i]) for i, _ in cluster.builds_on]))}.", ""]
+        lines = [f"## {cluster.id}. {md(cluster.label)}", ""]
+        if cluster.terms:
+            lines += [f"*Distinctive terms: {md(', '.join(cluster.terms))}*", ""]
+        lines += [f"{plural(cluster.size, 'paper')}{', ' + span if span else ''}. Listed under "
+                  f"{md(heading_counts(cluster.headings, headings))}.", "", paragraph, ""]
         if cluster.elsewhere:
             dominant = headings[cluster.dominant_heading].label
             moved = [f"{citation_text(rw.works[i])}, listed under "
@@ -360,10 +499,15 @@ def one_line(text: str) -> str:
 
 
 def latex(text: str) -> str:
-    """Text for LaTeX and BibTeX: inert wherever it lands. Specials escaped, accents and symbols as
-    macros (pylatexenc), control characters and characters without a macro shown as code points."""
+    """Text for LaTeX and BibTeX: one line, inert wherever it lands."""
+    return escape_latex(one_line(text))
+
+
+def escape_latex(text: str) -> str:
+    """Specials escaped, accents and symbols as macros (pylatexenc), control characters and characters
+    without a macro shown as code points; spaces kept as they are."""
     out = []
-    for char in one_line(text):
+    for char in text:
         if char in LATEX_SPECIAL:
             out.append(LATEX_SPECIAL[char])
         elif " " <= char <= "~":
@@ -414,7 +558,8 @@ def bibtex_name(name: str) -> str:
 
 def bibtex_entry(work: Work) -> str:
     kind = work.entry_type
-    fields = [("author", " and ".join(bibtex_name(a) for a in work.authors)),
+    names = [f"{{{latex(a)}}}" if work.organisation else bibtex_name(a) for a in work.authors]
+    fields = [("author", " and ".join(names + ["others"] * work.others)),
               ("key", "" if work.authors else latex(work.title)),   # what styles sort by without authors
               ("title", bibtex_title(work.title))]
     if kind == "inproceedings" or kind == "incollection":
@@ -457,26 +602,23 @@ def cite(work: Work) -> str:
 
 
 def to_latex(rw: RelatedWork) -> str:
-    """A \\subsection per cluster, for \\input into a paper whose bibliography is references.bib."""
+    """A \\subsection per cluster with its paragraph, for \\input into a paper whose bibliography is
+    references.bib."""
     c = rw.clustering
     lines = [f"% Related work on {tex_comment(rw.list_title)}: Leiden clusters of the {c.method} citation graph "
              f"(resolution {c.resolution:g}, seed {c.seed}), written by awesome-kg.",
              "% Use: \\input{related-work} in the document body and \\bibliography{references} at its end.", ""]
     headings = c.data.headings
     for cluster in c.clusters:
-        members = [rw.works[iri] for iri in cluster.members]
+        paragraph = render(cluster_paragraph(rw, cluster), escape_latex, cite)
         if cluster.id == UNCONNECTED:
-            lines += ["\\subsection{Other related work}", "\\label{sec:related-unconnected}",
-                      f"Further work on the topic includes {sentence([cite(w) for w in members])}.", ""]
+            lines += ["\\subsection{Other related work}", "\\label{sec:related-unconnected}", paragraph, ""]
             continue
-        span = year_span(members).replace("\u2013", "--")
+        span = year_span([rw.works[iri] for iri in cluster.members]).replace("\u2013", "--")
         lines += [f"\\subsection{{{latex(cluster.label)}}}", f"\\label{{sec:related-{cluster.id}}}",
                   f"% {plural(cluster.size, 'paper')}{', ' + span if span else ''}; listed under "
                   f"{latex(heading_counts(cluster.headings, headings))}",
-                  f"Work in this group includes {sentence([cite(w) for w in members])}."]
-        if cluster.builds_on:
-            lines.append(f"It builds on {sentence([cite(rw.works[i]) for i, _ in cluster.builds_on])}.")
-        lines.append("")
+                  f"% distinctive terms: {latex(', '.join(cluster.terms))}", paragraph, ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -494,6 +636,9 @@ def csl_item(work: Work) -> dict:
                   "title": work.title}
     authors = []
     for name in work.authors:
+        if work.organisation:
+            authors.append({"literal": name})
+            continue
         given, family, suffix = split_name(name)
         author = {"family": family}
         if given:

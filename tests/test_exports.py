@@ -13,12 +13,23 @@ import bibtexparser
 import pytest
 from bibtexparser import middlewares
 from click.testing import CliRunner
+from test_clusters import planted_graph
 
 from kg.cli import main
 from kg.clusters import UNCONNECTED
-from kg.exports import FORMATS, Work, assign_keys, export, latex, related_work, to_bibtex, to_csl_json, to_latex
+from kg.exports import (
+    FORMATS,
+    Work,
+    assign_keys,
+    export,
+    latex,
+    related_work,
+    to_bibtex,
+    to_csl_json,
+    to_latex,
+    to_markdown,
+)
 from kg.store import KnowledgeGraph
-from test_clusters import planted_graph
 
 CITE = re.compile(r"\\cite\{([^}]*)\}")
 ODD_TITLE = "Sub-1-Bit {MoE}: 50% & $x_1$ #2 ~ ^ \\ über Ødegård’s “GPU” – fast_path"
@@ -90,7 +101,7 @@ def test_special_characters_survive_a_round_trip_through_bibtex(odd_graph):
 def test_keys_are_human_and_follow_the_author_year_word_pattern(default_rw):
     works = {w.title: w for w in default_rw.cited()}
     fiddler = next(w for title, w in works.items() if title.startswith("Fiddler"))
-    assert fiddler.key == "kamahori2024fiddler"        # the issue's own example
+    assert fiddler.key == "kamahori2025fiddler"        # published at ICLR 2025 (on arXiv since 2024)
     for work in default_rw.cited():
         family = work.authors[0].split()[-1].lower() if work.authors else ""
         assert re.fullmatch(rf"{re.escape(family)}[a-z0-9]*{work.year}[a-z0-9]+", work.key), work.key
@@ -154,9 +165,9 @@ def test_csl_json_is_what_zotero_imports(default_rw):
     assert [item["id"] for item in items] == [w.key for w in default_rw.cited()]
     assert {item["type"] for item in items} <= {"paper-conference", "article-journal", "article", "book",
                                                  "chapter", "document"}
-    fiddler = next(item for item in items if item["id"] == "kamahori2024fiddler")
+    fiddler = next(item for item in items if item["id"] == "kamahori2025fiddler")
     assert fiddler["author"][0] == {"family": "Kamahori", "given": "Keisuke"}
-    assert fiddler["issued"] == {"date-parts": [[2024, 2, 10]]}
+    assert fiddler["issued"] == {"date-parts": [[2025]]} and fiddler["container-title"].startswith("ICLR 2025")
     for item in items:
         assert item["title"]
         for part in item.get("issued", {}).get("date-parts", [[]])[0]:
@@ -223,7 +234,7 @@ def test_kg_export_writes_each_format(default_build, tmp_path):
         assert result.exit_code == 0, result.output
         assert out.read_bytes().decode() == export(KnowledgeGraph.load(default_build.out), fmt)
     shown = runner.invoke(main, ["export", str(default_build.out), "--format", "bibtex", "--method", "direct"])
-    assert shown.exit_code == 0 and "@inproceedings{kamahori2024fiddler," in shown.output
+    assert shown.exit_code == 0 and "@inproceedings{kamahori2025fiddler," in shown.output
     bad = runner.invoke(main, ["export", str(default_build.out), "--format", "docx"])
     assert bad.exit_code == 2 and "markdown" in bad.output
 
@@ -253,6 +264,7 @@ def compile_paper(folder, bib: str, tex: str) -> str:
 @pytest.mark.parametrize("form", sorted(HOSTILE_TITLES))
 def test_a_hostile_list_title_stays_text_in_latex_and_bibtex(form, tmp_path):
     from conftest import DEFAULT_LIST
+
     from kg.build import ListSource, build
 
     body = DEFAULT_LIST.read_text(encoding="utf-8").split("\n", 1)[1]
@@ -336,3 +348,85 @@ def test_kg_clusters_prints_titles_as_text_not_markup():
     graph.store.add(Quad(paper, akg.sourceTitle, Literal("[/red]\x1b[31mRed[bold]: a title"), S2_GRAPH))
     table = to_table(related_work(graph))
     assert "[/red]\\x1b[31mRed[bold]" in table and "\x1b" not in table
+
+
+# ---------------------------------------------------------------------------
+# Paper-ready: every entry has its authors, year and venue agree (issue 14)
+# ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def latest_bib(tmp_path_factory):
+    """references.bib of the latest list version, built through the Semantic Scholar test server."""
+    from curate_builds import enriched_build
+
+    build = enriched_build(LATEST_LIST_NAME, tmp_path_factory)
+    return parse_bibtex((build.out / "references.bib").read_text()), related_work(build.graph)
+
+
+LATEST_LIST_NAME = "2025-10-20_f7ccad0.md"
+
+
+def test_every_entry_has_its_authors_outside_works_too(latest_bib):
+    from s2_fixtures import UNKNOWN_HOSTS
+
+    library, rw = latest_bib
+    outside = {rw.works[iri].key for c in rw.clustering.clusters for iri, _ in c.builds_on}
+    assert len(library.entries) > 150 and outside
+    without = [e for e in library.entries if "author" not in e.fields_dict]
+    # Only papers Semantic Scholar does not know and whose authors the list does not name.
+    assert all(any(host in e.fields_dict["url"].value for host in UNKNOWN_HOSTS) for e in without), \
+        [e.key for e in without]
+    assert not outside & {e.key for e in without}
+    arctic = next(e for e in library.entries if e.fields_dict["title"].value == "Arctic technical report")
+    assert arctic.fields_dict["author"].value == "Snowflake" and arctic.fields_dict["year"].value == "2024"
+
+
+def test_year_is_the_year_of_the_version_cited(latest_bib):
+    from kg.exports import cited_date
+
+    library, _ = latest_bib
+    preprints = [e for e in library.entries if e.entry_type == "misc" and "eprint" in e.fields_dict
+                 and re.fullmatch(r"\d{4}\.\d{4,5}", e.fields_dict["eprint"].value)]
+    assert preprints
+    for entry in preprints:                       # an arXiv preprint: the arXiv year
+        assert entry.fields_dict["year"].value == "20" + entry.fields_dict["eprint"].value[:2], entry.key
+    findings = Work("x", "T", venue="Findings of ACL 2025", arxiv="2411.00001")
+    assert cited_date(findings, None, None, "2024-11-03") == "2025"
+    iclr = Work("x", "Fiddler: fast", venue="International Conference on Learning Representations",
+                arxiv="2402.07033")
+    assert cited_date(iclr, "2025", None, "2024-02-10") == "2025"
+    assert cited_date(iclr, None, "2025", "2025-01-22") == "2025-01-22"
+    assert cited_date(Work("x", "T", arxiv="2402.07033"), "2025", None, "2024-02-10") == "2024-02"
+
+
+def test_each_cluster_paragraph_tells_its_papers_in_time_and_what_each_builds_on(latest_bib):
+    from kg.exports import cluster_paragraph
+
+    _, rw = latest_bib
+    data = rw.clustering.data
+    clusters = [c for c in rw.clustering.clusters if c.id != UNCONNECTED]
+    assert clusters
+    told = 0
+    for cluster in clusters:
+        parts = cluster_paragraph(rw, cluster)
+        cited = [p for p in parts if isinstance(p, Work)]
+        assert {rw.works[i].key for i in cluster.members} <= {w.key for w in cited}   # every member is told
+        years = [int(y) for y in re.findall(r"In (\d{4}), ", "".join(p for p in parts if isinstance(p, str)))]
+        assert years == sorted(set(years))                                            # in time
+        for n, part in enumerate(parts):
+            if part == " (building on ":
+                paper, bases = parts[n - 1], [p for p in parts[n + 1: parts.index(")", n)] if isinstance(p, Work)]
+                assert bases and all(base.iri in data.references[paper.iri] for base in bases)  # a citation edge
+                assert all((base.year or 0) <= paper.year for base in bases)
+                told += 1
+    assert told > len(clusters)
+
+
+def test_markdown_and_latex_cite_with_links_and_keys(latest_bib):
+    _, rw = latest_bib
+    markdown, tex = to_markdown(rw), to_latex(rw)
+    cluster = next(c for c in rw.clustering.clusters if c.id != UNCONNECTED)
+    first = rw.works[cluster.members[0]]
+    assert f"](https://arxiv.org/abs/{first.arxiv})" in markdown or first.arxiv is None
+    assert f"\\cite{{{first.key}}}" in tex
+    assert f"*Distinctive terms: {', '.join(cluster.terms)}*" in markdown
