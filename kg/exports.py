@@ -557,7 +557,9 @@ def bibtex_name(name: str) -> str:
 
 
 def bibtex_entry(work: Work) -> str:
-    kind = work.entry_type
+    # Without authors (no source names them) a published paper is a @misc naming its venue: styles
+    # require authors of @inproceedings and @article, and a made-up author would be false.
+    kind = work.entry_type if work.authors else "misc"
     names = [f"{{{latex(a)}}}" if work.organisation else bibtex_name(a) for a in work.authors]
     fields = [("author", " and ".join(names + ["others"] * work.others)),
               ("key", "" if work.authors else latex(work.title)),   # what styles sort by without authors
@@ -568,6 +570,8 @@ def bibtex_entry(work: Work) -> str:
         fields.append(("journal", latex(work.venue)))
     elif kind == "book":
         fields.append(("publisher", latex(work.venue)))
+    elif work.venue:
+        fields.append(("howpublished", latex(work.venue)))
     elif work.arxiv:
         fields.append(("howpublished", f"arXiv preprint arXiv:{latex(work.arxiv)}"))
     if work.year:
