@@ -361,11 +361,9 @@ def cluster_paragraph(rw: RelatedWork, cluster: Cluster) -> Prose:
     if cluster.id == UNCONNECTED:
         parts: Prose = ["Further work on the topic, with no citation link to the papers above, includes "]
         return parts + works_in_time(rw, cluster.members) + ["."]
-    parts = [f"Work on {lower_first(cluster.label)} "]
+    parts = []
     if foundations:
-        parts += ["builds on "] + listing([works[i] for i in foundations[:OPENING_BASES]]) + [". "]
-    else:
-        parts += ["starts from no common outside work. "]
+        parts += ["These papers build on "] + listing([works[i] for i in foundations[:OPENING_BASES]]) + [". "]
     earlier: list[str] = []
     years = sorted({works[i].year for i in cluster.members}, key=lambda y: (y is None, y or 0))
     for year in years:
@@ -406,13 +404,6 @@ def join_items(items: list[Prose]) -> Prose:
             out.append(" and " if len(items) == 2 else ", and " if n == len(items) - 1 else ", ")
         out += item
     return out
-
-
-def lower_first(name: str) -> str:
-    """`Expert offloading` -> `expert offloading`, `SOTA open source MoE LLMs` unchanged."""
-    first, _, rest = name.partition(" ")
-    first = first if any(c.isupper() for c in first[1:]) else first.lower()
-    return f"{first} {rest}" if rest else first
 
 
 def render(parts: Prose, text, citation) -> str:
