@@ -327,12 +327,6 @@ def citation_text(work: Work) -> str:
     return f"{who} ({year})" if who else f"{work.title} ({year})"
 
 
-def sentence(items: list[str]) -> str:
-    if len(items) < 3:
-        return " and ".join(items)
-    return ", ".join(items[:-1]) + ", and " + items[-1]
-
-
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
