@@ -10,9 +10,10 @@ pulling everything in); a work shared by more than 100 listed papers adds to no 
 Communities come from igraph's Leiden (modularity, a resolution parameter, a fixed
 seed, iterated until stable), so the same graph always gives the same clusters. Papers
 with no link in the chosen graph form one "unconnected" group instead of being
-scattered. Each cluster is labelled with its dominant heading and its most distinctive
-terms (c-TF-IDF over titles, abstracts and TLDRs), and goes back into the graph as
-akg:Cluster nodes in the clusters graph.
+scattered. Each cluster is named from the list headings most of its members sit under
+("Pruning and knowledge distillation"), keeps its most distinctive terms (c-TF-IDF over
+titles, abstracts and TLDRs) as a secondary description, and goes back into the graph
+as akg:Cluster nodes in the clusters graph.
 """
 from __future__ import annotations
 
@@ -30,15 +31,27 @@ import numpy as np
 from pyoxigraph import Literal, NamedNode, Quad
 
 from kg.store import KnowledgeGraph
-from kg.vocab import (CLUSTER_GRAPH, ID, LIST_GRAPH, PROVENANCE_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH, akg, dcterms, prov,
-                      rdf, rdfs, xsd)
+from kg.vocab import (
+    CLUSTER_GRAPH,
+    ID,
+    LIST_GRAPH,
+    PROVENANCE_GRAPH,
+    S2_GRAPH,
+    SNAPSHOT_GRAPH,
+    akg,
+    dcterms,
+    prov,
+    rdf,
+    rdfs,
+    xsd,
+)
 
 METHODS = ("hybrid", "direct", "cocitation", "coupling")
 DEFAULT_METHOD = "hybrid"
 DEFAULT_RESOLUTION = 1.0
 SEED = 0
 UNCONNECTED = "unconnected"
-LABEL_TERMS = 3
+NAME_HEADINGS = 2
 KEPT_TERMS = 8
 BUILDS_ON = 5
 HUB_LIMIT = 100
@@ -344,22 +357,50 @@ def describe(cluster: Cluster, data: CitationData) -> None:
 
 
 def label_clusters(clusters: list[Cluster], data: CitationData) -> None:
-    """Label = dominant heading(s) + up to three distinctive terms (c-TF-IDF) that members share."""
+    """Name each cluster from what its members share, short enough for a section title; keep its
+    distinctive terms (c-TF-IDF, shared by two members or more) for a secondary line."""
     texts = [[data.papers[iri].text for iri in c.members] for c in clusters]
     for cluster, found, members in zip(clusters, distinctive_terms(texts), texts, strict=True):
-        cluster.terms = found[:KEPT_TERMS]
-        if cluster.id == UNCONNECTED:
-            cluster.label = "Unconnected"
-            continue
-        names = [data.headings[h].label for h, n in cluster.headings[:2]
-                 if n * 2 >= cluster.size or h == cluster.dominant_heading]
-        named = {stem(w) for w in tokens(" ".join(names))}
-        words = [w for w in found if stem(w) not in named]
         if len(members) >= 3:
             vocabularies = [{stem(w) for w in tokens(text)} for text in members]
-            words = [w for w in words if sum(stem(w) in v for v in vocabularies) >= 2] or words
-        heading = " & ".join(names) or f"Cluster {cluster.id}"
-        cluster.label = f"{heading}: {', '.join(words[:LABEL_TERMS])}" if words else heading
+            found = [w for w in found if sum(stem(w) in v for v in vocabularies) >= 2] or found
+        cluster.terms = found[:KEPT_TERMS]
+        cluster.label = "Unconnected" if cluster.id == UNCONNECTED else cluster_name(cluster, data)
+    named = Counter(c.label for c in clusters)
+    for cluster in clusters:   # two clusters under one name: each adds the term that sets it apart
+        if named[cluster.label] > 1 and cluster.id != UNCONNECTED:
+            words = {stem(w) for w in tokens(cluster.label)}
+            term = next((t for t in cluster.terms if stem(t) not in words), None)
+            cluster.label += f" ({term})" if term else f" ({cluster.id})"
+
+
+def cluster_name(cluster: Cluster, data: CitationData) -> str:
+    """The list headings most members sit under, as a reader would say them ("Pruning and knowledge
+    distillation"): the largest leaf heading, with the next one when the first holds less than half
+    of the members or the next holds a third; else the top-level heading that holds half; else the
+    two most distinctive terms."""
+    leaf = [(data.headings[h].label, n) for h, n in cluster.headings]
+    names: list[str] = []
+    held = 0
+    for label, n in leaf[:NAME_HEADINGS]:
+        if names and held * 2 >= cluster.size and n * 3 < cluster.size:
+            break
+        names.append(label)
+        held += n
+    if held * 2 < cluster.size:
+        top = [(data.headings[h].label, n) for h, n in cluster.top_headings]
+        names = [top[0][0]] if top and top[0][1] * 2 >= cluster.size else []
+    if not names:
+        return sentence_case("Work on " + " and ".join(cluster.terms[:2])) if cluster.terms else f"Cluster {cluster.id}"
+    return sentence_case(" and ".join(names))
+
+
+def sentence_case(text: str) -> str:
+    """`Expert Offloading and Knowledge Distillation` -> `Expert offloading and knowledge distillation`;
+    acronyms and names (`MoE`, `LLMs`, `SOTA`) keep their capitals."""
+    words = text.split(" ")
+    kept = [w if i == 0 or any(c.isupper() for c in w[1:]) else w.lower() for i, w in enumerate(words)]
+    return (kept[0][:1].upper() + kept[0][1:] if kept else "") + "".join(" " + w for w in kept[1:])
 
 
 def tokens(text: str) -> list[str]:
@@ -483,7 +524,7 @@ def cluster_quads(clustering: Clustering) -> Iterator[Quad]:
 
 
 # The default clustering each graph's build step made, so the build's exports reuse it.
-_BUILT: "weakref.WeakKeyDictionary[KnowledgeGraph, Clustering]" = weakref.WeakKeyDictionary()
+_BUILT: weakref.WeakKeyDictionary[KnowledgeGraph, Clustering] = weakref.WeakKeyDictionary()
 
 
 def add_clusters(graph: KnowledgeGraph, parsed) -> None:

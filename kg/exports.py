@@ -3,7 +3,7 @@
 Everything is read from a build's graph (the clusters from kg.clusters, the
 bibliographic facts from the list and enrichment graphs), and every writer is a pure
 function of that, so the same graph gives byte-identical files. Citation keys are
-human and stable (`kamahori2024fiddler`: first author's family name, year, first
+human and stable (`kamahori2025fiddler`: first author's family name, year, first
 significant title word), and every key the LaTeX cites is an entry of the BibTeX.
 """
 from __future__ import annotations
@@ -16,15 +16,29 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
-from kg.clusters import (DEFAULT_METHOD, DEFAULT_RESOLUTION, STOPWORDS, UNCONNECTED, Cluster, Clustering,
-                         cluster_papers, default_clustering, first_values)
+from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+from kg.clusters import (
+    DEFAULT_METHOD,
+    DEFAULT_RESOLUTION,
+    STOPWORDS,
+    UNCONNECTED,
+    Cluster,
+    Clustering,
+    cluster_papers,
+    default_clustering,
+    first_values,
+)
 from kg.store import KnowledgeGraph, atomic_write
 
 BUILD_FILES = {"clusters.md": "markdown", "related-work.tex": "latex", "references.bib": "bibtex",
                "clusters.json": "json"}
-ARXIV_VENUES = {"arxiv", "arxiv.org", "corr", "arxiv preprint"}
+PREPRINT_SERVERS = {"arxiv", "arxiv.org", "corr", "arxiv preprint", "openreview", "openreview.net", "preprints",
+                    "preprints.org", "ssrn", "biorxiv", "medrxiv", "techrxiv", "research square"}
+VENUE_YEAR = re.compile(r"(?<![\d.])(19|20)\d\d(?![\d.])")
 CONFERENCE = re.compile(r"conference|symposium|workshop|proceedings|meeting|congress|\b(neurips|nips|icml|iclr|acl|"
                         r"emnlp|naacl|eacl|coling|aaai|ijcai|cvpr|iccv|eccv|kdd|www|sigmod|vldb|osdi|sosp|nsdi|atc|"
                         r"eurosys|asplos|isca|micro|hpca|dac|date|iccad|sc|ppopp|mlsys|socc|infocom|sigcomm|"
@@ -35,13 +49,16 @@ SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "&": r"\&",
                  "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}",
-                 "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
-                 "\u2013": "--", "\u2014": "---", "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''",
-                 "\u00a0": "~", "\u00df": r"{\ss}", "\u00e6": r"{\ae}", "\u00c6": r"{\AE}", "\u00f8": r"{\o}",
-                 "\u00d8": r"{\O}", "\u0153": r"{\oe}", "\u0152": r"{\OE}", "\u0142": r"{\l}", "\u0141": r"{\L}",
-                 "\u0131": r"{\i}"}
-ACCENTS = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304": "=", "\u0306": "u", "\u0307": ".",
-           "\u0308": '"', "\u030a": "r", "\u030b": "H", "\u030c": "v", "\u0327": "c", "\u0328": "k"}
+                 "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}"}
+# Accents and symbols as LaTeX macros; a character with none is shown as its code point (never raw).
+NON_ASCII = UnicodeToLatexEncoder(non_ascii_only=True, replacement_latex_protection="braces-all",
+                                  unknown_char_policy="unihex", unknown_char_warning=False)
+SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")     # OWASP: a cell starting so is a formula
+LINK_SCHEMES = ("http", "https")
+URL_UNSAFE = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f]|[^\x00-\x7f]')
+ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*(\.[A-Z]{2})?/\d{7})(v\d+)?")
+DOI = re.compile(r'10\.\d{4,9}/[^\s"{}\\%#~^]+')
+XML_INVALID = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
 
 
@@ -58,7 +75,14 @@ class Work:
     doi: str | None = None
     arxiv: str | None = None
     pages: list[str] = field(default_factory=list)
+    organisation: bool = False          # the author is an organisation the list names (a model's affiliation)
+    others: bool = False                # the list says "et al." after it
     key: str = ""
+
+    @property
+    def families(self) -> list[str]:
+        """Family names in order; an organisation is named whole ("Mistral AI")."""
+        return [a if self.organisation else split_name(a)[1] for a in self.authors]
 
     @property
     def year(self) -> int | None:
@@ -66,11 +90,13 @@ class Work:
 
     @property
     def url(self) -> str | None:
+        """A link a reader can follow: arXiv, DOI, else the first http(s) page (Semantic Scholar's last)."""
         if self.arxiv:
             return f"https://arxiv.org/abs/{self.arxiv}"
         if self.doi:
-            return f"https://doi.org/{self.doi}"
-        return next((p for p in self.pages if "semanticscholar.org" not in p), self.pages[0] if self.pages else None)
+            return link_url(f"https://doi.org/{self.doi}")
+        pages = sorted(self.pages, key=lambda p: "semanticscholar.org" in p)
+        return next((url for url in map(link_url, pages) if url), None)
 
     @property
     def entry_type(self) -> str:
@@ -122,17 +148,21 @@ def read_works(graph: KnowledgeGraph) -> dict[str, Work]:
     for iri, positions in authors.items():
         if iri in works:
             works[iri].authors = [positions[n] for n in sorted(positions)]
-    for iri, date in read_dates(graph).items():
+    listed_venues = {iri: v for iri, v in first_values(graph, "akg:listedVenue").items() if not is_preprint(v)}
+    published_venues = {iri: v for iri, v in first_values(graph, "akg:publishedVenue").items() if not is_preprint(v)}
+    for iri, venue in (listed_venues | published_venues).items():   # where it was published wins over the tag
         if iri in works:
-            works[iri].date = date
-    for prop in ("akg:listedVenue", "akg:publishedVenue"):   # where it was published wins over the list's tag
-        for iri, venue in first_values(graph, prop).items():
-            if iri in works and venue.strip().lower() not in ARXIV_VENUES:
-                works[iri].venue = venue
-    for prop, attribute in (("akg:doi", "doi"), ("akg:arxiv", "arxiv")):
+            works[iri].venue = venue
+    for prop, attribute, syntax in (("akg:doi", "doi", DOI), ("akg:arxiv", "arxiv", ARXIV_ID)):
         for iri, value in first_values(graph, prop).items():
-            if iri in works:
+            if iri in works and syntax.fullmatch(value):   # an id of another shape is no id to cite
                 setattr(works[iri], attribute, value)
+    add_tech_report_facts(graph, works)
+    listed, issued = listed_dates(graph), issued_dates(graph)
+    published = {iri: y[:4] for iri, y in first_values(graph, "akg:publishedYear").items()}
+    for iri, work in works.items():
+        work.date = cited_date(work, listed.get(iri) if iri in listed_venues or not work.venue else None,
+                               published.get(iri), issued.get(iri))
     for row in graph.query("SELECT ?w ?t WHERE { ?w akg:publicationType ?t }"):
         if row["w"].value in works:
             works[row["w"].value].types.add(row["t"].value)
@@ -143,20 +173,62 @@ def read_works(graph: KnowledgeGraph) -> dict[str, Work]:
     return works
 
 
-def read_dates(graph: KnowledgeGraph) -> dict[str, str]:
-    """The earliest year any source gives, as precisely as a source gives it; else the list's year and month."""
+def is_preprint(venue: str) -> bool:
+    """arXiv, OpenReview and other preprint servers are where a paper is posted, not a venue."""
+    return venue.strip().lower() in PREPRINT_SERVERS
+
+
+def listed_dates(graph: KnowledgeGraph) -> dict[str, str]:
+    """The year (and month) the list's tag gives, `2025` or `2025-01`."""
     dates: dict[str, str] = {}
     for row in graph.query("SELECT ?w ?y ?m WHERE { ?w akg:listedYear ?y OPTIONAL { ?w akg:listedMonth ?m } }"):
         month = f"-{int(row['m'].value):02d}" if row["m"] else ""
-        dates[row["w"].value] = row["y"].value[:4] + month
+        dates[row["w"].value] = min(dates.get(row["w"].value, "9999"), row["y"].value[:4] + month)
+    return dates
+
+
+def issued_dates(graph: KnowledgeGraph) -> dict[str, str]:
+    """The earliest date a source gives, as precisely as it gives it."""
     issued: dict[str, str] = {}
     for row in graph.query("SELECT ?w ?d WHERE { ?w dcterms:issued ?d }"):
         iri, value = row["w"].value, row["d"].value
         best = issued.get(iri)
         if best is None or (value[:4], -len(value)) < (best[:4], -len(best)):
             issued[iri] = value
-    dates.update(issued)
-    return dates
+    return issued
+
+
+def cited_date(work: Work, listed: str | None, published: str | None, issued: str | None) -> str | None:
+    """The date of the version an entry cites, so year and venue agree. A published version: the year its
+    venue names ("Findings of ACL 2025"), else the published year a source gives, else the year of the list's
+    venue tag ([ICLR'25]), else the source's date. A preprint: the year and month of its arXiv id, else the
+    source's date, else the list's. The month is kept only where its year is the entry's year."""
+    candidates = [d for d in (issued, listed, work.date) if d]
+    if work.venue:
+        named = VENUE_YEAR.search(work.venue)
+        year = (named.group(0) if named else None) or published or (listed or "")[:4] or (issued or "")[:4]
+    else:
+        new_style = re.fullmatch(r"(\d\d)(\d\d)\.\d{4,5}(v\d+)?", work.arxiv or "")
+        if new_style:
+            return f"20{new_style[1]}-{new_style[2]}"
+        year = (candidates[0] if candidates else "")[:4]
+    if not year:
+        return None
+    return max((d for d in candidates if d[:4] == year), key=len, default=year)
+
+
+def add_tech_report_facts(graph: KnowledgeGraph, works: dict[str, Work]) -> None:
+    """A model's tech report no source describes: the list names the model's affiliation (its author, as an
+    organisation) and its release month."""
+    for row in graph.query("SELECT ?w ?a WHERE { ?m akg:techReport ?w ; akg:affiliation ?a }"):
+        work = works.get(row["w"].value)
+        if work and not work.authors:
+            name, others = re.subn(r"\s+et\s+al\.?$", "", one_line(row["a"].value))
+            work.authors, work.organisation, work.others = [name], True, bool(others)
+    for row in graph.query("SELECT ?w ?d WHERE { ?m akg:techReport ?w ; akg:releaseMonth ?d }"):
+        work = works.get(row["w"].value)
+        if work and not work.date:
+            work.date = row["d"].value[:7]
 
 
 def ascii_letters(text: str) -> str:
@@ -185,7 +257,7 @@ def title_words(title: str) -> list[str]:
 
 def base_key(work: Work) -> str:
     words = title_words(work.title) or ["untitled"]
-    name = ascii_letters(split_name(work.authors[0])[1]) if work.authors else ""
+    name = ascii_letters(work.families[0]) if work.authors else ""
     if not name:
         name, words = words[0], words[1:] or ["paper"]
     return f"{name}{work.year or 'nd'}{words[0]}"
@@ -234,8 +306,8 @@ def related_work(graph: KnowledgeGraph, method: str = DEFAULT_METHOD,
 
 def author_text(work: Work) -> str:
     """`Kamahori et al.`, `Frantar and Alistarh`, `Fedus`; empty without authors."""
-    families = [split_name(a)[1] for a in work.authors]
-    if len(families) > 2:
+    families = work.families
+    if len(families) > 2 or (families and work.others):
         return f"{families[0]} et al."
     return " and ".join(families)
 
@@ -255,12 +327,6 @@ def citation_text(work: Work) -> str:
     return f"{who} ({year})" if who else f"{work.title} ({year})"
 
 
-def sentence(items: list[str]) -> str:
-    if len(items) < 3:
-        return " and ".join(items)
-    return ", ".join(items[:-1]) + ", and " + items[-1]
-
-
 def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -273,11 +339,88 @@ def year_span(works: list[Work]) -> str:
 
 
 # ---------------------------------------------------------------------------
+# A paragraph per cluster: its papers in time, and what each builds on
+# ---------------------------------------------------------------------------
+
+Prose = list  # of text (str) and citations (Work), rendered by each format in its own way
+BASES_PER_PAPER = 2
+OPENING_BASES = 3
+
+
+def cluster_paragraph(rw: RelatedWork, cluster: Cluster) -> Prose:
+    """The cluster's story from its citation edges: the outside works it starts from, then year by year
+    its papers, each with the earlier work it builds on (members first, then outside works)."""
+    data, works = rw.clustering.data, rw.works
+    foundations = [iri for iri, _ in cluster.builds_on]
+    if cluster.id == UNCONNECTED:
+        parts: Prose = ["Further work on the topic, with no citation link to the papers above, includes "]
+        return parts + works_in_time(rw, cluster.members) + ["."]
+    parts = []
+    if foundations:
+        parts += ["These papers build on "] + listing([works[i] for i in foundations[:OPENING_BASES]]) + [". "]
+    earlier: list[str] = []
+    years = sorted({works[i].year for i in cluster.members}, key=lambda y: (y is None, y or 0))
+    for year in years:
+        group = [i for i in cluster.members if works[i].year == year]
+        items = []
+        for iri in group:
+            cites = data.references.get(iri, set())
+            bases = [i for i in earlier if i in cites] + [i for i in foundations if i in cites]
+            item: Prose = [works[iri]]
+            if bases:
+                item += [" (building on "] + listing([works[i] for i in bases[:BASES_PER_PAPER]]) + [")"]
+            items.append(item)
+        verb = " appeared" if len(items) == 1 else " followed" if earlier else " came first"
+        parts += [f"In {year}, " if year else "Undated: "] + join_items(items) + [verb + ". "]
+        earlier = group + earlier        # the latest work first: what a paper most likely builds on
+    parts[-1] = parts[-1].rstrip()
+    return parts
+
+
+def in_time(rw: RelatedWork, iris: list[str]) -> list[str]:
+    """By the year of the version cited (the year a reader sees), the cluster's order within a year."""
+    return sorted(iris, key=lambda i: (rw.works[i].year or 9999, iris.index(i)))
+
+
+def works_in_time(rw: RelatedWork, iris: list[str]) -> Prose:
+    return listing([rw.works[i] for i in in_time(rw, iris)])
+
+
+def listing(works: list[Work]) -> Prose:
+    return join_items([[w] for w in works])
+
+
+def join_items(items: list[Prose]) -> Prose:
+    """`A`, `A and B`, `A, B, and C` over pieces of prose."""
+    out: Prose = []
+    for n, item in enumerate(items):
+        if n:
+            out.append(" and " if len(items) == 2 else ", and " if n == len(items) - 1 else ", ")
+        out += item
+    return out
+
+
+def render(parts: Prose, text, citation) -> str:
+    return "".join(citation(p) if isinstance(p, Work) else text(p) for p in parts)
+
+
+# ---------------------------------------------------------------------------
 # Markdown
 # ---------------------------------------------------------------------------
 
 def md(text: str) -> str:
+    """Text for Markdown: one line, every character that could start markup or HTML escaped."""
+    return escape_md(one_line(text))
+
+
+def escape_md(text: str) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def md_cite(work: Work) -> str:
+    """`[Fiddler (Kamahori et al., 2025)](https://arxiv.org/abs/2402.07033)`: a citation with its link."""
+    url = (work.url or "").replace("(", "%28").replace(")", "%29")   # work.url is http(s) or None
+    return f"[{md(citation_text(work))}]({url})" if url else md(citation_text(work))
 
 
 def to_markdown(rw: RelatedWork) -> str:
@@ -295,20 +438,19 @@ def to_markdown(rw: RelatedWork) -> str:
 
 
 def markdown_section(rw: RelatedWork, cluster: Cluster) -> list[str]:
+    """Name, terms, shape, the cluster's paragraph, who is filed elsewhere, then the papers."""
     headings = rw.clustering.data.headings
-    members = [rw.works[iri] for iri in cluster.members]
+    members = [rw.works[iri] for iri in in_time(rw, cluster.members)]
+    paragraph = render(cluster_paragraph(rw, cluster), escape_md, md_cite)
     if cluster.id == UNCONNECTED:
-        lines = ["## Unconnected papers", "",
-                 f"{plural(cluster.size, 'paper')} with no citation link to another listed paper in this graph: "
-                 f"{md(sentence([citation_text(w) for w in members]))}.", ""]
+        lines = ["## Unconnected papers", "", paragraph, ""]
     else:
         span = year_span(members)
-        lines = [f"## {cluster.id}. {md(cluster.label)}", "",
-                 f"{plural(cluster.size, 'paper')}{', ' + span if span else ''}. Listed under "
-                 f"{md(heading_counts(cluster.headings, headings))}.", "",
-                 f"Work in this group includes {md(sentence([citation_text(w) for w in members]))}.", ""]
-        if cluster.builds_on:
-            lines += [f"It builds on {md(sentence([citation_text(rw.works[i]) for i, _ in cluster.builds_on]))}.", ""]
+        lines = [f"## {cluster.id}. {md(cluster.label)}", ""]
+        if cluster.terms:
+            lines += [f"*Distinctive terms: {md(', '.join(cluster.terms))}*", ""]
+        lines += [f"{plural(cluster.size, 'paper')}{', ' + span if span else ''}. Listed under "
+                  f"{md(heading_counts(cluster.headings, headings))}.", "", paragraph, ""]
         if cluster.elsewhere:
             dominant = headings[cluster.dominant_heading].label
             moved = [f"{citation_text(rw.works[i])}, listed under "
@@ -324,7 +466,7 @@ def heading_counts(counts: list[tuple[str, int]], headings) -> str:
 
 
 def markdown_item(work: Work) -> str:
-    url = (work.url or "").replace("(", "%28").replace(")", "%29")
+    url = (work.url or "").replace("(", "%28").replace(")", "%29")   # work.url is http(s) or None
     title = f"[{md(work.title)}]({url})" if url else md(work.title)
     stop = "" if work.title.endswith((".", "?", "!")) else "."
     who = md(author_text(work)) or "Anonymous"
@@ -336,27 +478,50 @@ def markdown_item(work: Work) -> str:
 # LaTeX and BibTeX
 # ---------------------------------------------------------------------------
 
+def one_line(text: str) -> str:
+    """Whitespace of any kind (newlines, U+2028, tabs) as single spaces: a string never starts a new line."""
+    return " ".join(text.split())
+
+
 def latex(text: str) -> str:
-    """Text for LaTeX and BibTeX: special characters escaped, accents as macros."""
+    """Text for LaTeX and BibTeX: one line, inert wherever it lands."""
+    return escape_latex(one_line(text))
+
+
+def escape_latex(text: str) -> str:
+    """Specials escaped, accents and symbols as macros (pylatexenc), control characters and characters
+    without a macro shown as code points; spaces kept as they are."""
     out = []
     for char in text:
         if char in LATEX_SPECIAL:
             out.append(LATEX_SPECIAL[char])
-        elif ord(char) < 128:
+        elif " " <= char <= "~":
             out.append(char)
+        elif char.isascii():
+            out.append(f"\\texttt{{U+{ord(char):04X}}}")
         else:
-            out.append(accented(char))
+            out.append(NON_ASCII.unicode_to_latex(char))
     return "".join(out)
 
 
-def accented(char: str) -> str:
-    """`é` -> `{\\'e}`; a character with no macro is kept as it is (UTF-8)."""
-    base, *marks = unicodedata.normalize("NFD", char)
-    if len(marks) == 1 and marks[0] in ACCENTS and base.isascii() and base.isalpha():
-        base = r"\i" if base == "i" else base
-        accent = ACCENTS[marks[0]]
-        return f"{{\\{accent}{{{base}}}}}" if accent.isalpha() else f"{{\\{accent}{base}}}"
-    return char
+def tex_comment(text: str) -> str:
+    """A string for a `%` comment of LaTeX or BibTeX: one line, escaped, and without `@`, which starts a
+    command (`@preamble`) anywhere in a .bib file, comments included."""
+    return latex(text).replace("@", "(at)")
+
+
+def link_url(url: str | None) -> str | None:
+    """An http(s) URL ready to be written as a link (unsafe characters percent-encoded); None for any
+    other scheme (`javascript:`, `data:`, `file:`), which is never written as a link."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in LINK_SCHEMES or not parts.netloc:
+        return None
+    return URL_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m[0].encode()), url.strip())
 
 
 def bibtex_title(title: str) -> str:
@@ -377,8 +542,11 @@ def bibtex_name(name: str) -> str:
 
 
 def bibtex_entry(work: Work) -> str:
-    kind = work.entry_type
-    fields = [("author", " and ".join(bibtex_name(a) for a in work.authors)),
+    # Without authors (no source names them) a published paper is a @misc naming its venue: styles
+    # require authors of @inproceedings and @article, and a made-up author would be false.
+    kind = work.entry_type if work.authors else "misc"
+    names = [f"{{{latex(a)}}}" if work.organisation else bibtex_name(a) for a in work.authors]
+    fields = [("author", " and ".join(names + ["others"] * work.others)),
               ("key", "" if work.authors else latex(work.title)),   # what styles sort by without authors
               ("title", bibtex_title(work.title))]
     if kind == "inproceedings" or kind == "incollection":
@@ -387,6 +555,8 @@ def bibtex_entry(work: Work) -> str:
         fields.append(("journal", latex(work.venue)))
     elif kind == "book":
         fields.append(("publisher", latex(work.venue)))
+    elif work.venue:
+        fields.append(("howpublished", latex(work.venue)))
     elif work.arxiv:
         fields.append(("howpublished", f"arXiv preprint arXiv:{latex(work.arxiv)}"))
     if work.year:
@@ -395,8 +565,8 @@ def bibtex_entry(work: Work) -> str:
     lines += [f"  {name} = {{{value}}}," for name, value in fields if value]
     if work.date and len(work.date) >= 7:
         lines.append(f"  month = {MONTHS[int(work.date[5:7]) - 1]},")
-    if work.doi:   # verbatim for biblatex; only braces would unbalance the entry
-        lines.append(f"  doi = {{{work.doi.replace('{', '').replace('}', '')}}},")
+    if work.doi:   # verbatim for biblatex: only a DOI of DOI syntax (no braces, backslashes, %) is written
+        lines.append(f"  doi = {{{work.doi}}},")
     if work.arxiv:
         lines += [f"  eprint = {{{work.arxiv}}},", "  archivePrefix = {arXiv},"]
     if work.url:
@@ -407,7 +577,7 @@ def bibtex_entry(work: Work) -> str:
 
 def to_bibtex(rw: RelatedWork) -> str:
     """Every listed paper and every outside work the clusters build on, sorted by key."""
-    header = (f"% References of the related-work clusters of {rw.list_title}, written by awesome-kg.\n"
+    header = (f"% References of the related-work clusters of {tex_comment(rw.list_title)}, written by awesome-kg.\n"
               f"% Keys: first author's family name, year, first significant title word.\n\n")
     return header + "\n".join(bibtex_entry(w) for w in rw.cited())
 
@@ -421,26 +591,23 @@ def cite(work: Work) -> str:
 
 
 def to_latex(rw: RelatedWork) -> str:
-    """A \\subsection per cluster, for \\input into a paper whose bibliography is references.bib."""
+    """A \\subsection per cluster with its paragraph, for \\input into a paper whose bibliography is
+    references.bib."""
     c = rw.clustering
-    lines = [f"% Related work on {rw.list_title}: Leiden clusters of the {c.method} citation graph "
+    lines = [f"% Related work on {tex_comment(rw.list_title)}: Leiden clusters of the {c.method} citation graph "
              f"(resolution {c.resolution:g}, seed {c.seed}), written by awesome-kg.",
              "% Use: \\input{related-work} in the document body and \\bibliography{references} at its end.", ""]
     headings = c.data.headings
     for cluster in c.clusters:
-        members = [rw.works[iri] for iri in cluster.members]
+        paragraph = render(cluster_paragraph(rw, cluster), escape_latex, cite)
         if cluster.id == UNCONNECTED:
-            lines += ["\\subsection{Other related work}", "\\label{sec:related-unconnected}",
-                      f"Further work on the topic includes {sentence([cite(w) for w in members])}.", ""]
+            lines += ["\\subsection{Other related work}", "\\label{sec:related-unconnected}", paragraph, ""]
             continue
-        span = year_span(members).replace("\u2013", "--")
+        span = year_span([rw.works[iri] for iri in cluster.members]).replace("\u2013", "--")
         lines += [f"\\subsection{{{latex(cluster.label)}}}", f"\\label{{sec:related-{cluster.id}}}",
                   f"% {plural(cluster.size, 'paper')}{', ' + span if span else ''}; listed under "
                   f"{latex(heading_counts(cluster.headings, headings))}",
-                  f"Work in this group includes {sentence([cite(w) for w in members])}."]
-        if cluster.builds_on:
-            lines.append(f"It builds on {sentence([cite(rw.works[i]) for i, _ in cluster.builds_on])}.")
-        lines.append("")
+                  f"% distinctive terms: {latex(', '.join(cluster.terms))}", paragraph, ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -458,6 +625,9 @@ def csl_item(work: Work) -> dict:
                   "title": work.title}
     authors = []
     for name in work.authors:
+        if work.organisation:
+            authors.append({"literal": name})
+            continue
         given, family, suffix = split_name(name)
         author = {"family": family}
         if given:
@@ -534,12 +704,20 @@ def node_rows(rw: RelatedWork) -> list[dict]:
     return rows
 
 
+def spreadsheet_cell(value) -> str:
+    """OWASP's rule against CSV injection: a cell that starts with = + - @, a tab or a carriage return
+    gets a leading `'`, so a spreadsheet shows it as text instead of running it as a formula."""
+    text = str(value)
+    return "'" + text if text.startswith(SPREADSHEET_TRIGGERS) else text
+
+
 def to_csv(rw: RelatedWork) -> str:
+    """One row per listed paper, for spreadsheets: every cell is text a spreadsheet will not evaluate."""
     rows = node_rows(rw)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["iri"], lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["iri"], lineterminator="\r\n")  # RFC 4180
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({name: spreadsheet_cell(value) for name, value in row.items()} for row in rows)
     return buffer.getvalue()
 
 
@@ -548,6 +726,11 @@ def to_csv(rw: RelatedWork) -> str:
 # ---------------------------------------------------------------------------
 
 NODE_ATTRIBUTES = ("key", "title", "year", "cluster", "cluster_label", "heading", "top_heading", "headings")
+
+
+def xml_value(value) -> str:
+    """A string XML 1.0 can hold: characters it forbids (most control characters) become U+FFFD."""
+    return XML_INVALID.sub("\ufffd", str(value))
 
 
 def xml_text(root: ET.Element) -> str:
@@ -568,7 +751,7 @@ def to_graphml(rw: RelatedWork) -> str:
         node = ET.SubElement(graph, "node", {"id": row["iri"]})
         for name in NODE_ATTRIBUTES:
             if row[name] != "":
-                ET.SubElement(node, "data", {"key": name}).text = str(row[name])
+                ET.SubElement(node, "data", {"key": name}).text = xml_value(row[name])
     for n, (a, b, weight) in enumerate(rw.clustering.edges):
         edge = ET.SubElement(graph, "edge", {"id": f"e{n}", "source": a, "target": b})
         ET.SubElement(edge, "data", {"key": "weight"}).text = repr(weight)
@@ -580,8 +763,8 @@ def to_gexf(rw: RelatedWork) -> str:
     root = ET.Element("gexf", {"xmlns": "http://gexf.net/1.3", "version": "1.3"})
     meta = ET.SubElement(root, "meta")
     ET.SubElement(meta, "creator").text = "awesome-kg"
-    ET.SubElement(meta, "description").text = (f"Related-work clusters of {rw.list_title} "
-                                               f"({rw.clustering.method} citation graph)")
+    ET.SubElement(meta, "description").text = xml_value(f"Related-work clusters of {rw.list_title} "
+                                                         f"({rw.clustering.method} citation graph)")
     graph = ET.SubElement(root, "graph", {"defaultedgetype": "undirected", "mode": "static"})
     attributes = ET.SubElement(graph, "attributes", {"class": "node"})
     for n, name in enumerate(NODE_ATTRIBUTES):
@@ -589,11 +772,11 @@ def to_gexf(rw: RelatedWork) -> str:
                                                 "type": "integer" if name == "year" else "string"})
     nodes = ET.SubElement(graph, "nodes")
     for row in node_rows(rw):
-        node = ET.SubElement(nodes, "node", {"id": row["iri"], "label": row["title"]})
+        node = ET.SubElement(nodes, "node", {"id": row["iri"], "label": xml_value(row["title"])})
         values = ET.SubElement(node, "attvalues")
         for n, name in enumerate(NODE_ATTRIBUTES):
             if row[name] != "":
-                ET.SubElement(values, "attvalue", {"for": str(n), "value": str(row[name])})
+                ET.SubElement(values, "attvalue", {"for": str(n), "value": xml_value(row[name])})
     edges = ET.SubElement(graph, "edges")
     for n, (a, b, weight) in enumerate(rw.clustering.edges):
         ET.SubElement(edges, "edge", {"id": str(n), "source": a, "target": b, "weight": repr(weight)})
@@ -607,6 +790,14 @@ def to_gexf(rw: RelatedWork) -> str:
 TOP_PAPERS = 3
 
 
+def terminal_text(text: str):
+    """A title for the terminal: rich text, never markup (`[/red]`), control characters (escape
+    sequences) shown as `\\x1b` instead of sent to the terminal."""
+    from rich.text import Text
+
+    return Text("".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in one_line(text)))
+
+
 def to_table(rw: RelatedWork) -> str:
     """Cluster, size, label and most-cited members, then agreement with the headings."""
     from rich.console import Console
@@ -617,7 +808,8 @@ def to_table(rw: RelatedWork) -> str:
     for cluster in c.clusters:
         top = sorted(cluster.members, key=lambda i: (-c.data.papers[i].influential, -c.data.papers[i].citations,
                                                      cluster.members.index(i)))[:TOP_PAPERS]
-        grid.add_row(cluster.id, str(cluster.size), cluster.label, "; ".join(citation_text(rw.works[i]) for i in top))
+        grid.add_row(cluster.id, str(cluster.size), terminal_text(cluster.label),
+                     terminal_text("; ".join(citation_text(rw.works[i]) for i in top)))
     buffer = io.StringIO()
     Console(file=buffer, width=160, force_terminal=False, color_system=None).print(grid)
     agreement = c.agreement()

@@ -257,7 +257,7 @@ def enrichment_quads(parsed: ParsedList, enrichments: dict[str, Enrichment]) -> 
         """What an edge says of its far end, unless that paper has a record of its own or was described."""
         if node not in enriched and (node, g) not in described:
             described.add((node, g))
-            yield from record_quads(node, stub, g, listed=node in listed, authors=False)
+            yield from record_quads(node, stub, g, listed=node in listed)
 
     for paper in parsed.papers:
         if paper.key not in enrichments:
@@ -295,9 +295,9 @@ def citation_detail_quads(node: NamedNode, detail: dict, g: NamedNode, index: Pa
         yield Quad(citation, akg.intent, text(intent), g)
 
 
-def record_quads(node: NamedNode, record: dict, g: NamedNode, listed: bool, authors: bool = True) -> Iterator[Quad]:
-    """What an S2-shaped record says of a paper. A listed paper keeps the list's title; authors come
-    only from a paper's own record (an edge's stub of the far end may name them differently)."""
+def record_quads(node: NamedNode, record: dict, g: NamedNode, listed: bool) -> Iterator[Quad]:
+    """What an S2-shaped record says of a paper (a paper's own record, or an edge's description of its far
+    end, which is written once per graph). A listed paper keeps the list's title."""
     yield Quad(node, rdf.type, fabio.Expression, g)
     title = record.get("title")
     if title:
@@ -331,8 +331,7 @@ def record_quads(node: NamedNode, record: dict, g: NamedNode, listed: bool, auth
         yield Quad(node, foaf.page, NamedNode(web_iri(record["url"])), g)
     if (record.get("openAccessPdf") or {}).get("url"):
         yield Quad(node, akg.openAccessPdf, NamedNode(web_iri(record["openAccessPdf"]["url"])), g)
-    if authors:
-        yield from author_quads(node, record.get("authors") or [], g)
+    yield from author_quads(node, record.get("authors") or [], g)
 
 
 def author_quads(node: NamedNode, authors: Iterable[dict], g: NamedNode) -> Iterator[Quad]:

@@ -26,6 +26,9 @@ BATCH_LIMIT = 500
 CITATION_CAP = 9999
 PAGE_LIMIT = 1000
 HANG_CAP = 5.0
+ANSWER_LIMIT = 10 * 1000 * 1000    # "Can only return up to 10 MB of data at a time"
+TOO_LARGE = ("Response would exceed maximum size of {limit} bytes. Please break your request into smaller "
+             "batches or make use of the limit and offset features.")
 
 BASE_FIELDS = ("paperId", "corpusId", "externalIds", "url", "title", "abstract", "venue",
                "publicationVenue", "year", "referenceCount", "citationCount",
@@ -412,13 +415,15 @@ class S2TestServer:
     """Serves `records` like the S2 Graph API on 127.0.0.1, in a background thread; a context manager."""
 
     def __init__(self, records: list[dict], *, faults: Faults | None = None,
-                 citation_cap: int = CITATION_CAP, api_key: str | None = None):
+                 citation_cap: int = CITATION_CAP, api_key: str | None = None, answer_limit: int = ANSWER_LIMIT):
         self.api = S2Api(PaperIndex(records))
         self.faults = faults or Faults()
         self.citation_cap = citation_cap
         self.api_key = api_key
+        self.answer_limit = answer_limit
         self.requests: list[Received] = []
         self.counts: Counter[str] = Counter()
+        self.sizes: list[int] = []          # bytes of each answer served (200s and errors)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
@@ -436,7 +441,7 @@ class S2TestServer:
         """API base, e.g. http://127.0.0.1:PORT/graph/v1 (what the product reads from S2_API_URL)."""
         return self.root_url + API_PREFIX
 
-    def start(self) -> "S2TestServer":
+    def start(self) -> S2TestServer:
         """Bind a free port and serve in a daemon thread."""
         self._stopping.clear()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
@@ -459,7 +464,7 @@ class S2TestServer:
         self._httpd.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "S2TestServer":
+    def __enter__(self) -> S2TestServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -476,6 +481,7 @@ class S2TestServer:
         with self._lock:
             self.requests.clear()
             self.counts.clear()
+            self.sizes.clear()
 
     def _serve(self, handler: _Handler) -> None:
         """Record the request, pick its fault, then answer, misbehave or hang as the fault says."""
@@ -504,6 +510,10 @@ class S2TestServer:
             self._stopping.wait(self.faults.hang_seconds)
         status, payload = self._answer(endpoint, paper, query, body, handler, fault)
         data = (json.dumps(payload) if status == 200 else json.dumps(payload, separators=(",", ":"))) + "\n"
+        if status == 200 and len(data.encode()) > self.answer_limit:
+            status, data = 400, json.dumps({"error": TOO_LARGE.format(limit=self.answer_limit)}) + "\n"
+        with self._lock:
+            self.sizes.append(len(data.encode()))
         content_type = "application/json"
         if fault == "malformed":
             data = data[: len(data) // 2]

@@ -10,8 +10,18 @@ from click.testing import CliRunner
 
 from kg.build import build
 from kg.cli import main
-from kg.clusters import (METHODS, UNCONNECTED, ClusterError, add_clusters, ari, cluster_papers, cluster_quads, nmi,
-                         read_citation_data, similarity)
+from kg.clusters import (
+    METHODS,
+    UNCONNECTED,
+    ClusterError,
+    add_clusters,
+    ari,
+    cluster_papers,
+    cluster_quads,
+    nmi,
+    read_citation_data,
+    similarity,
+)
 from kg.graphmap import Enrichment, enrichment_quads, graph_provenance_quads, list_quads
 from kg.listparse import parse_list_text
 from kg.store import KnowledgeGraph
@@ -138,15 +148,36 @@ def test_labels_members_and_builds_on_come_from_the_cluster():
             assert cluster.label == "Unconnected"
             continue
         group = truth[cluster.members[0]]
-        heading, _, words = cluster.label.partition(": ")
-        assert heading == group
-        assert set(words.split(", ")) <= set(GROUPS[group]) and words
+        assert cluster.label == group                          # the heading every member sits under
+        assert set(cluster.terms) == set(GROUPS[group])        # the words its members share, and only those
         order = [(papers[i].year, -papers[i].influential) for i in cluster.members]
         assert order == sorted(order)
         builds_on = {clustering.data.titles[i] for i, _ in cluster.builds_on}
         g = list(GROUPS).index(group)
         assert builds_on == {"Landmark"} | {f"Foundation {g}{k}" for k in range(4)}
         assert cluster.elsewhere == []
+
+
+@pytest.mark.parametrize("which", ["default", "latest"])
+def test_cluster_names_are_the_headings_most_members_sit_under(which, default_graph, tmp_path_factory):
+    if which == "latest":
+        from curate_builds import enriched_build
+
+        graph = enriched_build("2025-10-20_f7ccad0.md", tmp_path_factory).graph
+    else:
+        graph = default_graph
+    clustering = cluster_papers(graph)
+    named = [c for c in clustering.clusters if c.id != UNCONNECTED]
+    assert named
+    for cluster in named:
+        headings = clustering.data.headings
+        leaf = [(headings[h].label.lower(), n) for h, n in cluster.headings]
+        choices = {leaf[0][0]: leaf[0][1], f"{leaf[0][0]} and {leaf[1][0]}": leaf[0][1] + leaf[1][1]} \
+            if len(leaf) > 1 else {leaf[0][0]: leaf[0][1]}
+        held = choices.get(cluster.label.lower())
+        assert held is not None and held * 2 >= cluster.size, (cluster.label, leaf)
+        assert ":" not in cluster.label and cluster.terms
+    assert len({c.label for c in clustering.clusters}) == len(clustering.clusters)
 
 
 def test_hybrid_weight_is_the_mean_of_normalized_direct_cocitation_and_coupling(default_graph):

@@ -7,15 +7,15 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
+from conftest import DATA, LATEST_LIST
+from s2_fixtures import build_records
+from s2_server import Faults, S2TestServer
 
-from conftest import DEFAULT_LIST, LATEST_LIST, DATA
 from kg.build import ListSource, build
 from kg.cli import main
 from kg.enrich.cache import Cache
 from kg.enrich.client import RetryPolicy, S2Client
 from kg.enrich.snapshot import convert_seed, shipped_rows
-from s2_fixtures import build_records
-from s2_server import Faults, S2TestServer
 
 FAST = RetryPolicy(attempts=6, base_delay=0.01, max_delay=0.05, seed=1)
 
@@ -237,3 +237,36 @@ def test_two_builds_share_one_cache(records, tmp_path):
         [t.join() for t in threads]
     assert [r.manifest["enrichment"]["enriched"] for r in results] == [12, 12]
     sqlite3.connect(tmp_path / "cache" / "s2-cache.sqlite3").execute("PRAGMA integrity_check").fetchone()
+
+
+def test_server_serves_nested_authors_venue_and_date_as_the_api_does(records):
+    citing = next(r for r in records if len(r.get("references") or []) > 3 and r["references"][0].get("paperId"))
+    fields = ["references.authors", "references.venue", "references.publicationDate", "references.externalIds"]
+    with S2TestServer(records) as server:
+        client = S2Client(server.url, policy=FAST)
+        try:
+            [answer] = client.batch([citing["paperId"]], fields)
+        finally:
+            client.close()
+    cited = answer["references"][0]
+    assert set(answer) == {"paperId", "references"}
+    assert set(cited) == {"paperId", "authors", "venue", "publicationDate", "externalIds"}
+    assert cited["authors"] and all(set(a) == {"authorId", "name"} for a in cited["authors"])  # the two always given
+
+
+def test_answers_over_the_10_mb_limit_are_asked_again_in_smaller_batches(records, tmp_path):
+    with S2TestServer(records) as server:
+        whole = build_against(server, tmp_path, out="whole", cache="cache-whole")
+        batches = server.counts["batch"]
+    limit = 150_000
+    with S2TestServer(records, answer_limit=limit) as server:
+        split = build_against(server, tmp_path, out="split", cache="cache-split")
+        answered = [size for request, size in zip(server.requests, server.sizes, strict=True) if request.fault is None]
+        assert server.counts["batch"] > batches
+        assert max(answered) <= limit
+    assert split.manifest["enrichment"]["errors"] == []
+    assert facts(split) == facts(whole)          # the same graph, only in more requests
+    outside = {r["w"].value for r in split.graph.query(
+        "SELECT ?w WHERE { ?w akg:s2PaperId ?id FILTER NOT EXISTS { ?w a akg:ListedPaper } }")}
+    with_authors = {r["w"].value for r in split.graph.query("SELECT ?w WHERE { ?w akg:authorship ?a }")}
+    assert outside and outside <= with_authors     # every outside work S2 knows has its authors

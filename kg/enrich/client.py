@@ -27,7 +27,6 @@ DEFAULT_API_URL = "https://api.semanticscholar.org/graph/v1"
 PAPER_FIELDS = ("paperId", "corpusId", "externalIds", "title", "abstract", "venue", "publicationVenue", "year",
                 "publicationDate", "publicationTypes", "authors", "citationCount", "influentialCitationCount",
                 "referenceCount", "fieldsOfStudy", "tldr", "openAccessPdf", "url")
-EDGE_FIELDS = ("paperId", "externalIds", "title", "year")
 BATCH_LIMIT = 500
 
 

@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 from semanticscholar.SemanticScholarException import BadQueryParametersException, ObjectNotFoundException
 
 from kg.enrich.cache import Cache, MemoryRows, is_older, now_iso
-from kg.enrich.client import (BATCH_LIMIT, EDGE_FIELDS, PAPER_FIELDS, GaveUp, S2Client, Unreachable)
+from kg.enrich.client import BATCH_LIMIT, PAPER_FIELDS, GaveUp, S2Client, Unreachable
 from kg.enrich.records import detail_problem, record_problem, valid_items
 from kg.enrich.snapshot import shipped_rows
 from kg.graphmap import Enrichment
@@ -24,7 +24,15 @@ from kg.listparse import ListedPaper, ParsedList
 SOURCE = "semantic-scholar"
 BATCH_ID_KINDS = {"arxiv": "ARXIV", "doi": "DOI", "acl": "ACL"}
 DIRECTIONS = ("references", "citations")
-DETAIL_FIELDS = ("contexts", "intents", "isInfluential") + EDGE_FIELDS
+# What an edge says of the paper at its far end: enough to cite an outside work (authors, venue, date).
+EDGE_FIELDS = ("paperId", "externalIds", "title", "year", "venue", "publicationDate", "publicationTypes", "authors")
+DETAIL_FIELDS = ("contexts", "intents", "isInfluential", "paperId", "externalIds", "title", "year")
+EDGE_PAGE_SIZES = (1000, 100, 10)      # smaller pages when a page of long author lists passes 10 MB
+
+
+def too_large(error: Exception) -> bool:
+    """The API's 400 for an answer over its 10 MB limit ("Response would exceed maximum size ...")."""
+    return "maximum size" in str(error)
 
 
 @dataclass
@@ -154,7 +162,8 @@ class Enricher:
         rows = [self.fresh(self.cache.lookup(key)) for key in lookup_keys(paper)]
         missing = [row for row in rows if row and row["paper"] is None]
         if missing:
-            self.report.unresolved[paper.key] = f"not found in Semantic Scholar (answer cached {missing[0]['retrieved']})"
+            self.report.unresolved[paper.key] = (f"not found in Semantic Scholar "
+                                                 f"(answer cached {missing[0]['retrieved']})")
         return bool(missing)
 
     def fetch(self, papers: list[ListedPaper], found: dict[str, str]) -> None:
@@ -180,11 +189,11 @@ class Enricher:
     def fetch_batch(self, papers: list[ListedPaper], found: dict[str, str]) -> None:
         ids = [batch_id(p) for p in papers]
         try:
-            answers = self.client.batch(ids, batch_fields())
+            answers = self.batch_answers(ids)
         except (GaveUp, BadQueryParametersException) as error:
             self.report.errors.append(f"batch of {len(ids)} ids: {error}")
             return
-        for paper, asked, record in zip(papers, ids, answers):
+        for paper, asked, record in zip(papers, ids, answers, strict=True):
             if record is None:
                 self.cache.write([self.lookup_row(asked, None)])
                 self.report.unresolved[paper.key] = f"{asked} not found in Semantic Scholar"
@@ -198,13 +207,36 @@ class Enricher:
     def fetch_edges_batch(self, keys: list[str]) -> None:
         """Title matches come without edge lists: one batch call by S2 id fetches them all."""
         try:
-            answers = self.client.batch(keys, batch_fields())
+            answers = self.batch_answers(keys)
         except (GaveUp, BadQueryParametersException) as error:
             self.report.errors.append(f"batch of {len(keys)} matched papers: {error}")
             return
-        for key, record in zip(keys, answers):
+        for key, record in zip(keys, answers, strict=True):
             if record is not None and not self.refused(record, key) and record.get("paperId") == key:
                 self.store(record, None)
+
+    def batch_answers(self, ids: list[str]) -> list[dict | None]:
+        """One batch call with the nested edge lists. An answer over the API's 10 MB limit is asked again in
+        halves; a single paper still too large comes without its lists, which complete_edges then pages."""
+        try:
+            return self.client.batch(ids, batch_fields())
+        except BadQueryParametersException as error:
+            if not too_large(error):
+                raise
+        if len(ids) == 1:
+            return self.client.batch(ids, list(PAPER_FIELDS))
+        half = len(ids) // 2
+        return self.batch_answers(ids[:half]) + self.batch_answers(ids[half:])
+
+    def edge_items(self, key: str, direction: str, fields: list[str]) -> list[dict]:
+        """Every page of a paper's references or citations, in smaller pages when a page is too large."""
+        for size in EDGE_PAGE_SIZES[:-1]:
+            try:
+                return self.client.edge_pages(key, direction, fields, page_size=size)
+            except BadQueryParametersException as error:
+                if not too_large(error):
+                    raise
+        return self.client.edge_pages(key, direction, fields, page_size=EDGE_PAGE_SIZES[-1])
 
     @staticmethod
     def answers_id(record: dict, asked: str) -> bool:
@@ -286,7 +318,7 @@ class Enricher:
                 continue
             other = "citedPaper" if direction == "references" else "citingPaper"
             try:
-                pages = self.client.edge_pages(key, direction, list(EDGE_FIELDS))
+                pages = self.edge_items(key, direction, list(EDGE_FIELDS))
                 ends = [item.get(other) if isinstance(item, dict) else item for item in pages]
                 items = self.valid_edges(key, direction, [end for end in ends if end is not None])
             except (GaveUp, ObjectNotFoundException, BadQueryParametersException) as error:
@@ -307,7 +339,7 @@ class Enricher:
                 continue
             try:
                 items = self.valid_edges(key, "reference details",
-                                         self.client.edge_pages(key, "references", list(DETAIL_FIELDS)), detail_problem)
+                                         self.edge_items(key, "references", list(DETAIL_FIELDS)), detail_problem)
             except Unreachable as error:
                 self.report.offline, self.report.offline_reason = True, str(error)
                 return
