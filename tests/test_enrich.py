@@ -166,7 +166,7 @@ def test_api_key_goes_to_the_api_only(records, tmp_path, monkeypatch):
     with S2TestServer(records, api_key="secret-key-123") as server:
         result = build_against(server, tmp_path, ListSource.shipped())
         assert {r.api_key for r in server.requests} == {"secret-key-123"}
-    for path in [*result.out.iterdir(), *(tmp_path / "cache").iterdir()]:
+    for path in [p for folder in (result.out, tmp_path / "cache") for p in folder.rglob("*") if p.is_file()]:
         assert b"secret-key-123" not in path.read_bytes(), path
 
 
