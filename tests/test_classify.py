@@ -6,14 +6,21 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
-
 from curate_builds import enriched_build
-from kg.cli import main
-from kg.curate.classify import (BASELINE, METHODS, NOT_ENOUGH, Classifier, IdentifierError, leave_one_out,
-                                parse_identifier)
-from kg.curate.facts import Facts
 from s2_fixtures import build_records
 from s2_server import S2TestServer
+
+from kg.cli import main
+from kg.curate.classify import (
+    BASELINE,
+    METHODS,
+    NOT_ENOUGH,
+    Classifier,
+    IdentifierError,
+    leave_one_out,
+    parse_identifier,
+)
+from kg.curate.facts import Facts
 
 LATEST = "2025-10-20_f7ccad0.md"
 

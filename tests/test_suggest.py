@@ -5,9 +5,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from curate_builds import enriched_build
 from pyoxigraph import NamedNode
 
-from curate_builds import enriched_build
 from kg.cli import main
 from kg.curate.facts import Facts
 from kg.curate.render import md

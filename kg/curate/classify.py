@@ -297,8 +297,8 @@ def leave_one_out(classifier: Classifier, most: int | None = None) -> list[Accur
         figures.append(Accuracy(method, len(papers), answered, top1, top3))
     baseline = [classifier.largest_headings(w) for w in papers]
     figures.append(Accuracy(BASELINE, len(papers), sum(map(bool, baseline)),
-                            sum(bool(r) and r[0] in w.headings for r, w in zip(baseline, papers)),
-                            sum(any(h in w.headings for h in r) for r, w in zip(baseline, papers))))
+                            sum(bool(r) and r[0] in w.headings for r, w in zip(baseline, papers, strict=True)),
+                            sum(any(h in w.headings for h in r) for r, w in zip(baseline, papers, strict=True))))
     return figures
 
 
@@ -355,7 +355,7 @@ def locate(facts: Facts, identifier: str, *, offline: bool, cache_dir=None, clie
     if work:
         return Located(identifier, work, "listed in the build" if work.listed else "an outside work in the build")
     label, _, value = identifier.partition(":")
-    kind = next((k for k, l in ID_LABELS.items() if l == label), "")
+    kind = next((k for k, name in ID_LABELS.items() if name == label), "")
     if kind not in FETCH_URLS:
         return Located(identifier, None, f"not in the build ({label} ids cannot be fetched: "
                                          "give its arXiv, DOI or ACL id)")
