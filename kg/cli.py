@@ -295,7 +295,7 @@ def suggest(target, top, fmt, out):
 @click.argument("target")
 @click.argument("paper")
 @click.option("--method", type=click.Choice(["vote", "spreading", "terms", "combined"]), default="combined",
-              show_default=True, help="How headings are scored (see the README's curation section).")
+              show_default=True, help="How headings are scored (see docs/curation.md).")
 @click.option("--offline", is_flag=True, help="Look the paper up in the cache and snapshot only; send no request.")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Cache folder (default: the user cache directory).")

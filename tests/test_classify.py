@@ -57,7 +57,7 @@ def test_combined_reaches_80_percent_top1_and_92_percent_top3_with_weights_learn
     """The issue's targets on the latest list: weights are learned per fold, starting from zero."""
     classifier = Classifier(facts, start={name: 0.0 for name in FEATURES})
     combined = next(a for a in leave_one_out(classifier) if a.method == "combined")
-    assert combined.papers == 156
+    assert combined.papers == len([w for w in facts.listed if w.headings]) > 100
     assert combined.share(combined.top1) >= 0.80 and combined.share(combined.top3) >= 0.92, combined
     best = {m: a.top1 for m, a in ((a.method, a) for a in leave_one_out(Classifier(facts))) if m != "combined"}
     assert combined.top1 > max(best.values())

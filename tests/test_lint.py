@@ -112,6 +112,10 @@ def test_empty_headings_and_published_preprints_in_the_shipped_list(default_buil
     empty = at(findings, "empty-heading", 75)
     assert shipped[74] == "### Load balancing/scheduling" and "Load balancing/scheduling" in empty.message
     assert at(findings, "empty-heading", 26).message == "heading 'Attention Module' has no papers"
+    assert shipped[23] == "### Efficient Architecture Design" and at(findings, "empty-heading", 24)  # empty children
+    parent_headings = ("## Model-Level Optimizations", "### Model Compression")
+    parents = [n + 1 for n, line in enumerate(shipped) if line in parent_headings]
+    assert len(parents) == 2 and not [f for f in findings if f.line in parents]   # their sub-headings hold papers
     fiddler = at(findings, "published", 71)                       # ICLR 2025, from the shipped snapshot
     assert shipped[70].startswith("[Arxiv'24] [Fiddler") and fiddler.fix == "ICLR'25"
     assert at(findings, "published", 45).fix == "MLSys'24"        # QMoE

@@ -277,8 +277,11 @@ class Classifier:
         return citations + (self.terms_evidence(work, heading) if method in ("terms", "combined") else []) + venue
 
     def venue_evidence(self, work: Work, heading: str) -> list[str]:
+        """Papers under the heading at the same venue, named only where the learned weight makes that count for it."""
+        if self.model.learned()["venue"] <= 0 or is_preprint(work.venue):
+            return []
         same = self.venue_counts().get(work.venue or "", Counter())[heading] - (heading in work.headings)
-        return [f"{same} of its papers appeared at {work.venue}"] if same > 0 and not is_preprint(work.venue) else []
+        return [f"{same} of its papers appeared at {work.venue}"] if same > 0 else []
 
     # --- the combined model's features -----------------------------------------------------
     def features(self, work: Work):
