@@ -99,6 +99,17 @@ def test_one_tag_finding_per_entry_the_published_venue_wins(default_build, lates
         assert tag_lines and len(tag_lines) == len(set(tag_lines))
 
 
+def test_no_line_gets_two_different_fixes(default_build, latest_findings):
+    """A tag or a title has one fix per entry, whichever checks look at it."""
+    for findings in (lint(default_build.graph), latest_findings):
+        fixes: dict[tuple[int, str], set[str]] = {}
+        for f in findings:
+            if f.fix:
+                field = "tag" if f.kind in ("published", "year") else "title"
+                fixes.setdefault((f.line, field), set()).add(f.fix)
+        assert fixes and all(len(proposed) == 1 for proposed in fixes.values()), fixes
+
+
 def test_every_finding_names_a_line_of_the_file_the_build_read(latest_findings):
     lines = (LISTS / LATEST).read_text(encoding="utf-8").splitlines()
     assert latest_findings

@@ -231,13 +231,14 @@ def duplicates(listings: list[Listing], papers: dict[str, Paper], graph: Knowled
     by_paper: dict[str, list[Listing]] = defaultdict(list)
     for listing in listings:
         by_paper[listing.paper].append(listing)
-    for entries in by_paper.values():
+    for iri, entries in by_paper.items():
         first = entries[0]
         lines = ", ".join(str(e.line) for e in entries)
         other = next((e for e in entries if normalize_title(e.printed) != normalize_title(first.printed)), None)
-        if other:
+        if other:   # the title to keep: the paper's own where the source gives it (as the `title` check says)
+            title = papers[iri].source_title or first.printed
             findings.append(Finding("duplicate", other.line, f"the same paper is listed under different titles "
-                                    f"(lines {lines}): '{first.printed}' and '{other.printed}'", first.printed))
+                                    f"(lines {lines}): '{first.printed}' and '{other.printed}'", title))
         seen: dict[str, Listing] = {}
         for entry in entries:
             if entry.heading in seen:
