@@ -106,6 +106,18 @@ def test_report_md_is_the_same_for_the_same_graph(default_build, tmp_path):
     assert again.read_bytes() == (default_build.out / "report.md").read_bytes()
 
 
+def test_the_shipped_lists_landmarks_go_where_their_citers_are(default_build):
+    """Switch Transformers went under "Quantization", Sparsely-Gated MoE under "Pruning": one citer each."""
+    top = suggest(Facts.from_graph(default_build.graph), 3)
+    landmarks = ["Switch Transformers", "GShard", "Outrageously Large Neural Networks"]
+    assert [s.work.title.split(":")[0] for s in top] == landmarks
+    for s in top:
+        citing = Counter(h for w in s.cited_by for h in w.headings)
+        best = s.heading.candidates[0]
+        assert citing[best.heading] == max(citing.values()) >= 2, (s.work.title, best.path, citing)
+        assert not best.path.endswith(("Pruning", "Quantization"))
+
+
 def test_a_landmark_is_filed_where_the_listed_papers_citing_it_sit_and_says_why(latest):
     """Sparsely-Gated MoE was filed under "Pruning"; its suggested heading now follows its citers."""
     facts = Facts.from_graph(latest.graph)
