@@ -371,7 +371,7 @@ def suggest(target, top, fmt, out):
 @click.argument("target")
 @click.argument("paper")
 @click.option("--method", type=click.Choice(["vote", "spreading", "terms", "combined"]), default="combined",
-              show_default=True, help="How headings are scored (see the README's curation section).")
+              show_default=True, help="How headings are scored (see docs/curation.md).")
 @offline_option("Look the paper up in the cache and snapshot only; send no request.")
 @cache_option
 @format_option(REPORT_FORMATS, default="markdown", help_text="Markdown for reading, JSON for tools.")
@@ -404,11 +404,12 @@ def classify(target, paper, method, offline, cache_dir, fmt, out):
 def lint(target, fmt, out, fixed, list_file):
     """Stale, duplicate and inconsistent entries of TARGET's list, each with its line."""
     from kg.curate.facts import list_title
-    from kg.curate.lint import ListMismatch, built_list, fix_tags, lint as run_lint, to_json_text, to_markdown
+    from kg.curate.lint import (ListMismatch, build_enrichment, built_list, fix_tags, lint as run_lint, to_json_text,
+                                to_markdown)
     from kg.store import atomic_write
 
     graph = load_build(target)
-    findings = run_lint(graph)
+    findings = run_lint(graph, build_enrichment(Path(target)))
     if fixed:
         try:
             source = built_list(graph, Path(target), list_file)

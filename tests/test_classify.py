@@ -6,14 +6,23 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
-
 from curate_builds import enriched_build
-from kg.cli import main
-from kg.curate.classify import (BASELINE, METHODS, NOT_ENOUGH, Classifier, IdentifierError, leave_one_out,
-                                parse_identifier)
-from kg.curate.facts import Facts
 from s2_fixtures import build_records
 from s2_server import S2TestServer
+
+from kg.cli import main
+from kg.curate.classify import (
+    BASELINE,
+    FEATURES,
+    METHODS,
+    NOT_ENOUGH,
+    WORDS_ONLY,
+    Classifier,
+    IdentifierError,
+    leave_one_out,
+    parse_identifier,
+)
+from kg.curate.facts import Facts
 
 LATEST = "2025-10-20_f7ccad0.md"
 
@@ -40,7 +49,18 @@ def test_leave_one_out_beats_the_largest_headings_baseline(facts):
         assert a.top1 > baseline.top1 and a.top3 > baseline.top3, (method, a, baseline)
     assert figures["combined"].top1 > 2 * baseline.top1
     unlinked = sum(1 for w in listed if not facts.neighbours.get(w.iri))
-    assert figures["combined"].answered == figures["vote"].answered <= len(listed) - unlinked
+    assert unlinked and figures["vote"].answered <= len(listed) - unlinked
+    assert figures["combined"].answered == len(listed)           # unlinked papers are answered from their words
+
+
+def test_combined_reaches_80_percent_top1_and_92_percent_top3_with_weights_learned_without_the_paper(facts):
+    """The issue's targets on the latest list: weights are learned per fold, starting from zero."""
+    classifier = Classifier(facts, start={name: 0.0 for name in FEATURES})
+    combined = next(a for a in leave_one_out(classifier) if a.method == "combined")
+    assert combined.papers == len([w for w in facts.listed if w.headings]) > 100
+    assert combined.share(combined.top1) >= 0.80 and combined.share(combined.top3) >= 0.92, combined
+    best = {m: a.top1 for m, a in ((a.method, a) for a in leave_one_out(Classifier(facts))) if m != "combined"}
+    assert combined.top1 > max(best.values())
 
 
 def test_a_hidden_heading_cannot_leak_into_its_own_prediction(facts):
@@ -54,13 +74,20 @@ def test_a_hidden_heading_cannot_leak_into_its_own_prediction(facts):
         assert alone[0].headings[0] not in ranked
 
 
-def test_a_paper_without_citation_links_gets_not_enough_evidence(latest):
+def test_a_paper_without_citation_links_is_answered_from_its_words_and_says_so(latest):
     runner = CliRunner()
-    result = runner.invoke(main, ["classify", str(latest.out), "OpenReview:PhMrGCMIRL", "--offline"])
+    result = runner.invoke(main, ["classify", str(latest.out), "OpenReview:PhMrGCMIRL", "--offline",
+                                  "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert "Fusing Models with Complementary Expertise" in result.output
-    assert f"{NOT_ENOUGH}: no citation link to a listed paper" in result.output
-    assert "|" not in result.output                              # no table of guesses
+    report = json.loads(result.stdout)
+    assert report["title"] == "Fusing Models with Complementary Expertise"
+    assert report["reason"] == WORDS_ONLY
+    evidence = [e for h in report["headings"] for e in h["evidence"]]
+    assert evidence and not any(e.startswith(("cites ", "cited by ")) for e in evidence)
+    vote = runner.invoke(main, ["classify", str(latest.out), "OpenReview:PhMrGCMIRL", "--offline",
+                                "--method", "vote"])
+    assert f"{NOT_ENOUGH}: no citation link to a listed paper" in vote.output
+    assert "|" not in vote.output                                # the citation vote does not guess
 
 
 def test_a_listed_paper_is_classified_as_if_not_listed(latest, facts):

@@ -5,9 +5,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import DEFAULT_LIST, LISTS
 from curate_builds import enriched_build, line_of
+
 from kg.build import ListSource, build
 from kg.cli import main
 from kg.curate.lint import fix_tags, lint
@@ -64,11 +64,50 @@ def test_a_tag_year_that_disagrees_with_the_arxiv_id(latest_findings):
 
 
 def test_a_link_without_identifier_that_could_not_be_resolved(latest, latest_findings):
-    finding = at(latest_findings, "unresolved", 271)
+    finding = at(lint(latest.graph, latest.manifest["enrichment"]), "unresolved", 271)
     assert "shaohuais.github.io" in line_of(LATEST, 271) and "shaohuais.github.io" in finding.message
+    assert "Semantic Scholar did not resolve it (no Semantic Scholar title match)" in finding.message
     assert latest.manifest["enrichment"]["unresolved"]           # the build said so too
+    graph_only = at(latest_findings, "unresolved", 271)          # a graph without its manifest claims nothing
+    assert "no manifest.json says whether it was asked" in graph_only.message
+    assert "did not resolve" not in graph_only.message
     resolved_lines = {f.line for f in latest_findings if f.kind == "unresolved"}
     assert 195 not in resolved_lines                             # an arXiv link is never "unresolved"
+
+
+def test_offline_lint_says_the_link_was_never_asked_about(tmp_path):
+    """Built offline, the unresolved link was not looked up: lint must not say Semantic Scholar failed."""
+    built = build(ListSource.from_path(LISTS / LATEST, "awesome-moe-inference"), tmp_path / "out", offline=True,
+                  cache_dir=tmp_path / "empty-cache")
+    result = CliRunner().invoke(main, ["lint", str(built.out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    findings = [f for f in json.loads(result.stdout)["findings"] if f["kind"] == "unresolved"]
+    assert findings
+    assert "not enriched: offline (--offline)" in next(f["message"] for f in findings if f["line"] == 271)
+    assert not [f for f in findings if "Semantic Scholar did not resolve" in f["message"]]
+
+
+def test_one_tag_finding_per_entry_the_published_venue_wins(default_build, latest_findings):
+    """QMoE (line 45) is tagged [Arxiv'24]: arXiv says 2023 but it was published at MLSys'24; one fix only."""
+    shipped = DEFAULT_LIST.read_text(encoding="utf-8").splitlines()
+    assert shipped[44].startswith("[Arxiv'24] [QMoE")
+    findings = lint(default_build.graph)
+    on_45 = [f for f in findings if f.line == 45]
+    assert [(f.kind, f.fix) for f in on_45] == [("published", "MLSys'24")]
+    for found in (findings, latest_findings):
+        tag_lines = [f.line for f in found if f.kind in ("published", "year")]
+        assert tag_lines and len(tag_lines) == len(set(tag_lines))
+
+
+def test_no_line_gets_two_different_fixes(default_build, latest_findings):
+    """A tag or a title has one fix per entry, whichever checks look at it."""
+    for findings in (lint(default_build.graph), latest_findings):
+        fixes: dict[tuple[int, str], set[str]] = {}
+        for f in findings:
+            if f.fix:
+                field = "tag" if f.kind in ("published", "year") else "title"
+                fixes.setdefault((f.line, field), set()).add(f.fix)
+        assert fixes and all(len(proposed) == 1 for proposed in fixes.values()), fixes
 
 
 def test_every_finding_names_a_line_of_the_file_the_build_read(latest_findings):
@@ -84,6 +123,10 @@ def test_empty_headings_and_published_preprints_in_the_shipped_list(default_buil
     empty = at(findings, "empty-heading", 75)
     assert shipped[74] == "### Load balancing/scheduling" and "Load balancing/scheduling" in empty.message
     assert at(findings, "empty-heading", 26).message == "heading 'Attention Module' has no papers"
+    assert shipped[23] == "### Efficient Architecture Design" and at(findings, "empty-heading", 24)  # empty children
+    parent_headings = ("## Model-Level Optimizations", "### Model Compression")
+    parents = [n + 1 for n, line in enumerate(shipped) if line in parent_headings]
+    assert len(parents) == 2 and not [f for f in findings if f.line in parents]   # their sub-headings hold papers
     fiddler = at(findings, "published", 71)                       # ICLR 2025, from the shipped snapshot
     assert shipped[70].startswith("[Arxiv'24] [Fiddler") and fiddler.fix == "ICLR'25"
     assert at(findings, "published", 45).fix == "MLSys'24"        # QMoE
@@ -98,8 +141,8 @@ def test_fix_tags_writes_what_the_curators_wrote_next(tmp_path_factory):
     assert applied == len({f.line for f in findings if f.kind in ("published", "year")})
     after = (LISTS / AFTER_TAG_UPDATE).read_text(encoding="utf-8").splitlines()
     for arxiv in ("2401.08383", "2304.03946"):                  # now at IPDPS'24 and SIGMOD'23
-        ours = next(l for l in fixed.splitlines() if arxiv in l)
-        theirs = next(l for l in after if arxiv in l)
+        ours = next(line for line in fixed.splitlines() if arxiv in line)
+        theirs = next(line for line in after if arxiv in line)
         assert ours == theirs, (ours, theirs)
 
 
@@ -112,7 +155,7 @@ def test_kg_lint_fix_tags_writes_a_corrected_copy_never_the_list(default_build, 
     assert {f["kind"] for f in report["findings"]} >= {"published", "year", "empty-heading"}
     original = ListSource.shipped().text.splitlines()
     fixed = out.read_text(encoding="utf-8").splitlines()
-    changed = {n + 1 for n, (a, b) in enumerate(zip(original, fixed)) if a != b}
+    changed = {n + 1 for n, (a, b) in enumerate(zip(original, fixed, strict=True)) if a != b}
     assert changed == {f["line"] for f in report["findings"] if f["kind"] in ("published", "year")}
     assert fixed[70].startswith("[ICLR'25] [Fiddler")
     assert ListSource.shipped().text.splitlines() == original     # the shipped list is untouched

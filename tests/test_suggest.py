@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 from click.testing import CliRunner
+from curate_builds import enriched_build
 from pyoxigraph import NamedNode
 
-from curate_builds import enriched_build
 from kg.cli import main
 from kg.curate.facts import Facts
-from kg.curate.render import md
+from kg.curate.render import md, percent
 from kg.curate.suggest import MIN_LINKS, suggest
+from kg.curate.suggest import to_markdown as suggest_markdown
 from kg.identifiers import normalize_title
 
 LATEST = "2025-10-20_f7ccad0.md"
@@ -102,3 +104,31 @@ def test_report_md_is_the_same_for_the_same_graph(default_build, tmp_path):
 
     again = write_report(default_build.graph, tmp_path)[0]
     assert again.read_bytes() == (default_build.out / "report.md").read_bytes()
+
+
+def test_the_shipped_lists_landmarks_go_where_their_citers_are(default_build):
+    """Switch Transformers went under "Quantization", Sparsely-Gated MoE under "Pruning": one citer each."""
+    top = suggest(Facts.from_graph(default_build.graph), 3)
+    landmarks = ["Switch Transformers", "GShard", "Outrageously Large Neural Networks"]
+    assert [s.work.title.split(":")[0] for s in top] == landmarks
+    for s in top:
+        citing = Counter(h for w in s.cited_by for h in w.headings)
+        best = s.heading.candidates[0]
+        assert citing[best.heading] == max(citing.values()) >= 2, (s.work.title, best.path, citing)
+        assert not best.path.endswith(("Pruning", "Quantization"))
+
+
+def test_a_landmark_is_filed_where_the_listed_papers_citing_it_sit_and_says_why(latest):
+    """Sparsely-Gated MoE was filed under "Pruning"; its suggested heading now follows its citers."""
+    facts = Facts.from_graph(latest.graph)
+    found = {s.work.title: s for s in suggest(facts)}
+    moe = found["Outrageously Large Neural Networks: The Sparsely-Gated Mixture-of-Experts Layer"]
+    citing = Counter(h for w in moe.cited_by for h in w.headings)
+    assert citing
+    best = moe.heading.candidates[0]
+    assert citing[best.heading] == max(citing.values())
+    assert not best.path.endswith(("Pruning", "Quantization"))
+    under = sorted(w.title for w in moe.cited_by if best.heading in w.headings)
+    assert [e for e in best.evidence if e.startswith("cited by ")] == [f"cited by {t}" for t in under]
+    report = suggest_markdown(facts, [moe])
+    assert f"  - {md(best.path)} ({percent(best.score)}): cited by {md(under[0])}" in report

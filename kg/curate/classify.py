@@ -10,13 +10,21 @@ Methods (each gives every heading a score; the top three are shown as shares of 
   The paper's own label, which two steps bring back to it, is taken out exactly.
 - `terms`: TF-IDF cosine between the paper's title, abstract and TL;DR and each
   heading's profile (its label plus the texts of the papers under it).
-- `combined`: 0.2 vote + 0.2 spreading + 0.6 terms (each as shares of 1). It needs
-  citation evidence: a paper with no citation link to the list gets "not enough
-  evidence", never a guess from its words alone.
+- `combined`: a conditional logit (softmax over headings) of eight features per heading,
+  each computed without the paper's own headings: the three scores above; `links`, the
+  log-likelihood of the paper's direct citations to and from the heading's papers under a
+  two-rate block model (a listed pair under one heading is linked with rate p_in, else
+  p_out; both rates counted on the build); `link share`, those links over the heading's
+  size; `coupling`, the neighbours the paper shares with the heading's papers (co-citation
+  and bibliographic coupling, cosine-normalised) over its size; `venue`, the share of the
+  heading's papers at the paper's venue; `size`, log of the heading's size. The weights are
+  learned on the build itself (penalised maximum likelihood over its listed papers, pulled
+  towards DEFAULT_WEIGHTS, learned on the latest version of the MoE list, so a short list
+  keeps sensible weights). A paper with no citation link to the list is still answered
+  from its words and venue, and says so; with no words either: "not enough evidence".
 A listed paper is always classified as if it were not listed: its own headings and its
-own words are left out of every profile (which is also how leave-one-out measures it).
-The spreading factor and the weights were picked on a small grid by leave-one-out on the
-latest list version (see bench/classify.py), so the combined figures are a little optimistic.
+own words are left out of every feature (which is also how leave-one-out measures it), and
+leave-one-out learns the weights it uses on the other folds only (bench/classify.py).
 """
 from __future__ import annotations
 
@@ -26,14 +34,21 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from kg.curate.facts import Facts, Work
+from kg.curate.lint import is_preprint
 from kg.graphmap import ID_PROPERTIES
 
 METHODS = ("vote", "spreading", "terms", "combined")
 BASELINE = "largest headings"
-COMBINED_WEIGHTS = {"vote": 0.2, "spreading": 0.2, "terms": 0.6}
+FEATURES = ("vote", "spreading", "terms", "links", "link share", "coupling", "venue", "size")
+# Weights on standardised features, learned on the latest MoE list (bench/classify.py prints them).
+DEFAULT_WEIGHTS = {"vote": 0.09, "spreading": 0.49, "terms": 1.32, "links": 0.35, "link share": 0.51,
+                   "coupling": -0.01, "venue": -0.87, "size": -0.05}
+PULL = 0.01                 # L2 pull of the learned weights towards DEFAULT_WEIGHTS
+FOLDS = 10                  # leave-one-out learns the combined weights without the paper's fold
 SPREADING_ALPHA = 0.2
 TOP = 3
 NOT_ENOUGH = "not enough evidence"
+WORDS_ONLY = "no citation link to a listed paper: from its words and venue only"
 TOKEN = re.compile(r"[a-z][a-z0-9]+")
 STOPWORDS = frozenset("""a an and are as at be by can for from has have in into is it its of on or our over that the
 their this to towards toward via we with without using based new show shows up than these which while""".split())
@@ -86,17 +101,22 @@ def shares(scores: dict[str, float]) -> dict[str, float]:
 class Classifier:
     """Scores headings for any work of a Facts; heavy parts (matrix, TF-IDF) are built once."""
 
-    def __init__(self, facts: Facts, alpha: float = SPREADING_ALPHA, weights: dict[str, float] = COMBINED_WEIGHTS):
+    def __init__(self, facts: Facts, alpha: float = SPREADING_ALPHA, weights: dict[str, float] | None = None,
+                 start: dict[str, float] = DEFAULT_WEIGHTS):
         self.facts = facts
         self.alpha = alpha
-        self.weights = weights
         self.listed = {w.iri: w for w in facts.listed}
         self.by_heading: dict[str, set[str]] = defaultdict(set)
         for work in self.listed.values():
             for heading in work.headings:
                 self.by_heading[heading].add(work.iri)
+        self.heads = sorted(self.by_heading)
+        self.model = CombinedModel(self, weights, start)
         self._spreading = None
         self._terms = None
+        self._rates: tuple[float, float] | None = None
+        self._venues: dict[str, Counter] | None = None
+        self._coupling: dict[str, dict[str, float]] = {}
         self._neighbour_labels: dict[str, dict[str, float]] = {}
         self._scores: dict[tuple[str, str], dict[str, float]] = {}
 
@@ -247,18 +267,89 @@ class Classifier:
         if method == "terms":
             return shares(self.terms(work))
         if method == "combined":
-            if not self.scores(work, "vote"):
+            if not self.scores(work, "vote") and not self.scores(work, "terms"):
                 return {}
-            combined: dict[str, float] = defaultdict(float)
-            for name, weight in self.weights.items():
-                for heading, share in self.scores(work, name).items():
-                    combined[heading] += weight * share
-            return dict(combined)
+            return self.model.shares(work)
         raise ValueError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
 
     def evidence(self, work: Work, heading: str, method: str) -> list[str]:
         citations = self.vote_evidence(work.iri, heading) if method in ("vote", "spreading", "combined") else []
-        return citations + (self.terms_evidence(work, heading) if method in ("terms", "combined") else [])
+        venue = self.venue_evidence(work, heading) if method == "combined" else []
+        return citations + (self.terms_evidence(work, heading) if method in ("terms", "combined") else []) + venue
+
+    def venue_evidence(self, work: Work, heading: str) -> list[str]:
+        """Papers under the heading at the same venue, named only where the learned weight makes that count for it."""
+        if self.model.learned()["venue"] <= 0 or is_preprint(work.venue):
+            return []
+        same = self.venue_counts().get(work.venue or "", Counter())[heading] - (heading in work.headings)
+        return [f"{same} of its papers appeared at {work.venue}"] if same > 0 else []
+
+    # --- the combined model's features -----------------------------------------------------
+    def features(self, work: Work):
+        """The (feature x heading) matrix of one paper, none of it from the paper's own headings."""
+        import numpy as np
+
+        own = self.label_share(work.iri)
+        size = np.array([len(self.by_heading[h]) - own.get(h, 0.0) for h in self.heads])
+        index = {h: k for k, h in enumerate(self.heads)}
+        links, coupling = np.zeros(len(self.heads)), np.zeros(len(self.heads))
+        near = sorted(self.facts.neighbours.get(work.iri, ()))
+        for other in near:
+            for heading, share in self.label_share(other).items():
+                links[index[heading]] += share
+            for heading, mass in self.coupling_mass(other).items():
+                coupling[index[heading]] += mass
+        if near:    # the paper's own label came back through each middle work: take it out, then normalise
+            for heading, share in own.items():
+                coupling[index[heading]] -= len(near) * share / math.sqrt(len(near))
+            coupling /= math.sqrt(len(near))
+        p_in, p_out = self.link_rates()
+        venue = self.venue_counts().get(work.venue or "", Counter()) if not is_preprint(work.venue) else Counter()
+        rows = {
+            "links": links * math.log(p_in / p_out) + (size - links) * math.log((1 - p_in) / (1 - p_out)),
+            "link share": links / (size + 1), "coupling": coupling / (size + 1),
+            "venue": np.array([venue[h] - (h in work.headings) for h in self.heads]) / (size + 1),
+            "size": np.log(size + 0.5)}
+        for name in ("vote", "spreading", "terms"):
+            scores = self.scores(work, name)
+            rows[name] = np.array([scores.get(h, 0.0) for h in self.heads])
+        return np.array([rows[name] for name in FEATURES])
+
+    def coupling_mass(self, middle: str) -> dict[str, float]:
+        """Sum over the listed works linked to `middle` of their label shares / sqrt(their degree):
+        summed over a paper's neighbours it gives sum_q shared(p, q) / sqrt(deg q) per heading, the
+        co-citation and coupling cosine without walking every pair (memoised: hubs are shared)."""
+        if middle not in self._coupling:
+            mass: dict[str, float] = defaultdict(float)
+            for other in sorted(self.facts.neighbours.get(middle, ())):
+                degree = math.sqrt(len(self.facts.neighbours[other]))
+                for heading, share in self.label_share(other).items():
+                    mass[heading] += share / degree
+            self._coupling[middle] = dict(mass)
+        return self._coupling[middle]
+
+    def link_rates(self) -> tuple[float, float]:
+        """(p_in, p_out): how often two listed papers are linked under one heading, and across two."""
+        if self._rates is None:
+            labelled = [w for w in self.listed.values() if w.headings]
+            linked_in = sum(1 for a, b in self.facts.cites if a in self.listed and b in self.listed
+                            and set(self.listed[a].headings) & set(self.listed[b].headings))
+            linked = sum(1 for a, b in self.facts.cites if a in self.listed and b in self.listed)
+            pairs = len(labelled) * (len(labelled) - 1) / 2
+            pairs_in = sum(len(m) * (len(m) - 1) / 2 for m in self.by_heading.values())
+            p_in = (linked_in + 1) / (pairs_in + 2)
+            p_out = (linked - linked_in + 1) / (max(pairs - pairs_in, 0) + 2)
+            self._rates = (min(p_in, 0.99), min(p_out, 0.99))
+        return self._rates
+
+    def venue_counts(self) -> dict[str, Counter]:
+        """Per venue, how many listed papers under each heading appeared there."""
+        if self._venues is None:
+            self._venues = defaultdict(Counter)
+            for work in self.listed.values():
+                if work.venue:
+                    self._venues[work.venue].update(work.headings)
+        return self._venues
 
     def ranked(self, work: Work, method: str) -> list[str]:
         """The top headings, best first (ties by path)."""
@@ -270,7 +361,8 @@ class Classifier:
         candidates = [Candidate(h, self.facts.path(h), round(scores[h], 3), self.evidence(work, h, method))
                       for h in self.ranked(work, method)]
         if candidates:
-            return Classification(work, method, candidates)
+            words_only = method == "combined" and not self.scores(work, "vote")
+            return Classification(work, method, candidates, WORDS_ONLY if words_only else "")
         reason = (f"{NOT_ENOUGH}: no citation link to a listed paper" if method != "terms"
                   else f"{NOT_ENOUGH}: no title or abstract terms the list uses")
         return Classification(work, method, [], reason)
@@ -281,25 +373,153 @@ class Classifier:
         return sorted((h for h in sizes if sizes[h]), key=lambda h: (-sizes[h], self.facts.path(h)))[:TOP]
 
 
+class CombinedModel:
+    """The combined method's softmax over headings: features standardised, weights learned once."""
+
+    STEPS = 30              # Newton steps (eight weights: it converges in about ten)
+    TRAINED_ON = 1000       # papers the weights are learned on, at most (evenly spread over the list)
+
+    def __init__(self, classifier: Classifier, weights: dict[str, float] | None = None,
+                 start: dict[str, float] = DEFAULT_WEIGHTS):
+        self.classifier = classifier
+        self.fixed = weights
+        self.start = start
+        self._features: dict[str, object] = {}
+        self._scale = None
+        self._weights = None
+        self._training = None
+
+    def features(self, work: Work):
+        if work.iri not in self._features:
+            self._features[work.iri] = self.classifier.features(work)
+        return self._features[work.iri]
+
+    def training(self) -> list[Work]:
+        return measured_papers(self.classifier.facts, self.TRAINED_ON)
+
+    def scale(self):
+        """(mean, deviation) of each feature over the training papers' headings (no labels used)."""
+        import numpy as np
+
+        if self._scale is None:
+            papers = self.training()
+            stacked = np.concatenate([self.features(w) for w in papers], axis=1) if papers else np.zeros((1, 1))
+            deviation = stacked.std(axis=1)
+            self._scale = (stacked.mean(axis=1), np.where(deviation > 1e-12, deviation, 1.0))
+        return self._scale
+
+    def standardised(self, work: Work):
+        mean, deviation = self.scale()
+        return (self.features(work) - mean[:, None]) / deviation[:, None]
+
+    def training_arrays(self):
+        """(row of each training paper, standardised features P x d x H, label shares P x H), once."""
+        import numpy as np
+
+        if self._training is None:
+            papers = self.training()
+            column = {h: k for k, h in enumerate(self.classifier.heads)}
+            target = np.zeros((len(papers), len(self.classifier.heads)))
+            for row, work in enumerate(papers):
+                for heading in work.headings:
+                    target[row, column[heading]] = 1.0 / len(work.headings)
+            x = np.array([self.standardised(w) for w in papers]) if papers else np.zeros((0, len(FEATURES), 1))
+            self._training = ({w.iri: k for k, w in enumerate(papers)}, x, target)
+        return self._training
+
+    def fit(self, papers: list[Work]):
+        """Penalised maximum likelihood of the papers' headings (Newton's method: the log-likelihood
+        is concave), pulled towards the start weights."""
+        import numpy as np
+
+        start = np.array([self.start[name] for name in FEATURES])
+        if len(papers) < 2 * len(FEATURES) or len(self.classifier.heads) < 2:
+            return start
+        row, x_all, target_all = self.training_arrays()
+        rows = [row[w.iri] for w in papers]
+        x, target = x_all[rows], target_all[rows]
+
+        def objective(w) -> float:
+            scores = np.einsum("d,pdh->ph", w, x)
+            top = scores.max(axis=1, keepdims=True)
+            log_probability = scores - top - np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
+            return float((target * log_probability).sum() / len(rows) - PULL / 2 * ((w - start) ** 2).sum())
+
+        weights, value = start.copy(), objective(start)
+        for _ in range(self.STEPS):
+            probability = softmax(np.einsum("d,pdh->ph", weights, x))
+            expected = np.einsum("pdh,ph->pd", x, probability)
+            gradient = (np.einsum("pdh,ph->d", x, target) - expected.sum(axis=0)) / len(rows) - PULL * (weights - start)
+            curvature = (np.einsum("pdh,peh,ph->de", x, x, probability) - expected.T @ expected) / len(rows)
+            step = np.linalg.solve(curvature + PULL * np.eye(len(FEATURES)), gradient)
+            while objective(weights + step) < value and np.abs(step).max() > 1e-10:
+                step /= 2                         # damped: never a step that lowers the likelihood
+            weights, value = weights + step, objective(weights + step)
+            if np.abs(step).max() < 1e-8:
+                break
+        return weights
+
+    def weights(self):
+        import numpy as np
+
+        if self._weights is None:
+            self._weights = (np.array([self.fixed[name] for name in FEATURES]) if self.fixed
+                             else self.fit(self.training()))
+        return self._weights
+
+    def shares(self, work: Work, weights=None) -> dict[str, float]:
+        chosen = self.weights() if weights is None else weights
+        probability = softmax(chosen @ self.standardised(work))
+        return {h: float(p) for h, p in zip(self.classifier.heads, probability, strict=True) if p > 1e-6}
+
+    def learned(self) -> dict[str, float]:
+        return {name: round(float(w), 3) for name, w in zip(FEATURES, self.weights(), strict=True)}
+
+
+def softmax(scores):
+    import numpy as np
+
+    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
 def leave_one_out(classifier: Classifier, most: int | None = None) -> list[Accuracy]:
     """Hide each listed paper's headings in turn, predict them, count hits per method.
 
     `most` bounds the work on big lists: that many papers, evenly spread over the list."""
     papers = measured_papers(classifier.facts, most)
     figures = []
+    held_out = cross_fitted(classifier, papers)
     for method in METHODS:
         answered = top1 = top3 = 0
         for work in papers:
-            ranked = classifier.ranked(work, method)
+            ranked = held_out[work.iri] if method == "combined" else classifier.ranked(work, method)
             answered += bool(ranked)
             top1 += bool(ranked) and ranked[0] in work.headings
             top3 += any(h in work.headings for h in ranked)
         figures.append(Accuracy(method, len(papers), answered, top1, top3))
     baseline = [classifier.largest_headings(w) for w in papers]
     figures.append(Accuracy(BASELINE, len(papers), sum(map(bool, baseline)),
-                            sum(bool(r) and r[0] in w.headings for r, w in zip(baseline, papers)),
-                            sum(any(h in w.headings for h in r) for r, w in zip(baseline, papers))))
+                            sum(bool(r) and r[0] in w.headings for r, w in zip(baseline, papers, strict=True)),
+                            sum(any(h in w.headings for h in r) for r, w in zip(baseline, papers, strict=True))))
     return figures
+
+
+def cross_fitted(classifier: Classifier, papers: list[Work]) -> dict[str, list[str]]:
+    """The combined method's top headings of each paper, with weights learned without its fold
+    (papers dealt round-robin into FOLDS folds), so its own heading never shapes the weights."""
+    ranked: dict[str, list[str]] = {}
+    model = classifier.model
+    for fold in range(FOLDS):
+        test = papers[fold::FOLDS]
+        weights = model.weights() if model.fixed else model.fit([w for k, w in enumerate(papers) if k % FOLDS != fold])
+        for work in test:
+            if not classifier.scores(work, "vote") and not classifier.scores(work, "terms"):
+                ranked[work.iri] = []
+                continue
+            scores = model.shares(work, weights)
+            ranked[work.iri] = sorted(scores, key=lambda h: (-scores[h], classifier.facts.path(h)))[:TOP]
+    return ranked
 
 
 def measured_papers(facts: Facts, most: int | None) -> list[Work]:
@@ -355,7 +575,7 @@ def locate(facts: Facts, identifier: str, *, offline: bool, cache_dir=None, clie
     if work:
         return Located(identifier, work, "listed in the build" if work.listed else "an outside work in the build")
     label, _, value = identifier.partition(":")
-    kind = next((k for k, l in ID_LABELS.items() if l == label), "")
+    kind = next((k for k, name in ID_LABELS.items() if name == label), "")
     if kind not in FETCH_URLS:
         return Located(identifier, None, f"not in the build ({label} ids cannot be fetched: "
                                          "give its arXiv, DOI or ACL id)")
@@ -438,6 +658,8 @@ def to_markdown(facts: Facts, located: Located, result: Classification | None) -
         return "\n".join(lines)
     lines.append(f"Method: {result.method} (top {TOP}; scores are shares of the evidence).")
     lines.append("")
+    if result.reason:
+        lines += [f"**{md(result.reason)}**", ""]
     rows = [[rank, c.path, percent(c.score), "; ".join(c.evidence[:4]) + (" …" if len(c.evidence) > 4 else "")]
             for rank, c in enumerate(result.candidates, 1)]
     lines.append(table(["#", "heading", "score", "evidence"], rows))

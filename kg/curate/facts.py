@@ -99,7 +99,7 @@ class Facts:
             self.neighbours[b].add(a)
 
     @classmethod
-    def from_graph(cls, graph: KnowledgeGraph) -> "Facts":
+    def from_graph(cls, graph: KnowledgeGraph) -> Facts:
         headings = {}
         for row in graph.query(HEADINGS):
             iri = row["h"].value

@@ -61,7 +61,7 @@ class Snapshot:
     title: str
 
     @classmethod
-    def of(cls, parsed: ParsedList) -> "Snapshot":
+    def of(cls, parsed: ParsedList) -> Snapshot:
         return cls({h.key: h for h in parsed.headings}, {p.key: p for p in parsed.papers}, parsed.title)
 
     def path(self, key: str) -> str:

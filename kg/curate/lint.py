@@ -8,7 +8,10 @@ Checks (every one reads the build's graph; lines come from akg:sourceLine):
 - `title`: a printed title that is not the paper's real title (truncated, misspelled or renamed).
 - `year`: a tag year that disagrees with the paper: the arXiv id's year for an arXiv tag,
   the year the venue states for a venue tag.
-- `unresolved`: a link that carries no identifier and that enrichment could not resolve.
+- `unresolved`: a link that carries no identifier and no Semantic Scholar record; the build's
+  enrichment report (manifest.json) says why: not found, or never asked because it was offline.
+One entry gets at most one tag finding: when a preprint tag's paper has been published, the
+venue tag is the fix (its arXiv year no longer matters), never a second, contradicting one.
 - `empty-heading`: a heading with no paper or model under it or under its sub-headings.
 `fix_tags` applies the tag fixes (published, year) to a copy of the list text.
 """
@@ -21,11 +24,11 @@ from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
+from kg.curate.render import count, md, table, to_json
 from kg.identifiers import normalize_title
 from kg.listparse import split_venue_tag
 from kg.store import KnowledgeGraph
-from kg.vocab import LIST_GRAPH
-from kg.curate.render import count, md, table, to_json
+from kg.vocab import LIST_GRAPH, paper_iri
 
 MISSPELLED = 0.9           # titles this similar (difflib ratio) differ by a typo, not a new name
 KINDS = ("published", "duplicate", "title", "year", "unresolved", "empty-heading")
@@ -91,12 +94,10 @@ LIST_IDENTIFIERS = "SELECT ?p ?listGraph WHERE { GRAPH ?listGraph { ?p a akg:Lis
 LIST_LINKS = "SELECT ?p ?page ?listGraph WHERE { GRAPH ?listGraph { ?p a akg:ListedPaper ; foaf:page ?page } }"
 PAPER_IDENTIFIERS = "SELECT ?p ?id WHERE { ?p a akg:ListedPaper ; dcterms:identifier ?id }"
 TECH_REPORT_TITLES = "SELECT ?p ?label WHERE { ?m a akg:Model ; akg:techReport ?p ; rdfs:label ?label }"
-EMPTY_HEADINGS = """
-SELECT ?h ?label ?line WHERE {
-  ?h a skos:Concept ; skos:prefLabel ?label ; akg:sourceLine ?line .
-  FILTER NOT EXISTS { ?x akg:listedUnder ?sub . ?sub skos:broader* ?h }
-}
-"""
+# Empty headings are found in Python: a FILTER NOT EXISTS over skos:broader* is headings x papers.
+HEADING_LINES = "SELECT ?h ?label ?line WHERE { ?h a skos:Concept ; skos:prefLabel ?label ; akg:sourceLine ?line }"
+BROADER = "SELECT ?h ?parent WHERE { ?h a skos:Concept ; skos:broader ?parent }"
+USED_HEADINGS = "SELECT DISTINCT ?h WHERE { ?x akg:listedUnder ?h }"
 
 
 @dataclass
@@ -145,8 +146,8 @@ def is_preprint(venue: str | None) -> bool:
     return normalize_title(venue or "") in PREPRINT_VENUES
 
 
-def lint(graph: KnowledgeGraph) -> list[Finding]:
-    """Every finding of every check, by line."""
+def lint(graph: KnowledgeGraph, enrichment: dict | None = None) -> list[Finding]:
+    """Every finding of every check, by line; `enrichment` is the manifest's enrichment report."""
     listings = [Listing(r["paper"].value, r["heading"].value, r["printed"].value, int(r["line"].value),
                         value(r["tag"])) for r in graph.query(LISTINGS)]
     in_list = {"listGraph": LIST_GRAPH}
@@ -160,11 +161,11 @@ def lint(graph: KnowledgeGraph) -> list[Finding]:
         papers[iri] = Paper(iri, value(r["arxiv"]), value(r["s2id"]), value(r["sourceTitle"]), value(r["venue"]),
                             value(r["issued"]), int(r["publishedYear"].value) if r["publishedYear"] else None,
                             iri in identified, links.get(iri))
-    listings.sort(key=lambda l: (l.line, l.paper))
+    listings.sort(key=lambda listing: (listing.line, listing.paper))
     made_up = {(r["p"].value, f"{r['label'].value} technical report") for r in graph.query(TECH_REPORT_TITLES)}
-    printed = [l for l in listings if (l.paper, l.printed) not in made_up]  # model-table rows print no title
-    findings = (published(listings, papers) + duplicates(printed, papers, graph) + titles(printed, papers)
-                + years(listings, papers) + unresolved(listings, papers) + empty_headings(graph))
+    printed = [x for x in listings if (x.paper, x.printed) not in made_up]  # model-table rows print no title
+    findings = (tag_fixes(listings, papers) + duplicates(printed, papers, graph) + titles(printed, papers)
+                + unresolved(listings, papers, enrichment) + empty_headings(graph))
     return sorted(findings, key=lambda f: (f.line, KINDS.index(f.kind), f.message))
 
 
@@ -180,10 +181,17 @@ def tagged(listings: list[Listing]) -> list[tuple[Listing, str, int, int | None]
     return out
 
 
+def tag_fixes(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
+    """One fix per tagged entry: the venue it was published at, else the year its sources state."""
+    venues = published(listings, papers)
+    superseded = {f.line for f in venues}
+    return venues + [f for f in years(listings, papers) if f.line not in superseded]
+
+
 def published(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
     names = venue_names(listings, papers)
     findings = []
-    for listing, venue, year, month in tagged(listings):
+    for listing, venue, year, _ in tagged(listings):
         paper = papers[listing.paper]
         if not is_preprint(venue) or not paper.venue or is_preprint(paper.venue):
             continue
@@ -223,13 +231,14 @@ def duplicates(listings: list[Listing], papers: dict[str, Paper], graph: Knowled
     by_paper: dict[str, list[Listing]] = defaultdict(list)
     for listing in listings:
         by_paper[listing.paper].append(listing)
-    for paper, entries in by_paper.items():
+    for iri, entries in by_paper.items():
         first = entries[0]
         lines = ", ".join(str(e.line) for e in entries)
         other = next((e for e in entries if normalize_title(e.printed) != normalize_title(first.printed)), None)
-        if other:
+        if other:   # the title to keep: the paper's own where the source gives it (as the `title` check says)
+            title = papers[iri].source_title or first.printed
             findings.append(Finding("duplicate", other.line, f"the same paper is listed under different titles "
-                                    f"(lines {lines}): '{first.printed}' and '{other.printed}'", first.printed))
+                                    f"(lines {lines}): '{first.printed}' and '{other.printed}'", title))
         seen: dict[str, Listing] = {}
         for entry in entries:
             if entry.heading in seen:
@@ -297,31 +306,63 @@ def years(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
     return findings
 
 
-def unresolved(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
+def unresolved(listings: list[Listing], papers: dict[str, Paper], enrichment: dict | None) -> list[Finding]:
     findings, seen = [], set()
+    reasons = {paper_iri(key).value: reason for key, reason in ((enrichment or {}).get("unresolved") or {}).items()}
     for listing in listings:
         paper = papers[listing.paper]
         if listing.paper in seen or paper.identified or paper.resolved:
             continue
         seen.add(listing.paper)
         where = f"its link {paper.link} carries no identifier" if paper.link else "it has no link"
-        findings.append(Finding("unresolved", listing.line, f"'{listing.printed}': {where} and Semantic Scholar "
-                                "did not resolve it; link the arXiv, DOI or ACL page"))
+        why = why_unresolved(reasons.get(listing.paper, ""), enrichment)
+        findings.append(Finding("unresolved", listing.line, f"'{listing.printed}': {where} and {why}; "
+                                "link the arXiv, DOI or ACL page"))
     return findings
 
 
+def why_unresolved(reason: str, enrichment: dict | None) -> str:
+    """What the build knows of a paper without a record: only what its enrichment report says."""
+    if enrichment is None:
+        return "it has no Semantic Scholar record in this build (no manifest.json says whether it was asked)"
+    if enrichment.get("offline") and (reason.startswith("offline") or not reason):
+        return f"it was not enriched: offline ({enrichment.get('offline_reason') or 'no request sent'})"
+    if reason.startswith("no identifier"):
+        return f"it was not looked up ({reason})"
+    return f"Semantic Scholar did not resolve it ({reason})" if reason else "Semantic Scholar did not resolve it"
+
+
+def build_enrichment(build_dir: Path | None) -> dict | None:
+    """The enrichment report of a build folder's manifest.json, if the folder has one."""
+    manifest = build_dir / "manifest.json" if build_dir and build_dir.is_dir() else None
+    if manifest is None or not manifest.exists():
+        return None
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8")).get("enrichment")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def empty_headings(graph: KnowledgeGraph) -> list[Finding]:
+    """Headings with nothing under them or their sub-headings: each used heading marks its
+    ancestors once (a walk stops at a heading already marked), so the work grows with the headings."""
+    parents: dict[str, list[str]] = defaultdict(list)
+    for r in graph.query(BROADER):
+        parents[r["h"].value].append(r["parent"].value)
+    used: set[str] = set()
+    todo = [r["h"].value for r in graph.query(USED_HEADINGS)]
+    while todo:
+        heading = todo.pop()
+        if heading not in used:
+            used.add(heading)
+            todo.extend(parents[heading])
     return [Finding("empty-heading", int(r["line"].value), f"heading '{r['label'].value}' has no papers")
-            for r in graph.query(EMPTY_HEADINGS)]
+            for r in graph.query(HEADING_LINES) if r["h"].value not in used]
 
 
 def fix_tags(text: str, findings: list[Finding]) -> tuple[str, int]:
-    """The list with each tag fix applied on its line (published wins over year); count applied."""
-    fixes: dict[int, Finding] = {}
-    for finding in findings:
-        if finding.kind in ("published", "year") and finding.fix and finding.tag:
-            if finding.line not in fixes or finding.kind == "published":
-                fixes[finding.line] = finding
+    """The list with each tag fix applied on its line (lint gives at most one per line); count applied."""
+    fixes = {f.line: f for f in findings if f.kind in ("published", "year") and f.fix and f.tag}
     lines = text.splitlines(keepends=True)
     applied = 0
     for number, finding in sorted(fixes.items()):

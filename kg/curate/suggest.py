@@ -48,7 +48,8 @@ class Suggestion:
                 "year": self.work.year, "score": self.score, "in_list_citations": self.links,
                 "cocitation": round(self.cocitation, 3), "recency": round(self.recency, 3),
                 "cited_by": [w.title for w in self.cited_by], "cites": [w.title for w in self.cites],
-                "headings": [{"heading": c.path, "score": c.score} for c in self.heading.candidates],
+                "headings": [{"heading": c.path, "score": c.score, "evidence": c.evidence}
+                             for c in self.heading.candidates],
                 "heading_note": self.heading.reason}
 
 
@@ -119,12 +120,21 @@ def to_markdown(facts: Facts, suggestions: list[Suggestion]) -> str:
         if s.cites:
             lines.append(f"- cites {len(s.cites)} listed papers: {titles(s.cites)}")
         if s.heading.decided:
-            choices = ", ".join(f"{md(c.path)} ({percent(c.score)})" for c in s.heading.candidates)
-            lines.append(f"- suggested heading: {choices}")
+            lines.append("- suggested heading" + (f" ({md(s.heading.reason)})" if s.heading.reason else "")
+                         + ", with why:")
+            lines += [f"  - {md(c.path)} ({percent(c.score)}): {why(c.evidence)}" for c in s.heading.candidates]
         else:
             lines.append(f"- suggested heading: {s.heading.reason}")
         lines.append("")
     return "\n".join(lines)
+
+
+def why(evidence: list[str], shown: int = 4) -> str:
+    """The listed papers under a heading that cite the work or that it cites, then the rest."""
+    if not evidence:
+        return "no listed paper under it is linked to this work"
+    text = "; ".join(md(e) for e in evidence[:shown])
+    return text + (f"; and {len(evidence) - shown} more" if len(evidence) > shown else "")
 
 
 def titles(works: list[Work], shown: int = 5) -> str:
