@@ -83,7 +83,7 @@ def test_kg_suggest_markdown_and_json(default_build):
     assert f"## 1. {md(first['title'])}" in markdown.output
     assert first["cited_by"] and first["headings"][0]["heading"] in markdown.output
     missing = runner.invoke(main, ["suggest", str(default_build.out / "nothing")])
-    assert missing.exit_code == 1 and "cannot read the build's graph" in missing.output
+    assert missing.exit_code == 1 and "no such graph file" in missing.output
 
 
 def test_outside_text_cannot_inject_markup():
