@@ -302,3 +302,56 @@ def test_kg_view_says_what_was_expected(default_build, arguments, message):
 def test_view_page_of_a_folder_without_a_graph(tmp_path):
     with pytest.raises(FileNotFoundError, match="run `kg build` first"):
         view_page(tmp_path)
+
+
+def test_labels_go_to_listed_papers_first_then_the_works_the_list_cites_most(default_build, default_graph):
+    data = page_json((default_build.out / "graph.html").read_text("utf-8"))
+    order = [data["nodes"][i] for i in data["labelOrder"]]
+    listed = scalar(default_graph, "SELECT (COUNT(*) AS ?n) WHERE { ?p a akg:ListedPaper }")
+    assert sorted(data["labelOrder"]) == list(range(len(data["nodes"])))
+    assert all(n.get("listed") for n in order[:listed]) and not any(n.get("listed") for n in order[listed:])
+    cited_by_list = {row["o"].value: int(row["n"].value) for row in default_graph.query("""
+        SELECT ?o (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a akg:ListedPaper ; cito:cites ?o } GROUP BY ?o""")}
+    outside = [cited_by_list.get(n["iri"], 0) for n in order[listed:]]
+    assert outside and outside == sorted(outside, reverse=True)
+
+
+def test_timeline_puts_each_year_in_its_own_band(default_build, default_graph):
+    data = page_json((default_build.out / "graph.html").read_text("utf-8"))
+    bands = [b for b in data["years"] if "year" in b]
+    assert [b["year"] for b in bands] == sorted(b["year"] for b in bands) and len(bands) > 3
+    issued = {row["p"].value: int(row["y"].value) for row in default_graph.query(
+        "SELECT ?p (MIN(SUBSTR(STR(?d), 1, 4)) AS ?y) WHERE { ?p dcterms:issued ?d } GROUP BY ?p")}
+    dated = [n for n in data["nodes"] if n["iri"] in issued]
+    assert dated
+    for node in dated:
+        band = next(b for b in bands if b["year"] == issued[node["iri"]])
+        assert band["left"] < node["yearX"] < band["left"] + band["width"]
+    assert sum(b["papers"] for b in data["years"]) == len(data["nodes"])
+    assert len({(n["yearX"], n["yearY"]) for n in data["nodes"]}) == len(data["nodes"])    # none on another
+
+
+def test_prior_works_are_the_outside_works_the_list_cites_most(default_build, default_graph):
+    data = page_json((default_build.out / "graph.html").read_text("utf-8"))
+    counts = [int(row["n"].value) for row in default_graph.query("""
+        SELECT ?o (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a akg:ListedPaper ; cito:cites ?o .
+        FILTER NOT EXISTS { ?o a akg:ListedPaper } } GROUP BY ?o ORDER BY DESC(?n) LIMIT 10""")]
+    assert len(counts) == 10
+    assert [data["nodes"][i]["citedInList"] for i in data["prior"]] == counts
+    assert data["derivative"] == []          # offline, no outside work is known to cite the list
+
+
+MANY_HEADINGS_LIST = "# Many areas\n\n" + "".join(
+    f"## Area {k}\n\n[Arxiv'24] [Paper {k}](https://arxiv.org/abs/2402.{k:05d})\n\n" for k in range(11))
+
+
+def test_past_the_palette_smaller_groups_share_one_colour(tmp_path):
+    listed = tmp_path / "many.md"
+    listed.write_text(MANY_HEADINGS_LIST)
+    result = build(ListSource.from_path(listed), tmp_path / "out", offline=True, cache_dir=tmp_path / "cache")
+    data = page_json((result.out / "graph.html").read_text("utf-8"))
+    colours = [h["colour"] for h in data["headings"] if h["parent"] is None]
+    assert len(colours) == 11
+    named = [c for c in colours if c != data["otherColour"]]
+    assert len(named) == len(set(named)) == 8 and colours.count(data["otherColour"]) == 3
+    assert data["outsideColour"] not in colours

@@ -134,8 +134,10 @@
         ctx.font = labelFont(n);
         if (labelWidths[i] < 0) labelWidths[i] = ctx.measureText(shortLabel(n.title)).width;
         const text = shortLabel(n.title);
-        const box = { id: i, text, x: x - labelWidths[i] / 2, y: y + body.options.size * frame.scale + 2,
-          w: labelWidths[i], h: LABEL_SIZE + 2 };
+        // under its dot, moved in from the edges so that it is read whole
+        const box = { id: i, text, x: Math.max(0, Math.min(x - labelWidths[i] / 2, frame.width - labelWidths[i])),
+          y: y + body.options.size * frame.scale + 2, w: labelWidths[i], h: LABEL_SIZE + 2 };
+        if (box.y + box.h > frame.height) continue;
         // kept a few pixels clear of the labels already drawn, so neighbours read as two
         if (placed.overlaps({ x: box.x - 3, y: box.y - 1, w: box.w + 6, h: box.h + 2 })) continue;
         placed.add(box);
