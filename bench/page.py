@@ -27,8 +27,22 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from kg.page import layout, page_html, read_citation_graph, timeline
 from kg.store import KnowledgeGraph, atomic_write
-from kg.vocab import (ID, LIST_GRAPH, S2_GRAPH, akg, cito, dcterms, fabio, foaf, heading_iri, list_iri, rdf,
-                      scheme_iri, skos, xsd)
+from kg.vocab import (
+    ID,
+    LIST_GRAPH,
+    S2_GRAPH,
+    akg,
+    cito,
+    dcterms,
+    fabio,
+    foaf,
+    heading_iri,
+    list_iri,
+    rdf,
+    scheme_iri,
+    skos,
+    xsd,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]

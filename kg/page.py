@@ -47,8 +47,10 @@ SHOWN_AUTHORS = 10
 S2_PAPER_PAGE = "https://www.semanticscholar.org/paper/"
 LARGE_NODES, LARGE_EDGES = 2000, 10000   # above either: edges hidden while the view moves
 LABEL_SIZE = 12                          # pixels on screen, whatever the zoom
-EDGE_COLOUR = "rgba(110, 110, 110, 0.35)"
-INFLUENTIAL_EDGE = {"width": 3, "color": {"color": "rgba(60, 60, 60, 0.85)", "inherit": False}}
+# How the page's script strokes citations: width in graph units (it grows as one zooms in).
+EDGE_STYLES = {"plain": {"width": 1, "colour": "rgba(110, 110, 110, 0.35)"},
+               "influential": {"width": 3, "colour": "rgba(60, 60, 60, 0.85)"},
+               "selected": {"width": 2, "colour": "rgba(30, 30, 30, 0.9)"}}
 TEMPLATES = Path(__file__).with_name("templates")     # our page template, script and style
 TEMPLATE = "graph.html"
 STATIC = Path(__file__).with_name("static")           # vendored vis-network, see LICENSES.md
@@ -135,7 +137,7 @@ class CitationGraph:
     headings: list[Heading]
     clusters: list[Cluster]
 
-    def subgraph(self, keep: set[int]) -> "CitationGraph":
+    def subgraph(self, keep: set[int]) -> CitationGraph:
         """The papers in `keep` (in their order here) and the edges among them."""
         order = sorted(keep)
         new_index = {old: new for new, old in enumerate(order)}
@@ -202,8 +204,8 @@ def read_authors(graph: KnowledgeGraph, index: dict[str, int]) -> list[list[str]
 
 def read_headings(graph: KnowledgeGraph) -> tuple[list[Heading], dict[str, int]]:
     """The taxonomy in list order, each heading pointing to its parent."""
-    rows = sorted(((int(row["position"].value), row["heading"].value, row["label"].value,
-                    row["broader"].value if row["broader"] else None) for row in graph.query(HEADINGS_QUERY)))
+    rows = sorted((int(row["position"].value), row["heading"].value, row["label"].value,
+                    row["broader"].value if row["broader"] else None) for row in graph.query(HEADINGS_QUERY))
     heading_index = {iri: i for i, (_, iri, _, _) in enumerate(rows)}
     headings = [Heading(iri, label, heading_index.get(broader)) for _, iri, label, broader in rows]
     return headings, heading_index
@@ -383,10 +385,10 @@ def pack(parts: list[list[int]], boxes: list[list[tuple[float, float]]], count: 
     row_width = max(max((w for w, _ in sizes), default=0), math.sqrt(sum(w * h for w, h in sizes)))
     positions = [(0, 0)] * count
     x = y = row_height = 0.0
-    for members, box, (width, height) in zip(parts, boxes, sizes):
+    for members, box, (width, height) in zip(parts, boxes, sizes, strict=True):
         if x > 0 and x + width > row_width:
             x, y, row_height = 0.0, y + row_height, 0.0
-        for i, (px, py) in zip(members, box):
+        for i, (px, py) in zip(members, box, strict=True):
             positions[i] = (round(x + px), round(y + py))
         x, row_height = x + width, max(row_height, height)
     return positions
@@ -514,7 +516,7 @@ def page_data(graph: CitationGraph, large: bool, years: list[dict]) -> dict:
         "labelSize": LABEL_SIZE,
         "outsideColour": OUTSIDE_COLOUR,
         "otherColour": OTHER_COLOUR,
-        "influentialEdge": INFLUENTIAL_EDGE,
+        "edgeStyles": EDGE_STYLES,
         "s2PaperPage": S2_PAPER_PAGE,
         "headings": [{"label": h.label, "parent": h.parent, "count": counts[i], "colour": top_colour.get(i)}
                      for i, h in enumerate(graph.headings)],
@@ -546,18 +548,19 @@ def node_data(paper: Paper, force: tuple[int, int], year: tuple[int, int], headi
     return node
 
 
-def vis_options(large: bool) -> dict:
+def vis_options() -> dict:
     """vis-network's options. Positions come from `layout`, so physics starts off (the reader can
-    free it) and edges are straight; large graphs hide edges while the view moves. Nodes carry
-    no vis-network label: the page's script draws labels that never overlap."""
+    free it). vis-network draws only the dots: the page's script draws the citations (in one
+    stroke; vis-network builds and strokes an object per edge, seconds at 100,000 citations)
+    and the labels (never overlapping); it hands the citations to vis-network, hidden, only as
+    springs once the reader frees the layout."""
     return {
         "autoResize": True,
         "layout": {"improvedLayout": False},
         "physics": {"enabled": False, "solver": "forceAtlas2Based", "stabilization": False},
         "nodes": {"shape": "dot", "borderWidth": 1},
-        "edges": {"smooth": False, "width": 1, "color": {"color": EDGE_COLOUR, "inherit": False},
-                  "arrows": {"to": {"enabled": True, "scaleFactor": 0.5}}, "selectionWidth": 1},
-        "interaction": {"hover": True, "hideEdgesOnDrag": large, "hideEdgesOnZoom": large, "keyboard": False},
+        "edges": {"smooth": False, "hidden": True},
+        "interaction": {"hover": True, "keyboard": False},
     }
 
 
@@ -589,7 +592,7 @@ def page_network(drawn: CitationGraph, *, scope: str = "", note: str = ""):
     network.nodes = [node_data(paper, at, when, drawn.headings)
                      for paper, at, when in zip(drawn.papers, positions, on_timeline, strict=True)]
     network.edges = [[a, b, 1 if influential else 0] for a, b, influential in drawn.edges]
-    network.options = vis_options(large)
+    network.options = vis_options()
     network.set_template_dir(str(TEMPLATES), TEMPLATE)
 
     vis_js = inline((STATIC / "vis-network.min.js").read_text("utf-8"), "script")

@@ -16,8 +16,17 @@ from pyvis.network import Network
 
 from kg.build import ListSource, build
 from kg.cli import main
-from kg.page import (PageError, find_paper, neighbourhood, page_html, page_network, read_citation_graph,
-                     under_heading, view_page, within_budget)
+from kg.page import (
+    PageError,
+    find_paper,
+    neighbourhood,
+    page_html,
+    page_network,
+    read_citation_graph,
+    under_heading,
+    view_page,
+    within_budget,
+)
 from kg.store import KnowledgeGraph
 from kg.vocab import CLUSTER_GRAPH, ID, akg, cito, foaf, rdf, xsd
 
@@ -101,7 +110,8 @@ def test_page_draws_every_paper_and_citation_of_the_graph(default_build, default
     for row in default_graph.query("SELECT ?p ?t WHERE { ?p a akg:ListedPaper ; dcterms:title ?t }"):
         assert by_iri[row["p"].value]["title"] == row["t"].value
     cited = [(data["nodes"][a]["iri"], data["nodes"][b]["iri"]) for a, b, _ in data["edges"]]
-    assert set(cited) == {(r[0].value, r[1].value) for r in default_graph.query("SELECT ?a ?b WHERE { ?a cito:cites ?b }")}
+    pairs = default_graph.query("SELECT ?a ?b WHERE { ?a cito:cites ?b }")
+    assert set(cited) == {(r[0].value, r[1].value) for r in pairs}
 
 
 def test_legend_counts_follow_the_taxonomy(default_build, default_graph):
@@ -202,7 +212,8 @@ def test_heading_page_holds_its_papers_and_their_outside_works(default_graph):
     label = Literal("Model Compression")
     listed = iris(default_graph, """SELECT ?p ?label WHERE { ?p a akg:ListedPaper ; akg:listedUnder/skos:broader* ?h .
                                     ?h skos:prefLabel ?label }""", label=label)
-    outside = iris(default_graph, """SELECT DISTINCT ?o ?label WHERE { ?p a akg:ListedPaper ; akg:listedUnder/skos:broader* ?h .
+    outside = iris(default_graph, """SELECT DISTINCT ?o ?label WHERE {
+        ?p a akg:ListedPaper ; akg:listedUnder/skos:broader* ?h .
         ?h skos:prefLabel ?label . ?p cito:cites|^cito:cites ?o . FILTER NOT EXISTS { ?o a akg:ListedPaper } }""",
                     label=label)
     assert len(listed) > 2
@@ -246,7 +257,8 @@ def test_clusters_reach_the_page(default_graph):
 
 def with_influential_citation(graph: KnowledgeGraph) -> tuple[KnowledgeGraph, tuple[str, str]]:
     """The graph with one of its citations reported influential (a reified cito:Citation)."""
-    citing, cited = next(iter(graph.query("SELECT ?a ?b WHERE { ?a a akg:ListedPaper ; cito:cites ?b } ORDER BY ?a ?b")))
+    citing, cited = next(iter(graph.query(
+        "SELECT ?a ?b WHERE { ?a a akg:ListedPaper ; cito:cites ?b } ORDER BY ?a ?b")))
     citation, g = NamedNode(f"{ID}citation/test-influential"), NamedNode(ID + "graph/semantic-scholar")
     quads = [Quad(citation, rdf.type, cito.Citation, g), Quad(citation, cito.hasCitingEntity, citing, g),
              Quad(citation, cito.hasCitedEntity, cited, g),
@@ -269,7 +281,8 @@ def test_kg_view_writes_focus_and_heading_pages(default_build, default_graph, tm
     assert f"wrote {page}" in result.output
     data = page_json(page.read_text("utf-8"))
     expected = scalar(default_graph, """SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {
-        ?p akg:arxiv '2310.16795' . { BIND(?p AS ?o) } UNION { ?p (cito:cites|^cito:cites)/(cito:cites|^cito:cites)? ?o } }""")
+        ?p akg:arxiv '2310.16795' .
+        { BIND(?p AS ?o) } UNION { ?p (cito:cites|^cito:cites)/(cito:cites|^cito:cites)? ?o } }""")
     assert len(data["nodes"]) == expected
 
     out = tmp_path / "quantization.html"

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad
+from test_page import HOSTILE_LIST, PAPER_COUNT, iris, scalar, with_clusters, with_influential_citation
 
 from kg.build import ListSource, build
 from kg.page import write_graph_page
 from kg.store import KnowledgeGraph
 from kg.vocab import ID, S2_GRAPH, akg, cito, dcterms, fabio, foaf, rdf, xsd
-from test_page import HOSTILE_LIST, PAPER_COUNT, iris, scalar, with_clusters, with_influential_citation
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -64,7 +64,7 @@ class OpenedPage:
         return set(self.page.evaluate(VISIBLE_IRIS))
 
     def edge_count(self) -> int:
-        return self.page.evaluate("kgPage.edgeView.length")
+        return self.page.evaluate("kgPage.shownEdges().length")
 
     def node_id(self, iri: str) -> int:
         return self.page.evaluate("(iri) => kgPage.data.nodes.findIndex((n) => n.iri === iri)", iri)
@@ -145,11 +145,13 @@ def test_default_page_loads_offline_and_draws_the_whole_graph(default_build, def
     assert opened.requests and all(url.startswith(folder) for url in opened.requests)
     papers = scalar(default_graph, """SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {
         { ?p a akg:ListedPaper } UNION { ?p cito:cites ?x } UNION { ?x cito:cites ?p } }""")
-    citations = scalar(default_graph, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?a ?b WHERE { ?a cito:cites ?b } }")
+    citations = scalar(default_graph,
+                       "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?a ?b WHERE { ?a cito:cites ?b } }")
     page = opened.page
     assert page.evaluate("Object.keys(kgPage.network.getPositions()).length") == papers
     assert opened.edge_count() == citations
-    assert page.text_content("#status") == f"Showing {papers} of {papers} papers and {citations} of {citations} citations."
+    assert page.text_content("#status") == (
+        f"Showing {papers} of {papers} papers and {citations} of {citations} citations.")
     tops = iris(default_graph, "SELECT ?l WHERE { ?h skos:topConceptOf ?s ; skos:prefLabel ?l }")
     assert {page.text_content(f"#headings > li:nth-child({i + 1}) .name") for i in range(len(tops))} == tops
     page.screenshot(path=str(tmp_path / "screenshot.png"))
@@ -185,11 +187,13 @@ def test_year_range_hides_older_papers(default_build, default_graph, open_page):
     opened.page.fill("#year-from", "2024")
     years = {}
     for row in default_graph.query("""SELECT ?p ?y WHERE {
-            { ?p dcterms:issued ?d } UNION { ?p a akg:ListedPaper ; akg:listedYear ?d } BIND(SUBSTR(STR(?d), 1, 4) AS ?y) }
+            { ?p dcterms:issued ?d } UNION { ?p a akg:ListedPaper ; akg:listedYear ?d }
+            BIND(SUBSTR(STR(?d), 1, 4) AS ?y) }
             ORDER BY ?p"""):
         years.setdefault(row["p"].value, int(row["y"].value))
     recent = {p for p, year in years.items() if year >= 2024}
-    listed = {p for p in iris(default_graph, "SELECT ?p WHERE { ?p a akg:ListedPaper }") if p in recent or p not in years}
+    listed = {p for p in iris(default_graph, "SELECT ?p WHERE { ?p a akg:ListedPaper }")
+              if p in recent or p not in years}
     expected = listed | {p for p in beside(default_graph, listed) if p in recent or p not in years}
     assert opened.visible() == expected and len(expected) < len(years)
 
@@ -226,7 +230,8 @@ def test_search_box_focuses_the_paper(default_build, default_graph, open_page):
 
 def test_hover_shows_the_facts_of_the_graph(default_build, default_graph, open_page):
     opened = open_page(default_build.out / "graph.html")
-    qmoe = NamedNode(next(iter(iris(default_graph, "SELECT ?p WHERE { ?p akg:arxiv '2310.16795' ; a akg:ListedPaper }"))))
+    qmoe = NamedNode(next(iter(iris(default_graph,
+                                    "SELECT ?p WHERE { ?p akg:arxiv '2310.16795' ; a akg:ListedPaper }"))))
     opened.hover(opened.node_id(qmoe.value))
     opened.page.wait_for_selector("#tooltip:not([hidden])")
     first_author = next(iter(default_graph.query(
@@ -297,7 +302,8 @@ def test_colour_by_cluster_shows_the_cluster_legend_instead(default_graph, open_
 
 
 def test_labels_never_overlap_and_more_show_as_one_zooms_in(default_graph, open_page, tmp_path):
-    survey = NamedNode(next(iter(iris(default_graph, "SELECT ?p WHERE { ?p akg:arxiv '2407.06204' ; a akg:ListedPaper }"))))
+    survey = NamedNode(next(iter(iris(default_graph,
+                                      "SELECT ?p WHERE { ?p akg:arxiv '2407.06204' ; a akg:ListedPaper }"))))
     works = [NamedNode(f"{ID}paper/s2/many-{k}") for k in range(2000)]
     extra = [q for k, work in enumerate(works) for q in (
         Quad(work, rdf.type, fabio.Expression, S2_GRAPH),
@@ -400,10 +406,26 @@ def test_influential_citations_are_drawn_heavier(default_graph, open_page, tmp_p
     graph, (citing, cited) = with_influential_citation(default_graph)
     write_graph_page(graph, tmp_path)
     opened = open_page(tmp_path / "graph.html")
-    widths = opened.page.evaluate("""kgPage.edgeView.get().map((e) => [kgPage.data.nodes[e.from].iri,
-        kgPage.data.nodes[e.to].iri, kgPage.network.body.edges[e.id].options.width])""")
-    assert sorted({width for _, _, width in widths}) == [1, 3]
-    assert [(a, b) for a, b, width in widths if width == 3] == [(citing, cited)]
+    page = opened.page
+    page.wait_for_timeout(100)
+    drawn = page.evaluate("""(() => { const drawn = kgPage.drawnEdges(), edges = kgPage.data.edges;
+        return { plain: drawn.plain, influential: drawn.influential.map((i) => [kgPage.data.nodes[edges[i][0]].iri,
+                 kgPage.data.nodes[edges[i][1]].iri]) }; })()""")
+    assert drawn == {"plain": opened.edge_count() - 1, "influential": [[citing, cited]]}
+    styles = page.evaluate("kgPage.data.edgeStyles")
+    assert styles["influential"]["width"] > styles["plain"]["width"]
+
+
+def test_a_selected_papers_citations_stand_out(default_build, default_graph, open_page):
+    opened = open_page(default_build.out / "graph.html")
+    qmoe = next(iter(iris(default_graph, "SELECT ?p WHERE { ?p akg:arxiv '2310.16795' ; a akg:ListedPaper }")))
+    opened.page.evaluate("(id) => kgPage.focusNode(id)", opened.node_id(qmoe))
+    opened.page.wait_for_timeout(400)
+    ends = opened.page.evaluate("""kgPage.drawnEdges().selected.map((i) => kgPage.data.edges[i].slice(0, 2)
+        .map((n) => kgPage.data.nodes[n].iri))""")
+    pairs = {(row["a"].value, row["b"].value) for row in default_graph.query("SELECT ?a ?b WHERE { ?a cito:cites ?b }")}
+    expected = {pair for pair in pairs if qmoe in pair}
+    assert expected and {tuple(pair) for pair in ends} == expected
 
 
 def hostile_quads(graph: KnowledgeGraph) -> list[Quad]:
@@ -412,7 +434,8 @@ def hostile_quads(graph: KnowledgeGraph) -> list[Quad]:
     person, authorship = NamedNode(ID + "person/name/hostile"), NamedNode(paper.value + "/authorship/0")
     work, g = NamedNode(ID + "paper/s2/hostile"), S2_GRAPH
     return [
-        Quad(paper, akg.authorship, authorship, g), Quad(authorship, akg.position, Literal("0", datatype=xsd.integer), g),
+        Quad(paper, akg.authorship, authorship, g),
+        Quad(authorship, akg.position, Literal("0", datatype=xsd.integer), g),
         Quad(authorship, akg.author, person, g), Quad(person, foaf.name, Literal("<img src=x onerror=alert(7)>"), g),
         Quad(paper, akg.tldr, Literal("</script><script>alert(8)</script>"), g),
         Quad(paper, akg.publishedVenue, Literal('<svg onload="alert(9)">'), g),

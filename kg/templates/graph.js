@@ -33,13 +33,12 @@
   const visible = new Uint8Array(nodes.length).fill(1);
   // Nodes carry no vis-network label: drawLabels below draws them, never overlapping.
   const nodeSet = new vis.DataSet(nodes.map((n, i) => ({ id: i, x: n.x, y: n.y, size: n.size, color: colourOf(n) })));
-  const edgeSet = new vis.DataSet(edges.map(([a, b, influential], i) => (influential
-    ? { id: i, from: a, to: b, ...data.influentialEdge }
-    : { id: i, from: a, to: b })));
   const nodeView = new vis.DataView(nodeSet, { filter: (n) => visible[n.id] === 1 });
-  const edgeView = new vis.DataView(edgeSet, { filter: (e) => visible[e.from] === 1 && visible[e.to] === 1 });
+  // Citations reach vis-network only as hidden springs, once physics is freed (see drawEdges).
+  const springs = new vis.DataSet();
+  let shownEdges = [];          // indices into edges whose two papers are shown
 
-  const network = new vis.Network(container, { nodes: nodeView, edges: edgeView }, options);
+  const network = new vis.Network(container, { nodes: nodeView, edges: springs }, options);
 
   // a small graph fills the view (vis-network stops its first fit at 1:1)
   network.fit({ maxZoomLevel: 1.5, animation: false });
@@ -170,7 +169,68 @@
       ctx.fillRect(band.left, top, band.width, bottom - top);
     }
   }
-  network.on("beforeDrawing", shadeYears);
+  // --- citations: drawn before the dots, each style in one path (one stroke, one fill of
+  // arrowheads), skipping lines wholly off screen; on large graphs hidden while the view moves.
+  let moving = false;
+  let drawnEdges = { plain: 0, influential: [], selected: [] };
+  const ARROW = 7;              // arrowhead length in graph units
+  function drawEdges(ctx) {
+    drawnEdges = { plain: 0, influential: [], selected: [] };
+    if (moving && data.large) return;
+    const bodies = network.body.nodes;
+    const scale = network.getScale();
+    const low = network.DOMtoCanvas({ x: 0, y: 0 });
+    const high = network.DOMtoCanvas({ x: container.clientWidth, y: container.clientHeight });
+    const selected = new Set(network.getSelectedNodes());
+    const arrows = ARROW * scale >= 2;       // smaller than that, an arrowhead is a smudge
+    const paths = { plain: [new Path2D(), new Path2D()], influential: [new Path2D(), new Path2D()],
+      selected: [new Path2D(), new Path2D()] };
+    for (const i of shownEdges) {
+      const [a, b, influential] = edges[i];
+      const from = bodies[a];
+      const to = bodies[b];
+      if (!from || !to) continue;
+      if ((from.x < low.x && to.x < low.x) || (from.x > high.x && to.x > high.x) ||
+          (from.y < low.y && to.y < low.y) || (from.y > high.y && to.y > high.y)) continue;
+      const style = selected.has(a) || selected.has(b) ? "selected" : influential ? "influential" : "plain";
+      if (style === "plain") drawnEdges.plain += 1;
+      else drawnEdges[style].push(i);
+      const [line, heads] = paths[style];
+      line.moveTo(from.x, from.y);
+      line.lineTo(to.x, to.y);
+      if (!arrows) continue;
+      const dx = to.x - from.x;
+      const dy = to.y - from.y;
+      const length = Math.hypot(dx, dy);
+      const reach = to.options.size + 1;
+      if (length <= reach + ARROW) continue;
+      const ux = dx / length;
+      const uy = dy / length;
+      const tipX = to.x - ux * reach;
+      const tipY = to.y - uy * reach;
+      heads.moveTo(tipX, tipY);
+      heads.lineTo(tipX - ux * ARROW - uy * ARROW / 2, tipY - uy * ARROW + ux * ARROW / 2);
+      heads.lineTo(tipX - ux * ARROW + uy * ARROW / 2, tipY - uy * ARROW - ux * ARROW / 2);
+      heads.closePath();
+    }
+    for (const style of ["plain", "influential", "selected"]) {
+      const { width, colour } = data.edgeStyles[style];
+      ctx.lineWidth = width;
+      ctx.strokeStyle = ctx.fillStyle = colour;
+      ctx.stroke(paths[style][0]);
+      ctx.fill(paths[style][1]);
+    }
+  }
+  let stillTimer = null;
+  const whileMoving = () => {
+    moving = true;
+    clearTimeout(stillTimer);
+    stillTimer = setTimeout(() => { moving = false; network.redraw(); }, 200);
+  };
+  network.on("zoom", whileMoving);
+  network.on("dragging", whileMoving);
+
+  network.on("beforeDrawing", (ctx) => { shadeYears(ctx); drawEdges(ctx); });
   network.on("afterDrawing", drawLabels);
 
   // --- text helpers -------------------------------------------------------------------------
@@ -285,12 +345,14 @@
       if (!n.listed) visible[i] = withOutside && passes(n) && listedNeighbours[i].some((j) => visible[j]) ? 1 : 0;
     });
     nodeView.refresh();
-    edgeView.refresh();
+    shownEdges = [];
+    edges.forEach(([a, b], i) => { if (visible[a] && visible[b]) shownEdges.push(i); });
+    network.redraw();
     statusMessage = "";
     showStatus();
   }
   function showStatus() {
-    status.textContent = `Showing ${nodeView.length} of ${nodes.length} papers and ${edgeView.length} of ` +
+    status.textContent = `Showing ${nodeView.length} of ${nodes.length} papers and ${shownEdges.length} of ` +
       `${edges.length} citations.` + (statusMessage ? " " + statusMessage : "");
   }
 
@@ -450,6 +512,7 @@
   const layoutButton = byId("layout-toggle");
   let physics = false;
   function setPhysics(on) {
+    if (on && !springs.length) springs.add(edges.map(([a, b], i) => ({ id: i, from: a, to: b })));
     physics = on;
     network.setOptions({ physics: { enabled: physics } });
     layoutButton.textContent = physics ? "Freeze layout" : "Free layout";
@@ -480,7 +543,7 @@
   applyFilters();
 
   // For tests and benchmarks: the network and its views, and when the first frame was drawn.
-  window.kgPage = { data, network, nodeView, edgeView, focusNode, setLayout, physics: () => physics,
+  window.kgPage = { data, network, nodeView, shownEdges: () => shownEdges, drawnEdges: () => drawnEdges, focusNode, setLayout, physics: () => physics,
     layout: () => layoutMode, labelBoxes: () => labelBoxes, yearBoxes: () => yearBoxes };
   network.once("afterDrawing", () => requestAnimationFrame(() => {
     window.kgPage.readyAt = performance.now();
