@@ -137,8 +137,9 @@
         const box = { id: i, text, x: Math.max(0, Math.min(x - labelWidths[i] / 2, frame.width - labelWidths[i])),
           y: y + body.options.size * frame.scale + 2, w: labelWidths[i], h: LABEL_SIZE + 2 };
         if (box.y + box.h > frame.height) continue;
-        // kept a few pixels clear of the labels already drawn, so neighbours read as two
-        if (placed.overlaps({ x: box.x - 3, y: box.y - 1, w: box.w + 6, h: box.h + 2 })) continue;
+        // kept clear of the labels already drawn by a margin, so that neighbours read as two
+        // and the labels do not fill the view as a wall of text
+        if (placed.overlaps({ x: box.x - 8, y: box.y - 5, w: box.w + 16, h: box.h + 10 })) continue;
         placed.add(box);
         boxes.push(box);
         ctx.lineWidth = 3;
