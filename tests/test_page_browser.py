@@ -77,9 +77,14 @@ class OpenedPage:
             return [box.left + at.x, box.top + at.y]; }""", node)
         self.page.mouse.move(x, y)
 
+    def next_frame(self) -> None:
+        """Wait until a frame is drawn after the last change."""
+        self.page.evaluate("""() => new Promise((drawn) => {
+            kgPage.network.once("afterDrawing", drawn); kgPage.network.redraw(); })""")
+
     def label_boxes(self) -> list[dict]:
         """The labels the last frame drew, as boxes in screen pixels, with their paper's IRI and text."""
-        self.page.wait_for_timeout(100)            # let the frame after the last change be drawn
+        self.next_frame()
         return self.page.evaluate("""kgPage.labelBoxes().map((b) => ({ ...b, iri: kgPage.data.nodes[b.id].iri,
             title: kgPage.data.nodes[b.id].title }))""")
 
@@ -335,7 +340,7 @@ def test_outside_works_most_cited_by_the_list_are_labelled(default_build, defaul
         FILTER NOT EXISTS { ?o a akg:ListedPaper } } GROUP BY ?o ORDER BY DESC(?n) ?o LIMIT 3""")]
     assert len(most_cited) == 3
     for iri in most_cited:                     # GShard, Switch Transformers, Sparsely-Gated MoE
-        opened.zoom_to(opened.node_id(iri), 3)
+        opened.zoom_to(opened.node_id(iri), 4)
         boxes = opened.label_boxes()
         assert iri in {b["iri"] for b in boxes} and overlaps(boxes) == []
 
@@ -407,7 +412,7 @@ def test_influential_citations_are_drawn_heavier(default_graph, open_page, tmp_p
     write_graph_page(graph, tmp_path)
     opened = open_page(tmp_path / "graph.html")
     page = opened.page
-    page.wait_for_timeout(100)
+    opened.next_frame()
     drawn = page.evaluate("""(() => { const drawn = kgPage.drawnEdges(), edges = kgPage.data.edges;
         return { plain: drawn.plain, influential: drawn.influential.map((i) => [kgPage.data.nodes[edges[i][0]].iri,
                  kgPage.data.nodes[edges[i][1]].iri]) }; })()""")
@@ -420,7 +425,7 @@ def test_a_selected_papers_citations_stand_out(default_build, default_graph, ope
     opened = open_page(default_build.out / "graph.html")
     qmoe = next(iter(iris(default_graph, "SELECT ?p WHERE { ?p akg:arxiv '2310.16795' ; a akg:ListedPaper }")))
     opened.page.evaluate("(id) => kgPage.focusNode(id)", opened.node_id(qmoe))
-    opened.page.wait_for_timeout(400)
+    opened.next_frame()
     ends = opened.page.evaluate("""kgPage.drawnEdges().selected.map((i) => kgPage.data.edges[i].slice(0, 2)
         .map((n) => kgPage.data.nodes[n].iri))""")
     pairs = {(row["a"].value, row["b"].value) for row in default_graph.query("SELECT ?a ?b WHERE { ?a cito:cites ?b }")}
