@@ -10,9 +10,10 @@ from the title once any title contains "href". Ours inlines the vendored vis-net
 Content-Security-Policy lets only those two scripts run; the data reaches the script as one
 JSON block escaped by Jinja's tojson and is put on the page only as text. Positions are
 computed ahead, twice: igraph's Fruchterman-Reingold (seeded) for the force layout, and a
-timeline with the year on the x axis; the browser draws at once with physics off. Labels are
-not vis-network's: the script draws them itself, most important first, skipping any that
-would overlap one already drawn.
+timeline with the year on the x axis; the browser draws at once with physics off. vis-network
+draws only the dots: the script draws the citations (one canvas path per style, where
+vis-network would build and stroke an object per edge) and the labels (most important first,
+skipping any that would overlap one already drawn).
 """
 from __future__ import annotations
 
