@@ -5,24 +5,44 @@ TL;DRs and counts, outside works, citations with some influential ones) of 200, 
 20,000 papers go through the same code as a build (SPARQL -> layout -> page); headless
 Debian chromium then opens each page from disk and reports when the first frame of the
 laid-out graph was drawn (performance.now() at the page's ready mark, i.e. since navigation
-start). Every paper is drawn (a build would keep only listed papers above its node budget).
+start), and how long switching to the timeline (year) layout takes until its frame is drawn.
+Every paper is drawn (a build would keep only listed papers above its node budget).
 
     python bench/page.py [--sizes 200 2000 20000] [--repeat 3] [--out bench/out/page]
+    python bench/page.py --screenshots docs/img      # the docs' screenshots, then exit
+
+--screenshots writes the screenshots docs/page.md shows: the synthetic pages at 200 and 2,000
+papers (force and timeline layouts) and, as graph.png, the shipped list's page built offline.
 """
 from __future__ import annotations
 
 import argparse
 import random
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from kg.page import layout, page_html, read_citation_graph
+from kg.page import layout, page_html, read_citation_graph, timeline
 from kg.store import KnowledgeGraph, atomic_write
-from kg.vocab import (ID, LIST_GRAPH, S2_GRAPH, akg, cito, dcterms, fabio, foaf, heading_iri, list_iri, rdf,
-                      scheme_iri, skos, xsd)
+from kg.vocab import (
+    ID,
+    LIST_GRAPH,
+    S2_GRAPH,
+    akg,
+    cito,
+    dcterms,
+    fabio,
+    foaf,
+    heading_iri,
+    list_iri,
+    rdf,
+    scheme_iri,
+    skos,
+    xsd,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -98,16 +118,52 @@ def synthetic_graph(papers: int, seed: int = 0) -> KnowledgeGraph:
     return KnowledgeGraph(quads)
 
 
-def time_to_interactive(browser, page_path: Path) -> float:
-    """Milliseconds from navigation start until the laid-out graph's first frame was drawn."""
+def opened(browser, page_path: Path):
+    """A headless page, opened from disk with networking off, once its first frame is drawn."""
     context = browser.new_context(offline=True, viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(page_path.resolve().as_uri(), timeout=300_000)
+    page.wait_for_selector("body[data-ready=true]", timeout=300_000)
+    return context, page
+
+
+def time_to_interactive(browser, page_path: Path) -> tuple[float, float]:
+    """Milliseconds from navigation start until the laid-out graph's first frame was drawn, and
+    from clicking the timeline layout until its frame was drawn."""
+    context, page = opened(browser, page_path)
     try:
-        page = context.new_page()
-        page.goto(page_path.resolve().as_uri(), timeout=300_000)
-        page.wait_for_selector("body[data-ready=true]", timeout=300_000)
-        return page.evaluate("kgPage.readyAt")
+        ready = page.evaluate("kgPage.readyAt")
+        switched = page.evaluate("""() => new Promise((done) => {
+            const started = performance.now();
+            kgPage.network.once("afterDrawing", () => done(performance.now() - started));
+            document.querySelector("input[name=layout][value=year]").click(); })""")
+        return ready, switched
     finally:
         context.close()
+
+
+def screenshots(browser, folder: Path, work: Path) -> None:
+    """The docs' screenshots: synthetic pages at 200 and 2,000 papers, and the shipped list's page."""
+    from kg.build import build
+
+    folder.mkdir(parents=True, exist_ok=True)
+    shipped = build(out=work / "shipped", offline=True, cache_dir=work / "cache")
+    pages = {"graph": shipped.out / "graph.html"}
+    for size in (200, 2000):
+        pages[f"graph-{size}"] = atomic_write(work / f"graph-{size}.html", page_html(read_citation_graph(
+            synthetic_graph(size))))
+    for name, path in pages.items():
+        context, page = opened(browser, path)
+        try:
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(folder / f"{name}.png"))
+            if name != "graph":
+                page.check("input[name=layout][value=year]")
+                page.wait_for_timeout(300)
+                page.screenshot(path=str(folder / f"{name}-timeline.png"))
+        finally:
+            context.close()
+        print(f"wrote {folder / name}.png", flush=True)
 
 
 def main() -> None:
@@ -115,33 +171,44 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 2000, 20000])
     parser.add_argument("--repeat", type=int, default=3, help="browser loads per size (the median is reported)")
     parser.add_argument("--out", type=Path, default=Path("bench/out/page"))
+    parser.add_argument("--screenshots", type=Path, help="write the docs' screenshots into this folder and exit")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    rows = []
-    page_html(read_citation_graph(synthetic_graph(20)))   # import igraph, pyvis and jinja before anything is timed
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        if args.screenshots:
+            with tempfile.TemporaryDirectory() as work:
+                screenshots(browser, args.screenshots, Path(work))
+            return
+        rows = []
+        page_html(read_citation_graph(synthetic_graph(20)))   # import igraph, pyvis and jinja before anything is timed
         for size in args.sizes:
             graph = synthetic_graph(size)
             started = time.perf_counter()
             citations = read_citation_graph(graph)
             read = time.perf_counter() - started
             started = time.perf_counter()
-            layout(len(citations.papers), citations.edges)
+            positions = layout(len(citations.papers), citations.edges)
             laid_out = time.perf_counter() - started
+            started = time.perf_counter()
+            timeline(citations.papers, positions)
+            on_timeline = time.perf_counter() - started
             started = time.perf_counter()
             path = atomic_write(args.out / f"graph-{size}.html", page_html(citations))
             written = time.perf_counter() - started
             loads = [time_to_interactive(browser, path) for _ in range(args.repeat)]
-            rows.append((size, len(citations.edges), path.stat().st_size / 1e6, read, laid_out, written,
-                         statistics.median(loads) / 1000))
+            rows.append((size, len(citations.edges), path.stat().st_size / 1e6, read, laid_out, on_timeline, written,
+                         statistics.median(ready for ready, _ in loads) / 1000,
+                         statistics.median(switch for _, switch in loads) / 1000))
             print(f"{size:>6} papers: done", flush=True)
         browser.close()
-    print("| papers | citations | page MB | SPARQL read s | layout s | page written s (incl. layout) | interactive in chromium s |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for size, edges, megabytes, read, laid_out, written, ready in rows:
-        print(f"| {size:,} | {edges:,} | {megabytes:.2f} | {read:.2f} | {laid_out:.2f} | {written:.2f} | {ready:.2f} |")
+    print("| papers | citations | page MB | SPARQL read s | layout s | timeline s | page written s (incl. layouts) "
+          "| interactive in chromium s | switch to timeline s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size, edges, megabytes, read, laid_out, on_timeline, written, ready, switch in rows:
+        print(f"| {size:,} | {edges:,} | {megabytes:.2f} | {read:.2f} | {laid_out:.2f} | {on_timeline:.2f} "
+              f"| {written:.2f} | {ready:.2f} | {switch:.2f} |")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,11 @@ from the title once any title contains "href". Ours inlines the vendored vis-net
 (kg/static) and our own script and style, so it works with no network; its
 Content-Security-Policy lets only those two scripts run; the data reaches the script as one
 JSON block escaped by Jinja's tojson and is put on the page only as text. Positions are
-computed ahead with igraph's Fruchterman-Reingold (seeded), so the browser draws at once with
-physics off.
+computed ahead, twice: igraph's Fruchterman-Reingold (seeded) for the force layout, and a
+timeline with the year on the x axis; the browser draws at once with physics off. vis-network
+draws only the dots: the script draws the citations (one canvas path per style, where
+vis-network would build and stroke an object per edge) and the labels (most important first,
+skipping any that would overlap one already drawn).
 """
 from __future__ import annotations
 
@@ -30,17 +33,25 @@ LAYOUT_SEED = 0
 LAYOUT_ITERATIONS = 500
 NODE_SPACING = 80          # pixels per paper, about, in the precomputed layout
 LABEL_ROOM = 220           # width kept for a lone paper, so labels side by side do not overlap
-# Qualitative colours (Tableau 10 without its grey, then three more); grey marks outside works.
-PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-           "#9c755f", "#2f4b7c", "#d45087", "#7a9a01")
-OUTSIDE_COLOUR = "#b4b4b4"
+YEAR_LANE = 44             # pixels between papers of one year in the timeline, across and down
+TIMELINE_ASPECT = 1.6      # width over height the timeline aims for
+EMPTY_YEARS_WIDTH = 60     # a run of years without papers is drawn this wide
+UNKNOWN_YEAR_GAP = 90      # between the papers of unknown year and the first year
+# Paul Tol's "muted" qualitative scheme, told apart with every common colour-vision deficiency.
+# Beyond its nine colours, the smaller groups share one dark grey (and one legend entry), so a
+# colour never means two things; pale grey marks papers outside every group.
+PALETTE = ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499")
+OTHER_COLOUR = "#555555"
+OUTSIDE_COLOUR = "#BBBBBB"
+PANEL_WORKS = 10           # works listed in each of the prior and derivative panels
 SHOWN_AUTHORS = 10
 S2_PAPER_PAGE = "https://www.semanticscholar.org/paper/"
-LARGE_NODES, LARGE_EDGES = 2000, 10000   # above either: labels only once zoomed in, edges hidden while moving
-LABEL_SIZE = 12
-READABLE_LABEL = 9                       # pixels high on screen from which labels are drawn
-EDGE_COLOUR = "rgba(110, 110, 110, 0.35)"
-INFLUENTIAL_EDGE = {"width": 3, "color": {"color": "rgba(60, 60, 60, 0.85)", "inherit": False}}
+LARGE_NODES, LARGE_EDGES = 2000, 10000   # above either: edges hidden while the view moves
+LABEL_SIZE = 12                          # pixels on screen, whatever the zoom
+# How the page's script strokes citations: width in graph units (it grows as one zooms in).
+EDGE_STYLES = {"plain": {"width": 1, "colour": "rgba(110, 110, 110, 0.35)"},
+               "influential": {"width": 3, "colour": "rgba(60, 60, 60, 0.85)"},
+               "selected": {"width": 2, "colour": "rgba(30, 30, 30, 0.9)"}}
 TEMPLATES = Path(__file__).with_name("templates")     # our page template, script and style
 TEMPLATE = "graph.html"
 STATIC = Path(__file__).with_name("static")           # vendored vis-network, see LICENSES.md
@@ -111,6 +122,7 @@ class Paper:
     influential_count: int | None = None
     cited_by: int = 0                                     # citing papers in this graph
     cited_in_list: int = 0                                # citing listed papers in this graph
+    cites_listed: int = 0                                 # listed papers of this graph it cites
     tldr: str | None = None
     pages: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)
@@ -126,7 +138,7 @@ class CitationGraph:
     headings: list[Heading]
     clusters: list[Cluster]
 
-    def subgraph(self, keep: set[int]) -> "CitationGraph":
+    def subgraph(self, keep: set[int]) -> CitationGraph:
         """The papers in `keep` (in their order here) and the edges among them."""
         order = sorted(keep)
         new_index = {old: new for new, old in enumerate(order)}
@@ -193,8 +205,8 @@ def read_authors(graph: KnowledgeGraph, index: dict[str, int]) -> list[list[str]
 
 def read_headings(graph: KnowledgeGraph) -> tuple[list[Heading], dict[str, int]]:
     """The taxonomy in list order, each heading pointing to its parent."""
-    rows = sorted(((int(row["position"].value), row["heading"].value, row["label"].value,
-                    row["broader"].value if row["broader"] else None) for row in graph.query(HEADINGS_QUERY)))
+    rows = sorted((int(row["position"].value), row["heading"].value, row["label"].value,
+                    row["broader"].value if row["broader"] else None) for row in graph.query(HEADINGS_QUERY))
     heading_index = {iri: i for i, (_, iri, _, _) in enumerate(rows)}
     headings = [Heading(iri, label, heading_index.get(broader)) for _, iri, label, broader in rows]
     return headings, heading_index
@@ -218,11 +230,14 @@ def read_clusters(graph: KnowledgeGraph, index: dict[str, int], papers: list[Pap
 
 
 def count_citations(papers: list[Paper], edges: list[tuple[int, int, bool]]) -> None:
-    """How many papers of this graph (and how many listed ones) cite each paper."""
+    """How many papers of this graph (and how many listed ones) cite each paper, and how many
+    listed papers each paper cites."""
     for citing, cited, _ in edges:
         papers[cited].cited_by += 1
         if papers[citing].listed:
             papers[cited].cited_in_list += 1
+        if papers[cited].listed:
+            papers[citing].cites_listed += 1
 
 
 def local_name(iri: str) -> str:
@@ -371,13 +386,57 @@ def pack(parts: list[list[int]], boxes: list[list[tuple[float, float]]], count: 
     row_width = max(max((w for w, _ in sizes), default=0), math.sqrt(sum(w * h for w, h in sizes)))
     positions = [(0, 0)] * count
     x = y = row_height = 0.0
-    for members, box, (width, height) in zip(parts, boxes, sizes):
+    for members, box, (width, height) in zip(parts, boxes, sizes, strict=True):
         if x > 0 and x + width > row_width:
             x, y, row_height = 0.0, y + row_height, 0.0
-        for i, (px, py) in zip(members, box):
+        for i, (px, py) in zip(members, box, strict=True):
             positions[i] = (round(x + px), round(y + py))
         x, row_height = x + width, max(row_height, height)
     return positions
+
+
+def timeline(papers: list[Paper], force: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], list[dict]]:
+    """Positions with the year on the x axis (as Local Citation Network and Connected Papers
+    draw a field), and the bands the page shades and labels. Every year is a band of the same
+    width (runs of years without papers are squeezed into one narrow band, papers of unknown
+    year stand apart on the left). Within a band papers keep the force layout's vertical order,
+    so related papers stay level with each other, packed into lanes so none overlap."""
+    by_year: dict[int | None, list[int]] = defaultdict(list)
+    for i, paper in enumerate(papers):
+        by_year[paper.year].append(i)
+    if not papers:
+        return [], []
+    fullest = max(len(members) for members in by_year.values())
+    lanes = max(1, round(math.sqrt(TIMELINE_ASPECT * fullest / len(by_year))))
+    height = math.ceil(fullest / lanes) * YEAR_LANE
+    target = [0.0] * len(papers)
+    for rank, i in enumerate(sorted(range(len(papers)), key=lambda i: (force[i][1], force[i][0], i))):
+        target[i] = rank * height / len(papers)
+    positions: list[tuple[int, int]] = [(0, 0)] * len(papers)
+    bands, left, width = [], 0, lanes * YEAR_LANE
+
+    def place(members: list[int]) -> None:
+        free = [0.0] * lanes          # where each lane's next paper may go
+        for i in sorted(members, key=lambda i: (target[i], i)):
+            lane = min(range(lanes), key=lambda k: (max(free[k], target[i]), k))
+            y = max(free[lane], target[i])
+            positions[i] = (round(left + (lane + 0.5) * YEAR_LANE), round(y))
+            free[lane] = y + YEAR_LANE
+
+    if None in by_year:
+        place(by_year[None])
+        bands.append({"label": "year unknown", "left": left, "width": width, "papers": len(by_year[None])})
+        left += width + UNKNOWN_YEAR_GAP
+    years = sorted(year for year in by_year if year is not None)
+    for year, following in zip(years, years[1:] + [None], strict=True):
+        place(by_year[year])
+        bands.append({"label": str(year), "year": year, "left": left, "width": width, "papers": len(by_year[year])})
+        left += width
+        if following is not None and following > year + 1:
+            gap = f"{year + 1}" if following == year + 2 else f"{year + 1}–{following - 1}"
+            bands.append({"label": gap, "left": left, "width": EMPTY_YEARS_WIDTH, "papers": 0})
+            left += EMPTY_YEARS_WIDTH
+    return positions, bands
 
 
 def node_size(paper: Paper) -> float:
@@ -386,10 +445,43 @@ def node_size(paper: Paper) -> float:
     return round(10 + 5 * cited, 1) if paper.listed else round(4 + 3 * cited, 1)
 
 
-def short_label(title: str) -> str:
-    """What is written beside a listed paper's dot: its name before the colon, or the title's start."""
-    name = title.split(":", 1)[0].strip()
-    return name if len(name) <= 32 else name[:30].rstrip() + "…"
+def label_order(papers: list[Paper]) -> list[int]:
+    """Which papers are labelled first where labels would collide: listed papers, most cited
+    first, then the outside works most listed papers cite."""
+    def importance(i: int) -> tuple:
+        paper = papers[i]
+        cited = max(paper.citation_count or 0, paper.cited_by)
+        return (0, 0, -cited, i) if paper.listed else (1, -paper.cited_in_list, -cited, i)
+    return sorted(range(len(papers)), key=importance)
+
+
+def most_connected(papers: list[Paper], count_of) -> list[int]:
+    """The outside works with the highest count, ties broken by citations then title."""
+    ranked = sorted((i for i, p in enumerate(papers) if not p.listed and count_of(p)),
+                    key=lambda i: (-count_of(papers[i]), -(papers[i].citation_count or 0), papers[i].title, i))
+    return ranked[:PANEL_WORKS]
+
+
+def prior_works(papers: list[Paper]) -> list[int]:
+    """Outside works the listed papers cite most (Connected Papers' "prior works")."""
+    return most_connected(papers, lambda p: p.cited_in_list)
+
+
+def derivative_works(papers: list[Paper]) -> list[int]:
+    """Outside works that cite the most listed papers (Connected Papers' "derivative works")."""
+    return most_connected(papers, lambda p: p.cites_listed)
+
+
+def group_colours(sizes: list[int]) -> list[str]:
+    """A palette colour for each group, the largest first; past the palette, the smaller groups
+    share OTHER_COLOUR so that no colour stands for two groups."""
+    if len(sizes) <= len(PALETTE):
+        return list(PALETTE[:len(sizes)])
+    coloured = sorted(range(len(sizes)), key=lambda g: (-sizes[g], g))[:len(PALETTE) - 1]
+    colours = [OTHER_COLOUR] * len(sizes)
+    for n, group in enumerate(coloured):
+        colours[group] = PALETTE[n]
+    return colours
 
 
 def top_heading(headings: list[Heading], index: int) -> int:
@@ -409,38 +501,47 @@ def heading_counts(graph: CitationGraph) -> list[int]:
     return [len(papers) for papers in under]
 
 
-def page_data(graph: CitationGraph, large: bool) -> dict:
+def page_data(graph: CitationGraph, large: bool, years: list[dict]) -> dict:
     """What the page's script needs beside pyvis's nodes, edges and options: the taxonomy and
-    clusters with their colours and counts, and how to draw outside works and influential citations."""
-    tops = sorted({top_heading(graph.headings, i) for i in range(len(graph.headings))})
-    top_colour = {h: PALETTE[n % len(PALETTE)] for n, h in enumerate(tops)}
+    clusters with their colours and counts, the year bands, the order labels are given in, the
+    prior and derivative works, and how to draw outside works and influential citations."""
     counts = heading_counts(graph)
+    tops = [i for i, h in enumerate(graph.headings) if h.parent is None]
+    top_colour = dict(zip(tops, group_colours([counts[i] for i in tops]), strict=True))
     cluster_counts = [0] * len(graph.clusters)
     for paper in graph.papers:
         for c in paper.clusters:
             cluster_counts[c] += 1
     return {
         "large": large,
+        "labelSize": LABEL_SIZE,
         "outsideColour": OUTSIDE_COLOUR,
-        "influentialEdge": INFLUENTIAL_EDGE,
+        "otherColour": OTHER_COLOUR,
+        "edgeStyles": EDGE_STYLES,
         "s2PaperPage": S2_PAPER_PAGE,
         "headings": [{"label": h.label, "parent": h.parent, "count": counts[i], "colour": top_colour.get(i)}
                      for i, h in enumerate(graph.headings)],
-        "clusters": [{"label": c.label, "count": cluster_counts[i], "colour": PALETTE[i % len(PALETTE)]}
-                     for i, c in enumerate(graph.clusters)],
+        "clusters": [{"label": c.label, "count": count, "colour": colour} for c, count, colour
+                     in zip(graph.clusters, cluster_counts, group_colours(cluster_counts), strict=True)],
+        "years": years,
+        "labelOrder": label_order(graph.papers),
+        "prior": prior_works(graph.papers),
+        "derivative": derivative_works(graph.papers),
     }
 
 
-def node_data(paper: Paper, position: tuple[int, int], headings: list[Heading]) -> dict:
+def node_data(paper: Paper, force: tuple[int, int], year: tuple[int, int], headings: list[Heading]) -> dict:
     """One node's drawing and hover facts; empty facts are left out to keep large pages small."""
-    node = {"iri": paper.iri, "title": paper.title, "x": position[0], "y": position[1], "size": node_size(paper)}
+    node = {"iri": paper.iri, "title": paper.title, "x": force[0], "y": force[1], "yearX": year[0], "yearY": year[1],
+            "size": node_size(paper)}
     if paper.listed:
-        node.update(listed=1, label=short_label(paper.title), headings=paper.headings,
+        node.update(listed=1, headings=paper.headings,
                     top=top_heading(headings, paper.headings[0]) if paper.headings else None)
     optional = {
         "sourceTitle": paper.source_title, "year": paper.year, "venue": paper.venue,
         "authors": paper.authors[:SHOWN_AUTHORS], "moreAuthors": max(0, len(paper.authors) - SHOWN_AUTHORS) or None,
-        "clusters": paper.clusters, "citedInList": paper.cited_in_list or None, "citations": paper.citation_count,
+        "clusters": paper.clusters, "citedInList": paper.cited_in_list or None,
+        "citesListed": paper.cites_listed or None, "citations": paper.citation_count,
         "influential": paper.influential_count, "tldr": paper.tldr, "pages": paper.pages, "code": paper.code,
         "s2": paper.s2_id,
     }
@@ -448,18 +549,19 @@ def node_data(paper: Paper, position: tuple[int, int], headings: list[Heading]) 
     return node
 
 
-def vis_options(large: bool) -> dict:
+def vis_options() -> dict:
     """vis-network's options. Positions come from `layout`, so physics starts off (the reader can
-    free it) and edges are straight; large graphs hide edges while the view moves."""
+    free it). vis-network draws only the dots: the page's script draws the citations (in one
+    stroke; vis-network builds and strokes an object per edge, seconds at 100,000 citations)
+    and the labels (never overlapping); it hands the citations to vis-network, hidden, only as
+    springs once the reader frees the layout."""
     return {
         "autoResize": True,
         "layout": {"improvedLayout": False},
         "physics": {"enabled": False, "solver": "forceAtlas2Based", "stabilization": False},
-        "nodes": {"shape": "dot", "borderWidth": 1, "font": {"size": LABEL_SIZE, "face": "system-ui, sans-serif"},
-                  "scaling": {"label": {"drawThreshold": READABLE_LABEL}}},
-        "edges": {"smooth": False, "width": 1, "color": {"color": EDGE_COLOUR, "inherit": False},
-                  "arrows": {"to": {"enabled": True, "scaleFactor": 0.5}}, "selectionWidth": 1},
-        "interaction": {"hover": True, "hideEdgesOnDrag": large, "hideEdgesOnZoom": large, "keyboard": False},
+        "nodes": {"shape": "dot", "borderWidth": 1},
+        "edges": {"smooth": False, "hidden": True},
+        "interaction": {"hover": True, "keyboard": False},
     }
 
 
@@ -486,10 +588,12 @@ def page_network(drawn: CitationGraph, *, scope: str = "", note: str = ""):
 
     large = len(drawn.papers) > LARGE_NODES or len(drawn.edges) > LARGE_EDGES
     positions = layout(len(drawn.papers), drawn.edges)
+    on_timeline, years = timeline(drawn.papers, positions)
     network = Network(heading=drawn.title)
-    network.nodes = [node_data(paper, at, drawn.headings) for paper, at in zip(drawn.papers, positions)]
+    network.nodes = [node_data(paper, at, when, drawn.headings)
+                     for paper, at, when in zip(drawn.papers, positions, on_timeline, strict=True)]
     network.edges = [[a, b, 1 if influential else 0] for a, b, influential in drawn.edges]
-    network.options = vis_options(large)
+    network.options = vis_options()
     network.set_template_dir(str(TEMPLATES), TEMPLATE)
 
     vis_js = inline((STATIC / "vis-network.min.js").read_text("utf-8"), "script")
@@ -505,7 +609,7 @@ def page_network(drawn: CitationGraph, *, scope: str = "", note: str = ""):
     templates.autoescape = True
     templates.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
     templates.globals.update(
-        page=page_data(drawn, large), scope=scope, note=note, csp=csp,
+        page=page_data(drawn, large, years), scope=scope, note=note, csp=csp,
         css=Markup(css), vis_js=Markup(vis_js), page_js=Markup(page_js),
         summary=f"{len(drawn.papers):,} papers ({listed:,} listed, {len(drawn.papers) - listed:,} outside works), "
                 f"{len(drawn.edges):,} citations")

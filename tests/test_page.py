@@ -16,8 +16,17 @@ from pyvis.network import Network
 
 from kg.build import ListSource, build
 from kg.cli import main
-from kg.page import (PageError, find_paper, neighbourhood, page_html, page_network, read_citation_graph,
-                     under_heading, view_page, within_budget)
+from kg.page import (
+    PageError,
+    find_paper,
+    neighbourhood,
+    page_html,
+    page_network,
+    read_citation_graph,
+    under_heading,
+    view_page,
+    within_budget,
+)
 from kg.store import KnowledgeGraph
 from kg.vocab import CLUSTER_GRAPH, ID, akg, cito, foaf, rdf, xsd
 
@@ -101,7 +110,8 @@ def test_page_draws_every_paper_and_citation_of_the_graph(default_build, default
     for row in default_graph.query("SELECT ?p ?t WHERE { ?p a akg:ListedPaper ; dcterms:title ?t }"):
         assert by_iri[row["p"].value]["title"] == row["t"].value
     cited = [(data["nodes"][a]["iri"], data["nodes"][b]["iri"]) for a, b, _ in data["edges"]]
-    assert set(cited) == {(r[0].value, r[1].value) for r in default_graph.query("SELECT ?a ?b WHERE { ?a cito:cites ?b }")}
+    pairs = default_graph.query("SELECT ?a ?b WHERE { ?a cito:cites ?b }")
+    assert set(cited) == {(r[0].value, r[1].value) for r in pairs}
 
 
 def test_legend_counts_follow_the_taxonomy(default_build, default_graph):
@@ -202,7 +212,8 @@ def test_heading_page_holds_its_papers_and_their_outside_works(default_graph):
     label = Literal("Model Compression")
     listed = iris(default_graph, """SELECT ?p ?label WHERE { ?p a akg:ListedPaper ; akg:listedUnder/skos:broader* ?h .
                                     ?h skos:prefLabel ?label }""", label=label)
-    outside = iris(default_graph, """SELECT DISTINCT ?o ?label WHERE { ?p a akg:ListedPaper ; akg:listedUnder/skos:broader* ?h .
+    outside = iris(default_graph, """SELECT DISTINCT ?o ?label WHERE {
+        ?p a akg:ListedPaper ; akg:listedUnder/skos:broader* ?h .
         ?h skos:prefLabel ?label . ?p cito:cites|^cito:cites ?o . FILTER NOT EXISTS { ?o a akg:ListedPaper } }""",
                     label=label)
     assert len(listed) > 2
@@ -246,7 +257,8 @@ def test_clusters_reach_the_page(default_graph):
 
 def with_influential_citation(graph: KnowledgeGraph) -> tuple[KnowledgeGraph, tuple[str, str]]:
     """The graph with one of its citations reported influential (a reified cito:Citation)."""
-    citing, cited = next(iter(graph.query("SELECT ?a ?b WHERE { ?a a akg:ListedPaper ; cito:cites ?b } ORDER BY ?a ?b")))
+    citing, cited = next(iter(graph.query(
+        "SELECT ?a ?b WHERE { ?a a akg:ListedPaper ; cito:cites ?b } ORDER BY ?a ?b")))
     citation, g = NamedNode(f"{ID}citation/test-influential"), NamedNode(ID + "graph/semantic-scholar")
     quads = [Quad(citation, rdf.type, cito.Citation, g), Quad(citation, cito.hasCitingEntity, citing, g),
              Quad(citation, cito.hasCitedEntity, cited, g),
@@ -269,7 +281,8 @@ def test_kg_view_writes_focus_and_heading_pages(default_build, default_graph, tm
     assert default_build.out.resolve() not in page.resolve().parents   # the build is left as it was
     data = page_json(page.read_text("utf-8"))
     expected = scalar(default_graph, """SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {
-        ?p akg:arxiv '2310.16795' . { BIND(?p AS ?o) } UNION { ?p (cito:cites|^cito:cites)/(cito:cites|^cito:cites)? ?o } }""")
+        ?p akg:arxiv '2310.16795' .
+        { BIND(?p AS ?o) } UNION { ?p (cito:cites|^cito:cites)/(cito:cites|^cito:cites)? ?o } }""")
     assert len(data["nodes"]) == expected
 
     out = tmp_path / "quantization.html"
@@ -302,3 +315,56 @@ def test_kg_view_says_what_was_expected(default_build, arguments, message):
 def test_view_page_of_a_folder_without_a_graph(tmp_path):
     with pytest.raises(FileNotFoundError, match="run `kg build` first"):
         view_page(tmp_path)
+
+
+def test_labels_go_to_listed_papers_first_then_the_works_the_list_cites_most(default_build, default_graph):
+    data = page_json((default_build.out / "graph.html").read_text("utf-8"))
+    order = [data["nodes"][i] for i in data["labelOrder"]]
+    listed = scalar(default_graph, "SELECT (COUNT(*) AS ?n) WHERE { ?p a akg:ListedPaper }")
+    assert sorted(data["labelOrder"]) == list(range(len(data["nodes"])))
+    assert all(n.get("listed") for n in order[:listed]) and not any(n.get("listed") for n in order[listed:])
+    cited_by_list = {row["o"].value: int(row["n"].value) for row in default_graph.query("""
+        SELECT ?o (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a akg:ListedPaper ; cito:cites ?o } GROUP BY ?o""")}
+    outside = [cited_by_list.get(n["iri"], 0) for n in order[listed:]]
+    assert outside and outside == sorted(outside, reverse=True)
+
+
+def test_timeline_puts_each_year_in_its_own_band(default_build, default_graph):
+    data = page_json((default_build.out / "graph.html").read_text("utf-8"))
+    bands = [b for b in data["years"] if "year" in b]
+    assert [b["year"] for b in bands] == sorted(b["year"] for b in bands) and len(bands) > 3
+    issued = {row["p"].value: int(row["y"].value) for row in default_graph.query(
+        "SELECT ?p (MIN(SUBSTR(STR(?d), 1, 4)) AS ?y) WHERE { ?p dcterms:issued ?d } GROUP BY ?p")}
+    dated = [n for n in data["nodes"] if n["iri"] in issued]
+    assert dated
+    for node in dated:
+        band = next(b for b in bands if b["year"] == issued[node["iri"]])
+        assert band["left"] < node["yearX"] < band["left"] + band["width"]
+    assert sum(b["papers"] for b in data["years"]) == len(data["nodes"])
+    assert len({(n["yearX"], n["yearY"]) for n in data["nodes"]}) == len(data["nodes"])    # none on another
+
+
+def test_prior_works_are_the_outside_works_the_list_cites_most(default_build, default_graph):
+    data = page_json((default_build.out / "graph.html").read_text("utf-8"))
+    counts = [int(row["n"].value) for row in default_graph.query("""
+        SELECT ?o (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a akg:ListedPaper ; cito:cites ?o .
+        FILTER NOT EXISTS { ?o a akg:ListedPaper } } GROUP BY ?o ORDER BY DESC(?n) LIMIT 10""")]
+    assert len(counts) == 10
+    assert [data["nodes"][i]["citedInList"] for i in data["prior"]] == counts
+    assert data["derivative"] == []          # offline, no outside work is known to cite the list
+
+
+MANY_HEADINGS_LIST = "# Many areas\n\n" + "".join(
+    f"## Area {k}\n\n[Arxiv'24] [Paper {k}](https://arxiv.org/abs/2402.{k:05d})\n\n" for k in range(11))
+
+
+def test_past_the_palette_smaller_groups_share_one_colour(tmp_path):
+    listed = tmp_path / "many.md"
+    listed.write_text(MANY_HEADINGS_LIST)
+    result = build(ListSource.from_path(listed), tmp_path / "out", offline=True, cache_dir=tmp_path / "cache")
+    data = page_json((result.out / "graph.html").read_text("utf-8"))
+    colours = [h["colour"] for h in data["headings"] if h["parent"] is None]
+    assert len(colours) == 11
+    named = [c for c in colours if c != data["otherColour"]]
+    assert len(named) == len(set(named)) == 8 and colours.count(data["otherColour"]) == 3
+    assert data["outsideColour"] not in colours
