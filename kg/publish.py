@@ -72,6 +72,12 @@ class PaperPage:
     suggested: list = field(default_factory=list)             # kg.curate.classify.Candidate
     suggestion_note: str = ""
 
+    @property
+    def other_links(self) -> list[str]:
+        """The paper's web pages but the arXiv and DOI pages shown under their own names."""
+        known = {arxiv_url(self.arxiv) if self.arxiv else None, doi_url(self.doi) if self.doi else None}
+        return [url for url in self.paper.pages if url not in known]
+
 
 @dataclass
 class HeadingPage:
@@ -239,8 +245,11 @@ def query_data(site: Site) -> dict:
 
 
 def script_assignment(name: str, value) -> str:
-    """`window.NAME = <JSON>;`: ASCII-only JSON is a JavaScript expression with nothing to break out of."""
-    return f"window.{name} = {json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(',', ':'))};\n"
+    """`window.NAME = <JSON>;`: ASCII-only JSON is a JavaScript expression; <, > and & are escaped too,
+    so the text cannot end a script or open a comment even if a page ever inlines it."""
+    text = json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f"window.{name} = {text};\n"
 
 
 def oxigraph_scripts() -> tuple[str, str]:
@@ -302,7 +311,7 @@ def render_pages(site: Site, graph: KnowledgeGraph, build: Path) -> dict[str, st
     glue, wasm = oxigraph_scripts()
     files["assets/oxigraph.js"] = glue
     files["assets/oxigraph-wasm.js"] = wasm
-    files["assets/graph-data.js"] = f"window.kgGraphTrig = {json.dumps((build / 'graph.trig').read_text('utf-8'))};\n"
+    files["assets/graph-data.js"] = script_assignment("kgGraphTrig", (build / "graph.trig").read_text("utf-8"))
     files["assets/query-data.js"] = script_assignment("kgQueryData", data)
     for name in ("site.css", "query.js"):
         files[f"assets/{name}"] = (TEMPLATES / name).read_text("utf-8")
