@@ -1,0 +1,143 @@
+"""Benchmark `kg publish`: the site's size and how soon its query page is ready, in Chromium.
+
+The latest version of the awesome-moe-inference list is built as a curator builds it (enriched
+through the test server speaking the Semantic Scholar Graph API, tests/s2_server.py), then
+published. Headless Debian chromium opens the query page from disk (file://) and from a static
+server on 127.0.0.1 and reports when the page was ready to run a query (performance.now() at
+its ready mark, i.e. since navigation start: scripts read, WebAssembly compiled, graph loaded),
+then how long one saved query took. Targets (issue 16): under 15 MB, ready in under 2 s.
+
+    python bench/site.py [--repeat 5] [--out bench/out/site]
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import LATEST_LIST  # noqa: E402
+from s2_fixtures import build_records  # noqa: E402
+from s2_server import S2TestServer  # noqa: E402
+
+from kg.build import ListSource, build  # noqa: E402
+from kg.enrich.client import RetryPolicy, S2Client  # noqa: E402
+from kg.publish import publish  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+SIZE_TARGET_MB, READY_TARGET_S = 15, 2.0
+QUERY = "most-cited-in-list"
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def latest_build(folder: Path):
+    with S2TestServer(build_records()) as server:
+        client = S2Client(server.url, policy=RetryPolicy(attempts=6, base_delay=0.01, max_delay=0.05, seed=1))
+        try:
+            return build(ListSource.from_path(LATEST_LIST, "awesome-moe-inference"), folder / "build",
+                         cache_dir=folder / "cache", client=client)
+        finally:
+            client.close()
+
+
+def sizes(site: Path) -> dict[str, int]:
+    """Bytes per part of the site."""
+    parts: dict[str, int] = defaultdict(int)
+    for path in site.rglob("*"):
+        if path.is_file():
+            relative = path.relative_to(site).as_posix()
+            part = ("oxigraph (wasm, base64)" if relative == "assets/oxigraph-wasm.js"
+                    else "graph data for the query page" if relative == "assets/graph-data.js"
+                    else relative.split("/", 1)[0] if "/" in relative else "home, query and graph pages")
+            parts[part] += path.stat().st_size
+    return dict(sorted(parts.items(), key=lambda item: -item[1]))
+
+
+def measure(base: str, repeat: int) -> list[dict]:
+    from playwright.sync_api import sync_playwright
+
+    runs = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for _ in range(repeat):
+            context = browser.new_context(offline=base.startswith("file:"))
+            page = context.new_page()
+            page.goto(base + "query.html")  # marks: kg-inflated (wasm and graph unzipped), kg-compiled, kg-loaded
+            page.wait_for_selector("body[data-ready=true]", timeout=60_000)
+            ready = page.evaluate("kgQueryPage.readyAt") / 1000
+            marks = page.evaluate("Object.fromEntries(performance.getEntriesByType('mark')"
+                                  ".map((m) => [m.name, Math.round(m.startTime)]))")
+            page.click(f"#examples button[data-query='{QUERY}']")
+            started = time.perf_counter()
+            page.click("#run")
+            page.wait_for_function("kgQueryPage.results !== null")
+            runs.append({"ready_s": round(ready, 3), "marks_ms": marks,
+                         "query_s": round(time.perf_counter() - started, 3),
+                         "rows": len(page.evaluate("kgQueryPage.results.results.bindings"))})
+            context.close()
+        browser.close()
+    return runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "site")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        result = latest_build(folder)
+        site = folder / "site"
+        started = time.perf_counter()
+        publish(result.out, site)
+        publish_s = time.perf_counter() - started
+        parts = sizes(site)
+        total = sum(parts.values())
+        handler = functools.partial(QuietHandler, directory=str(site))
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        try:
+            runs = {"file": measure(site.resolve().as_uri() + "/", args.repeat),
+                    "http": measure(f"http://127.0.0.1:{httpd.server_address[1]}/", args.repeat)}
+        finally:
+            httpd.shutdown()
+            httpd.server_close()
+    counts = result.manifest["counts"]
+    report = {"list": LATEST_LIST.name, "listed_papers": counts["listed_papers"], "triples": counts["triples"],
+              "publish_s": round(publish_s, 2), "site_bytes": total, "parts": parts, "runs": runs}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "site.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"{LATEST_LIST.name}: {counts['listed_papers']} listed papers, {counts['triples']} triples; "
+          f"kg publish {publish_s:.1f} s")
+    verdict = "met" if total < SIZE_TARGET_MB * 1e6 else "MISSED"
+    print(f"site: {total / 1e6:.1f} MB (target < {SIZE_TARGET_MB} MB: {verdict})")
+    for part, size in parts.items():
+        print(f"  {part:32} {size / 1e6:6.2f} MB")
+    for where, measured in runs.items():
+        ready = statistics.median(r["ready_s"] for r in measured)
+        query = statistics.median(r["query_s"] for r in measured)
+        print(f"query page from {where}: ready in {ready:.2f} s median of {len(measured)} "
+              f"(max {max(r['ready_s'] for r in measured):.2f} s; target < {READY_TARGET_S} s: "
+              f"{'met' if ready < READY_TARGET_S else 'MISSED'}); {QUERY}: {measured[0]['rows']} rows in "
+              f"{query:.2f} s (click to rows drawn)")
+        steps = {name: statistics.median(r["marks_ms"][name] for r in measured) for name in measured[0]["marks_ms"]}
+        print("  since navigation start, median ms: " + ", ".join(f"{name} {ms:.0f}" for name, ms in steps.items()))
+
+
+if __name__ == "__main__":
+    main()
