@@ -7,7 +7,9 @@ server on 127.0.0.1 and reports when the page was ready to run a query (performa
 its ready mark, i.e. since navigation start: scripts read, WebAssembly compiled, graph loaded),
 then how long one saved query took. Targets (issue 16): under 15 MB, ready in under 2 s.
 
-    python bench/site.py [--repeat 5] [--out bench/out/site]
+    python bench/site.py [--repeat 5] [--out bench/out/site] [--screenshots docs/img]
+
+With --screenshots, it also takes the docs' pictures of each kind of page (site-*.png).
 """
 from __future__ import annotations
 
@@ -94,10 +96,41 @@ def measure(base: str, repeat: int) -> list[dict]:
     return runs
 
 
+def screenshots(site: Path, folder: Path) -> list[Path]:
+    """The home, a paper, a heading and the query page (with a saved query's answer), as docs/publish.md shows them."""
+    from playwright.sync_api import sync_playwright
+
+    def richest(folder: str) -> Path:
+        """The page listing the most papers: the fullest example of its kind."""
+        pages = sorted((site / folder).glob("*.html"))
+        return max(pages, key=lambda p: p.read_text("utf-8").count('<a class="paper"'))
+
+    paper, heading = richest("papers"), richest("headings")
+    shots = {"site-home.png": "index.html", "site-paper.png": paper.relative_to(site).as_posix(),
+             "site-heading.png": heading.relative_to(site).as_posix(), "site-query.png": "query.html"}
+    folder.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(offline=True, viewport={"width": 1200, "height": 800})
+        page = context.new_page()
+        for name, relative in shots.items():
+            page.goto(site.resolve().as_uri() + "/" + relative)
+            if name == "site-query.png":
+                page.wait_for_selector("body[data-ready=true]", timeout=60_000)
+                page.click("#examples button[data-query='citation-neighbourhood']")
+                page.fill("#param-paper", "2401.14361")
+                page.click("#run")
+                page.wait_for_function("kgQueryPage.results !== null")
+            page.screenshot(path=str(folder / name))
+        browser.close()
+    return [folder / name for name in shots]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "site")
+    parser.add_argument("--screenshots", type=Path, help="Also write site-*.png of each kind of page here.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
@@ -107,6 +140,9 @@ def main() -> None:
         publish(result.out, site)
         publish_s = time.perf_counter() - started
         parts = sizes(site)
+        if args.screenshots:
+            for path in screenshots(site, args.screenshots):
+                print(f"wrote {path}")
         total = sum(parts.values())
         handler = functools.partial(QuietHandler, directory=str(site))
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)

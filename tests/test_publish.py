@@ -223,3 +223,23 @@ def test_the_vendored_oxigraph_is_the_release_its_notes_name():
     notes = (folder / "LICENSES.md").read_text("utf-8")
     for name in ("web.js", "web_bg.wasm"):
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() in notes
+
+
+def test_the_docs_workflow_builds_and_publishes_a_list(tmp_path, monkeypatch):
+    """The example workflow's `kg` steps, run as written (offline: tests send no request) on the shipped list."""
+    import shlex
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    workflow = yaml.safe_load((root / "docs" / "publish-workflow.yml").read_text("utf-8"))
+    commands = [step["run"] for step in workflow["jobs"]["publish"]["steps"] if step.get("run", "").startswith("kg ")]
+    assert [c.split()[:2] for c in commands] == [["kg", "build"], ["kg", "publish"]]
+    (tmp_path / "README.md").write_bytes((root / "kg" / "data" / "awesome-moe-inference" / "README.md").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    for command in commands:
+        args = shlex.split(command.replace("${{ github.event.repository.name }}", "awesome-moe-inference"))[1:]
+        result = CliRunner().invoke(main, args + (["--offline"] if args[0] == "build" else []))
+        assert result.exit_code == 0, (command, result.output)
+    assert len(list((tmp_path / "site" / "papers").glob("*.html"))) == 12
+    assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / ".kg-cache").is_dir()
