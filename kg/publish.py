@@ -21,9 +21,15 @@ import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from kg.store import GRAPH_FILES, KnowledgeGraph, atomic_write
+
+if TYPE_CHECKING:
+    from kg.curate.classify import Candidate
+    from kg.curate.lint import Finding
+    from kg.page import CitationGraph, Paper
 
 TEMPLATES = Path(__file__).with_name("templates") / "site"
 OXIGRAPH = Path(__file__).with_name("static") / "oxigraph"
@@ -59,7 +65,7 @@ class PublishError(Exception):
 @dataclass
 class PaperPage:
     """What a listed paper's page shows."""
-    paper: object                          # kg.page.Paper
+    paper: Paper
     path: str                              # relative to the site root
     arxiv: str | None = None
     doi: str | None = None
@@ -69,8 +75,8 @@ class PaperPage:
     cites: list[int] = field(default_factory=list)            # listed papers it cites (indices into papers)
     cited_by: list[int] = field(default_factory=list)         # listed papers citing it
     builds_on: list[int] = field(default_factory=list)        # outside works it cites
-    findings: list = field(default_factory=list)              # kg.curate.lint.Finding on its lines
-    suggested: list = field(default_factory=list)             # kg.curate.classify.Candidate
+    findings: list[Finding] = field(default_factory=list)     # lint findings on its lines of the list
+    suggested: list[Candidate] = field(default_factory=list)  # headings kg classify gives it
     suggestion_note: str = ""
 
     @property
@@ -94,13 +100,17 @@ def slug(text: str) -> str:
 
 
 def unique_paths(keys: list[str], folder: str) -> list[str]:
-    """A file per key, named after it; keys whose names clash get a counter (in key order, so stable)."""
-    taken: dict[str, int] = {}
+    """A file per key, named after it; a key whose name is taken gets a counter (keys come sorted, so stable)."""
+    taken: set[str] = set()
     paths = []
     for key in keys:
-        name = slug(key)
-        taken[name] = taken.get(name, 0) + 1
-        paths.append(f"{folder}/{name}{'' if taken[name] == 1 else '-' + str(taken[name])}.html")
+        name = base = slug(key)
+        counter = 1
+        while name in taken:
+            counter += 1
+            name = f"{base}-{counter}"
+        taken.add(name)
+        paths.append(f"{folder}/{name}.html")
     return paths
 
 
@@ -119,10 +129,11 @@ class Site:
     """Everything the pages show, read from a build folder."""
     title: str
     counts: dict
-    drawn: object                          # kg.page.CitationGraph: papers, edges, headings, clusters
+    drawn: CitationGraph                   # papers, edges, headings, clusters
     papers: dict[int, PaperPage]           # listed papers by index into drawn.papers
     headings: list[HeadingPage]
     downloads: list[str]
+    outside_links: dict[int, str]          # an outside work's arXiv or DOI page, where known
 
 
 def read_site(build: Path, graph: KnowledgeGraph, progress) -> Site:
@@ -150,17 +161,25 @@ def read_site(build: Path, graph: KnowledgeGraph, progress) -> Site:
             pages[cited].cited_by.append(citing)
         elif citing in pages:
             pages[citing].builds_on.append(cited)
-    by_title = lambda i: (drawn.papers[i].title.lower(), drawn.papers[i].iri)  # noqa: E731
     for page in pages.values():
         for attribute in ("cites", "cited_by", "builds_on"):
-            setattr(page, attribute, sorted(set(getattr(page, attribute)), key=by_title))
+            setattr(page, attribute, sorted(set(getattr(page, attribute)), key=lambda i: by_title(drawn, i)))
     progress.stage("running the curator tools")
     attach_findings(pages, lint(graph), graph, drawn)
     attach_suggestions(pages, Classifier(Facts.from_graph(graph)), drawn)
     headings = heading_pages(drawn, pages)
     title = manifest.get("input", {}).get("title") or drawn.title
     downloads = [name for name in BUILD_DOWNLOADS if (build / name).is_file()] + [CSL_JSON]
-    return Site(title, manifest.get("counts", {}), drawn, pages, headings, downloads)
+    outside_links = {}
+    for i, paper in enumerate(drawn.papers):
+        work = works.get(paper.iri)
+        if not paper.listed and work and (work.arxiv or work.doi):
+            outside_links[i] = arxiv_url(work.arxiv) if work.arxiv else doi_url(work.doi)
+    return Site(title, manifest.get("counts", {}), drawn, pages, headings, downloads, outside_links)
+
+
+def by_title(drawn: CitationGraph, i: int) -> tuple[str, str]:
+    return drawn.papers[i].title.lower(), drawn.papers[i].iri
 
 
 def key_of(iri: str) -> str:

@@ -115,7 +115,8 @@ def test_a_paper_page_links_the_listed_papers_it_cites_and_that_cite_it(latest, 
     assert len(cited_by) > 5 and targets("cited-by") == cited_by
     assert targets("cites") == {pages[b].resolve().as_posix() for a, b in listed_cites if a == paper}
     outside = {b for a, b in cites if a == paper and b not in pages}
-    assert len(links.sections["builds-on"]) == 0      # outside works have no page: their titles are text
+    # outside works have no page: their titles are text, with a link to their arXiv or DOI page where known
+    assert all(href.startswith(("https://arxiv.org/abs/", "https://doi.org/")) for href in links.sections["builds-on"])
     html = pages[paper].read_text("utf-8")
     assert html.count('<span class="outside">') == len(outside) > 0
 
@@ -181,14 +182,18 @@ def test_a_folder_that_is_not_a_site_is_never_replaced(latest, tmp_path):
         publish(tmp_path, tmp_path / "site")
 
 
-@pytest.fixture(scope="module")
-def hostile_site(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hostile")
+def publish_hostile(folder: Path) -> Path:
+    """The site of a list whose title, heading and entries are markup and script."""
     listed = folder / "evil.md"
     listed.write_text(HOSTILE_LIST)
     result = build(ListSource.from_path(listed), folder / "build", offline=True, cache_dir=folder / "cache")
     publish(result.out, folder / "site")
     return folder / "site"
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory):
+    return publish_hostile(tmp_path_factory.mktemp("hostile"))
 
 
 def test_text_from_the_list_stays_text_on_every_page(hostile_site):

@@ -10,10 +10,11 @@ import functools
 import json
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from test_page_browser import CHROMIUM, CHROMIUM_ARGS
-from test_publish import LATEST, paper_pages
+from test_publish import LATEST, paper_pages, publish_hostile
 
 from kg.query import collect, write_json
 from kg.savedqueries import load_query, run_saved
@@ -38,6 +39,11 @@ def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("browser-site") / "site"
     publish(latest.out, out)
     return out
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory):
+    return publish_hostile(tmp_path_factory.mktemp("hostile"))
 
 
 @pytest.fixture(scope="module")
@@ -200,3 +206,37 @@ def test_a_paper_page_shows_its_citations(visit, graph, site):
     assert sorted(visit.page.locator("#cites a.paper").all_inner_texts()) == sorted(
         titles[b] for a, b in edges if a == paper)
 
+
+
+def test_results_download_as_kg_query_writes_them(visit, graph):
+    from kg.query import write_csv
+
+    visit.open_query_page()
+    name, params = SAVED[2]
+    visit.run_saved(name, params)
+    with visit.page.expect_download() as csv_download:
+        visit.page.click("#download-csv")
+    with visit.page.expect_download() as json_download:
+        visit.page.click("#download-json")
+    answer = collect(run_saved(graph, load_query(name), params))
+    assert Path(csv_download.value.path()).read_bytes() == write_csv(answer)
+    assert json.loads(Path(json_download.value.path()).read_text("utf-8")) == json.loads(write_json(answer))
+    assert csv_download.value.suggested_filename == "results.csv"
+
+
+def test_hostile_titles_are_shown_as_text_and_run_nothing(browser, hostile_site):
+    session = Visit(browser, hostile_site.resolve().as_uri() + "/")
+    session.open_query_page()
+    results = session.run_saved("search-titles", {"text": "script"})
+    titles = [row["title"]["value"] for row in results["results"]["bindings"]]
+    assert titles == ["Closing </script><script>alert(2)</script> tags"]
+    assert session.page.inner_text("#results tbody td") == titles[0]
+    assert session.page.locator("#results script, #results img").count() == 0
+    session.page.click("#results a.iri")
+    session.page.wait_for_selector("article.paper")
+    assert session.page.inner_text("h1") == titles[0]
+    session.open("index.html")
+    assert session.page.inner_text("h1") == 'Evil <script>alert("list")</script> list'
+    assert session.page.locator("main script, main img, main b").count() == 0
+    assert session.errors == []     # no dialog opened, no script error
+    session.close()
