@@ -5,9 +5,10 @@ through the test server speaking the Semantic Scholar Graph API, tests/s2_server
 published. Headless Debian chromium opens the query page from disk (file://) and from a static
 server on 127.0.0.1 and reports when the page was ready to run a query (performance.now() at
 its ready mark, i.e. since navigation start: scripts read, WebAssembly compiled, graph loaded),
-then how long one saved query took. Targets (issue 16): under 15 MB, ready in under 2 s.
+then how long one saved query took. Targets (issue 16): under 15 MB, ready in under 2 s, for
+the latest list; --synthetic shows how both grow with the graph (bench/page.py's synthetic graphs).
 
-    python bench/site.py [--repeat 5] [--out bench/out/site] [--screenshots docs/img]
+    python bench/site.py [--repeat 5] [--out bench/out/site] [--screenshots docs/img] [--synthetic 2000 20000]
 
 With --screenshots, it also takes the docs' pictures of each kind of page (site-*.png).
 """
@@ -79,7 +80,7 @@ def measure(base: str, repeat: int) -> list[dict]:
         for _ in range(repeat):
             context = browser.new_context(offline=base.startswith("file:"))
             page = context.new_page()
-            page.goto(base + "query.html")  # marks: kg-inflated (wasm and graph unzipped), kg-compiled, kg-loaded
+            page.goto(base + "query.html")  # marks: kg-compiled (wasm and graph inflated, wasm compiled), kg-loaded
             page.wait_for_selector("body[data-ready=true]", timeout=60_000)
             ready = page.evaluate("kgQueryPage.readyAt") / 1000
             marks = page.evaluate("Object.fromEntries(performance.getEntriesByType('mark')"
@@ -126,53 +127,82 @@ def screenshots(site: Path, folder: Path) -> list[Path]:
     return [folder / name for name in shots]
 
 
+def synthetic_build(folder: Path, papers: int) -> tuple[Path, dict]:
+    """A build folder of bench/page.py's synthetic graph (a quarter of the papers listed), with the
+    files `kg build` writes: graph files, manifest, graph page, cluster exports."""
+    from page import synthetic_graph
+
+    from kg.exports import write_cluster_files
+    from kg.page import write_graph_page
+
+    graph = synthetic_graph(papers)
+    out = folder / f"synthetic-{papers}"
+    graph.write(out)
+    listed = len(list(graph.query("SELECT ?p WHERE { ?p a akg:ListedPaper }")))
+    counts = {"listed_papers": listed, "triples": len(graph)}
+    (out / "manifest.json").write_text(json.dumps({"input": {"title": "Synthetic list"}, "counts": counts}))
+    write_graph_page(graph, out)
+    write_cluster_files(graph, out)
+    return out, counts
+
+
+def serve_and_measure(site: Path, repeat: int) -> dict[str, list[dict]]:
+    handler = functools.partial(QuietHandler, directory=str(site))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        return {"file": measure(site.resolve().as_uri() + "/", repeat),
+                "http": measure(f"http://127.0.0.1:{httpd.server_address[1]}/", repeat)}
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def report(name: str, counts: dict, publish_s: float, parts: dict[str, int], runs: dict[str, list[dict]]) -> dict:
+    total = sum(parts.values())
+    print(f"{name}: {counts['listed_papers']} listed papers, {counts['triples']} triples; kg publish {publish_s:.1f} s")
+    verdict = "met" if total < SIZE_TARGET_MB * 1e6 else "MISSED"
+    print(f"  site: {total / 1e6:.1f} MB (target < {SIZE_TARGET_MB} MB: {verdict})")
+    for part, size in parts.items():
+        print(f"    {part:32} {size / 1e6:6.2f} MB")
+    for where, measured in runs.items():
+        ready = statistics.median(r["ready_s"] for r in measured)
+        query = statistics.median(r["query_s"] for r in measured)
+        print(f"  query page from {where}: ready in {ready:.2f} s median of {len(measured)} "
+              f"(max {max(r['ready_s'] for r in measured):.2f} s; target < {READY_TARGET_S} s: "
+              f"{'met' if ready < READY_TARGET_S else 'MISSED'}); {QUERY}: {measured[0]['rows']} rows in "
+              f"{query:.2f} s (click to rows drawn)")
+        steps = {mark: statistics.median(r["marks_ms"][mark] for r in measured) for mark in measured[0]["marks_ms"]}
+        print("    since navigation start, median ms: " + ", ".join(f"{m} {ms:.0f}" for m, ms in steps.items()))
+    return {"name": name, **counts, "publish_s": round(publish_s, 2), "site_bytes": total, "parts": parts,
+            "runs": runs}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "site")
     parser.add_argument("--screenshots", type=Path, help="Also write site-*.png of each kind of page here.")
+    parser.add_argument("--synthetic", type=int, nargs="*", default=[], metavar="PAPERS",
+                        help="Also measure sites of synthetic builds of this many papers (bench/page.py's graphs).")
     args = parser.parse_args()
+    results = []
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         result = latest_build(folder)
-        site = folder / "site"
-        started = time.perf_counter()
-        publish(result.out, site)
-        publish_s = time.perf_counter() - started
-        parts = sizes(site)
-        if args.screenshots:
-            for path in screenshots(site, args.screenshots):
-                print(f"wrote {path}")
-        total = sum(parts.values())
-        handler = functools.partial(QuietHandler, directory=str(site))
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        try:
-            runs = {"file": measure(site.resolve().as_uri() + "/", args.repeat),
-                    "http": measure(f"http://127.0.0.1:{httpd.server_address[1]}/", args.repeat)}
-        finally:
-            httpd.shutdown()
-            httpd.server_close()
-    counts = result.manifest["counts"]
-    report = {"list": LATEST_LIST.name, "listed_papers": counts["listed_papers"], "triples": counts["triples"],
-              "publish_s": round(publish_s, 2), "site_bytes": total, "parts": parts, "runs": runs}
+        builds = [(LATEST_LIST.name, result.out, result.manifest["counts"])]
+        builds += [(f"synthetic {n}", *synthetic_build(folder, n)) for n in args.synthetic]
+        for number, (name, build_dir, counts) in enumerate(builds):
+            site = folder / f"site-{number}"
+            started = time.perf_counter()
+            publish(build_dir, site)
+            publish_s = time.perf_counter() - started
+            if args.screenshots and number == 0:
+                for path in screenshots(site, args.screenshots):
+                    print(f"wrote {path}")
+            results.append(report(name, counts, publish_s, sizes(site), serve_and_measure(site, args.repeat)))
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "site.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"{LATEST_LIST.name}: {counts['listed_papers']} listed papers, {counts['triples']} triples; "
-          f"kg publish {publish_s:.1f} s")
-    verdict = "met" if total < SIZE_TARGET_MB * 1e6 else "MISSED"
-    print(f"site: {total / 1e6:.1f} MB (target < {SIZE_TARGET_MB} MB: {verdict})")
-    for part, size in parts.items():
-        print(f"  {part:32} {size / 1e6:6.2f} MB")
-    for where, measured in runs.items():
-        ready = statistics.median(r["ready_s"] for r in measured)
-        query = statistics.median(r["query_s"] for r in measured)
-        print(f"query page from {where}: ready in {ready:.2f} s median of {len(measured)} "
-              f"(max {max(r['ready_s'] for r in measured):.2f} s; target < {READY_TARGET_S} s: "
-              f"{'met' if ready < READY_TARGET_S else 'MISSED'}); {QUERY}: {measured[0]['rows']} rows in "
-              f"{query:.2f} s (click to rows drawn)")
-        steps = {name: statistics.median(r["marks_ms"][name] for r in measured) for name in measured[0]["marks_ms"]}
-        print("  since navigation start, median ms: " + ", ".join(f"{name} {ms:.0f}" for name, ms in steps.items()))
+    (args.out / "site.json").write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from kg.store import GRAPH_FILES, KnowledgeGraph, atomic_write
+from kg.store import GRAPH_FILES, KnowledgeGraph, atomic_write, sorted_lines
 
 if TYPE_CHECKING:
     from kg.curate.classify import Candidate
@@ -272,6 +272,14 @@ def script_assignment(name: str, value) -> str:
     return f"window.{name} = {text};\n"
 
 
+def graph_quads(graph: KnowledgeGraph) -> bytes:
+    """The whole graph as sorted N-Quads: in the browser, Oxigraph loads these about a third faster than
+    TriG, and quads it wrote itself need no second check (the page loads them leniently)."""
+    import pyoxigraph as ox
+
+    return "".join(sorted_lines(graph.store.dump(format=ox.RdfFormat.N_QUADS))).encode("utf-8")
+
+
 def gzip_base64(data: bytes) -> str:
     """Bytes for a classic script: gzipped (the page inflates them with the browser's DecompressionStream;
     the wasm shrinks from 4.0 to 1.4 MB, the graph tenfold) and base64. No timestamp, so the same every time."""
@@ -336,7 +344,7 @@ def render_pages(site: Site, graph: KnowledgeGraph, build: Path) -> dict[str, st
     glue, wasm = oxigraph_scripts()
     files["assets/oxigraph.js"] = glue
     files["assets/oxigraph-wasm.js"] = wasm
-    files["assets/graph-data.js"] = f'window.kgGraphTrig = "{gzip_base64((build / "graph.trig").read_bytes())}";\n'
+    files["assets/graph-data.js"] = f'window.kgGraphQuads = "{gzip_base64(graph_quads(graph))}";\n'
     files["assets/query-data.js"] = script_assignment("kgQueryData", data)
     for name in ("site.css", "query.js"):
         files[f"assets/{name}"] = (TEMPLATES / name).read_text("utf-8")

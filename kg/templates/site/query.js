@@ -16,15 +16,18 @@
   class QueryError extends Error {}
 
   function bytesOf(base64) {
+    if (Uint8Array.fromBase64) return Uint8Array.fromBase64(base64);
     const text = atob(base64);
     const bytes = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
     return bytes;
   }
 
-  // kg publish gzips the wasm and the graph; the browser inflates them (no request is made).
-  function gunzip(base64) {
-    return new Response(new Blob([bytesOf(base64)]).stream().pipeThrough(new DecompressionStream("gzip")));
+  // kg publish gzips the wasm and the graph; the browser inflates them (no request is made). The wasm
+  // goes to the engine as a Response so that it is compiled while it is inflated.
+  function gunzip(base64, type) {
+    const stream = new Blob([bytesOf(base64)]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream, { headers: { "Content-Type": type } });
   }
 
   // A port of where_group_start (kg/savedqueries.py): the offset just inside the `{` opening the
@@ -275,13 +278,14 @@
 
   async function start() {
     window.kgQueryPage = { choose, run, results: null };
-    const [wasm, trig] = await Promise.all([gunzip(window.kgOxigraphWasm).arrayBuffer(),
-                                            gunzip(window.kgGraphTrig).text()]);
-    performance.mark("kg-inflated");
-    await oxigraph.init({ module_or_path: wasm });
+    const [quads] = await Promise.all([
+      gunzip(window.kgGraphQuads, "application/n-quads").text(),
+      oxigraph.init({ module_or_path: gunzip(window.kgOxigraphWasm, "application/wasm") }),
+    ]);
     performance.mark("kg-compiled");
     state.store = new oxigraph.Store();
-    state.store.load(trig, { format: "application/trig" });
+    // kg publish wrote these quads with Oxigraph: no need to check them again; a fresh store: nothing to roll back
+    state.store.load(quads, { format: "application/n-quads", lenient: true, no_transaction: true });
     performance.mark("kg-loaded");
     for (const button of document.querySelectorAll("#examples button")) {
       button.addEventListener("click", () => choose(button.dataset.query));
