@@ -27,7 +27,7 @@ from urllib.parse import quote
 from kg.store import GRAPH_FILES, KnowledgeGraph, atomic_write, sorted_lines
 
 if TYPE_CHECKING:
-    from kg.curate.classify import Candidate
+    from kg.curate.classify import Candidate, Classifier
     from kg.curate.lint import Finding
     from kg.page import CitationGraph, Paper
 
@@ -137,6 +137,8 @@ class Site:
 
 
 def read_site(build: Path, graph: KnowledgeGraph, progress) -> Site:
+    """Through the project's own readers: the graph page's citation graph, the exports' works (dates,
+    arXiv ids, DOIs), `kg lint` and `kg classify`; the manifest for the title and counts."""
     from kg.curate.classify import Classifier
     from kg.curate.facts import Facts
     from kg.curate.lint import lint
@@ -189,7 +191,8 @@ def key_of(iri: str) -> str:
     return iri.removeprefix(ID + "paper/")
 
 
-def attach_findings(pages: dict[int, PaperPage], findings: list, graph: KnowledgeGraph, drawn) -> None:
+def attach_findings(pages: dict[int, PaperPage], findings: list[Finding], graph: KnowledgeGraph,
+                    drawn: CitationGraph) -> None:
     """Lint findings are per line of the list: each goes to the papers listed on that line."""
     index = {drawn.papers[i].iri: i for i in pages}
     on_line = defaultdict(set)
@@ -201,7 +204,7 @@ def attach_findings(pages: dict[int, PaperPage], findings: list, graph: Knowledg
             pages[i].findings.append(finding)
 
 
-def attach_suggestions(pages: dict[int, PaperPage], classifier, drawn) -> None:
+def attach_suggestions(pages: dict[int, PaperPage], classifier: Classifier, drawn: CitationGraph) -> None:
     """The headings `kg classify` would give each listed paper, from its citations and words."""
     for i, page in pages.items():
         work = classifier.facts.works.get(drawn.papers[i].iri)
@@ -212,7 +215,7 @@ def attach_suggestions(pages: dict[int, PaperPage], classifier, drawn) -> None:
         page.suggestion_note = result.reason
 
 
-def heading_pages(drawn, pages: dict[int, PaperPage]) -> list[HeadingPage]:
+def heading_pages(drawn: CitationGraph, pages: dict[int, PaperPage]) -> list[HeadingPage]:
     """Per heading: the listed papers under it or a sub-heading, oldest first, and the works they cite most."""
     keys = [h.iri.rsplit("/heading/", 1)[-1] for h in drawn.headings]
     result = [HeadingPage(h, path) for h, path in enumerate(unique_paths(keys, "headings"))]
