@@ -296,11 +296,13 @@ def oxigraph_scripts() -> tuple[str, str]:
     exports = re.compile(r"^export (class|function|async function) ", re.M)
     names = re.findall(r"^export (?:class|function|async function) (\w+)", glue, re.M)
     tail = "export { initSync, __wbg_init as default };"
-    if not names or glue.count(tail) != 1 or glue.count("import.meta.url") != 1:
+    wasm_url = "new URL('web_bg.wasm', import.meta.url)"   # only used when init is given no wasm; we always give it
+    if not names or glue.count(tail) != 1 or glue.count(wasm_url) != 1 or glue.count("import.meta") != 1:
         raise PublishError("kg/static/oxigraph/web.js does not have the shape kg publish expects "
                            "(exports, one default export, one import.meta.url); see its LICENSES.md")
-    glue = exports.sub(r"\1 ", glue).replace(tail, "")
-    glue = glue.replace("new URL('web_bg.wasm', import.meta.url)", "undefined")
+    glue = exports.sub(r"\1 ", glue).replace(tail, "").replace(wasm_url, "undefined")
+    if re.search(r"^\s*(export|import)\b", glue, re.M):
+        raise PublishError("kg/static/oxigraph/web.js has an export or import kg publish does not know how to undo")
     members = ", ".join(sorted(names)) + ", initSync, init: __wbg_init"
     script = f"(function () {{\n\"use strict\";\n{glue}\nwindow.oxigraph = {{ {members} }};\n}})();\n"
     return script, f'window.kgOxigraphWasm = "{gzip_base64((OXIGRAPH / "web_bg.wasm").read_bytes())}";\n'

@@ -17,7 +17,7 @@ from test_page import HOSTILE_LIST
 
 from kg.build import ListSource, build
 from kg.cli import main
-from kg.publish import SITE_MARKER, PublishError, publish
+from kg.publish import SITE_MARKER, PublishError, publish, unique_paths
 
 LATEST = "2025-10-20_f7ccad0.md"
 LISTED = "SELECT ?p WHERE { ?p a akg:ListedPaper }"
@@ -248,3 +248,20 @@ def test_the_docs_workflow_builds_and_publishes_a_list(tmp_path, monkeypatch):
         assert result.exit_code == 0, (command, result.output)
     assert len(list((tmp_path / "site" / "papers").glob("*.html"))) == 12
     assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / ".kg-cache").is_dir()
+
+
+def test_page_names_stay_unique_when_keys_slug_alike():
+    assert unique_paths(["arxiv/2401.1", "ARXIV-2401.1", "arxiv-2401.1-2"], "papers") == [
+        "papers/arxiv-2401.1.html", "papers/arxiv-2401.1-2.html", "papers/arxiv-2401.1-2-2.html"]
+
+
+def test_an_oxigraph_update_of_another_shape_is_refused(tmp_path, monkeypatch):
+    """The glue is edited where it exports and finds its wasm; a release that moved those must fail loudly."""
+    import kg.publish
+
+    glue = (kg.publish.OXIGRAPH / "web.js").read_text("utf-8")
+    (tmp_path / "web.js").write_text(glue.replace("new URL('web_bg.wasm', import.meta.url)", "locate()"))
+    (tmp_path / "web_bg.wasm").write_bytes(b"\0asm")
+    monkeypatch.setattr(kg.publish, "OXIGRAPH", tmp_path)
+    with pytest.raises(PublishError, match="does not have the shape kg publish expects"):
+        kg.publish.oxigraph_scripts()
