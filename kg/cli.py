@@ -589,3 +589,23 @@ def push(target, endpoint):
                f"in {report.seconds:.1f} s ({report.method})")
     if report.query_url != report.store_url:
         click.echo(f"query it: kg query --endpoint {report.query_url} most-cited")
+
+
+@main.command()
+@click.argument("build_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The site's folder (new, empty, or a site written before, which is replaced).")
+@quiet_option
+def publish(build_dir, out, quiet):
+    """Write BUILD_DIR as a static website: paper, heading and SPARQL pages; serve OUT as is."""
+    from kg.progress import progress_for
+    from kg.publish import PublishError, publish as run_publish
+
+    try:
+        with progress_for(quiet) as progress:
+            written = run_publish(build_dir, out, progress=progress)
+    except PublishError as error:
+        fail(str(error))
+    if not quiet:
+        size = sum(path.stat().st_size for path in written)
+        click.echo(f"published {out}: {plural(len(written), 'file')}, {size / 1e6:.1f} MB; open {out / 'index.html'}")
