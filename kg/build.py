@@ -15,8 +15,9 @@ from datetime import datetime, timezone
 from importlib import metadata, resources
 from pathlib import Path
 
-from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
-from kg.listparse import ParsedList, ParseWarning, decode_list, parse_list_text
+from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads, one_node_per_work
+from kg.listparse import (ListFiles, ListTooLarge, ParsedList, ParseWarning, decode_list, parse_list_files,
+                          read_list_files)
 from kg.store import KnowledgeGraph, atomic_write
 
 DEFAULT_NAME = "awesome-moe-inference"
@@ -42,6 +43,12 @@ class ListSource:
     slug: str
     sha256: str
     warnings: list[ParseWarning] = field(default_factory=list)
+    files: ListFiles | None = None    # the README and the local pages it links, as read (raw bytes)
+
+    @property
+    def size(self) -> int:
+        """Bytes as read, before decoding: what the size limit is checked on."""
+        return self.files.size if self.files else len(self.text.encode("utf-8"))
 
     @classmethod
     def shipped(cls) -> "ListSource":
@@ -49,13 +56,22 @@ class ListSource:
         return cls.from_bytes(data, f"awesome-kg:data/{DEFAULT_NAME}/README.md", DEFAULT_NAME)
 
     @classmethod
-    def from_path(cls, path: str | Path, name: str | None = None) -> "ListSource":
+    def from_path(cls, path: str | Path, name: str | None = None,
+                  max_bytes: int = MAX_PAPERS * MAX_BYTES_PER_PAPER) -> "ListSource":
+        """A list file, or a folder's README, with the local pages it links; read with a bound."""
         path = Path(path)
         try:
-            data = path.read_bytes()
+            files = read_list_files(path, max_bytes)
+        except ListTooLarge as error:
+            raise BuildError(f"{error} (--max-papers); nothing was built") from None
         except OSError as error:
-            raise BuildError(f"{path}: cannot read the list ({error.strerror})") from None
-        return cls.from_bytes(data, str(path), name or slug_for(path))
+            raise BuildError(f"{path}: cannot read the list ({error.strerror or error})") from None
+        label = str(path / files.root if path.is_dir() else path)
+        source = cls.from_bytes(files.pages[files.root], label, name or slug_for(Path(label)))
+        source.files = files
+        source.sha256 = hashlib.sha256(b"".join(files.pages[page] for page in sorted(files.pages))).hexdigest() \
+            if len(files.pages) > 1 else source.sha256
+        return source
 
     @classmethod
     def from_build(cls, folder: Path) -> "ListSource":
@@ -74,8 +90,10 @@ class ListSource:
         return cls(text, label, slug, hashlib.sha256(data).hexdigest(), warnings)
 
     def parse(self) -> ParsedList:
-        parsed = parse_list_text(self.text, self.label)
-        parsed.warnings = sorted(self.warnings + parsed.warnings, key=lambda w: w.line)
+        files = self.files or ListFiles("README.md", {"README.md": self.text.encode("utf-8")})
+        parsed = parse_list_files(files, self.label)
+        if not self.files:
+            parsed.warnings = sorted(self.warnings + parsed.warnings, key=lambda w: w.line)
         return parsed
 
 
@@ -107,8 +125,8 @@ def build(source: ListSource | None = None, out: str | Path | None = None, *, of
     progress = progress or Silent()
     source = source or ListSource.shipped()
     out = Path(out) if out else Path("builds") / source.slug
-    if len(source.text) > max_papers * MAX_BYTES_PER_PAPER:
-        raise BuildError(f"{source.label}: {len(source.text) / 1e6:.1f} MB is more than a list of {max_papers} "
+    if source.size > max_papers * MAX_BYTES_PER_PAPER:
+        raise BuildError(f"{source.label}: {source.size / 1e6:.1f} MB is more than a list of {max_papers} "
                          f"papers can be (--max-papers); nothing was built")
     progress.stage("parsing the list")
     parsed = source.parse()
@@ -122,7 +140,9 @@ def build(source: ListSource | None = None, out: str | Path | None = None, *, of
     enrichments, report = enrich(parsed, offline=offline, cache_dir=cache_dir, refresh_older_than=refresh_older_than,
                                  contexts=contexts, progress=progress, client=client)
     progress.stage("mapping to RDF")
-    graph = KnowledgeGraph(list(list_quads(parsed, source.slug)) + list(enrichment_quads(parsed, enrichments)) +
+    parsed, enrichments = one_node_per_work(parsed, enrichments)
+    graph = KnowledgeGraph(list(list_quads(parsed, source.slug, enrichments)) +
+                           list(enrichment_quads(parsed, enrichments)) +
                            list(graph_provenance_quads(source.sha256, source.slug)))
     for step in GRAPH_STEPS:
         progress.stage(step.split(":")[-1].replace("_", " "))
@@ -209,6 +229,7 @@ def make_manifest(source: ListSource, parsed: ParsedList, graph: KnowledgeGraph,
     counts = {
         "quads": len(graph),
         "triples": count(graph, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
+        "entries": parsed.entries,
         "listed_papers": len(parsed.papers),
         "headings": len(parsed.headings),
         "models": len(parsed.models),
@@ -217,6 +238,7 @@ def make_manifest(source: ListSource, parsed: ParsedList, graph: KnowledgeGraph,
         "outside_works": count(graph, "SELECT (COUNT(DISTINCT ?w) AS ?n) WHERE { ?w a fabio:Expression "
                                       "FILTER NOT EXISTS { ?w a akg:ListedPaper } }"),
         "warnings": len(parsed.warnings),
+        "skipped": parsed.skipped_by_kind(),
     }
     return {
         "input": {"file": source.label, "sha256": source.sha256, "name": source.slug, "title": parsed.title},
