@@ -35,7 +35,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("list_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("list_file", required=False, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Build folder (default builds/NAME).")
 @click.option("--name", help="The list's name, for IRIs and the build folder (default: from the file).")
 @click.option("--offline", is_flag=True, help="Use cache and shipped snapshot only; send no request.")
@@ -48,7 +48,11 @@ def main() -> None:
               help="Refuse a list with more papers than this.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
 def build(list_file, out, name, offline, strict, cache_dir, refresh, contexts, max_papers, quiet):
-    """Build the graph of LIST_FILE (default: the shipped awesome-moe-inference list)."""
+    """Build the graph of LIST_FILE (default: the shipped awesome-moe-inference list).
+
+    LIST_FILE may be a folder (a checkout of a list's repository): its README and the local pages it links
+    are read as one list.
+    """
     from kg.build import BuildError, ListSource, build as run_build
     from kg.progress import progress_for
 
@@ -66,13 +70,17 @@ def build(list_file, out, name, offline, strict, cache_dir, refresh, contexts, m
 
 def print_build_summary(result) -> None:
     """Warnings, what enrichment did or could not do, and what was written."""
-    empty = [w for w in result.parsed.warnings if w.message.endswith("has no entries yet")]
-    for warning in result.parsed.warnings:
-        if warning not in empty:
+    parsed = result.parsed
+    empty = [w for w in parsed.warnings if w.code == "heading-empty"]
+    for warning in parsed.warnings:
+        if warning.code != "heading-empty":
             click.echo(f"warning: {warning}", err=True)
     if empty:
-        labels = ", ".join(w.message.split("'")[1] for w in empty)
+        labels = ", ".join(h.label for h in parsed.headings if any(w.line == h.line for w in empty))
         click.echo(f"note: {plural(len(empty), 'heading')} with no entries yet: {labels}", err=True)
+    skipped = ", ".join(f"{count} {kind}" for kind, count in parsed.skipped_by_kind().items()) or "none"
+    click.echo(f"read: {parsed.entries} {'entry' if parsed.entries == 1 else 'entries'} -> {plural(len(parsed.papers), 'paper')}; "
+               f"skipped lines: {skipped}; {plural(len(parsed.warnings), 'warning')}", err=True)
     manifest = result.manifest
     counts, enrichment = manifest["counts"], manifest["enrichment"]
     if enrichment["offline"]:
