@@ -79,8 +79,9 @@ def print_build_summary(result) -> None:
         labels = ", ".join(h.label for h in parsed.headings if any(w.line == h.line for w in empty))
         click.echo(f"note: {plural(len(empty), 'heading')} with no entries yet: {labels}", err=True)
     skipped = ", ".join(f"{count} {kind}" for kind, count in parsed.skipped_by_kind().items()) or "none"
-    click.echo(f"read: {parsed.entries} {'entry' if parsed.entries == 1 else 'entries'} -> {plural(len(parsed.papers), 'paper')}; "
-               f"skipped lines: {skipped}; {plural(len(parsed.warnings), 'warning')}", err=True)
+    entries = f"{parsed.entries} {'entry' if parsed.entries == 1 else 'entries'}"
+    click.echo(f"read: {entries} -> {plural(len(parsed.papers), 'paper')}; skipped lines: {skipped}; "
+               f"{plural(len(parsed.warnings), 'warning')}", err=True)
     manifest = result.manifest
     counts, enrichment = manifest["counts"], manifest["enrichment"]
     if enrichment["offline"]:

@@ -7,7 +7,8 @@ IEEE link, a proceedings or publisher page, a PDF), or a `[Venue'YY]`-tagged lin
 line, its first paper link; the same id or address twice is one paper; a `[Tag] [Title]` line with no
 link is a paper of its own unless another tagged line of the same title links it. Sections of
 boilerplate (contents, citation, license, news, ...), text before the first heading, fenced code and
-model tables (columns such as Para. and Experts) hold no papers. A folder's README is read with the local `.md` pages it links.
+model tables (columns such as Para. and Experts) hold no papers. A folder's README is read with the
+local `.md` pages it links.
 
     python tests/count_paper_links.py LIST_OR_FOLDER ...
 """
