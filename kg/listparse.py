@@ -38,6 +38,7 @@ _DATE = re.compile(r"^(?:(?P<day>\d{1,2})\s+)?(?P<month>[A-Za-z]{3,9})\.?,?\s+(?
                    r"|^(?P<iso>(?:19|20)\d{2})(?:[-./](?P<isomonth>\d{1,2})(?:[-./]\d{1,2})?)?$")
 _VENUE_YEAR = re.compile(r"^(?P<venue>[A-Za-z][A-Za-z0-9 .&/()-]{0,60}?)[\s,']*(?P<year>(?:19|20)\d{2}|'\d{2})?$")
 _PRINTED_VENUE_YEAR = re.compile(r"(?P<venue>[A-Za-z][A-Za-z.&-]*(?:\s[A-Za-z.&-]+){0,3})\s*'?(?P<year>(?:19|20)\d{2})")
+_NAME_COMMA_YEAR = re.compile(r"(?P<name>.*\S),\s*(?P<year>(?:19|20)\d{2})")
 _BR = re.compile(r"<br\s*/?>", re.I)
 _BADGE = re.compile(r"img\.shields\.io/badge/(?P<text>[^?#]+?)-[0-9a-zA-Z]+(?:\?|$)")
 _SPACED_LINK = re.compile(r"\[(?P<title>[^\[\]]+)\]\s+\((?P<url>https?://[^()\s]+)\)")
@@ -693,6 +694,8 @@ class _ListReader:
                 tag = tag or label.strip("[] ")
         if year is None and (found := trailing_venue(parts)):
             venue, year = venue or found[0], found[1]
+        if named_year := _NAME_COMMA_YEAR.fullmatch(title):      # [Switch Transformer, 2021](url)
+            title, year = named_year["name"], year or int(named_year["year"])
         entry = Entry(line, self.current().key, title, url, tag or None, venue, year, month, file=self.page)
         for label, href in [(p[1], p[2]) for p in links]:
             if href == url or not href:
@@ -962,9 +965,11 @@ def merge_entries(entries: list[Entry], warn) -> list[ListedPaper]:
         papers.setdefault(entry.key, ListedPaper(entry.key, [])).entries.append(entry)
     by_title = {normalize_title(e.title): p.key for p in papers.values() if not p.key.startswith("title:")
                 for e in p.entries}
+    order = {id(entry): n for n, entry in enumerate(entries)}
     for key in [k for k in papers if k.startswith("title:")]:
         if (home := by_title.get(key.removeprefix("title:"))) is not None:
             papers[home].entries.extend(papers.pop(key).entries)
+            papers[home].entries.sort(key=lambda entry: order[id(entry)])
     for paper in papers.values():
         lines = ", ".join(str(e.line) for e in paper.entries)
         if paper.conflicting_titles:
