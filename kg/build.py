@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads, one_node_per_work
 from kg.listparse import (ListFiles, ListTooLarge, ParsedList, ParseWarning, decode_list, parse_list_files,
-                          read_list_files)
+                          read_list_files, read_list_files_at)
 from kg.store import KnowledgeGraph, atomic_write
 
 DEFAULT_NAME = "awesome-moe-inference"
@@ -67,10 +67,37 @@ class ListSource:
         except OSError as error:
             raise BuildError(f"{path}: cannot read the list ({error.strerror or error})") from None
         label = str(path / files.root if path.is_dir() else path)
-        source = cls.from_bytes(files.pages[files.root], label, name or slug_for(Path(label)))
+        return cls.from_files(files, label, name or slug_for(Path(label)))
+
+    @classmethod
+    def from_git(cls, path: str | Path, commit: str, name: str | None = None,
+                 max_bytes: int = MAX_PAPERS * MAX_BYTES_PER_PAPER) -> ListSource:
+        """The list as it was at a commit of the git repository it is in (a folder means its README)."""
+        import subprocess
+
+        path = Path(path).resolve()
+        folder = path if path.is_dir() else path.parent
+        top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, check=False)
+        if top.returncode != 0:
+            raise BuildError(f"{path}: not in a git repository ({top.stderr.strip()})")
+        root = Path(top.stdout.strip()).resolve()
+        relative = (path / "README.md" if path.is_dir() else path).relative_to(root).as_posix()
+        try:
+            files = read_list_files_at(root, commit, relative, max_bytes)
+        except ListTooLarge as error:
+            raise BuildError(f"{error} (--max-papers); nothing was built") from None
+        except FileNotFoundError:
+            raise BuildError(f"{path}: no list at commit {commit}") from None
+        return cls.from_files(files, f"{relative}@{commit}", name or slug_for(root / relative))
+
+    @classmethod
+    def from_files(cls, files: ListFiles, label: str, slug: str) -> ListSource:
+        """A list read with the pages its README links; its sha256 covers every page."""
+        source = cls.from_bytes(files.pages[files.root], label, slug)
         source.files = files
-        source.sha256 = hashlib.sha256(b"".join(files.pages[page] for page in sorted(files.pages))).hexdigest() \
-            if len(files.pages) > 1 else source.sha256
+        if len(files.pages) > 1:
+            source.sha256 = hashlib.sha256(b"".join(files.pages[page] for page in sorted(files.pages))).hexdigest()
         return source
 
     @classmethod

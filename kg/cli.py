@@ -38,6 +38,7 @@ def main() -> None:
 @click.argument("list_file", required=False, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Build folder (default builds/NAME).")
 @click.option("--name", help="The list's name, for IRIs and the build folder (default: from the file).")
+@click.option("--at", "commit", metavar="COMMIT", help="Read the list as it was at this commit of its git repository.")
 @click.option("--offline", is_flag=True, help="Use cache and shipped snapshot only; send no request.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on any parse warning.")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -47,7 +48,7 @@ def main() -> None:
 @click.option("--max-papers", type=click.IntRange(min=1), default=100_000, show_default=True,
               help="Refuse a list with more papers than this.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
-def build(list_file, out, name, offline, strict, cache_dir, refresh, contexts, max_papers, quiet):
+def build(list_file, out, name, commit, offline, strict, cache_dir, refresh, contexts, max_papers, quiet):
     """Build the graph of LIST_FILE (default: the shipped awesome-moe-inference list).
 
     LIST_FILE may be a folder (a checkout of a list's repository): its README and the local pages it links
@@ -57,7 +58,10 @@ def build(list_file, out, name, offline, strict, cache_dir, refresh, contexts, m
     from kg.progress import progress_for
 
     try:
-        source = ListSource.from_path(list_file, name) if list_file else ListSource.shipped()
+        if commit:
+            source = ListSource.from_git(list_file or Path("."), commit, name)
+        else:
+            source = ListSource.from_path(list_file, name) if list_file else ListSource.shipped()
         with progress_for(quiet) as progress:
             result = run_build(source, out, offline=offline, strict=strict, cache_dir=cache_dir,
                                refresh_older_than=parse_age(refresh), contexts=contexts, progress=progress,

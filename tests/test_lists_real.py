@@ -168,6 +168,12 @@ def test_a_git_directory_at_a_commit(tmp_path):
 
     assert [p.key for p in parse_list_files(files, "README.md").papers] == ["arxiv:2401.00001"]
     assert [p.key for p in parse_list_file(tmp_path).papers] == ["arxiv:2402.00002"]
+    out = tmp_path.parent / "at-commit"
+    result = CliRunner().invoke(main, ["build", str(tmp_path), "--at", commit, "--offline", "--out", str(out),
+                                       "--cache", str(tmp_path.parent / "cache")])
+    assert result.exit_code == 0, result.output
+    assert "read: 1 entry -> 1 paper" in result.output
+    assert '"https://w3id.org/awesome-kg/id/paper/arxiv/2401.00001"' in (out / "graph.jsonld").read_text()
 
 
 def test_paper_tables_with_venue_and_month_columns():
