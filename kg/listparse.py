@@ -510,9 +510,8 @@ class _ListReader:
         return tokens[i - 1].type in ("th_open", "td_open")
 
     def on_heading(self, level: int, inline, line: int) -> None:
-        parts = inline_parts(inline.children or [])
-        label = " ".join(p[1] for p in parts if p[0] in ("text", "strong", "link")).strip()
-        label = label or inline.content.strip()
+        label = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline", "html_inline"))
+        label = re.sub(r"\s+", " ", label).strip() or inline.content.strip()     # link labels without their URLs
         if level == 1 and not self.title and not self.page:
             self.title = label
             return

@@ -161,10 +161,14 @@ class Enricher:
             for start in range(0, len(by_id), BATCH_LIMIT):
                 self.fetch_batch(by_id[start:start + BATCH_LIMIT], found)
             # a paper no id lookup found (an id S2 does not know, a link with none) is tried by its title
+            by_id_missing = dict(self.report.unresolved)
             matched = [found[p.key] for p in papers if p.key not in found and self.fetch_match(p, found)]
             for paper in papers:
                 if paper.key in found:
                     self.report.unresolved.pop(paper.key, None)
+                elif paper.key in by_id_missing and paper.key in self.report.unresolved:
+                    both = (by_id_missing[paper.key], self.report.unresolved[paper.key])
+                    self.report.unresolved[paper.key] = "; ".join(both)
             for start in range(0, len(matched), BATCH_LIMIT):
                 self.fetch_edges_batch(matched[start:start + BATCH_LIMIT])
         except Unreachable as error:
