@@ -84,8 +84,10 @@ def work_keys(paper: ListedPaper, enrichments: dict[str, Enrichment] | None = No
 
 
 def key_strength(key: str) -> tuple[int, str]:
+    """Sorts keys strongest first: the identifiers in ID_KINDS order, then a URL, then a title."""
+    order = [*ID_KINDS, "url", "title"]
     kind = key.partition(":")[0]
-    return (ID_KINDS.index(kind) if kind in ID_KINDS else len(ID_KINDS)), key
+    return (order.index(kind) if kind in order else len(order)), key
 
 
 def one_node_per_work(parsed: ParsedList, enrichments: dict[str, Enrichment]) -> tuple[ParsedList,

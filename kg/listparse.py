@@ -29,14 +29,13 @@ PAPER_LABELS = {"paper", "pdf", "arxiv", "link", "tech report", "technical repor
                 "abs", "doi", "proceedings", "preprint", "acl", "pmlr"}
 MODEL_COLUMNS = {"para", "params", "parameters", "experts", "l", "h", "d model", "d ffn", "d expert",
                  "affiliation", "active params", "total params"}
-MONTHS = {m: n for n, ms in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                        "dec"), 1) for m in (ms,)}
+MONTHS = {m: n for n, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                       "dec"), 1)}
 _TAG = re.compile(r"^\s*\[(?P<tag>[^\[\]]*)\]\s*")
 _VENUE_DATE = re.compile(r"['’‘`´]\s*(?P<year>\d{2}|\d{4})(?:\.(?P<month>\d{1,2}))?$")
 _BRACKETED = re.compile(r"\[([^\[\]]+)\]")
 _DATE = re.compile(r"^(?:(?P<day>\d{1,2})\s+)?(?P<month>[A-Za-z]{3,9})\.?,?\s+(?P<year>(?:19|20)\d{2})$"
                    r"|^(?P<iso>(?:19|20)\d{2})(?:[-./](?P<isomonth>\d{1,2})(?:[-./]\d{1,2})?)?$")
-_VENUE_YEAR = re.compile(r"^(?P<venue>[A-Za-z][A-Za-z0-9 .&/()-]{0,60}?)[\s,']*(?P<year>(?:19|20)\d{2}|'\d{2})?$")
 _PRINTED_VENUE_YEAR = re.compile(r"(?P<venue>[A-Za-z][A-Za-z.&-]*(?:\s[A-Za-z.&-]+){0,3})\s*'?(?P<year>(?:19|20)\d{2})")
 _NAME_COMMA_YEAR = re.compile(r"(?P<name>.*\S),\s*(?P<year>(?:19|20)\d{2})")
 _BR = re.compile(r"<br\s*/?>", re.I)
@@ -251,7 +250,7 @@ def read_label(label: str, bracketed: bool = False) -> tuple[str | None, int | N
     venue, year, month = split_venue_tag(label)
     if year is not None and venue and len(venue.split()) <= 4:
         return venue, year, month
-    if m := re.fullmatch(r"(?P<venue>[A-Za-z][A-Za-z.&-]*(?:\s[A-Za-z.&-]+){0,3}?)\s*(?P<year>(?:19|20)\d{2})", label):
+    if m := _PRINTED_VENUE_YEAR.fullmatch(label):
         return m["venue"], int(m["year"]), None
     if bracketed and len(label.split()) <= 4 and label.lower() not in GENERIC_LABELS:
         return label, None, None     # a short bracketed name such as [[AI Open]](url): a venue, not a title
