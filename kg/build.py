@@ -23,8 +23,9 @@ from importlib import metadata, resources
 from pathlib import Path
 
 from kg.counts import add_counts
-from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
-from kg.listparse import ParsedList, ParseWarning, decode_list, parse_list_text
+from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads, one_node_per_work
+from kg.listparse import (ListFiles, ListTooLarge, ParsedList, ParseWarning, decode_list, parse_list_files,
+                          read_list_files, read_list_files_at)
 from kg.store import KnowledgeGraph, atomic_write
 
 DEFAULT_NAME = "awesome-moe-inference"
@@ -51,6 +52,12 @@ class ListSource:
     slug: str
     sha256: str
     warnings: list[ParseWarning] = field(default_factory=list)
+    files: ListFiles | None = None    # the README and the local pages it links, as read (raw bytes)
+
+    @property
+    def size(self) -> int:
+        """Bytes as read, before decoding: what the size limit is checked on."""
+        return self.files.size if self.files else len(self.text.encode("utf-8"))
 
     @classmethod
     def shipped(cls) -> ListSource:
@@ -58,13 +65,49 @@ class ListSource:
         return cls.from_bytes(data, f"awesome-kg:data/{DEFAULT_NAME}/README.md", DEFAULT_NAME)
 
     @classmethod
-    def from_path(cls, path: str | Path, name: str | None = None) -> ListSource:
+    def from_path(cls, path: str | Path, name: str | None = None,
+                  max_bytes: int = MAX_PAPERS * MAX_BYTES_PER_PAPER) -> ListSource:
+        """A list file, or a folder's README, with the local pages it links; read with a bound."""
         path = Path(path)
         try:
-            data = path.read_bytes()
+            files = read_list_files(path, max_bytes)
+        except ListTooLarge as error:
+            raise BuildError(f"{error} (--max-papers); nothing was built") from None
         except OSError as error:
-            raise BuildError(f"{path}: cannot read the list ({error.strerror})") from None
-        return cls.from_bytes(data, str(path), name or slug_for(path))
+            raise BuildError(f"{path}: cannot read the list ({error.strerror or error})") from None
+        label = str(path / files.root if path.is_dir() else path)
+        return cls.from_files(files, label, name or slug_for(Path(label)))
+
+    @classmethod
+    def from_git(cls, path: str | Path, commit: str, name: str | None = None,
+                 max_bytes: int = MAX_PAPERS * MAX_BYTES_PER_PAPER) -> ListSource:
+        """The list as it was at a commit of the git repository it is in (a folder means its README)."""
+        import subprocess
+
+        path = Path(path).resolve()
+        folder = path if path.is_dir() else path.parent
+        top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, check=False)
+        if top.returncode != 0:
+            raise BuildError(f"{path}: not in a git repository ({top.stderr.strip()})")
+        root = Path(top.stdout.strip()).resolve()
+        relative = (path / "README.md" if path.is_dir() else path).relative_to(root).as_posix()
+        try:
+            files = read_list_files_at(root, commit, relative, max_bytes)
+        except ListTooLarge as error:
+            raise BuildError(f"{error} (--max-papers); nothing was built") from None
+        except FileNotFoundError:
+            raise BuildError(f"{path}: no list at commit {commit}") from None
+        return cls.from_files(files, f"{relative}@{commit}", name or slug_for(root / relative))
+
+    @classmethod
+    def from_files(cls, files: ListFiles, label: str, slug: str) -> ListSource:
+        """A list read with the pages its README links; its sha256 covers every page."""
+        source = cls.from_bytes(files.pages[files.root], label, slug)
+        source.files = files
+        if len(files.pages) > 1:
+            source.sha256 = hashlib.sha256(b"".join(files.pages[page] for page in sorted(files.pages))).hexdigest()
+        return source
 
     @classmethod
     def from_build(cls, folder: Path) -> ListSource:
@@ -83,8 +126,10 @@ class ListSource:
         return cls(text, label, slug, hashlib.sha256(data).hexdigest(), warnings)
 
     def parse(self) -> ParsedList:
-        parsed = parse_list_text(self.text, self.label)
-        parsed.warnings = sorted(self.warnings + parsed.warnings, key=lambda w: w.line)
+        files = self.files or ListFiles("README.md", {"README.md": self.text.encode("utf-8")})
+        parsed = parse_list_files(files, self.label)
+        if not self.files:
+            parsed.warnings = sorted(self.warnings + parsed.warnings, key=lambda w: w.line)
         return parsed
 
 
@@ -125,8 +170,8 @@ def build(source: ListSource | None = None, out: str | Path | None = None, *, of
 def locked_build(source: ListSource, out: Path, *, offline, strict, cache_dir, refresh_older_than, contexts,
                  progress, client, max_papers) -> BuildResult:
     """The build itself, run while this process holds the lock on `out`."""
-    if len(source.text) > max_papers * MAX_BYTES_PER_PAPER:
-        raise BuildError(f"{source.label}: {len(source.text) / 1e6:.1f} MB is more than a list of {max_papers} "
+    if source.size > max_papers * MAX_BYTES_PER_PAPER:
+        raise BuildError(f"{source.label}: {source.size / 1e6:.1f} MB is more than a list of {max_papers} "
                          f"papers can be (--max-papers); nothing was built")
     progress.stage("parsing the list")
     parsed = source.parse()
@@ -141,7 +186,9 @@ def locked_build(source: ListSource, out: Path, *, offline, strict, cache_dir, r
     enrichments, report = enrich(parsed, offline=offline, cache_dir=cache_dir, refresh_older_than=refresh_older_than,
                                  contexts=contexts, progress=progress, client=client)
     progress.stage("mapping to RDF")
-    graph = KnowledgeGraph(list(list_quads(parsed, source.slug)) + list(enrichment_quads(parsed, enrichments)) +
+    parsed, enrichments = one_node_per_work(parsed, enrichments)
+    graph = KnowledgeGraph(list(list_quads(parsed, source.slug, enrichments)) +
+                           list(enrichment_quads(parsed, enrichments)) +
                            list(graph_provenance_quads(source.sha256, source.slug)))
     for step in GRAPH_STEPS:
         progress.stage(step.split(":")[-1].replace("_", " "))
@@ -342,6 +389,7 @@ def make_manifest(source: ListSource, parsed: ParsedList, graph: KnowledgeGraph,
     counts = {
         "quads": len(graph),
         "triples": count(graph, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
+        "entries": parsed.entries,
         "listed_papers": len(parsed.papers),
         "headings": len(parsed.headings),
         "models": len(parsed.models),
@@ -350,6 +398,7 @@ def make_manifest(source: ListSource, parsed: ParsedList, graph: KnowledgeGraph,
         "outside_works": count(graph, "SELECT (COUNT(DISTINCT ?w) AS ?n) WHERE { ?w a fabio:Expression "
                                       "FILTER NOT EXISTS { ?w a akg:ListedPaper } }"),
         "warnings": len(parsed.warnings),
+        "skipped": parsed.skipped_by_kind(),
     }
     return {
         "input": {"file": source.label, "sha256": source.sha256, "name": source.slug, "title": parsed.title},

@@ -101,9 +101,10 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("list_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("list_file", required=False, type=click.Path(path_type=Path))
 @out_folder_option("Build folder (default builds/NAME).")
 @click.option("--name", help="The list's name, for IRIs and the build folder (default: from the file).")
+@click.option("--at", "commit", metavar="COMMIT", help="Read the list as it was at this commit of its git repository.")
 @offline_option("Use cache and shipped snapshot only; send no request.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on any parse warning.")
 @cache_option
@@ -111,13 +112,20 @@ def main() -> None:
 @click.option("--max-papers", type=click.IntRange(min=1), default=100_000, show_default=True,
               help="Refuse a list with more papers than this.")
 @quiet_option
-def build(list_file, out, name, offline, strict, cache_dir, refresh, contexts, max_papers, quiet):
-    """Build the graph of LIST_FILE (default: the shipped awesome-moe-inference list)."""
+def build(list_file, out, name, commit, offline, strict, cache_dir, refresh, contexts, max_papers, quiet):
+    """Build the graph of LIST_FILE (default: the shipped awesome-moe-inference list).
+
+    LIST_FILE may be a folder (a checkout of a list's repository): its README and the local pages it links
+    are read as one list.
+    """
     from kg.build import BuildError, ListSource, build as run_build
     from kg.progress import progress_for
 
     try:
-        source = ListSource.from_path(list_file, name) if list_file else ListSource.shipped()
+        if commit:
+            source = ListSource.from_git(list_file or Path("."), commit, name)
+        else:
+            source = ListSource.from_path(list_file, name) if list_file else ListSource.shipped()
         with progress_for(quiet) as progress:
             result = run_build(source, out, offline=offline, strict=strict, cache_dir=cache_dir,
                                refresh_older_than=parse_age(refresh), contexts=contexts, progress=progress,
@@ -130,13 +138,18 @@ def build(list_file, out, name, offline, strict, cache_dir, refresh, contexts, m
 
 def print_build_summary(result) -> None:
     """Warnings, what enrichment did or could not do, and what was written."""
-    empty = [w for w in result.parsed.warnings if w.message.endswith("has no entries yet")]
-    for warning in result.parsed.warnings:
-        if warning not in empty:
+    parsed = result.parsed
+    empty = [w for w in parsed.warnings if w.code == "heading-empty"]
+    for warning in parsed.warnings:
+        if warning.code != "heading-empty":
             say(f"warning: {warning}")
     if empty:
-        labels = ", ".join(w.message.split("'")[1] for w in empty)
+        labels = ", ".join(h.label for h in parsed.headings if any(w.line == h.line for w in empty))
         say(f"note: {plural(len(empty), 'heading')} with no entries yet: {labels}")
+    skipped = ", ".join(f"{count} {kind}" for kind, count in parsed.skipped_by_kind().items()) or "none"
+    entries = f"{parsed.entries} {'entry' if parsed.entries == 1 else 'entries'}"
+    click.echo(f"read: {entries} -> {plural(len(parsed.papers), 'paper')}; skipped lines: {skipped}; "
+               f"{plural(len(parsed.warnings), 'warning')}", err=True)
     manifest = result.manifest
     counts, enrichment = manifest["counts"], manifest["enrichment"]
     if enrichment["offline"]:

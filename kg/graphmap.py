@@ -9,16 +9,36 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from kg.identifiers import normalize_title
+from kg.identifiers import ID_KINDS, identifiers_from_url, identity_key, link_kind, normalize_title, normalize_url
 from kg.listparse import ListedPaper, ModelRow, ParsedList
-from kg.vocab import (ID, LIST_GRAPH, PROVENANCE_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH, akg, cito, dcterms, fabio,
-                      foaf, heading_iri, list_iri, model_iri, paper_iri, person_iri, prov, rdf, rdfs, scheme_iri,
-                      skos, xsd)
+from kg.vocab import (
+    ID,
+    LIST_GRAPH,
+    PROVENANCE_GRAPH,
+    S2_GRAPH,
+    SNAPSHOT_GRAPH,
+    akg,
+    cito,
+    dcterms,
+    fabio,
+    foaf,
+    heading_iri,
+    list_iri,
+    model_iri,
+    paper_iri,
+    person_iri,
+    prov,
+    rdf,
+    rdfs,
+    scheme_iri,
+    skos,
+    xsd,
+)
 
 SOURCE_GRAPHS = {"semantic-scholar": S2_GRAPH, "snapshot": SNAPSHOT_GRAPH}
 SOURCE_AGENTS = {"semantic-scholar": akg.SemanticScholar, "snapshot": akg.SeedSnapshot}
@@ -56,8 +76,58 @@ def digest(*parts: str) -> str:
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
-def list_quads(parsed: ParsedList, slug: str) -> Iterator[Quad]:
-    """Everything the list itself says: the list, its taxonomy, its papers and models."""
+def work_keys(paper: ListedPaper, enrichments: dict[str, Enrichment] | None = None) -> set[str]:
+    """Every `kind:value` id a listed paper is known by: its key, its links' ids, its record's ids."""
+    keys = {paper.key} | {f"{kind}:{value.lower() if kind == 'doi' else value}" for kind, value in paper.ids.items()}
+    found = (enrichments or {}).get(paper.key)
+    return keys | set(record_keys(found.record)) if found else keys
+
+
+def key_strength(key: str) -> tuple[int, str]:
+    """Sorts keys strongest first: the identifiers in ID_KINDS order, then a URL, then a title."""
+    order = [*ID_KINDS, "url", "title"]
+    kind = key.partition(":")[0]
+    return (order.index(kind) if kind in order else len(order)), key
+
+
+def one_node_per_work(parsed: ParsedList, enrichments: dict[str, Enrichment]) -> tuple[ParsedList,
+                                                                                        dict[str, Enrichment]]:
+    """Listed papers that turn out to be one work (their links or records share an arXiv id, DOI, ACL
+    id, S2 paperId or CorpusId) become one paper. Its key, and so its IRI, is the strongest of their
+    keys (arXiv, DOI, ACL, OpenReview, PMLR, IEEE, then URL, then title): it depends only on the list
+    and the records, never on the order of work, so a rebuild gives the same IRI."""
+    owner: dict[str, int] = {}
+    parent = list(range(len(parsed.papers)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, paper in enumerate(parsed.papers):
+        for key in sorted(work_keys(paper, enrichments)):
+            if key in owner:
+                parent[root(i)] = root(owner[key])
+            else:
+                owner[key] = i
+    groups: dict[int, list[ListedPaper]] = {}
+    for i, paper in enumerate(parsed.papers):
+        groups.setdefault(root(i), []).append(paper)
+    papers, merged = [], {}
+    for group in groups.values():
+        key = min((p.key for p in group), key=key_strength)
+        papers.append(ListedPaper(key, [e for p in group for e in p.entries]))
+        found = next((enrichments[p.key] for p in sorted(group, key=lambda p: key_strength(p.key))
+                      if p.key in enrichments), None)
+        if found:
+            merged[key] = found
+    return replace(parsed, papers=papers), merged
+
+
+def list_quads(parsed: ParsedList, slug: str, enrichments: dict[str, Enrichment] | None = None) -> Iterator[Quad]:
+    """Everything the list itself says: the list, its taxonomy, its papers and models. With the
+    enrichments, a paper's dcterms:title is its real title, in the graph of the source that gives it."""
     g = LIST_GRAPH
     the_list, scheme = list_iri(slug), scheme_iri(slug)
     yield Quad(the_list, rdf.type, akg.PaperList, g)
@@ -78,19 +148,28 @@ def list_quads(parsed: ParsedList, slug: str) -> Iterator[Quad]:
             yield Quad(node, skos.topConceptOf, scheme, g)
             yield Quad(scheme, skos.hasTopConcept, node, g)
     for paper in parsed.papers:
-        yield from listed_paper_quads(paper, slug, the_list)
+        found = (enrichments or {}).get(paper.key)
+        real = (found.record.get("title") or "").strip() if found else ""
+        yield from listed_paper_quads(paper, slug, the_list, (real, SOURCE_GRAPHS[found.source]) if real else None)
+    listed = {key: paper.key for paper in parsed.papers for key in work_keys(paper, enrichments)}
     for model in parsed.models:
-        yield from model_quads(model, slug, parsed)
+        yield from model_quads(model, slug, parsed, listed)
 
 
-def listed_paper_quads(paper: ListedPaper, slug: str, the_list: NamedNode) -> Iterator[Quad]:
+def listed_paper_quads(paper: ListedPaper, slug: str, the_list: NamedNode,
+                       real_title: tuple[str, NamedNode] | None = None) -> Iterator[Quad]:
+    """A listed paper: its title (the source's when one is given, else the list's), the list's spelling
+    (akg:listedTitle) and its other spellings. A title unlike the first (a line whose link points at
+    another paper) stays on that line's listing only."""
     g = LIST_GRAPH
     node = paper_iri(paper.key)
     yield Quad(node, rdf.type, akg.ListedPaper, g)
     yield Quad(node, rdf.type, fabio.Expression, g)
     yield Quad(node, akg.inList, the_list, g)
     titles = paper.titles
-    yield Quad(node, dcterms.title, text(titles[0]), g)
+    title, title_graph = real_title or (titles[0], g)
+    yield Quad(node, dcterms.title, text(title), title_graph)
+    yield Quad(node, akg.listedTitle, text(titles[0]), g)
     for alternative in titles[1:]:
         yield Quad(node, dcterms.alternative, text(alternative), g)
     tagged = paper.tagged
@@ -109,22 +188,26 @@ def listed_paper_quads(paper: ListedPaper, slug: str, the_list: NamedNode) -> It
         yield Quad(node, foaf.page, NamedNode(web_iri(url)), g)
     for url in paper.code_urls:
         yield Quad(node, akg.codeRepository, NamedNode(web_iri(url)), g)
-    seen: dict[tuple, int] = {}
+    seen: dict[str, int] = {}
     for entry in paper.entries:
-        place = (entry.heading, entry.from_table)
-        seen[place] = seen.get(place, 0) + 1  # the same paper twice under one heading: two listings
-        listing = NamedNode(f"{ID}list/{slug}/listing/{digest(paper.key, entry.heading, str(entry.from_table))}"
-                            + (f"-{seen[place]}" if seen[place] > 1 else ""))
+        seen[entry.heading] = seen.get(entry.heading, 0) + 1  # the same paper twice under one heading: two listings
+        # "False" keeps the listing IRIs of earlier builds (it once told made-up model-table entries apart)
+        listing = NamedNode(f"{ID}list/{slug}/listing/{digest(paper.key, entry.heading, 'False')}"
+                            + (f"-{seen[entry.heading]}" if seen[entry.heading] > 1 else ""))
         yield Quad(listing, rdf.type, akg.Listing, g)
         yield Quad(listing, akg.listedPaper, node, g)
         yield Quad(listing, akg.underHeading, heading_iri(slug, entry.heading), g)
         yield Quad(listing, akg.printedTitle, text(entry.title), g)
         yield Quad(listing, akg.sourceLine, integer(entry.line), g)
+        if entry.file:
+            yield Quad(listing, akg.sourceFile, text(entry.file), g)
+        if entry.url:
+            yield Quad(listing, akg.listedLink, NamedNode(web_iri(entry.url)), g)
         if entry.tag is not None:
             yield Quad(listing, akg.venueTag, text(entry.tag), g)
         for note in entry.notes:
             yield Quad(listing, rdfs.comment, text(note), g)
-        for label, url in entry.other_links:
+        for _label, url in entry.other_links:
             yield Quad(listing, rdfs.seeAlso, NamedNode(web_iri(url)), g)
 
 
@@ -141,8 +224,11 @@ MODEL_COLUMNS = {"para": "parameters", "l": "layers", "h": "attentionHeads", "d 
                  "experts": "experts"}
 
 
-def model_quads(model: ModelRow, slug: str, parsed: ParsedList) -> Iterator[Quad]:
-    """A model-table row: typed columns, linked to its tech report when the list names one."""
+def model_quads(model: ModelRow, slug: str, parsed: ParsedList,
+                listed: dict[str, str] | None = None) -> Iterator[Quad]:
+    """A model-table row: typed columns, linked to its technical report. The report is a listed paper
+    only when the list also lists it as an entry; else it is a work of its own (a paper link) or a web
+    page (a blog post), never made a listed paper by the table."""
     g = LIST_GRAPH
     node = model_iri(model.name)
     yield Quad(node, rdf.type, akg.Model, g)
@@ -151,9 +237,19 @@ def model_quads(model: ModelRow, slug: str, parsed: ParsedList) -> Iterator[Quad
     yield Quad(node, akg.sourceLine, integer(model.line), g)
     if model.url:
         yield Quad(node, foaf.page, NamedNode(web_iri(model.url)), g)
-    report = tech_report(model, parsed)
+    report = tech_report(model, parsed, listed or {})
     if report:
         yield Quad(node, akg.techReport, paper_iri(report.key), g)
+    elif model.report_url and link_kind(model.report_url) == "paper":
+        work = paper_iri(identity_key(identifiers_from_url(model.report_url), model.report_url, ""))
+        yield Quad(node, akg.techReport, work, g)
+        yield Quad(work, rdf.type, fabio.Expression, g)
+        yield Quad(work, foaf.page, NamedNode(web_iri(model.report_url)), g)
+        yield from identifier_quads(work, identifiers_from_url(model.report_url), g)
+    elif model.report_url:
+        page = NamedNode(web_iri(model.report_url))
+        yield Quad(node, akg.techReport, page, g)
+        yield Quad(page, rdf.type, foaf.Document, g)
     for header, value in model.cells.items():
         column = MODEL_COLUMNS.get(normalize_title(header))
         if column and value and value.upper() != "UNK":
@@ -163,7 +259,7 @@ def model_quads(model: ModelRow, slug: str, parsed: ParsedList) -> Iterator[Quad
 def model_value_quads(node: NamedNode, column: str, value: str, g: NamedNode) -> Iterator[Quad]:
     if column == "experts":
         numbers = re.findall(r"\d+", value)
-        for name, number in zip(("activeExperts", "totalExperts", "sharedExperts"), numbers):
+        for name, number in zip(("activeExperts", "totalExperts", "sharedExperts"), numbers[:3], strict=False):
             yield Quad(node, akg[name], integer(int(number)), g)
     elif column == "parameters":
         yield Quad(node, akg.parameters, text(value), g)
@@ -178,13 +274,16 @@ def model_value_quads(node: NamedNode, column: str, value: str, g: NamedNode) ->
         yield Quad(node, akg[column], integer(int(value)), g)
 
 
-def tech_report(model: ModelRow, parsed: ParsedList) -> ListedPaper | None:
-    """The row's [Tech Report] link, else a listed paper whose code link is the model's page."""
-    from kg.identifiers import normalize_url
-
-    for paper in parsed.papers:
-        if model.report_url and any(normalize_url(u) == normalize_url(model.report_url) for u in paper.urls):
-            return paper
+def tech_report(model: ModelRow, parsed: ParsedList, listed: dict[str, str]) -> ListedPaper | None:
+    """The listed paper the row's [Tech Report] link points at (by link or id), else a listed paper
+    whose code link is the model's page."""
+    if model.report_url:
+        ids = identifiers_from_url(model.report_url)
+        keys = {identity_key(ids, model.report_url, "")} | {f"{kind}:{value}" for kind, value in ids.items()}
+        home = next((listed[key] for key in sorted(keys) if key in listed), None)
+        for paper in parsed.papers:
+            if paper.key == home or any(normalize_url(u) == normalize_url(model.report_url) for u in paper.urls):
+                return paper
     if model.url:
         for paper in parsed.papers:
             if any(normalize_url(u) == normalize_url(model.url) for u in paper.code_urls):
@@ -197,23 +296,32 @@ def web_iri(url: str) -> str:
     url = url.strip()
     if "://" not in url:
         url = "https://" + url
-    return re.sub(r"[\s<>\"{}|\\^`]", lambda m: "%{:02X}".format(ord(m[0])), url)
+    return re.sub(r"[\s<>\"{}|\\^`]", lambda m: f"%{ord(m[0]):02X}", url)
 
 
 class PaperIndex:
-    """Maps outside identifiers (S2 id, arXiv, DOI) to IRIs, listed papers first."""
+    """Maps outside identifiers (S2 id, CorpusId, arXiv, DOI, ACL) to IRIs, listed papers first; a work
+    with none of a listed paper's ids but a listed paper's exact title is that paper (one work, one node)."""
 
     def __init__(self):
         self.by_id: dict[str, NamedNode] = {}
+        self.by_title: dict[str, NamedNode] = {}
 
     def add(self, record: dict, node: NamedNode) -> None:
         for key in record_keys(record):
             self.by_id.setdefault(key, node)
 
+    def add_title(self, title: str, node: NamedNode) -> None:
+        if normalized := normalize_title(title):
+            self.by_title.setdefault(normalized, node)
+
     def node_for(self, record: dict) -> NamedNode:
         for key in record_keys(record):
             if key in self.by_id:
                 return self.by_id[key]
+        if (node := self.by_title.get(normalize_title(record.get("title") or ""))) is not None:
+            self.add(record, node)
+            return node
         node = paper_iri(outside_key(record))
         self.add(record, node)
         return node
@@ -231,6 +339,8 @@ def record_keys(record: dict) -> list[str]:
         keys.append(f"acl:{ext['ACL']}")
     if record.get("paperId"):
         keys.append(f"s2:{record['paperId']}")
+    if isinstance(record.get("corpusId"), int):
+        keys.append(f"corpus:{record['corpusId']}")
     return keys
 
 
@@ -250,6 +360,9 @@ def enrichment_quads(parsed: ParsedList, enrichments: dict[str, Enrichment]) -> 
         index.by_id.update({f"{kind}:{value}": node for kind, value in paper.ids.items()})
         if paper.key in enrichments:
             index.add(enrichments[paper.key].record, node)
+            index.add_title(enrichments[paper.key].record.get("title") or "", node)
+        for title in paper.titles:
+            index.add_title(title, node)
     enriched = {paper_iri(key) for key in enrichments}
     described: set[tuple[NamedNode, NamedNode]] = set()   # far ends already described, once per graph
 

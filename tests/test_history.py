@@ -49,7 +49,7 @@ def test_every_version_is_read_in_commit_order_and_counted(whole):
     default = [row["file"] for row in INDEX].index(DEFAULT_LIST.name)
     assert history.counts[default] == len(parse_list_file(DEFAULT_LIST).papers) == 12
     assert history.counts[-1] == len(parse_list_file(LATEST_LIST).papers)
-    assert history.counts[0] == 0 and max(history.counts) == history.counts[-1] > 10 * 12
+    assert history.counts[0] == 0 and max(history.counts) > 10 * 12   # the list grew, then was pruned to 127
 
 
 @pytest.mark.parametrize("number", [3, 5, 29, 36, 39, 49, 50, 73, 85, 87])

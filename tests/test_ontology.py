@@ -191,7 +191,7 @@ id:h-sub a skos:Concept ; skos:prefLabel "Offloading" ; skos:inScheme id:scheme 
 
 id:fiddler a akg:ListedPaper , fabio:Expression ;
     dcterms:title "Fiddler: CPU-GPU Orchestration for Fast Inference of MoE Models" ;
-    akg:inList id:list-t ; akg:listedUnder id:h-sub , id:h-top ;
+    akg:listedTitle "Fiddler: CPU-GPU Orchestration for Fast Inference of MoE Models" ; akg:inList id:list-t ; akg:listedUnder id:h-sub , id:h-top ;
     akg:venueTag "Arxiv'24.2" ; akg:listedVenue "Arxiv" ; akg:listedYear "2024"^^xsd:gYear ; akg:listedMonth 2 ;
     akg:arxiv "2402.07033" ; akg:doi "10.48550/arxiv.2402.07033" ;
     akg:s2PaperId "a9d1e0b3c8f27d6e5a4b3c2d1e0f9a8b7c6d5e4f" ; akg:corpusId 267627373 ;
@@ -199,7 +199,8 @@ id:fiddler a akg:ListedPaper , fabio:Expression ;
     cito:cites id:shazeer ; dcterms:creator id:ann ; akg:authorship id:fiddler-a1 .
 id:listing-1 a akg:Listing ; akg:listedPaper id:fiddler ; akg:underHeading id:h-sub ;
     akg:printedTitle "Fiddler" ; akg:sourceLine 7 ; akg:venueTag "Arxiv'24.2" .
-id:old-style a akg:ListedPaper , fabio:Expression ; dcterms:title "An old paper" ; akg:inList id:list-t ;
+id:old-style a akg:ListedPaper , fabio:Expression ; dcterms:title "An old paper" ; akg:listedTitle "An old paper" ;
+    akg:inList id:list-t ;
     akg:listedUnder id:h-top ; akg:arxiv "hep-th/9901001" .
 
 id:shazeer a fabio:Expression ; dcterms:title "Outrageously Large Neural Networks" ; akg:arxiv "1701.06538" .

@@ -34,9 +34,9 @@ HOSTILE_LIST = """# Evil <script>alert("list")</script> list
 
 ## Attacks <b onmouseover=alert("heading")>bold</b>
 
-[Arxiv'24] [\\<img src=x onerror=alert(1)\\>](https://arxiv.org/abs/2402.07033)
+[Arxiv'24] [\\<img src=x onerror=alert(1)\\>](https://arxiv.org/abs/2401.99991)
 
-[Arxiv'24] [Closing \\</script\\>\\<script\\>alert(2)\\</script\\> tags](https://arxiv.org/abs/2310.16795)
+[Arxiv'24] [Closing \\</script\\>\\<script\\>alert(2)\\</script\\> tags](https://arxiv.org/abs/2401.99992)
 """
 
 
@@ -146,7 +146,8 @@ def test_positions_are_spread_out(default_build):
 
 @pytest.fixture(scope="module")
 def hostile_build(tmp_path_factory):
-    """An offline build of a list whose title, heading and paper titles hold markup."""
+    """An offline build of a list whose title, heading and paper titles hold markup (papers the snapshot
+    does not know, so that the list's titles are their titles)."""
     folder = tmp_path_factory.mktemp("hostile")
     listed = folder / "evil.md"
     listed.write_text(HOSTILE_LIST)

@@ -49,6 +49,8 @@ KNOWN_LIST = """# Known list
 ### Others
 
 ## Models
+[Arxiv'24] [Big technical report](https://arxiv.org/abs/2405.00006)
+
 | Model | Experts | Para. | Time |
 |---|---|---|---|
 | [Big](https://huggingface.co/org/big) [[Tech Report](https://arxiv.org/abs/2405.00006)] | 2/64/1 | 100B | 2024.5 |

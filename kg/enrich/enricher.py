@@ -68,8 +68,7 @@ def batch_id(paper: ListedPaper) -> str | None:
 def lookup_keys(paper: ListedPaper) -> list[str]:
     """Cache lookups for a paper: its accepted id, else its title."""
     keys = [k for k in [batch_id(paper)] if k]
-    printed = [e.title for e in paper.entries if not e.from_table]  # "X technical report" is ours, not a title
-    return keys + list(dict.fromkeys(f"TITLE:{normalize_title(t)}" for t in printed))
+    return keys + list(dict.fromkeys(f"TITLE:{normalize_title(t)}" for t in paper.titles))
 
 
 def batch_fields() -> list[str]:
@@ -171,7 +170,15 @@ class Enricher:
             by_id = [p for p in papers if batch_id(p)]
             for start in range(0, len(by_id), BATCH_LIMIT):
                 self.fetch_batch(by_id[start:start + BATCH_LIMIT], found)
-            matched = [found[p.key] for p in papers if not batch_id(p) and self.fetch_match(p, found)]
+            # a paper no id lookup found (an id S2 does not know, a link with none) is tried by its title
+            by_id_missing = dict(self.report.unresolved)
+            matched = [found[p.key] for p in papers if p.key not in found and self.fetch_match(p, found)]
+            for paper in papers:
+                if paper.key in found:
+                    self.report.unresolved.pop(paper.key, None)
+                elif paper.key in by_id_missing and paper.key in self.report.unresolved:
+                    both = (by_id_missing[paper.key], self.report.unresolved[paper.key])
+                    self.report.unresolved[paper.key] = "; ".join(both)
             for start in range(0, len(matched), BATCH_LIMIT):
                 self.fetch_edges_batch(matched[start:start + BATCH_LIMIT])
         except Unreachable as error:
