@@ -150,7 +150,8 @@ def list_quads(parsed: ParsedList, slug: str, enrichments: dict[str, Enrichment]
     for paper in parsed.papers:
         found = (enrichments or {}).get(paper.key)
         real = (found.record.get("title") or "").strip() if found else ""
-        yield from listed_paper_quads(paper, slug, the_list, (real, SOURCE_GRAPHS[found.source]) if real else None)
+        outside = (real, SOURCE_GRAPHS[found.source]) if found and real else None
+        yield from listed_paper_quads(paper, slug, the_list, outside)
     listed = {key: paper.key for paper in parsed.papers for key in work_keys(paper, enrichments)}
     for model in parsed.models:
         yield from model_quads(model, slug, parsed, listed)

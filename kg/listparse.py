@@ -591,7 +591,7 @@ class _ListReader:
             self.add_entry(parts, line, spaced_link=(spaced["title"].strip(), spaced["url"]))
             return
         if not links:
-            if _TAG.match(text) and _BRACKETED.search(text[_TAG.match(text).end():]):
+            if (tagged := _TAG.match(text)) and _BRACKETED.search(text[tagged.end():]):
                 self.add_entry(parts, line)       # [Venue'YY] [Title] with no link yet
             elif _TAG.match(text):
                 self.warn(line, "entry has a venue tag but no [Title](link): expected [Venue'YY] [Title](url)",
@@ -694,7 +694,7 @@ class _ListReader:
             venue, year = venue or found[0], found[1]
         if named_year := _NAME_COMMA_YEAR.fullmatch(title):      # [Switch Transformer, 2021](url)
             title, year = named_year["name"], year or int(named_year["year"])
-        entry = Entry(line, self.current().key, title, url, tag or None, venue, year, month, file=self.page)
+        entry = Entry(line, self.stack[-1].key, title, url, tag or None, venue, year, month, file=self.page)
         for label, href in [(p[1], p[2]) for p in links]:
             if href == url or not href:
                 continue
@@ -729,7 +729,7 @@ class _ListReader:
                 before.append(part[1])
         lead = "".join(before)
         if after_tag is not None:
-            lead = lead[_TAG.match(lead).end():] if _TAG.match(lead) else lead
+            lead = lead[tagged.end():] if (tagged := _TAG.match(lead)) else lead
         lead = re.sub(r"(?:\s*\[[^\[\]]*\]?)+\s*$", "", lead)     # trailing [Dec 2023] tags and an open [
         lead = lead.strip().rstrip(",:;-–—([").strip()
         if lead:
@@ -804,10 +804,10 @@ class _ListReader:
         report = next((p[2] for p in first_links[1:] if p[1].strip("[] ").lower() in PAPER_LABELS), None)
         values = {names[k] if k < len(names) else f"column {k + 1}": line_text(cell).strip()
                   for k, cell in enumerate(cells[1:], 1)}
-        self.models.append(ModelRow(line, self.current().key, name, url, report, values))
+        self.models.append(ModelRow(line, self.stack[-1].key, name, url, report, values))
 
     def check_empty_headings(self) -> None:
-        filled = set()
+        filled: set[str] = set()
         for key in {e.heading for e in self.entries} | {m.heading for m in self.models}:
             parts = key.split("/")  # a heading is filled when it or a heading below it has entries
             filled.update("/".join(parts[:n]) for n in range(1, len(parts) + 1))

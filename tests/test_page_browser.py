@@ -434,7 +434,7 @@ def test_a_selected_papers_citations_stand_out(default_build, default_graph, ope
 
 def hostile_quads(graph: KnowledgeGraph) -> list[Quad]:
     """Outside facts with markup in them: an author, a venue, a TL;DR, a link and a cited work."""
-    paper = next(iter(graph.query("SELECT ?p WHERE { ?p akg:arxiv '2402.07033' ; a akg:ListedPaper }")))[0]
+    paper = next(iter(graph.query("SELECT ?p WHERE { ?p akg:arxiv '2401.99991' ; a akg:ListedPaper }")))[0]
     person, authorship = NamedNode(ID + "person/name/hostile"), NamedNode(paper.value + "/authorship/0")
     work, g = NamedNode(ID + "paper/s2/hostile"), S2_GRAPH
     return [
@@ -476,4 +476,4 @@ def test_markup_from_the_list_and_from_outside_runs_nothing(open_page, tmp_path)
     assert opened.dialogs == [] and opened.errors == []
     assert page.evaluate("document.querySelectorAll('img, svg, #details a[href^=javascript], b').length") == 0
     assert page.evaluate("[...document.querySelectorAll('#details a')].map((a) => a.href)") == [
-        "https://arxiv.org/abs/2402.07033"]
+        "https://arxiv.org/abs/2401.99991"]
