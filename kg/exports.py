@@ -414,6 +414,8 @@ def md(text: str) -> str:
 
 
 def escape_md(text: str) -> str:
+    """Markup characters escaped; control characters (a terminal's escape sequences) as their code point."""
+    text = "".join(f"U+{ord(c):04X}" if unicodedata.category(c) == "Cc" else c for c in text)
     return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 

@@ -364,7 +364,7 @@ def test_csv_cells_never_start_a_spreadsheet_formula(formula):
         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
 
 
-def test_kg_clusters_prints_titles_as_text_not_markup():
+def test_titles_reach_the_terminal_as_text_not_markup_or_escape_codes():
     from kg.exports import to_table
 
     graph, truth = planted_graph("direct")
@@ -378,6 +378,8 @@ def test_kg_clusters_prints_titles_as_text_not_markup():
     graph.store.add(Quad(paper, akg.sourceTitle, Literal("[/red]\x1b[31mRed[bold]: a title"), S2_GRAPH))
     table = to_table(related_work(graph))
     assert "[/red]\\x1b[31mRed[bold]" in table and "\x1b" not in table
+    markdown = export(graph, "markdown")
+    assert "U+001B" in markdown and "\x1b" not in markdown
 
 
 # ---------------------------------------------------------------------------
