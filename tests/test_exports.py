@@ -158,7 +158,13 @@ def test_related_work_compiles_with_its_references_without_a_warning(which, tmp_
     assert len(re.findall(r"\\bibitem", (tmp_path / "paper.bbl").read_text())) == len(cited_keys(to_latex(rw)))
 
 
-@pytest.mark.skipif(not shutil.which("biber"), reason="biber not installed")
+def has_biblatex() -> bool:
+    if not (shutil.which("biber") and shutil.which("kpsewhich")):
+        return False
+    return bool(subprocess.run(["kpsewhich", "biblatex.sty"], capture_output=True, text=True).stdout.strip())
+
+
+@pytest.mark.skipif(not has_biblatex(), reason="biber or biblatex not installed")
 def test_references_compile_with_biblatex_and_biber_without_a_warning(tmp_path, request):
     rw = related_work(graph_of("latest", request))
     (tmp_path / "references.bib").write_text(to_bibtex(rw))
