@@ -371,7 +371,10 @@ def cluster_paragraph(rw: RelatedWork, cluster: Cluster) -> Prose:
                 item += [" (building on "] + listing([works[i] for i in bases[:BASES_PER_PAPER]]) + [")"]
             items.append(item)
         verb = " appeared" if len(items) == 1 else " followed" if earlier else " came first"
-        parts += [f"In {year}, " if year else "Undated: "] + join_items(items) + [verb + ". "]
+        if year:
+            parts += [f"In {year}, "] + join_items(items) + [verb + ". "]
+        else:
+            parts += ["Of unknown date: "] + join_items(items) + [". "]
         earlier = group + earlier        # the latest work first: what a paper most likely builds on
     parts[-1] = parts[-1].rstrip()
     return parts
@@ -414,6 +417,8 @@ def md(text: str) -> str:
 
 
 def escape_md(text: str) -> str:
+    """Markup characters escaped; control characters (a terminal's escape sequences) as their code point."""
+    text = "".join(f"U+{ord(c):04X}" if unicodedata.category(c) == "Cc" else c for c in text)
     return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 

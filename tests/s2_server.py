@@ -423,7 +423,7 @@ class S2TestServer:
         self.answer_limit = answer_limit
         self.requests: list[Received] = []
         self.counts: Counter[str] = Counter()
-        self.sizes: list[int] = []          # bytes of each answer served (200s and errors)
+        self.sizes: list[int] = []          # bytes of each API answer served (faults aside)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()

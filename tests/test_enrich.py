@@ -261,12 +261,48 @@ def test_answers_over_the_10_mb_limit_are_asked_again_in_smaller_batches(records
     limit = 150_000
     with S2TestServer(records, answer_limit=limit) as server:
         split = build_against(server, tmp_path, out="split", cache="cache-split")
-        answered = [size for request, size in zip(server.requests, server.sizes, strict=True) if request.fault is None]
         assert server.counts["batch"] > batches
-        assert max(answered) <= limit
+        assert max(server.sizes) <= limit            # every answer, the refusals of too large ones too
     assert split.manifest["enrichment"]["errors"] == []
     assert facts(split) == facts(whole)          # the same graph, only in more requests
     outside = {r["w"].value for r in split.graph.query(
         "SELECT ?w WHERE { ?w akg:s2PaperId ?id FILTER NOT EXISTS { ?w a akg:ListedPaper } }")}
     with_authors = {r["w"].value for r in split.graph.query("SELECT ?w WHERE { ?w akg:authorship ?a }")}
     assert outside and outside <= with_authors     # every outside work S2 knows has its authors
+
+
+def test_a_page_of_edges_over_the_limit_is_asked_again_in_smaller_pages(records, tmp_path):
+    from kg.enrich.enricher import EDGE_FIELDS, Enricher
+
+    cited = max(records, key=lambda r: len(r.get("citations") or []))
+    assert len(cited["citations"]) > 10
+    with S2TestServer(records, answer_limit=8_000) as server:
+        client = S2Client(server.url, policy=FAST)
+        try:
+            items = Enricher(Cache(tmp_path / "cache"), client=client).edge_items(cited["paperId"], "citations",
+                                                                                  list(EDGE_FIELDS))
+        finally:
+            client.close()
+        pages = [r.query["limit"] for r in server.requests]
+    assert [item["citingPaper"]["paperId"] for item in items] == [c["paperId"] for c in cited["citations"]]
+    assert pages[:3] == ["1000", "100", "10"] and set(pages[2:]) == {"10"}
+    assert all("authors" in item["citingPaper"] for item in items)   # asked for, and served
+
+
+def test_edge_lists_cached_without_authors_are_fetched_again_once(records, tmp_path, monkeypatch):
+    from kg.enrich import enricher
+
+    with S2TestServer(records) as server:
+        with monkeypatch.context() as old_version:      # a cache written when edges carried no authors
+            old_version.setattr(enricher, "EDGE_FIELDS", ("paperId", "externalIds", "title", "year"))
+            before = build_against(server, tmp_path, out="before")
+        server.clear()
+        after = build_against(server, tmp_path, out="after")
+        assert server.counts["batch"] == server.counts["match"] == 0      # records come from the cache
+        assert server.counts["references"] + server.counts["citations"] > 0
+        server.clear()
+        again = build_against(server, tmp_path, out="again")
+        assert len(server.requests) == 0                                    # once
+    query = "SELECT ?w WHERE { ?w akg:s2PaperId ?id ; akg:authorship ?a FILTER NOT EXISTS { ?w a akg:ListedPaper } }"
+    authored = [{r["w"].value for r in result.graph.query(query)} for result in (before, after, again)]
+    assert not authored[0] and authored[1] and authored[1] == authored[2]

@@ -158,7 +158,13 @@ def test_related_work_compiles_with_its_references_without_a_warning(which, tmp_
     assert len(re.findall(r"\\bibitem", (tmp_path / "paper.bbl").read_text())) == len(cited_keys(to_latex(rw)))
 
 
-@pytest.mark.skipif(not shutil.which("biber"), reason="biber not installed")
+def has_biblatex() -> bool:
+    if not (shutil.which("biber") and shutil.which("kpsewhich")):
+        return False
+    return bool(subprocess.run(["kpsewhich", "biblatex.sty"], capture_output=True, text=True).stdout.strip())
+
+
+@pytest.mark.skipif(not has_biblatex(), reason="biber or biblatex not installed")
 def test_references_compile_with_biblatex_and_biber_without_a_warning(tmp_path, request):
     rw = related_work(graph_of("latest", request))
     (tmp_path / "references.bib").write_text(to_bibtex(rw))
@@ -364,7 +370,7 @@ def test_csv_cells_never_start_a_spreadsheet_formula(formula):
         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
 
 
-def test_kg_clusters_prints_titles_as_text_not_markup():
+def test_titles_reach_the_terminal_as_text_not_markup_or_escape_codes():
     from kg.exports import to_table
 
     graph, truth = planted_graph("direct")
@@ -378,6 +384,8 @@ def test_kg_clusters_prints_titles_as_text_not_markup():
     graph.store.add(Quad(paper, akg.sourceTitle, Literal("[/red]\x1b[31mRed[bold]: a title"), S2_GRAPH))
     table = to_table(related_work(graph))
     assert "[/red]\\x1b[31mRed[bold]" in table and "\x1b" not in table
+    markdown = export(graph, "markdown")
+    assert "U+001B" in markdown and "\x1b" not in markdown
 
 
 # ---------------------------------------------------------------------------

@@ -30,6 +30,12 @@ DETAIL_FIELDS = ("contexts", "intents", "isInfluential", "paperId", "externalIds
 EDGE_PAGE_SIZES = (1000, 100, 10)      # smaller pages when a page of long author lists passes 10 MB
 
 
+def describes_far_ends(items: list[dict]) -> bool:
+    """Edge lists cached before the far ends' authors, venue and date were asked for lack them; such a
+    list is fetched again once, so a warm cache does not keep outside works without authors."""
+    return all("authors" in item for item in items)
+
+
 def too_large(error: Exception) -> bool:
     """The API's 400 for an answer over its 10 MB limit ("Response would exceed maximum size ...")."""
     return "maximum size" in str(error)
@@ -319,7 +325,7 @@ class Enricher:
         counts = {"references": record.get("referenceCount"), "citations": record.get("citationCount")}
         for direction in DIRECTIONS:
             cached = self.fresh(self.cache.edges(key, direction))
-            if (cached and cached["complete"]) or not counts[direction]:
+            if (cached and cached["complete"] and describes_far_ends(cached["items"])) or not counts[direction]:
                 if not counts[direction] and not self.cache.edges(key, direction):
                     self.cache.write([self.edges_row(key, direction, [], now_iso())])
                 continue
