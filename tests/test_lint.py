@@ -69,7 +69,7 @@ def test_a_link_without_identifier_that_could_not_be_resolved(latest, latest_fin
     assert "Semantic Scholar did not resolve it (no Semantic Scholar title match)" in finding.message
     assert latest.manifest["enrichment"]["unresolved"]           # the build said so too
     graph_only = at(latest_findings, "unresolved", 271)          # a graph without its manifest claims nothing
-    assert "no manifest.json says whether it was asked" in graph_only.message
+    assert "the graph alone does not say whether it was looked up" in graph_only.message
     assert "did not resolve" not in graph_only.message
     resolved_lines = {f.line for f in latest_findings if f.kind == "unresolved"}
     assert 195 not in resolved_lines                             # an arXiv link is never "unresolved"

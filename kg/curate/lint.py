@@ -324,7 +324,7 @@ def unresolved(listings: list[Listing], papers: dict[str, Paper], enrichment: di
 def why_unresolved(reason: str, enrichment: dict | None) -> str:
     """What the build knows of a paper without a record: only what its enrichment report says."""
     if enrichment is None:
-        return "it has no Semantic Scholar record in this build (no manifest.json says whether it was asked)"
+        return "it has no Semantic Scholar record in this build (the graph alone does not say whether it was looked up)"
     if enrichment.get("offline") and (reason.startswith("offline") or not reason):
         return f"it was not enriched: offline ({enrichment.get('offline_reason') or 'no request sent'})"
     if reason.startswith("no identifier"):
