@@ -30,6 +30,7 @@ LATEST_LIST = ROOT / "tests" / "data" / "lists" / "awesome-moe-inference" / "202
 
 def start(server: str, folder: Path) -> tuple[subprocess.Popen, str]:
     """The server on a free loopback port, and the URL `kg push` is given (with Virtuoso's login)."""
+    folder.mkdir(parents=True, exist_ok=True)
     if server == "virtuoso":
         process, url = start_virtuoso(folder)
         return process, url.replace("://", "://dba:dba@")

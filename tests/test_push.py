@@ -254,6 +254,9 @@ def test_push_to_a_server_that_is_not_there_fails_clearly(default_build):
         push(default_build.out, "http://127.0.0.1:9")
     result = CliRunner().invoke(main, ["push", str(default_build.out), "--endpoint", "ftp://u:S3cretPw@example.org"])
     assert result.exit_code == 1 and "expected an http(s) URL" in result.output and "S3cretPw" not in result.output
+    queried = CliRunner().invoke(main, ["query", "--endpoint", "http://bob:S3cretPw@127.0.0.1:9", "most-cited"])
+    assert queried.exit_code == 1 and "cannot reach http://127.0.0.1:9" in queried.output
+    assert "S3cretPw" not in queried.output
 
 
 def test_push_needs_a_build_with_named_graphs(tmp_path, oxigraph):
