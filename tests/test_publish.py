@@ -6,6 +6,7 @@ enriched through the test API server as a curator builds it.
 from __future__ import annotations
 
 import json
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -288,3 +289,13 @@ def test_a_paper_page_says_what_the_curator_tools_say_about_it(latest, site):
     shown = [item.split(" <span", 1)[0] for item in html.split('<ol class="suggested">', 1)[1].split("</ol>")[0]
              .removeprefix("<li>").split("<li>")]
     assert suggested and shown == [str(escape(c.path)) for c in suggested]
+
+
+def test_a_damaged_build_is_named_and_nothing_is_written(latest, tmp_path):
+    damaged = tmp_path / "build"
+    shutil.copytree(latest.out, damaged)
+    with open(damaged / "graph.trig", "a", encoding="utf-8") as trig:
+        trig.write("<https://example.org/a> <https://example.org/b> .\n")      # a triple cut short
+    result = CliRunner().invoke(main, ["publish", str(damaged), "--out", str(tmp_path / "site")])
+    assert result.exit_code == 1 and f"{damaged}: a build file cannot be read" in result.output
+    assert not (tmp_path / "site").exists() and not list(tmp_path.glob(".site*"))
