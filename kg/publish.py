@@ -373,7 +373,11 @@ def publish(build: str | Path, out: str | Path, progress=None) -> list[Path]:
     if out.resolve() == build.resolve() or build.resolve() in out.resolve().parents:
         raise PublishError(f"{out}: the site cannot go inside the build folder it is made from")
     progress.stage("reading the build")
-    graph = KnowledgeGraph.load(build)
+    try:
+        graph = KnowledgeGraph.load(build)
+        json.loads((build / "manifest.json").read_text("utf-8"))
+    except (SyntaxError, ValueError) as error:       # pyoxigraph's parse errors are SyntaxErrors
+        raise PublishError(f"{build}: a build file cannot be read ({error}); rebuild it with `kg build`") from None
     site = read_site(build, graph, progress)
     progress.stage("writing the pages")
     files = render_pages(site, graph, build)

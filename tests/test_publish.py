@@ -6,6 +6,7 @@ enriched through the test API server as a curator builds it.
 from __future__ import annotations
 
 import json
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -265,3 +266,36 @@ def test_an_oxigraph_update_of_another_shape_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(kg.publish, "OXIGRAPH", tmp_path)
     with pytest.raises(PublishError, match="does not have the shape kg publish expects"):
         kg.publish.oxigraph_scripts()
+
+
+def test_a_paper_page_says_what_the_curator_tools_say_about_it(latest, site):
+    from markupsafe import escape
+
+    from kg.curate.classify import Classifier
+    from kg.curate.facts import Facts
+    from kg.curate.lint import lint
+    from kg.publish import LISTING_LINES
+
+    on_line = {int(row["line"].value): row["paper"].value for row in latest.graph.query(LISTING_LINES)}
+    findings = [f for f in lint(latest.graph) if f.line in on_line]
+    assert len(findings) > 5 and {f.kind for f in findings} >= {"title", "duplicate"}
+    pages = paper_pages(site)
+    for finding in findings:
+        assert str(escape(finding.message)) in pages[on_line[finding.line]].read_text("utf-8"), finding
+    classifier = Classifier(Facts.from_graph(latest.graph))
+    candidates = {p: classifier.classify(classifier.facts.works[p]).candidates for p in sorted(pages)}
+    paper, suggested = next((p, found[:3]) for p, found in candidates.items() if found)
+    html = pages[paper].read_text("utf-8")
+    shown = [item.split(" <span", 1)[0] for item in html.split('<ol class="suggested">', 1)[1].split("</ol>")[0]
+             .removeprefix("<li>").split("<li>")]
+    assert suggested and shown == [str(escape(c.path)) for c in suggested]
+
+
+def test_a_damaged_build_is_named_and_nothing_is_written(latest, tmp_path):
+    damaged = tmp_path / "build"
+    shutil.copytree(latest.out, damaged)
+    with open(damaged / "graph.trig", "a", encoding="utf-8") as trig:
+        trig.write("<https://example.org/a> <https://example.org/b> .\n")      # a triple cut short
+    result = CliRunner().invoke(main, ["publish", str(damaged), "--out", str(tmp_path / "site")])
+    assert result.exit_code == 1 and f"{damaged}: a build file cannot be read" in result.output
+    assert not (tmp_path / "site").exists() and not list(tmp_path.glob(".site*"))
