@@ -428,7 +428,7 @@ def timeline(papers: list[Paper], force: list[tuple[int, int]]) -> tuple[list[tu
         bands.append({"label": "year unknown", "left": left, "width": width, "papers": len(by_year[None])})
         left += width + UNKNOWN_YEAR_GAP
     years = sorted(year for year in by_year if year is not None)
-    for year, following in zip(years, years[1:] + [None], strict=True):
+    for year, following in zip(years, [*years[1:], None][:len(years)], strict=True):
         place(by_year[year])
         bands.append({"label": str(year), "year": year, "left": left, "width": width, "papers": len(by_year[year])})
         left += width

@@ -409,14 +409,12 @@ def test_every_entry_has_its_authors_outside_works_too(latest_bib):
 
     library, rw = latest_bib
     outside = {rw.works[iri].key for c in rw.clustering.clusters for iri, _ in c.builds_on}
-    assert len(library.entries) > 150 and outside
+    assert len(library.entries) > 120 and outside    # the latest list names 127 papers
     without = [e for e in library.entries if "author" not in e.fields_dict]
     # Only papers Semantic Scholar does not know and whose authors the list does not name.
     assert all(any(host in e.fields_dict["url"].value for host in UNKNOWN_HOSTS) for e in without), \
         [e.key for e in without]
     assert not outside & {e.key for e in without}
-    arctic = next(e for e in library.entries if e.fields_dict["title"].value == "Arctic technical report")
-    assert arctic.fields_dict["author"].value == "Snowflake" and arctic.fields_dict["year"].value == "2024"
 
 
 def test_year_is_the_year_of_the_version_cited(latest_bib):

@@ -14,7 +14,8 @@ from pathlib import Path
 from conftest import DEFAULT_LIST, ROOT
 from kg.build import ListSource
 
-MACHINE_PATH = re.compile(r"(?<![\w.])(?:/work|/tmp|/home|/root|/Users)/|(?:^|[\s\"'=(])\.\./|~/")
+# `../name` climbs out of the repository; a bare "../" (a relative link prefix in a web page) names nothing.
+MACHINE_PATH = re.compile(r"(?<![\w.])(?:/work|/tmp|/home|/root|/Users)/|(?:^|[\s\"'=(])\.\./(?=[\w.])|~/")
 UP_FROM_FILE = re.compile(r"Path\(__file__\)(?:\.resolve\(\))?((?:\.parent\b)+)|parents\[(\d+)\]")
 
 
