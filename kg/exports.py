@@ -32,6 +32,7 @@ from kg.clusters import (
     default_clustering,
     first_values,
 )
+from kg.query import spreadsheet_cell
 from kg.store import KnowledgeGraph, atomic_write
 
 BUILD_FILES = {"clusters.md": "markdown", "related-work.tex": "latex", "references.bib": "bibtex",
@@ -53,7 +54,6 @@ LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\te
 # Accents and symbols as LaTeX macros; a character with none is shown as its code point (never raw).
 NON_ASCII = UnicodeToLatexEncoder(non_ascii_only=True, replacement_latex_protection="braces-all",
                                   unknown_char_policy="unihex", unknown_char_warning=False)
-SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")     # OWASP: a cell starting so is a formula
 LINK_SCHEMES = ("http", "https")
 URL_UNSAFE = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f]|[^\x00-\x7f]')
 ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*(\.[A-Z]{2})?/\d{7})(v\d+)?")
@@ -707,13 +707,6 @@ def node_rows(rw: RelatedWork) -> list[dict]:
                          "headings": " | ".join(headings[h].label for h in listed.headings),
                          "under_dominant_heading": "no" if iri in cluster.elsewhere else "yes"})
     return rows
-
-
-def spreadsheet_cell(value) -> str:
-    """OWASP's rule against CSV injection: a cell that starts with = + - @, a tab or a carriage return
-    gets a leading `'`, so a spreadsheet shows it as text instead of running it as a formula."""
-    text = str(value)
-    return "'" + text if text.startswith(SPREADSHEET_TRIGGERS) else text
 
 
 def to_csv(rw: RelatedWork) -> str:

@@ -180,17 +180,30 @@ def xml_term(parent, term) -> None:
             literal.set("datatype", term.datatype.value)
 
 
-def write_csv(answer: Answer) -> bytes:
-    """SPARQL 1.1 CSV: plain values (blank nodes as _:id), CRLF line ends."""
+def write_csv(answer: Answer, for_spreadsheets: bool = False) -> bytes:
+    """SPARQL 1.1 CSV: plain values (blank nodes as _:id), CRLF line ends. The protocol's answers
+    (`kg serve`) keep every value exact, as the standard requires; CSV written for spreadsheets
+    (`kg query --format csv`) gets OWASP's rule (see spreadsheet_cell)."""
     if answer.boolean is not None:
         return b"true\r\n" if answer.boolean else b"false\r\n"
+    cell = spreadsheet_cell if for_spreadsheets else str
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(answer.variables)
     for row in answer.rows:
-        writer.writerow(["" if t is None else f"_:{t.value}" if isinstance(t, ox.BlankNode)
-                         else t.value if isinstance(t, (ox.NamedNode, ox.Literal)) else str(t) for t in row])
+        writer.writerow([cell("" if t is None else f"_:{t.value}" if isinstance(t, ox.BlankNode)
+                              else t.value if isinstance(t, (ox.NamedNode, ox.Literal)) else str(t)) for t in row])
     return out.getvalue().encode("utf-8")
+
+
+SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")     # OWASP: a cell starting so is a formula
+
+
+def spreadsheet_cell(value) -> str:
+    """OWASP's rule against CSV injection: a cell that starts with = + - @, a tab or a carriage return
+    gets a leading `'`, so a spreadsheet shows it as text instead of running it as a formula."""
+    text = str(value)
+    return "'" + text if text.startswith(SPREADSHEET_TRIGGERS) else text
 
 
 def write_tsv(answer: Answer) -> bytes:
@@ -209,6 +222,8 @@ def render(results, fmt: str | None = None, limit: int | None = None) -> str:
         return write(answer, fmt if fmt in GRAPH_FORMATS else "turtle").decode("utf-8")
     if answer.boolean is not None and fmt not in ("json", "xml"):
         return "true\n" if answer.boolean else "false\n"
+    if fmt == "csv":
+        return write_csv(answer, for_spreadsheets=True).decode("utf-8")
     if fmt in RESULT_FORMATS:
         return write(answer, fmt).decode("utf-8")
     return table(answer, limit)

@@ -347,3 +347,20 @@ def test_default_build_answers_from_the_list_and_the_snapshot(default_graph):
     across = column(default_graph, "cites-across", ["citingTitle", "citedTitle"], **{"from": "Pruning",
                                                                                        "to": "Model Compression"})
     assert any(a.startswith("MoE-Pruner") and b.startswith("Diversifying the Expert Knowledge") for a, b in across)
+
+
+@pytest.mark.parametrize("title", ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\tTabbed", "\rReturn"])
+def test_kg_query_csv_for_spreadsheets_never_starts_a_formula_but_the_protocol_stays_exact(title):
+    """OWASP's rule in the CSV `kg query` writes; `kg serve`'s text/csv answer is SPARQL 1.1 CSV, exact."""
+    import csv
+    import io
+
+    from kg.query import render, write
+
+    title_property = ox.NamedNode("http://purl.org/dc/terms/title")
+    graph = KnowledgeGraph([ox.Quad(ox.NamedNode("https://example.org/p"), title_property, ox.Literal(title))])
+    sparql = "SELECT ?t WHERE { ?p dcterms:title ?t }"
+    spreadsheet = list(csv.reader(io.StringIO(render(graph.query(sparql), "csv"), newline="")))
+    assert spreadsheet == [["t"], ["'" + title]]
+    exact = list(csv.reader(io.StringIO(write(collect(graph.query(sparql)), "csv").decode("utf-8"), newline="")))
+    assert exact == [["t"], [title]]
