@@ -187,3 +187,18 @@ def test_the_same_paper_under_another_link(tmp_path):
     finding = at(lint(result.graph), "duplicate", line)
     # one work is one node: the two links are one paper, listed twice under two spellings
     assert "DeepSpeed-MoE" in finding.message and "lines 50, 53" in finding.message
+
+
+def test_a_link_under_two_unrelated_titles_is_reported_with_both_titles(tmp_path):
+    """A real list links Switch Transformers' arXiv id under "Mixture-of-Experts with Expert Choice Routing"
+    too (a copy-paste error): lint names the line and both titles, and proposes no title to copy."""
+    from conftest import DATA
+
+    source = ListSource.from_path(DATA / "lists" / "xuefuzhao-awesome-moe" / "README.md", "xuefuzhao")
+    result = build(source, tmp_path / "out", offline=True, cache_dir=tmp_path / "cache")
+    wrong = [f for f in lint(result.graph) if f.message.startswith("this link points to a different paper")]
+    assert wrong
+    switch = next(f for f in wrong if "Expert Choice Routing" in f.message)
+    assert "Switch Transformers" in switch.message and switch.fix is None
+    lines = source.text.splitlines()
+    assert "Expert Choice Routing" in lines[switch.line - 1] and "2101.03961" in lines[switch.line - 1]

@@ -31,6 +31,7 @@ from kg.store import KnowledgeGraph
 from kg.vocab import LIST_GRAPH, paper_iri
 
 MISSPELLED = 0.9           # titles this similar (difflib ratio) differ by a typo, not a new name
+UNRELATED = 0.5            # titles less similar than this name two different papers
 KINDS = ("published", "duplicate", "title", "year", "unresolved", "empty-heading")
 PREPRINT_VENUES = {"arxiv", "arxiv org", "corr", "preprint", "preprints", "biorxiv", "medrxiv", "ssrn"}
 # Semantic Scholar's venue names and the short names lists write in tags; the list's own
@@ -93,7 +94,6 @@ WHERE {
 LIST_IDENTIFIERS = "SELECT ?p ?listGraph WHERE { GRAPH ?listGraph { ?p a akg:ListedPaper ; dcterms:identifier ?id } }"
 LIST_LINKS = "SELECT ?p ?page ?listGraph WHERE { GRAPH ?listGraph { ?p a akg:ListedPaper ; foaf:page ?page } }"
 PAPER_IDENTIFIERS = "SELECT ?p ?id WHERE { ?p a akg:ListedPaper ; dcterms:identifier ?id }"
-TECH_REPORT_TITLES = "SELECT ?p ?label WHERE { ?m a akg:Model ; akg:techReport ?p ; rdfs:label ?label }"
 # Empty headings are found in Python: a FILTER NOT EXISTS over skos:broader* is headings x papers.
 HEADING_LINES = "SELECT ?h ?label ?line WHERE { ?h a skos:Concept ; skos:prefLabel ?label ; akg:sourceLine ?line }"
 BROADER = "SELECT ?h ?parent WHERE { ?h a skos:Concept ; skos:broader ?parent }"
@@ -162,9 +162,7 @@ def lint(graph: KnowledgeGraph, enrichment: dict | None = None) -> list[Finding]
                             value(r["issued"]), int(r["publishedYear"].value) if r["publishedYear"] else None,
                             iri in identified, links.get(iri))
     listings.sort(key=lambda listing: (listing.line, listing.paper))
-    made_up = {(r["p"].value, f"{r['label'].value} technical report") for r in graph.query(TECH_REPORT_TITLES)}
-    printed = [x for x in listings if (x.paper, x.printed) not in made_up]  # model-table rows print no title
-    findings = (tag_fixes(listings, papers) + duplicates(printed, papers, graph) + titles(printed, papers)
+    findings = (tag_fixes(listings, papers) + duplicates(listings, papers, graph) + titles(listings, papers)
                 + unresolved(listings, papers, enrichment) + empty_headings(graph))
     return sorted(findings, key=lambda f: (f.line, KINDS.index(f.kind), f.message))
 
@@ -273,10 +271,23 @@ def same_paper_other_link(by_paper: dict[str, list[Listing]], papers: dict[str, 
 
 
 def titles(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
+    """Printed titles that are not the paper's: truncated, misspelled or renamed (fix: the real title);
+    and one link printed under two unrelated titles, where the link of one of them must point at another
+    paper than its title names (no fix: which link is right is for the curator to say)."""
+    by_paper: dict[str, list[Listing]] = {}
+    for listing in listings:
+        by_paper.setdefault(listing.paper, []).append(listing)
     findings = []
     for listing in listings:
         real = papers[listing.paper].source_title
         printed, actual = normalize_title(listing.printed), normalize_title(real or "")
+        wrong_for = mislinked(listing, by_paper[listing.paper], actual)
+        if wrong_for:
+            findings.append(Finding("title", listing.line, f"this link points to a different paper than its title: "
+                                    f"the line says '{listing.printed}', the same link is listed as "
+                                    f"'{wrong_for.printed}' (line {wrong_for.line})"
+                                    + (f" and the paper's title is '{real}'" if real else "")))
+            continue
         if not real or printed == actual:
             continue
         how = ("truncated" if actual.startswith(printed) else
@@ -284,6 +295,24 @@ def titles(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
         findings.append(Finding("title", listing.line, f"printed title '{listing.printed}' is {how}: "
                                 f"the paper's title is '{real}'", real))
     return findings
+
+
+def similarity(a: str, b: str) -> float:
+    return SequenceMatcher(None, normalize_title(a), normalize_title(b)).ratio()
+
+
+def mislinked(listing: Listing, same_link: list[Listing], actual: str) -> Listing | None:
+    """The other listing of the same link whose title is unrelated to this one's, when this one is the
+    wrong one: the one further from the paper's real title, else (offline) the later line."""
+    for other in same_link:
+        if other is listing or similarity(other.printed, listing.printed) >= UNRELATED:
+            continue
+        if actual:
+            if similarity(listing.printed, actual) < similarity(other.printed, actual):
+                return other
+        elif listing.line > other.line:
+            return other
+    return None
 
 
 def years(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
