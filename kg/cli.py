@@ -336,6 +336,7 @@ def suggest(target, top, fmt, out):
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
 def classify(target, paper, method, offline, cache_dir, fmt, out):
     """Which heading of TARGET's list PAPER (arXiv:2401.14361, DOI:..., a URL) belongs under."""
+    from kg.build import BuildError
     from kg.curate.classify import Classifier, IdentifierError, locate, parse_identifier, to_json_text, to_markdown
     from kg.curate.facts import Facts
 
@@ -344,7 +345,10 @@ def classify(target, paper, method, offline, cache_dir, fmt, out):
     except IdentifierError as error:
         fail(str(error))
     facts = Facts.from_graph(load_build(target))
-    located = locate(facts, identifier, offline=offline, cache_dir=cache_dir)
+    try:
+        located = locate(facts, identifier, offline=offline, cache_dir=cache_dir)
+    except BuildError as error:   # the enrichment cache cannot be read
+        fail(str(error))
     result = Classifier(facts).classify(located.work, method) if located.work else None
     emit((to_json_text if fmt == "json" else to_markdown)(facts, located, result), out)
     if located.work is None:
@@ -392,6 +396,7 @@ def lint(target, fmt, out, fixed, list_file):
               help="Cache folder (default: the user cache directory).")
 def history(source, out, list_name, name, offline, cache_dir):
     """The list over its history: SOURCE is a git repository or a folder of dated versions (index.tsv)."""
+    from kg.build import BuildError
     from kg.curate.history import HistoryError, run_history
     from kg.listparse import slugify
     from kg.progress import progress_for
@@ -402,7 +407,7 @@ def history(source, out, list_name, name, offline, cache_dir):
         with progress_for(False) as progress:
             result, _ = run_history(source, out, list_name=list_name, slug=slug, offline=offline,
                                     cache_dir=cache_dir, progress=progress)
-    except HistoryError as error:
+    except (HistoryError, BuildError) as error:
         fail(str(error))
     kinds = {kind: sum(1 for e in result.events if e.kind == kind) for kind in ("entered", "left", "moved")}
     click.echo(f"wrote {out}: {len(result.versions)} versions from {result.versions[0].date} to "

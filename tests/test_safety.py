@@ -329,3 +329,11 @@ def test_view_without_a_browser_prints_the_page_path(default_build, tmp_path, mo
     result = run("view", str(default_build.out), "--out", str(page))
     assert result.exit_code == 0 and page.is_file()
     assert f"no browser found here: open {page.resolve()} yourself" in result.output
+
+
+def test_classify_on_a_corrupt_cache_is_a_clear_error(default_build, tmp_path):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "s2-cache.sqlite3").write_bytes(b"not a database" * 1000)
+    result = run("classify", str(default_build.out), "arXiv:2401.14361", "--offline", "--cache", str(tmp_path / "c"))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "the enrichment cache cannot be read" in result.stderr and "kg cache reset" in result.stderr
