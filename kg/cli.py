@@ -171,6 +171,8 @@ def cache_export(file, cache_dir):
     store = open_cache(cache_dir)
     rows = list(store.rows())
     store.close()
+    for why in store.dropped:
+        say(f"warning: {why}")
     try:
         write_jsonl(rows, file)
     except OSError as error:

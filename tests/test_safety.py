@@ -337,3 +337,15 @@ def test_classify_on_a_corrupt_cache_is_a_clear_error(default_build, tmp_path):
     result = run("classify", str(default_build.out), "arXiv:2401.14361", "--offline", "--cache", str(tmp_path / "c"))
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "the enrichment cache cannot be read" in result.stderr and "kg cache reset" in result.stderr
+
+
+def test_cache_export_leaves_out_rows_that_no_longer_pass_and_says_so(tmp_path):
+    cache = Cache(tmp_path / "c")
+    cache.write([{"kind": "paper", "key": key, "record": {"paperId": key, "year": year}, "source": "s",
+                  "retrieved": "2026-01-01T00:00:00"} for key, year in (("a" * 40, 2024), ("b" * 40, -1))])
+    cache.close()
+    result = run("cache", "export", str(tmp_path / "rows.jsonl"), "--cache", str(tmp_path / "c"))
+    assert result.exit_code == 0 and "exported 1 records" in result.stdout
+    assert f"warning: dropped a malformed cached record, to be fetched again: paper {'b' * 40}: year is -1" \
+        in result.stderr
+    assert [json.loads(line)["key"] for line in (tmp_path / "rows.jsonl").read_text().splitlines()] == ["a" * 40]
