@@ -305,8 +305,10 @@ def load_build(target: str):
 
     try:
         return KnowledgeGraph.load(target)
-    except (FileNotFoundError, GraphFileError) as error:
+    except GraphFileError as error:
         fail(str(error))
+    except FileNotFoundError as error:
+        fail(f"cannot read the build's graph: {error}")
     except OSError as error:
         fail(f"{target}: cannot read the build's graph ({error.strerror})")
 
