@@ -187,6 +187,17 @@ def test_the_swap_exchanges_folders_and_keeps_what_only_the_old_build_had(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "out"]
 
 
+def test_the_exchange_swaps_two_folders_in_one_step(tmp_path):
+    from kg.build import exchange
+
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "graph.nt").write_text("new")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "graph.nt").write_text("old")
+    assert exchange(tmp_path / "new", tmp_path / "old")        # Linux: renameat2(RENAME_EXCHANGE)
+    assert (tmp_path / "old" / "graph.nt").read_text() == "new" and (tmp_path / "new" / "graph.nt").read_text() == "old"
+
+
 def test_a_build_killed_between_the_two_renames_loses_nothing(tmp_path, monkeypatch):
     """Where the atomic exchange is missing the swap is two renames; a kill between them leaves no build
     folder, and the next build puts the old one back instead of deleting it."""
