@@ -8,13 +8,16 @@ Each case is one fresh `python -m kg build` process, timed from start to exit, w
 code and the last line it printed (refused cases say why). List cases build offline from a
 generated list; API cases serve the latest test list's records from the test API server
 (tests/s2_server.py) with one field blown up, the way a hostile or broken API would answer.
-A case that does not finish within the limit is reported as such.
+API cases build only the list's entries whose paper link is an arXiv page (fetched by batch): a title match
+would make the test server itself compare every query with the megabyte title, and its
+time would be counted as ours. A case that does not finish within the limit is reported.
 """
 from __future__ import annotations
 
 import argparse
 import copy
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -26,6 +29,7 @@ sys.path[:0] = [str(ROOT / "tests")]
 
 LATEST_LIST = ROOT / "tests" / "data" / "lists" / "awesome-moe-inference" / "2025-10-20_f7ccad0.md"
 MB = 1_000_000
+ARXIV_ENTRY = re.compile(r"\[[^\]]*\] \[[^\]]*\]\(https://arxiv\.org/abs/\d{4}\.\d{4,5}\)")  # the paper's own link
 
 
 def list_with_title(chars: int) -> str:
@@ -42,12 +46,20 @@ def list_of_papers(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def records_with(field: str, chars: int) -> list[dict]:
-    """The test records with one outside work's `field` (in every list that cites it) `chars` long."""
+def records_with(field: str | None, chars: int) -> list[dict]:
+    """The test records with one outside work's `field` (in every list that cites it) `chars` long,
+    or with `listed:field` that field of one listed paper's own record."""
     from s2_fixtures import build_records
 
     records = copy.deepcopy(build_records())
+    if field is None:
+        return records
     text = LATEST_LIST.read_text(encoding="utf-8")
+    if field.startswith("listed:"):
+        listed = next(record for record in records if f"arxiv.org/abs/{(record.get('externalIds') or {}).get('ArXiv')})"
+                      in text)
+        listed[field.removeprefix("listed:")] = "B" * chars
+        return records
     target = next(item for record in records for item in record.get("references") or []
                   if item.get("paperId") and item.get("title") and item["title"] not in text)
     for item in (item for record in records for item in record.get("references") or []):
@@ -65,9 +77,13 @@ LIST_CASES = {
     "list-16000-papers": lambda: list_of_papers(16_000),
 }
 API_CASES = {
+    "api-no-bomb": (None, 0),                # the same build with honest records, for comparison
     "api-title-100k": ("title", 100_000),
     "api-title-1mb": ("title", MB),
+    "api-title-10mb": ("title", 10 * MB),
     "api-abstract-10mb": ("abstract", 10 * MB),
+    "api-listed-title-1mb": ("listed:title", MB),     # the record of a listed paper, not an outside work
+    "api-listed-title-10mb": ("listed:title", 10 * MB),
 }
 
 
@@ -91,9 +107,17 @@ def run_case(name: str, limit: float, work: Path) -> dict:
     from s2_server import S2TestServer
 
     field, chars = API_CASES[name]
+    listfile = work / f"{name}.md"
+    listfile.write_text(arxiv_entries(), encoding="utf-8")
     with S2TestServer(records_with(field, chars)) as server:
-        return run_build([str(LATEST_LIST), "--name", "bomb", "--out", str(out), "--cache", str(cache)], limit,
+        return run_build([str(listfile), "--name", "bomb", "--out", str(out), "--cache", str(cache)], limit,
                          env={"S2_API_URL": server.url})
+
+
+def arxiv_entries() -> str:
+    """The latest test list cut to its headings and its arXiv entries."""
+    lines = LATEST_LIST.read_text(encoding="utf-8").splitlines()
+    return "\n\n".join(line for line in lines if line.startswith("#") or ARXIV_ENTRY.match(line)) + "\n"
 
 
 def main() -> None:

@@ -239,6 +239,8 @@ def cache_export(file, cache_dir):
     store = open_cache(cache_dir)
     rows = list(store.rows())
     store.close()
+    for why in store.dropped:
+        say(f"warning: {why}")
     try:
         write_jsonl(rows, file)
     except OSError as error:
@@ -359,8 +361,10 @@ def load_build(target: str):
 
     try:
         return KnowledgeGraph.open(target)
-    except (FileNotFoundError, GraphFileError) as error:
+    except GraphFileError as error:
         fail(str(error))
+    except FileNotFoundError as error:
+        fail(f"cannot read the build's graph: {error}")
     except OSError as error:
         fail(f"{target}: cannot read the build's graph ({error.strerror})")
 
@@ -391,6 +395,7 @@ def suggest(target, top, fmt, out):
 @out_file_option()
 def classify(target, paper, method, offline, cache_dir, fmt, out):
     """Which heading of TARGET's list PAPER (arXiv:2401.14361, DOI:..., a URL) belongs under."""
+    from kg.build import BuildError
     from kg.curate.classify import Classifier, IdentifierError, locate, parse_identifier, to_json_text, to_markdown
     from kg.curate.facts import Facts
 
@@ -399,7 +404,10 @@ def classify(target, paper, method, offline, cache_dir, fmt, out):
     except IdentifierError as error:
         fail(str(error))
     facts = Facts.from_graph(load_build(target))
-    located = locate(facts, identifier, offline=offline, cache_dir=cache_dir)
+    try:
+        located = locate(facts, identifier, offline=offline, cache_dir=cache_dir)
+    except BuildError as error:   # the enrichment cache cannot be read
+        fail(str(error))
     result = Classifier(facts).classify(located.work, method) if located.work else None
     emit((to_json_text if fmt == "json" else to_markdown)(facts, located, result), out)
     if located.work is None:
@@ -446,6 +454,7 @@ def lint(target, fmt, out, fixed, list_file):
 @cache_option
 def history(source, out, list_name, name, offline, cache_dir):
     """The list over its history: SOURCE is a git repository or a folder of dated versions (index.tsv)."""
+    from kg.build import BuildError
     from kg.curate.history import HistoryError, run_history
     from kg.listparse import slugify
     from kg.progress import progress_for
@@ -456,7 +465,7 @@ def history(source, out, list_name, name, offline, cache_dir):
         with progress_for(False) as progress:
             result, _ = run_history(source, out, list_name=list_name, slug=slug, offline=offline,
                                     cache_dir=cache_dir, progress=progress)
-    except HistoryError as error:
+    except (HistoryError, BuildError) as error:
         fail(str(error))
     kinds = {kind: sum(1 for e in result.events if e.kind == kind) for kind in ("entered", "left", "moved")}
     click.echo(f"wrote {out}: {len(result.versions)} versions from {result.versions[0].date} to "

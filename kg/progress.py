@@ -62,6 +62,6 @@ def progress_for(quiet: bool):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[info]}"))
+               TextColumn("{task.fields[info]}", markup=False))
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         yield Bar(progress)

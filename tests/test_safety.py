@@ -187,6 +187,17 @@ def test_the_swap_exchanges_folders_and_keeps_what_only_the_old_build_had(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "out"]
 
 
+def test_the_exchange_swaps_two_folders_in_one_step(tmp_path):
+    from kg.build import exchange
+
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "graph.nt").write_text("new")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "graph.nt").write_text("old")
+    assert exchange(tmp_path / "new", tmp_path / "old")        # Linux: renameat2(RENAME_EXCHANGE)
+    assert (tmp_path / "old" / "graph.nt").read_text() == "new" and (tmp_path / "new" / "graph.nt").read_text() == "old"
+
+
 def test_a_build_killed_between_the_two_renames_loses_nothing(tmp_path, monkeypatch):
     """Where the atomic exchange is missing the swap is two renames; a kill between them leaves no build
     folder, and the next build puts the old one back instead of deleting it."""
@@ -329,3 +340,23 @@ def test_view_without_a_browser_prints_the_page_path(default_build, tmp_path, mo
     result = run("view", str(default_build.out), "--out", str(page))
     assert result.exit_code == 0 and page.is_file()
     assert f"no browser found here: open {page.resolve()} yourself" in result.output
+
+
+def test_classify_on_a_corrupt_cache_is_a_clear_error(default_build, tmp_path):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "s2-cache.sqlite3").write_bytes(b"not a database" * 1000)
+    result = run("classify", str(default_build.out), "arXiv:2401.14361", "--offline", "--cache", str(tmp_path / "c"))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "the enrichment cache cannot be read" in result.stderr and "kg cache reset" in result.stderr
+
+
+def test_cache_export_leaves_out_rows_that_no_longer_pass_and_says_so(tmp_path):
+    cache = Cache(tmp_path / "c")
+    cache.write([{"kind": "paper", "key": key, "record": {"paperId": key, "year": year}, "source": "s",
+                  "retrieved": "2026-01-01T00:00:00"} for key, year in (("a" * 40, 2024), ("b" * 40, -1))])
+    cache.close()
+    result = run("cache", "export", str(tmp_path / "rows.jsonl"), "--cache", str(tmp_path / "c"))
+    assert result.exit_code == 0 and "exported 1 records" in result.stdout
+    assert f"warning: dropped a malformed cached record, to be fetched again: paper {'b' * 40}: year is -1" \
+        in result.stderr
+    assert [json.loads(line)["key"] for line in (tmp_path / "rows.jsonl").read_text().splitlines()] == ["a" * 40]

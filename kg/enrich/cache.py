@@ -198,7 +198,8 @@ class Cache:
             if row := self.paper(key):
                 yield row
         for (key,) in self.db.execute("SELECT lookup FROM lookups ORDER BY lookup").fetchall():
-            yield self.lookup(key)
+            if lookup := self.lookup(key):
+                yield lookup
         for paper, direction in self.db.execute("SELECT paper, direction FROM edges ORDER BY paper, direction"
                                                 ).fetchall():
             if row := self.edges(paper, direction):

@@ -144,10 +144,7 @@ class S2Client:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.policy.attempts),
             retry=tenacity.retry_if_exception(self.worth_waiting_for),
-            wait=lambda state: self.delay(state.attempt_number, state.outcome.exception().retry_after),
-            before_sleep=lambda state: self.on_event("wait", seconds=state.next_action.sleep,
-                                                     reason=str(state.outcome.exception())),
-            sleep=self.sleep, reraise=True)
+            wait=self.wait_for, before_sleep=self.announce_wait, sleep=self.sleep, reraise=True)
         try:
             return retrying(self.attempt, "POST" if payload is not None else "GET", url, params, payload)
         except TransientError as error:
@@ -160,6 +157,14 @@ class S2Client:
         """Transient failures are retried, unless the server asks for a longer wait than allowed."""
         return isinstance(error, TransientError) and (error.retry_after is None or
                                                        error.retry_after <= self.policy.max_retry_after)
+
+    def wait_for(self, state: tenacity.RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        return self.delay(state.attempt_number, getattr(error, "retry_after", None))
+
+    def announce_wait(self, state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        self.on_event("wait", seconds=state.next_action.sleep if state.next_action else 0.0, reason=str(error))
 
     def sleep(self, seconds: float) -> None:
         self.waited += seconds
