@@ -225,6 +225,7 @@ def test_colour_by_cluster(default_graph, open_page, tmp_path):
     colours = page.evaluate("kgPage.data.clusters.map((c) => c.colour)")
     grey = page.evaluate("kgPage.data.outsideColour")
     drawn = page.evaluate("kgPage.nodeView.get().map((n) => [kgPage.data.nodes[n.id].iri, n.color])")
+    assert drawn
     for iri, colour in drawn:
         expected = [colours[i] for i, papers in enumerate(members.values()) if iri in papers]
         assert colour == (expected[0] if expected else grey)
