@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
 
@@ -255,6 +256,8 @@ def open_graph(target: str | None, endpoint: str | None):
         return Endpoint(endpoint)
     from kg.store import KnowledgeGraph
 
+    if target is None:
+        fail("expected a build folder (or graph file) to query")
     return KnowledgeGraph.load(target)
 
 

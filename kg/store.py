@@ -7,8 +7,8 @@ predeclared and the union of the named graphs as the default graph.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import pyoxigraph as ox
 
@@ -30,7 +30,7 @@ class KnowledgeGraph:
         self.store.extend(list(quads))
 
     @classmethod
-    def load(cls, path: str | Path) -> "KnowledgeGraph":
+    def load(cls, path: str | Path) -> KnowledgeGraph:
         """A build folder (its graph.trig) or any RDF file Oxigraph reads."""
         path = Path(path)
         if path.is_dir():
@@ -47,7 +47,8 @@ class KnowledgeGraph:
 
     def query(self, sparql: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None):
         """Run SPARQL with the common prefixes; `bindings` are substituted, never pasted in."""
-        substitutions = {ox.Variable(name): value for name, value in (bindings or {}).items()}
+        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(name): value for name, value in (bindings or {}).items()}
         return self.store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True,
                                 substitutions=substitutions)
 
@@ -59,7 +60,7 @@ class KnowledgeGraph:
         triple until the Turtle, JSON-LD and TriG writers need them.
         """
         folder = Path(folder)
-        graphs = {str(g): sorted_lines(self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g))
+        graphs = {str(g): sorted_lines(in_memory(self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g)))
                   for g in [ox.DefaultGraph(), *self.store.named_graphs()]}
         union = "".join(sorted({line for lines in graphs.values() for line in lines}))
         triples = list(ox.parse(union.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES))
@@ -67,12 +68,19 @@ class KnowledgeGraph:
                              for name, lines in sorted(graphs.items()) for line in lines)
         quads = list(ox.parse(quads_text.encode("utf-8"), format=ox.RdfFormat.N_QUADS))
         contents = {
-            "graph.ttl": ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES),
+            "graph.ttl": in_memory(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)),
             "graph.nt": union.encode("utf-8"),
-            "graph.jsonld": ox.serialize(triples, format=ox.RdfFormat.JSON_LD),
-            "graph.trig": ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES),
+            "graph.jsonld": in_memory(ox.serialize(triples, format=ox.RdfFormat.JSON_LD)),
+            "graph.trig": in_memory(ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES)),
         }
         return [atomic_write(folder / name, data) for name, data in contents.items()]
+
+
+def in_memory(data: bytes | None) -> bytes:
+    """What Oxigraph's dump and serialize give when no output file is named: always bytes."""
+    if data is None:
+        raise TypeError("expected Oxigraph to return the serialization")
+    return data
 
 
 def sorted_lines(dump: bytes) -> list[str]:
