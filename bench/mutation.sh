@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/python -c "import mutmut" 2>/dev/null || .venv/bin/pip install -q 'mutmut>=3.3'
 rm -rf mutants
+mkdir -p bench/out
 .venv/bin/mutmut run --max-children 2 >/dev/null 2>&1 || true
-.venv/bin/mutmut results --all true > bench/out/mutation-results.txt 2>/dev/null || .venv/bin/mutmut results --all true
+.venv/bin/mutmut results --all true > bench/out/mutation-results.txt
 .venv/bin/python - <<'PY'
 import collections, pathlib
 lines = pathlib.Path("bench/out/mutation-results.txt").read_text().splitlines()

@@ -1,0 +1,44 @@
+"""Identifiers read from the link shapes of each publisher, and one spelling per page.
+
+Written for the mutants of kg/identifiers.py that survived the suite (bench/mutation.sh):
+each case is a link shape a list uses (the preprints.org and ACL Anthology links are from
+the shipped list's history in tests/data; the DOI hosts are the publishers' own shapes).
+"""
+from __future__ import annotations
+
+import pytest
+
+from kg.identifiers import identifiers_from_url, normalize_url
+
+
+@pytest.mark.parametrize("spelling", [
+    "https://www.preprints.org/manuscript/202408.0583/v2",
+    "http://preprints.org/manuscript/202408.0583/v2/",
+    "HTTPS://WWW.Preprints.org/manuscript/202408.0583/v2#abstract",
+    "preprints.org/manuscript/202408.0583/v2",
+    "  www.preprints.org/manuscript/202408.0583/v2  ",
+])
+def test_every_spelling_of_a_page_normalizes_to_one(spelling):
+    assert normalize_url(spelling) == "preprints.org/manuscript/202408.0583/v2"
+
+
+def test_a_query_is_part_of_the_page():
+    assert normalize_url("https://openreview.net/forum?id=lNkBpdnZvh") == "openreview.net/forum?id=lNkBpdnZvh"
+    assert normalize_url("https://openreview.net/forum?id=a") != normalize_url("https://openreview.net/forum?id=b")
+
+
+@pytest.mark.parametrize("url, found", [
+    ("https://www.preprints.org/manuscript/202408.0583/v2", {"doi": "10.20944/preprints202408.0583.v2"}),
+    ("https://www.preprints.org/manuscript/202408.0583", {"doi": "10.20944/preprints202408.0583.v1"}),
+    ("https://aclanthology.org/2024.acl-long.699.pdf", {"acl": "2024.acl-long.699"}),
+    ("https://aclanthology.org/2024.findings-acl.694/", {"acl": "2024.findings-acl.694"}),
+    ("https://www.aclweb.org/anthology/P19-1285.pdf", {"acl": "P19-1285"}),
+    ("https://doi.org/10.1145/3620666.3651379", {"doi": "10.1145/3620666.3651379"}),
+    ("http://dx.doi.org/10.1109/SC41406.2024.00096", {"doi": "10.1109/sc41406.2024.00096"}),
+    ("https://dl.acm.org/doi/10.1145/3620666.3651379?casa_token=abc", {"doi": "10.1145/3620666.3651379"}),
+    ("https://link.springer.com/chapter/10.1007/978-3-031-72897-6_5", {"doi": "10.1007/978-3-031-72897-6_5"}),
+    ("https://onlinelibrary.wiley.com/doi/full/10.1002/cpe.8120", {"doi": "10.1002/cpe.8120"}),
+    ("https://example.org/10.1145/3620666.3651379", {}),           # a DOI-like path on another host is no DOI
+])
+def test_identifiers_from_each_publishers_links(url, found):
+    assert identifiers_from_url(url) == found
