@@ -6,9 +6,12 @@ the shipped list's history in tests/data; the DOI hosts are the publishers' own 
 """
 from __future__ import annotations
 
+import hashlib
+import re
+
 import pytest
 
-from kg.identifiers import identifiers_from_url, normalize_url
+from kg.identifiers import identifiers_from_url, iri_path, normalize_url
 
 
 @pytest.mark.parametrize("spelling", [
@@ -42,3 +45,23 @@ def test_a_query_is_part_of_the_page():
 ])
 def test_identifiers_from_each_publishers_links(url, found):
     assert identifiers_from_url(url) == found
+
+
+def test_the_published_examples_paper_iris_are_the_paths_of_their_keys():
+    from conftest import PUBLISHED_EXAMPLE
+
+    text = (PUBLISHED_EXAMPLE / "graph.nt").read_text(encoding="utf-8")
+    paths = set(re.findall(r"<https://w3id\.org/awesome-kg/id/paper/((arxiv|doi|ieee|pmlr)/[^/>]+(?:/[^/>]+)*?)"
+                           r"(?:/authorship/\d+)?>", text))
+    assert {kind for _, kind in paths} == {"arxiv", "doi", "ieee", "pmlr"}
+    for path, kind in paths:
+        assert iri_path(f"{kind}:{path.removeprefix(kind + '/')}") == path
+
+
+def test_a_paper_known_by_its_url_or_title_gets_a_short_stable_digest():
+    """Documented in the vocabulary: the first 16 hex digits of the SHA-1 of the normalized value."""
+    url = normalize_url("https://github.com/example/moe-serving")
+    assert iri_path(f"url:{url}") == "url/" + hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
+    assert iri_path("title:fiddler") != iri_path("title:fiddler cpu gpu") != iri_path("url:fiddler")
+    assert iri_path("title:fiddler").startswith("title/")
+    assert iri_path("doi:10.1002/(sici)1097-4571") == "doi/10.1002/%28sici%291097-4571"
