@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -c "import mutmut" 2>/dev/null || .venv/bin/pip install -q 'mutmut>=3.3'
 rm -rf mutants
 mkdir -p bench/out
-.venv/bin/mutmut run --max-children 2 >/dev/null 2>&1 || true
+.venv/bin/mutmut run --max-children 2 > bench/out/mutation-run.log 2>&1 || { tail -20 bench/out/mutation-run.log; exit 1; }
 .venv/bin/mutmut results --all true > bench/out/mutation-results.txt
 .venv/bin/python - <<'PY'
 import collections, pathlib
