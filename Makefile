@@ -1,7 +1,7 @@
 # The project's jobs, each one command on a fresh machine (Python 3.11+; Debian packages: see .ci/run).
 #   make build     install, then build the graph of the shipped list into builds/ (ignored by git)
 #   make test      install what the tests need, then run them
-#   make docs      build the documentation site (MkDocs) into site/
+#   make docs      build the documentation site (MkDocs) into site/; make docs-examples reruns its examples
 #   make example   rewrite the published example build in examples/ (and the docs' screenshot)
 #   make lint      ruff and mypy
 PYTHON ?= python3
@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 EXAMPLE := examples/awesome-moe-inference
 CHROMIUM ?= chromium
 
-.PHONY: build test docs example lint install install-test install-docs
+.PHONY: build test docs docs-examples example lint install install-test install-docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,9 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install -q -e .
 
+# The docs tests build the site: the test set-up installs the docs tools too.
 install-test: $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,docs]'
 
 install-docs: $(BIN)/python
 	$(BIN)/pip install -q -e '.[docs]'
@@ -31,7 +32,11 @@ test: install-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 docs: install-docs
-	$(BIN)/mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+# Rerun the docs' console examples and write what the commands print into the pages.
+docs-examples: install
+	$(BIN)/python tools/docs_examples.py --update
 
 lint: install-test
 	$(BIN)/ruff check kg tests bench

@@ -4,11 +4,12 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     from kg.terminal import inert
 
     click.echo(f"Error: {inert(message)}", err=True)
@@ -302,6 +303,8 @@ def open_graph(target: str | None, endpoint: str | None):
         from kg.push import Endpoint
 
         return Endpoint(endpoint)
+    if target is None:
+        fail("expected a build folder (or graph file) to query")
     return load_build(target)
 
 

@@ -7,8 +7,8 @@ predeclared and the union of the named graphs as the default graph.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import pyoxigraph as ox
 
@@ -38,7 +38,7 @@ class KnowledgeGraph:
         self.store.extend(list(quads))
 
     @classmethod
-    def load(cls, path: str | Path) -> "KnowledgeGraph":
+    def load(cls, path: str | Path) -> KnowledgeGraph:
         """A build folder (its graph.trig) or any RDF file Oxigraph reads."""
         path = Path(path)
         if path.is_dir():
@@ -71,7 +71,8 @@ class KnowledgeGraph:
 
     def query(self, sparql: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None):
         """Run SPARQL with the common prefixes; `bindings` are substituted, never pasted in."""
-        substitutions = {ox.Variable(name): value for name, value in (bindings or {}).items()}
+        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(name): value for name, value in (bindings or {}).items()}
         return self.store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True,
                                 substitutions=substitutions)
 
@@ -84,7 +85,7 @@ class KnowledgeGraph:
         so no list of Python triples is ever held.
         """
         folder = Path(folder)
-        graphs = {str(g): sorted_lines(self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g))
+        graphs = {str(g): sorted_lines(in_memory(self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g)))
                   for g in [ox.DefaultGraph(), *self.store.named_graphs()]}
         union = sorted({line for lines in graphs.values() for line in lines})
         written = [atomic_write(folder / "graph.nt", "".join(union))]
@@ -110,6 +111,13 @@ class KnowledgeGraph:
         disk.flush()
         del disk                                   # closes the store: the folder can be renamed
         return target
+
+
+def in_memory(data: bytes | None) -> bytes:
+    """What Oxigraph's dump and serialize give when no output file is named: always bytes."""
+    if data is None:
+        raise TypeError("expected Oxigraph to return the serialization")
+    return data
 
 
 def sorted_lines(dump: bytes) -> list[str]:

@@ -14,6 +14,22 @@ LATEST_LIST = LISTS / "2025-10-20_f7ccad0.md"
 PUBLISHED_EXAMPLE = ROOT / "examples" / "awesome-moe-inference"   # `make example` writes it
 
 
+@pytest.fixture(scope="session", autouse=True)
+def user_folders(tmp_path_factory):
+    """The user's own cache and config stay out of the tests: a warm cache or an API key there
+    would change what a test sees, and tests write only to temporary folders."""
+    names = ("XDG_CACHE_HOME", "XDG_CONFIG_HOME")
+    saved = {name: os.environ.get(name) for name in names}
+    for name in names:
+        os.environ[name] = str(tmp_path_factory.mktemp(name.lower()))
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 def pytest_runtest_makereport(item, call):
     """Under CI=true every tool a test needs is installed (.ci/run): a skip there is a failure."""
     if os.environ.get("CI", "").lower() != "true" or call.when not in ("setup", "call"):

@@ -143,6 +143,7 @@ def test_labels_members_and_builds_on_come_from_the_cluster():
     graph, truth = planted_graph("direct", "cocitation", "coupling")
     clustering = cluster_papers(graph)
     papers = clustering.data.papers
+    assert len([c for c in clustering.clusters if c.id != UNCONNECTED]) >= 2
     for cluster in clustering.clusters:
         if cluster.id == UNCONNECTED:
             assert cluster.label == "Unconnected"
@@ -192,6 +193,7 @@ def test_hybrid_weight_is_the_mean_of_normalized_direct_cocitation_and_coupling(
         return {row["x"].value for row in default_graph.query(f"SELECT DISTINCT ?p ?x WHERE {{ {pattern} }}",
                                                              {"p": NamedNode(iri)})}
 
+    assert hybrid
     for (a, b), weight in hybrid.items():
         refs_a, refs_b = neighbours("?p cito:cites ?x", a), neighbours("?p cito:cites ?x", b)
         citers_a, citers_b = neighbours("?x cito:cites ?p", a), neighbours("?x cito:cites ?p", b)

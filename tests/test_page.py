@@ -123,6 +123,7 @@ def test_legend_counts_follow_the_taxonomy(default_build, default_graph):
         assert heading["count"] == len(expected), heading["label"]
     tops = [h for h in data["headings"] if h["parent"] is None]
     assert all(h["colour"] for h in tops) and len({h["colour"] for h in tops}) == len(tops)
+    assert any(h["parent"] is not None for h in data["headings"])
     assert all(h["colour"] is None for h in data["headings"] if h["parent"] is not None)
 
 
@@ -251,6 +252,7 @@ def test_clusters_reach_the_page(default_graph):
     graph, members = with_clusters(default_graph)
     data = page_json(page_html(read_citation_graph(graph)))
     assert [(c["label"], c["count"]) for c in data["clusters"]] == [("Low-bit experts", 4), ("Surveys", 2)]
+    assert data["nodes"]
     for n in data["nodes"]:
         expected = [i for i, papers in enumerate(members.values()) if n["iri"] in papers]
         assert n.get("clusters", []) == expected

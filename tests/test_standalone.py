@@ -44,9 +44,9 @@ def outside_references(path: Path) -> list[str]:
 
 
 def checked_files() -> list[Path]:
-    """Every test, benchmark and CI script that git tracks or would track (tests/data is input, not code)."""
+    """Every test, benchmark, tool and CI script git tracks or would track (tests/data is input, not code)."""
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "tests", "bench",
-                             ".ci", "Makefile"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+                             "tools", ".ci", "Makefile"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     files = [ROOT / name for name in listed.splitlines()
              if not name.startswith("tests/data/") and (name.endswith((".py", ".sh")) or "." not in Path(name).name)]
     return [path for path in files if path.is_file() and path != Path(__file__)]   # this file names the patterns
@@ -55,7 +55,7 @@ def checked_files() -> list[Path]:
 def test_no_test_bench_or_ci_file_reads_outside_the_repository():
     files = checked_files()
     assert ROOT / "tests" / "conftest.py" in files and ROOT / ".ci" / "run" in files
-    assert any(path.parent.name == "bench" for path in files)
+    assert any(path.parent.name == "bench" for path in files) and any(path.parent.name == "tools" for path in files)
     problems = [problem for path in files for problem in outside_references(path)]
     assert problems == []
 

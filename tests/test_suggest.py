@@ -56,6 +56,7 @@ def test_newer_papers_that_cite_the_list_are_suggested_with_what_they_cite(lates
     citers = [s for s in found if s.cites and not s.cited_by]
     assert citers, "outside papers citing several listed papers should be suggested"
     newest = max(s.work.year for s in found if s.work.year)
+    assert any(s.work.year == newest for s in citers)
     assert all(s.recency == 1.0 for s in citers if s.work.year == newest)
     listed_titles = {normalize_title(t) for w in facts.listed for t in (w.title, w.source_title) if t}
     assert not any(normalize_title(s.work.title) in listed_titles for s in found)   # e.g. MoESys, listed by URL
