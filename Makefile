@@ -2,7 +2,7 @@
 #   make build     install, then build the graph of the shipped list into builds/ (ignored by git)
 #   make test      install what the tests need, then run them
 #   make docs      build the documentation site (MkDocs) into site/; make docs-examples reruns its examples
-#   make example   rewrite the published example build in examples/ (and the docs' screenshot)
+#   make example   rewrite the published example build in examples/ (with its screenshot)
 #   make lint      ruff and mypy
 PYTHON ?= python3
 VENV ?= .venv
@@ -49,4 +49,3 @@ example: install
 	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,900 \
 	  --virtual-time-budget=15000 --screenshot="$(CURDIR)/$(EXAMPLE)/screenshot.png" \
 	  "file://$(CURDIR)/$(EXAMPLE)/graph.html" 2>/dev/null
-	cp $(EXAMPLE)/screenshot.png docs/img/graph.png
