@@ -212,9 +212,8 @@ def test_a_wrong_endpoint_url_says_what_the_server_answered(server):
 
 # --- Credentials (issue 15 item 16): taken from the URL, the environment or netrc; never printed ---
 
+@pytest.mark.parametrize("server", ["virtuoso"], indirect=True)   # oxigraph serve takes no login
 def test_push_never_prints_the_password(server, default_build, tmp_path, monkeypatch):
-    if server.name != "virtuoso":
-        pytest.skip("oxigraph serve takes no login")
     monkeypatch.delenv("KG_ENDPOINT_USER", raising=False)
     ok = CliRunner().invoke(main, ["push", str(default_build.out), "--endpoint", server.login_url])
     assert ok.exit_code == 0, ok.output
