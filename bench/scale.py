@@ -66,7 +66,8 @@ def prepare(papers: int, folder: Path) -> tuple[Path, Path]:
     from s2_server import S2TestServer
     from synthetic_list import make_list
 
-    from kg.build import ListSource, enrich
+    from kg.build import ListSource
+    from kg.enrich import enrich
     from kg.enrich.client import S2Client
     from kg.progress import Silent
 
@@ -76,7 +77,7 @@ def prepare(papers: int, folder: Path) -> tuple[Path, Path]:
     with S2TestServer(synthetic.records) as server:
         client = S2Client(server.url)
         parsed = ListSource.from_path(listfile, "synthetic").parse()
-        enrich(parsed, offline=False, cache_dir=cache, refresh_older_than=None, contexts=False, progress=Silent(),
+        enrich(parsed.papers, offline=False, cache_dir=cache, refresh_older_than=None, contexts=False, progress=Silent(),
                client=client)
         client.close()
     return listfile, cache
@@ -140,7 +141,8 @@ def run_rdflib(listfile: Path, cache: Path, out: Path) -> dict:
     import pyoxigraph as ox
     import rdflib
 
-    from kg.build import ListSource, enrich
+    from kg.build import ListSource
+    from kg.enrich import enrich
     from kg.graphmap import enrichment_quads, list_quads
     from kg.progress import Silent
     from kg.savedqueries import bind_params
@@ -152,7 +154,7 @@ def run_rdflib(listfile: Path, cache: Path, out: Path) -> dict:
     clock.stage("parsing the list")
     parsed = ListSource.from_path(listfile, "synthetic").parse()
     clock.stage("enriching")
-    enrichments, _ = enrich(parsed, offline=True, cache_dir=cache, refresh_older_than=None, contexts=False,
+    enrichments, _ = enrich(parsed.papers, offline=True, cache_dir=cache, refresh_older_than=None, contexts=False,
                             progress=Silent(), client=None)
     clock.stage("mapping to RDF")
     quads = list(list_quads(parsed, "synthetic")) + list(enrichment_quads(parsed, enrichments))

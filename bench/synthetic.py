@@ -21,7 +21,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.counts import count_quads
-from kg.graphmap import Enrichment, enrichment_quads, graph_provenance_quads, list_quads
+from kg.enrich import Enrichment
+from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
 from kg.listparse import Entry, Heading, ListedPaper, ModelRow, ParsedList
 from kg.store import KnowledgeGraph
 

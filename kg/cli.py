@@ -398,9 +398,9 @@ def suggest(target, top, fmt, out):
 @out_file_option()
 def classify(target, paper, method, offline, cache_dir, fmt, out):
     """Which heading of TARGET's list PAPER (arXiv:2401.14361, DOI:..., a URL) belongs under."""
-    from kg.build import BuildError
     from kg.curate.classify import Classifier, IdentifierError, locate, parse_identifier, to_json_text, to_markdown
     from kg.curate.facts import Facts
+    from kg.enrich import EnrichmentError
 
     try:
         identifier = parse_identifier(paper)
@@ -409,7 +409,7 @@ def classify(target, paper, method, offline, cache_dir, fmt, out):
     facts = Facts.from_graph(load_build(target))
     try:
         located = locate(facts, identifier, offline=offline, cache_dir=cache_dir)
-    except BuildError as error:   # the enrichment cache cannot be read
+    except EnrichmentError as error:   # the enrichment cache cannot be read
         fail(str(error))
     result = Classifier(facts).classify(located.work, method) if located.work else None
     emit((to_json_text if fmt == "json" else to_markdown)(facts, located, result), out)
@@ -459,6 +459,7 @@ def history(source, out, list_name, name, offline, cache_dir):
     """The list over its history: SOURCE is a git repository or a folder of dated versions (index.tsv)."""
     from kg.build import BuildError
     from kg.curate.history import HistoryError, run_history
+    from kg.enrich import EnrichmentError
     from kg.listparse import slugify
     from kg.progress import progress_for
 
@@ -468,7 +469,7 @@ def history(source, out, list_name, name, offline, cache_dir):
         with progress_for(False) as progress:
             result, _ = run_history(source, out, list_name=list_name, slug=slug, offline=offline,
                                     cache_dir=cache_dir, progress=progress)
-    except (HistoryError, BuildError) as error:
+    except (HistoryError, BuildError, EnrichmentError) as error:
         fail(str(error))
     kinds = {kind: sum(1 for e in result.events if e.kind == kind) for kind in ("entered", "left", "moved")}
     click.echo(f"wrote {out}: {len(result.versions)} versions from {result.versions[0].date} to "

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from pyoxigraph import Literal, NamedNode, Quad
 
+from kg.enrich import Enrichment
 from kg.identifiers import ID_KINDS, identifiers_from_url, identity_key, link_kind, normalize_title, normalize_url
 from kg.listparse import ListedPaper, ModelRow, ParsedList
 from kg.vocab import (
@@ -46,14 +47,6 @@ ID_PROPERTIES = {"arxiv": (akg.arxiv, "arXiv"), "doi": (akg.doi, "DOI"), "acl": 
                  "openreview": (akg.openReviewId, "OpenReview"), "pmlr": (akg.pmlrId, "PMLR"),
                  "ieee": (akg.ieeeDocument, "IEEE")}
 S2_ID_KINDS = {"ArXiv": "arxiv", "DOI": "doi", "ACL": "acl"}
-
-
-@dataclass(frozen=True)
-class Enrichment:
-    """What one outside source says about one listed paper (S2-shaped record)."""
-    record: dict
-    source: str          # "semantic-scholar" or "snapshot"
-    retrieved: str       # ISO 8601 time the record was fetched or gathered
 
 
 def integer(value: int) -> Literal:

@@ -22,7 +22,8 @@ from kg.clusters import (
     read_citation_data,
     similarity,
 )
-from kg.graphmap import Enrichment, enrichment_quads, graph_provenance_quads, list_quads
+from kg.enrich import Enrichment
+from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
 from kg.listparse import parse_list_text
 from kg.store import KnowledgeGraph
 from kg.validate import validate

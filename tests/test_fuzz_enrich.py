@@ -12,7 +12,8 @@ import os
 import pytest
 
 from conftest import LATEST_LIST
-from kg.build import ListSource, build, enrich
+from kg.build import ListSource, build
+from kg.enrich import enrich
 from kg.enrich.cache import Cache
 from kg.enrich.client import RetryPolicy, S2Client
 from kg.graphmap import SOURCE_GRAPHS, enrichment_quads
@@ -54,7 +55,7 @@ def enrich_against(server, parsed, cache_dir, seed: int = 0):
     """The build's enrichment stage (cache, API, snapshot) against `server`."""
     client = fast_client(server, seed)
     try:
-        return enrich(parsed, offline=False, cache_dir=cache_dir, refresh_older_than=None, contexts=False,
+        return enrich(parsed.papers, offline=False, cache_dir=cache_dir, refresh_older_than=None, contexts=False,
                       progress=Silent(), client=client)
     finally:
         client.close()

@@ -9,7 +9,8 @@ from s2_server import S2TestServer
 
 from kg.build import ListSource, build
 from kg.enrich.client import S2Client
-from kg.graphmap import Enrichment, enrichment_quads, list_quads, one_node_per_work
+from kg.enrich import Enrichment
+from kg.graphmap import enrichment_quads, list_quads, one_node_per_work
 from kg.listparse import parse_list_text
 from kg.store import KnowledgeGraph
 from kg.vocab import LIST_GRAPH, paper_iri

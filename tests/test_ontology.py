@@ -112,7 +112,8 @@ def test_the_standard_alignments(ontology):
 
 def test_the_mapping_emits_only_declared_terms_of_the_right_kind(ontology):
     """Catches names built at run time (akg[column], akg[field]) that the source scan cannot see."""
-    from kg.graphmap import Enrichment, enrichment_quads, graph_provenance_quads, list_quads
+    from kg.enrich import Enrichment
+    from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
     from kg.listparse import parse_list_text
 
     parsed = parse_list_text(MAPPED_LIST, "test.md")

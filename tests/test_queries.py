@@ -17,7 +17,8 @@ from click.testing import CliRunner
 
 from kg.cli import main
 from kg.counts import add_counts
-from kg.graphmap import Enrichment, enrichment_quads, graph_provenance_quads, list_quads
+from kg.enrich import Enrichment
+from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
 from kg.listparse import parse_list_text
 from kg.query import QueryError, collect, write
 from kg.savedqueries import (bind_params, load_query, parse_saved_query, run_saved, saved_queries,

@@ -594,17 +594,14 @@ def locate(facts: Facts, identifier: str, *, offline: bool, cache_dir=None, clie
 
 def fetch_record(kind: str, value: str, *, offline: bool, cache_dir, client):
     """(the paper's record with its references and citations, or None; the enrichment report)."""
-    from kg.build import enrich
+    from kg.enrich import enrich
     from kg.identifiers import identity_key
-    from kg.listparse import Entry, ListedPaper, ParsedList
-    from kg.progress import Silent
+    from kg.listparse import Entry, ListedPaper
 
     url = FETCH_URLS[kind].format(value)
     entry = Entry(line=1, heading="", title="", url=url)
     paper = ListedPaper(identity_key(entry.ids, url, ""), [entry])
-    parsed = ParsedList("<classify>", "", [], [paper], [], [])
-    enrichments, report = enrich(parsed, offline=offline, cache_dir=cache_dir, refresh_older_than=None,
-                                 contexts=False, progress=Silent(), client=client)
+    enrichments, report = enrich([paper], offline=offline, cache_dir=cache_dir, client=client)
     found = enrichments.get(paper.key)
     return (found.record if found else None), report
 

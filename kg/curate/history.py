@@ -298,12 +298,10 @@ def add_arxiv_dates(history: History, records: dict[str, dict]) -> None:
 
 def enrich_papers(history: History, *, offline: bool, cache_dir, client=None, progress=None) -> dict[str, dict]:
     """Every paper ever listed, enriched once through the build's enrichment (cache first)."""
-    from kg.build import enrich
-    from kg.progress import Silent
+    from kg.enrich import enrich
 
-    parsed = ParsedList("<history>", history.title, [], [history.papers[k] for k in sorted(history.papers)], [], [])
-    enrichments, _ = enrich(parsed, offline=offline, cache_dir=cache_dir, refresh_older_than=None,
-                            contexts=False, progress=progress or Silent(), client=client)
+    papers = [history.papers[k] for k in sorted(history.papers)]
+    enrichments, _ = enrich(papers, offline=offline, cache_dir=cache_dir, progress=progress, client=client)
     return {key: found.record for key, found in enrichments.items()}
 
 

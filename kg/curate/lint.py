@@ -411,9 +411,9 @@ LIST_SHA256 = "SELECT ?sha WHERE { ?file akg:sha256 ?sha }"
 
 
 def built_list(graph: KnowledgeGraph, build_dir: Path | None, list_file: Path | None):
-    """The list the build read (a kg.build.ListSource): `list_file`, else the manifest's input,
+    """The list the build read (a kg.listsource.ListSource): `list_file`, else the manifest's input,
     checked against the sha256 the graph records."""
-    from kg.build import BuildError, ListSource
+    from kg.listsource import BuildError, ListSource
 
     if list_file is None:
         manifest = build_dir / "manifest.json" if build_dir and build_dir.is_dir() else None

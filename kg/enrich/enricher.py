@@ -7,6 +7,8 @@ the reason. With no network the run goes straight to cache and snapshot.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dataclasses import dataclass, field
 from datetime import timedelta
 from difflib import SequenceMatcher
@@ -17,9 +19,9 @@ from kg.enrich.cache import Cache, MemoryRows, is_older, now_iso
 from kg.enrich.client import BATCH_LIMIT, PAPER_FIELDS, GaveUp, S2Client, Unreachable
 from kg.enrich.records import detail_problem, record_problem, valid_items
 from kg.enrich.snapshot import shipped_rows
-from kg.graphmap import Enrichment
+from kg.enrich import Enrichment
 from kg.identifiers import normalize_title
-from kg.listparse import ListedPaper, ParsedList
+from kg.listparse import ListedPaper
 
 SOURCE = "semantic-scholar"
 BATCH_ID_KINDS = {"arxiv": "ARXIV", "doi": "DOI", "acl": "ACL"}
@@ -105,7 +107,7 @@ def is_complete(items, count) -> bool:
 
 
 class Enricher:
-    """Runs one enrichment over a parsed list against cache, API and snapshot."""
+    """Runs one enrichment of listed papers against cache, API and snapshot."""
 
     def __init__(self, cache: Cache, *, offline: bool = False, client: S2Client | None = None,
                  refresh_older_than: timedelta | None = None, contexts: bool = False, progress=None):
@@ -117,10 +119,10 @@ class Enricher:
         self.contexts = contexts
         self.progress = progress
 
-    def run(self, parsed: ParsedList) -> tuple[dict[str, Enrichment], EnrichReport]:
+    def run(self, papers: Sequence[ListedPaper]) -> tuple[dict[str, Enrichment], EnrichReport]:
         found: dict[str, str] = {}                  # listed key -> cache paper key
         todo = []
-        for paper in parsed.papers:
+        for paper in papers:
             key = self.cached_paper_key(paper)
             if key:
                 found[paper.key] = key
@@ -136,9 +138,9 @@ class Enricher:
         if not self.report.offline:
             self.complete_all_edges(list(found.values()))
         if self.contexts and not self.report.offline:
-            self.fetch_contexts([found[p.key] for p in parsed.papers if p.key in found])
+            self.fetch_contexts([found[p.key] for p in papers if p.key in found])
         enrichments = {}
-        for paper in parsed.papers:
+        for paper in papers:
             enrichment = self.assemble(found[paper.key]) if paper.key in found else self.from_snapshot(paper)
             if enrichment:
                 enrichments[paper.key] = enrichment
