@@ -1,4 +1,5 @@
-"""`kg build`: list -> identifiers -> enrichment -> RDF -> validation -> files.
+"""`kg build`: the flow as plain calls, each on what the one before returned (docs/architecture.md):
+read -> parse -> enrich -> one node per work -> RDF -> clusters -> counts -> validate -> write -> views.
 
 The build folder gets graph.ttl/.nt/.nq/.jsonld/.trig, the on-disk store and manifest.json, then the views
 (page, clusters, exports, report). Every file is written whole (temp file, rename),
@@ -20,17 +21,18 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from kg.clusters import add_clusters
 from kg.counts import add_counts
+from kg.curate.report import write_report
 from kg.enrich import EnrichmentError, enrich
+from kg.exports import write_cluster_files
 from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads, one_node_per_work
 from kg.listparse import ParsedList
 from kg.listsource import MAX_BYTES_PER_PAPER, MAX_PAPERS, BuildError, ListSource
+from kg.page import write_graph_page
 from kg.store import KnowledgeGraph, atomic_write
+from kg.validate import ValidationFailed, validate
 
-# Steps that add to the graph before it is validated and written (module:function(graph, parsed)).
-GRAPH_STEPS: tuple[str, ...] = ("kg.clusters:add_clusters",)
-# Views written from the finished graph into the build folder (module:function(graph, out) -> [Path]).
-VIEWS: tuple[str, ...] = ("kg.exports:write_cluster_files", "kg.curate.report:write_report", "kg.page:write_graph_page")
 MAX_TITLE = 2_000             # characters in a printed title (the longest real one is about 300)
 PACKAGES = ("awesome-kg", "rdflib", "pyoxigraph", "pyshacl", "semanticscholar", "markdown-it-py",
             "pyvis", "igraph")
@@ -87,14 +89,11 @@ def locked_build(source: ListSource, out: Path, *, offline, strict, cache_dir, r
     graph = KnowledgeGraph(list(list_quads(parsed, source.slug, enrichments)) +
                            list(enrichment_quads(parsed, enrichments)) +
                            list(graph_provenance_quads(source.sha256, source.slug)))
-    for step in GRAPH_STEPS:
-        progress.stage(step.split(":")[-1].replace("_", " "))
-        load_step(step)(graph, parsed)
+    progress.stage("clustering")
+    add_clusters(graph, parsed)
     progress.stage("counting")
     add_counts(graph)
     progress.stage("validating (SHACL)")
-    from kg.validate import ValidationFailed, validate
-
     try:
         validate(graph)
     except ValidationFailed as failure:
@@ -103,9 +102,12 @@ def locked_build(source: ListSource, out: Path, *, offline, strict, cache_dir, r
     staging = staging_folder(out)
     written = graph.write(staging)
     graph.write_store(staging)
-    for view in VIEWS:
-        progress.stage(view.split(":")[-1].replace("_", " "))
-        written.extend(load_step(view)(graph, staging))
+    progress.stage("related-work exports")
+    written += write_cluster_files(graph, staging)
+    progress.stage("curator's report")
+    written += write_report(graph, staging)
+    progress.stage("graph page")
+    written += write_graph_page(graph, staging)
     manifest = make_manifest(source, parsed, graph, report)
     written.append(atomic_write(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"))
     publish(staging, out)
@@ -239,14 +241,6 @@ def exchange(a: Path, b: Path) -> bool:
     if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
         return False
     raise OSError(code, os.strerror(code), str(b))
-
-
-def load_step(path: str):
-    """`module:function` imported when the build reaches it (keeps `kg --help` fast)."""
-    from importlib import import_module
-
-    module, _, function = path.partition(":")
-    return getattr(import_module(module), function)
 
 
 def count(graph: KnowledgeGraph, sparql: str) -> int:

@@ -460,7 +460,7 @@ def history(source, out, list_name, name, offline, cache_dir):
     from kg.build import BuildError
     from kg.curate.history import HistoryError, run_history
     from kg.enrich import EnrichmentError
-    from kg.listparse import slugify
+    from kg.identifiers import slugify
     from kg.progress import progress_for
 
     slug = slugify(name or source.resolve().name.removesuffix(".git"))

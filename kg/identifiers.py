@@ -136,3 +136,8 @@ def iri_path(key: str) -> str:
     if kind in ("url", "title"):
         return f"{kind}/{_digest(value)}"
     return f"{kind}/{quote(value, safe='/.-_~')}"
+
+
+def slugify(text: str) -> str:
+    """A name as an IRI or file path segment: lower-case words joined by hyphens."""
+    return re.sub(r"[^0-9a-z]+", "-", text.casefold()).strip("-") or "untitled"

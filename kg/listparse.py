@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path, PurePosixPath
 
-from kg.identifiers import identifiers_from_url, identity_key, link_kind, normalize_title
+from kg.identifiers import identifiers_from_url, identity_key, link_kind, normalize_title, slugify
 
 BOILERPLATE_HEADINGS = {"contents", "table of contents", "contribute", "contributing", "citation",
                         "license", "todo", "todos", "acknowledgements", "acknowledgement", "acknowledgments",
@@ -216,10 +216,6 @@ class ParsedList:
 
     def skipped_by_kind(self) -> dict[str, int]:
         return dict(sorted(Counter(s.kind for s in self.skipped).items()))
-
-
-def slugify(text: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "-", text.casefold()).strip("-") or "untitled"
 
 
 def split_venue_tag(tag: str) -> tuple[str | None, int | None, int | None]:

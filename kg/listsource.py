@@ -121,7 +121,7 @@ class ListSource:
 
 def slug_for(path: Path) -> str:
     """A list's name: its folder's name (a repository's README), else the file's stem."""
-    from kg.listparse import slugify
+    from kg.identifiers import slugify
 
     resolved = path.resolve()
     if resolved.stem.lower() == "readme" or resolved.parent.name == DEFAULT_NAME:

@@ -632,7 +632,7 @@ def view_page(build: str | Path, *, focus: str | None = None, depth: int | None 
               max_nodes: int = NODE_BUDGET) -> tuple[Path, CitationGraph, str]:
     """`kg view`: the whole graph, one paper's neighbourhood or one heading, written as a page;
     gives the page's path, what it draws and the note when the budget left outside works out."""
-    from kg.listparse import slugify
+    from kg.identifiers import slugify
 
     if depth is not None and focus is None:
         raise PageError("--depth needs --focus (the paper whose neighbourhood to draw)")

@@ -86,13 +86,13 @@ def heading_iri(slug: str, heading_key: str) -> NamedNode:
 
 
 def model_iri(name: str) -> NamedNode:
-    from kg.listparse import slugify
+    from kg.identifiers import slugify
 
     return NamedNode(f"{ID}model/{slugify(name)}")
 
 
 def person_iri(author_id: str | None, name: str) -> NamedNode:
     """Semantic Scholar author id when known, else the name (two people may share it)."""
-    from kg.listparse import slugify
+    from kg.identifiers import slugify
 
     return NamedNode(f"{ID}person/s2/{author_id}" if author_id else f"{ID}person/name/{slugify(name)}")

@@ -377,7 +377,7 @@ DAYS_PER_MONTH = 30.44
 def run_history(source: Path, out: Path, *, list_name: str = "README.md", slug: str | None = None,
                 offline: bool = False, cache_dir=None, client=None, progress=None) -> tuple[History, list[Path]]:
     """Read, walk, enrich and write: the whole `kg history` command as one call."""
-    from kg.listparse import slugify
+    from kg.identifiers import slugify
 
     versions = read_versions(Path(source), list_name)
     history = walk(versions, slug or slugify(Path(source).resolve().name.removesuffix(".git")))

@@ -1,6 +1,6 @@
 """report.md in every build folder: the top of `kg suggest`, `kg classify` and `kg lint`.
 
-A build view (kg.build.VIEWS): it reads only the finished graph, and writes the same bytes
+A build view (kg.build writes it): it reads only the finished graph, and writes the same bytes
 for the same graph (no dates, stable order).
 """
 from __future__ import annotations
