@@ -122,7 +122,7 @@ def run(url: str, clients: int, requests: int, attacker: bool, max_seconds: floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--build", type=Path, default=ROOT / "builds" / "awesome-moe-inference")
+    parser.add_argument("--build", type=Path, default=ROOT / "examples" / "awesome-moe-inference")
     parser.add_argument("--url", help="a kg serve already running on a loopback address")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=2000)
