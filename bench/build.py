@@ -15,13 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import LATEST_LIST, list_versions  # noqa: E402
-from s2_fixtures import build_records  # noqa: E402
-from s2_server import Faults, S2TestServer  # noqa: E402
-
 from kg.build import ListSource, build, enrich  # noqa: E402
 from kg.enrich.client import RetryPolicy, S2Client  # noqa: E402
 from kg.listparse import parse_list_file  # noqa: E402
 from kg.progress import Silent  # noqa: E402
+from s2_fixtures import build_records  # noqa: E402
+from s2_server import Faults, S2TestServer  # noqa: E402
 
 
 def best_of(runs: int, action) -> float:

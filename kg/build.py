@@ -24,8 +24,16 @@ from pathlib import Path
 
 from kg.counts import add_counts
 from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads, one_node_per_work
-from kg.listparse import (ListFiles, ListTooLarge, ParsedList, ParseWarning, decode_list, parse_list_files,
-                          read_list_files, read_list_files_at)
+from kg.listparse import (
+    ListFiles,
+    ListTooLarge,
+    ParsedList,
+    ParseWarning,
+    decode_list,
+    parse_list_files,
+    read_list_files,
+    read_list_files_at,
+)
 from kg.store import KnowledgeGraph, atomic_write
 
 DEFAULT_NAME = "awesome-moe-inference"
