@@ -18,12 +18,13 @@ import shutil
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata, resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg.counts import add_counts
-from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads, one_node_per_work
+from kg.graphmap import Enrichment, enrichment_quads, graph_provenance_quads, list_quads, one_node_per_work
 from kg.listparse import (
     ListFiles,
     ListTooLarge,
@@ -35,6 +36,11 @@ from kg.listparse import (
     read_list_files_at,
 )
 from kg.store import KnowledgeGraph, atomic_write
+
+if TYPE_CHECKING:  # the client and the progress bar are imported where they are used
+    from kg.enrich.client import S2Client
+    from kg.enrich.enricher import EnrichReport
+    from kg.progress import Silent
 
 DEFAULT_NAME = "awesome-moe-inference"
 # Steps that add to the graph before it is validated and written (module:function(graph, parsed)).
@@ -161,8 +167,9 @@ class BuildResult:
 
 
 def build(source: ListSource | None = None, out: str | Path | None = None, *, offline: bool = False,
-          strict: bool = False, cache_dir: str | Path | None = None, refresh_older_than=None,
-          contexts: bool = False, progress=None, client=None, max_papers: int = MAX_PAPERS) -> BuildResult:
+          strict: bool = False, cache_dir: str | Path | None = None, refresh_older_than: timedelta | None = None,
+          contexts: bool = False, progress: Silent | None = None, client: S2Client | None = None,
+          max_papers: int = MAX_PAPERS) -> BuildResult:
     """Build the graph of a list into `out` (default builds/<list name>)."""
     from kg.progress import Silent
 
@@ -175,8 +182,9 @@ def build(source: ListSource | None = None, out: str | Path | None = None, *, of
                             client=client, max_papers=max_papers)
 
 
-def locked_build(source: ListSource, out: Path, *, offline, strict, cache_dir, refresh_older_than, contexts,
-                 progress, client, max_papers) -> BuildResult:
+def locked_build(source: ListSource, out: Path, *, offline: bool, strict: bool, cache_dir: str | Path | None,
+                 refresh_older_than: timedelta | None, contexts: bool, progress: Silent, client: S2Client | None,
+                 max_papers: int) -> BuildResult:
     """The build itself, run while this process holds the lock on `out`."""
     if source.size > max_papers * MAX_BYTES_PER_PAPER:
         raise BuildError(f"{source.label}: {source.size / 1e6:.1f} MB is more than a list of {max_papers} "
@@ -360,7 +368,8 @@ def load_step(path: str):
     return getattr(import_module(module), function)
 
 
-def enrich(parsed: ParsedList, *, offline: bool, cache_dir, refresh_older_than, contexts, progress, client):
+def enrich(parsed: ParsedList, *, offline: bool, cache_dir: str | Path | None, refresh_older_than: timedelta | None,
+           contexts: bool, progress: Silent, client: S2Client | None) -> tuple[dict[str, Enrichment], EnrichReport]:
     """Run enrichment with a cache and (unless offline) a client; closes what it opened."""
     from kg.enrich.cache import Cache, CacheError
     from kg.enrich.client import S2Client
@@ -370,9 +379,9 @@ def enrich(parsed: ParsedList, *, offline: bool, cache_dir, refresh_older_than, 
         cache = Cache(cache_dir)
     except CacheError as error:
         raise BuildError(f"{error}; the previous build is kept") from None
-    own_client = client is None and not offline
-    if own_client:
-        client = S2Client(on_event=progress.event)
+    own_client = S2Client(on_event=progress.event) if client is None and not offline else None
+    if own_client is not None:
+        client = own_client
     try:
         progress.start_enrichment(len(parsed.papers))
         enricher = Enricher(cache, offline=offline, client=client, refresh_older_than=refresh_older_than,
@@ -385,7 +394,7 @@ def enrich(parsed: ParsedList, *, offline: bool, cache_dir, refresh_older_than, 
     finally:
         cache.close()
         if own_client:
-            client.close()
+            own_client.close()
 
 
 def count(graph: KnowledgeGraph, sparql: str) -> int:

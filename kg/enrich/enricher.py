@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from difflib import SequenceMatcher
+from typing import TYPE_CHECKING
 
 from semanticscholar.SemanticScholarException import BadQueryParametersException, ObjectNotFoundException
 
@@ -20,6 +21,9 @@ from kg.enrich.snapshot import shipped_rows
 from kg.graphmap import Enrichment
 from kg.identifiers import normalize_title
 from kg.listparse import ListedPaper, ParsedList
+
+if TYPE_CHECKING:
+    from kg.progress import Silent
 
 SOURCE = "semantic-scholar"
 BATCH_ID_KINDS = {"arxiv": "ARXIV", "doi": "DOI", "acl": "ACL"}
@@ -108,7 +112,8 @@ class Enricher:
     """Runs one enrichment over a parsed list against cache, API and snapshot."""
 
     def __init__(self, cache: Cache, *, offline: bool = False, client: S2Client | None = None,
-                 refresh_older_than: timedelta | None = None, contexts: bool = False, progress=None):
+                 refresh_older_than: timedelta | None = None, contexts: bool = False,
+                 progress: Silent | None = None):
         self.cache = cache
         self.snapshot = MemoryRows(shipped_rows())
         self.client = client
