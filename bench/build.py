@@ -15,14 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import LATEST_LIST, list_versions  # noqa: E402
-from s2_fixtures import build_records  # noqa: E402
-from s2_server import Faults, S2TestServer  # noqa: E402
-
 from kg.build import ListSource, build  # noqa: E402
 from kg.enrich import enrich  # noqa: E402
 from kg.enrich.client import RetryPolicy, S2Client  # noqa: E402
 from kg.listparse import parse_list_file  # noqa: E402
 from kg.progress import Silent  # noqa: E402
+from s2_fixtures import build_records  # noqa: E402
+from s2_server import Faults, S2TestServer  # noqa: E402
 
 
 def best_of(runs: int, action) -> float:
@@ -62,8 +61,8 @@ def main() -> None:
         server.clear()
         warm = build(latest, tmp / "warm", cache_dir=tmp / "cache", client=client)
         parsed = latest.parse()
-        enrich_time = best_of(3, lambda: enrich(parsed.papers, offline=False, cache_dir=tmp / "cache", refresh_older_than=None,
-                                                contexts=False, progress=Silent(), client=client))
+        enrich_time = best_of(3, lambda: enrich(parsed.papers, offline=False, cache_dir=tmp / "cache",
+                                                progress=Silent(), client=client))
         rows.append(("warm-cache requests", str(len(server.requests)), "0"))
         rows.append(("warm-cache enrich step", f"{enrich_time:.3f} s", "< 0.5 s"))
         server.clear()

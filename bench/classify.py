@@ -25,13 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import LATEST_LIST  # noqa: E402
-from s2_fixtures import build_records  # noqa: E402
-from s2_server import S2TestServer  # noqa: E402
-
 from kg.build import ListSource, build  # noqa: E402
 from kg.curate.classify import DEFAULT_WEIGHTS, FEATURES, Classifier, leave_one_out  # noqa: E402
 from kg.curate.facts import Facts  # noqa: E402
 from kg.enrich.client import RetryPolicy, S2Client  # noqa: E402
+from s2_fixtures import build_records  # noqa: E402
+from s2_server import S2TestServer  # noqa: E402
 
 FROM_ZERO = {name: 0.0 for name in FEATURES}
 

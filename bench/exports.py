@@ -23,12 +23,12 @@ sys.path[:0] = [str(ROOT / "tests")]
 LATEST_LIST = ROOT / "tests" / "data" / "lists" / "awesome-moe-inference" / "2025-10-20_f7ccad0.md"
 
 import bibtexparser  # noqa: E402
-from s2_fixtures import build_records  # noqa: E402
-from s2_server import S2TestServer  # noqa: E402
 
 from kg.build import ListSource, build  # noqa: E402
 from kg.enrich.client import RetryPolicy, S2Client  # noqa: E402
 from kg.exports import is_preprint, related_work  # noqa: E402
+from s2_fixtures import build_records  # noqa: E402
+from s2_server import S2TestServer  # noqa: E402
 
 VENUE_YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?!\d)")
 

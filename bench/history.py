@@ -20,12 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import LISTS  # noqa: E402
+from kg.curate.history import add_arxiv_dates, enrich_papers, read_versions, run_history, walk, write_history  # noqa: E402
+from kg.enrich.client import RetryPolicy, S2Client  # noqa: E402
 from s2_fixtures import build_records  # noqa: E402
 from s2_server import S2TestServer  # noqa: E402
-
-from kg.curate.history import (add_arxiv_dates, enrich_papers, read_versions, run_history, walk,  # noqa: E402
-                               write_history)
-from kg.enrich.client import RetryPolicy, S2Client  # noqa: E402
 
 SLUG = "awesome-moe-inference"
 

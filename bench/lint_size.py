@@ -18,12 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from synthetic_list import make_list  # noqa: E402
-
 from kg.build import ListSource  # noqa: E402
 from kg.curate.lint import lint  # noqa: E402
 from kg.graphmap import graph_provenance_quads, list_quads  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
+from synthetic_list import make_list  # noqa: E402
 
 BYTES_PER_ENTRY = 112        # a synthetic entry, its blank line and its share of the headings
 ENTRIES_PER_HEADING = 10

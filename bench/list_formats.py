@@ -19,7 +19,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from count_paper_links import count  # noqa: E402
-
 from kg.listparse import parse_list_file  # noqa: E402
 
 LISTS = ROOT / "tests" / "data" / "lists"

@@ -19,11 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from sparql_servers import free_port, start_virtuoso, wait_until_answering  # noqa: E402
-
 from bench.queries import synthetic_file  # noqa: E402
 from kg.build import ListSource, build  # noqa: E402
 from kg.push import push  # noqa: E402
+from sparql_servers import free_port, start_virtuoso, wait_until_answering  # noqa: E402
 
 LATEST_LIST = ROOT / "tests" / "data" / "lists" / "awesome-moe-inference" / "2025-10-20_f7ccad0.md"
 

@@ -30,12 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import LATEST_LIST  # noqa: E402
-from s2_fixtures import build_records  # noqa: E402
-from s2_server import S2TestServer  # noqa: E402
-
 from kg.build import ListSource, build  # noqa: E402
 from kg.enrich.client import RetryPolicy, S2Client  # noqa: E402
 from kg.publish import publish  # noqa: E402
+from s2_fixtures import build_records  # noqa: E402
+from s2_server import S2TestServer  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -130,10 +129,9 @@ def screenshots(site: Path, folder: Path) -> list[Path]:
 def synthetic_build(folder: Path, papers: int) -> tuple[Path, dict]:
     """A build folder of bench/page.py's synthetic graph (a quarter of the papers listed), with the
     files `kg build` writes: graph files, manifest, graph page, cluster exports."""
-    from page import synthetic_graph
-
     from kg.exports import write_cluster_files
     from kg.page import write_graph_page
+    from page import synthetic_graph
 
     graph = synthetic_graph(papers)
     out = folder / f"synthetic-{papers}"

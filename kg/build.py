@@ -17,9 +17,10 @@ import os
 import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg.clusters import add_clusters
 from kg.counts import add_counts
@@ -32,6 +33,10 @@ from kg.listsource import MAX_BYTES_PER_PAPER, MAX_PAPERS, BuildError, ListSourc
 from kg.page import write_graph_page
 from kg.store import KnowledgeGraph, atomic_write
 from kg.validate import ValidationFailed, validate
+
+if TYPE_CHECKING:  # the client and the progress bar are imported where they are used
+    from kg.enrich.client import S2Client
+    from kg.progress import Silent
 
 MAX_TITLE = 2_000             # characters in a printed title (the longest real one is about 300)
 PACKAGES = ("awesome-kg", "rdflib", "pyoxigraph", "pyshacl", "semanticscholar", "markdown-it-py",
@@ -48,8 +53,9 @@ class BuildResult:
 
 
 def build(source: ListSource | None = None, out: str | Path | None = None, *, offline: bool = False,
-          strict: bool = False, cache_dir: str | Path | None = None, refresh_older_than=None,
-          contexts: bool = False, progress=None, client=None, max_papers: int = MAX_PAPERS) -> BuildResult:
+          strict: bool = False, cache_dir: str | Path | None = None, refresh_older_than: timedelta | None = None,
+          contexts: bool = False, progress: Silent | None = None, client: S2Client | None = None,
+          max_papers: int = MAX_PAPERS) -> BuildResult:
     """Build the graph of a list into `out` (default builds/<list name>)."""
     from kg.progress import Silent
 
@@ -62,8 +68,9 @@ def build(source: ListSource | None = None, out: str | Path | None = None, *, of
                             client=client, max_papers=max_papers)
 
 
-def locked_build(source: ListSource, out: Path, *, offline, strict, cache_dir, refresh_older_than, contexts,
-                 progress, client, max_papers) -> BuildResult:
+def locked_build(source: ListSource, out: Path, *, offline: bool, strict: bool, cache_dir: str | Path | None,
+                 refresh_older_than: timedelta | None, contexts: bool, progress: Silent, client: S2Client | None,
+                 max_papers: int) -> BuildResult:
     """The build itself, run while this process holds the lock on `out`."""
     if source.size > max_papers * MAX_BYTES_PER_PAPER:
         raise BuildError(f"{source.label}: {source.size / 1e6:.1f} MB is more than a list of {max_papers} "

@@ -428,8 +428,15 @@ def classify(target, paper, method, offline, cache_dir, fmt, out):
 def lint(target, fmt, out, fixed, list_file):
     """Stale, duplicate and inconsistent entries of TARGET's list, each with its line."""
     from kg.curate.facts import list_title
-    from kg.curate.lint import (ListMismatch, build_enrichment, built_list, fix_tags, lint as run_lint, to_json_text,
-                                to_markdown)
+    from kg.curate.lint import (
+        ListMismatch,
+        build_enrichment,
+        built_list,
+        fix_tags,
+        lint as run_lint,
+        to_json_text,
+        to_markdown,
+    )
     from kg.store import atomic_write
 
     graph = load_build(target)

@@ -30,7 +30,7 @@ import os
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -83,7 +83,7 @@ class ServerAuth(httpx.Auth):
         self.schemes = {"basic": httpx.BasicAuth(user, password), "digest": httpx.DigestAuth(user, password)}
         self.scheme: str | None = None
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if self.scheme is None:
             response = yield request
             if response.status_code != 401:
@@ -225,7 +225,7 @@ class Endpoint:
     def query(self, sparql: str, bindings: dict | None = None):
         """Results as pyoxigraph objects (QuerySolutions, QueryBoolean, or a list of triples)."""
         prologue = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
-        form = {"query": prologue + with_values(sparql, bindings)}
+        form: dict[str, str | list[str]] = {"query": prologue + with_values(sparql, bindings)}
         graphs = self.graphs()
         if graphs:
             form["default-graph-uri"] = graphs

@@ -97,12 +97,13 @@ def collect(results, limit: int | None = None) -> Answer:
                 break
             answer.rows.append([solution[name] for name in names])
         return answer
-    answer = Answer(triples=[])
+    triples: list[ox.Triple] = []
+    answer = Answer(triples=triples)
     for item in results:
-        if limit is not None and len(answer.triples) >= limit:
+        if limit is not None and len(triples) >= limit:
             answer.truncated = True
             break
-        answer.triples.append(item.triple if isinstance(item, ox.Quad) else item)
+        triples.append(item.triple if isinstance(item, ox.Quad) else item)
     return answer
 
 
@@ -138,7 +139,8 @@ def write_json(answer: Answer) -> bytes:
         document = {"head": {}, "boolean": answer.boolean}
     else:
         document = {"head": {"vars": answer.variables},
-                    "results": {"bindings": [{name: json_term(term) for name, term in zip(answer.variables, row)
+                    "results": {"bindings": [{name: json_term(term)
+                                              for name, term in zip(answer.variables, row, strict=True)
                                               if term is not None} for row in answer.rows]}}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -155,7 +157,7 @@ def write_xml(answer: Answer) -> bytes:
         results = ElementTree.SubElement(root, f"{{{RESULTS_NS}}}results")
         for row in answer.rows:
             result = ElementTree.SubElement(results, f"{{{RESULTS_NS}}}result")
-            for name, term in zip(answer.variables, row):
+            for name, term in zip(answer.variables, row, strict=True):
                 if term is not None:
                     binding = ElementTree.SubElement(result, f"{{{RESULTS_NS}}}binding", name=name)
                     xml_term(binding, term)

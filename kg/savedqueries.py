@@ -16,8 +16,8 @@ RDF library writes them (N-Triples escaping, so a value can never end the block 
 to the query). The SPARQL Protocol has no other way to bind, so the same text runs on
 the local store and on any endpoint and means the same there; on the local store it
 also runs faster than Oxigraph's substitutions, which its optimizer does not see (2 to
-10 times on the synthetic graph where a parameter sits in a join). Parameters are used in the query's top-level group only, where
-a VALUES block binds them for the whole query.
+10 times on the synthetic graph where a parameter sits in a join). Parameters are used in
+the query's top-level group only, where a VALUES block binds them for the whole query.
 """
 from __future__ import annotations
 
@@ -251,7 +251,8 @@ def find_one(graph, param: Param, value: str, lookup: str, what: str, forms: str
         return next(iter(matches))
     if not matches:
         raise QueryError(f"parameter {param.name!r}: no {what} in the graph matches {value!r} (expected {forms})")
-    shown = "\n".join(f"  {node.value}  {label}" for node, label in sorted(matches.items(), key=lambda m: m[0].value)[:10])
+    first = sorted(matches.items(), key=lambda match: match[0].value)[:10]
+    shown = "\n".join(f"  {node.value}  {label}" for node, label in first)
     more = f"\n  ... and {len(matches) - 10} more" if len(matches) > 10 else ""
     raise QueryError(f"parameter {param.name!r}: {value!r} matches {len(matches)} {what}s; "
                      f"give one of these IRIs (or a longer key):\n{shown}{more}")

@@ -33,6 +33,8 @@ import re
 import resource
 import signal
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
@@ -232,18 +234,19 @@ class GraphWorker:
     build: Path
     max_memory_mb: int = 1024
     updates: list[str] = field(default_factory=list)
-    process: multiprocessing.Process | None = None
-    connection: object = None
+    process: BaseProcess | None = None
+    connection: Connection | None = None
     demoted: bool = False
 
     def start(self) -> None:
         context = multiprocessing.get_context("spawn")
-        self.connection, child = context.Pipe()
-        self.process = context.Process(target=worker_main, daemon=True, name="kg-serve-graph",
-                                       args=(child, str(self.build), list(self.updates), self.max_memory_mb))
-        self.process.start()
+        connection, child = context.Pipe()
+        process = context.Process(target=worker_main, daemon=True, name="kg-serve-graph",
+                                  args=(child, str(self.build), list(self.updates), self.max_memory_mb))
+        self.connection, self.process = connection, process
+        process.start()
         child.close()
-        if not self.connection.poll(STARTUP_SECONDS) or self.connection.recv() != "ready":
+        if not connection.poll(STARTUP_SECONDS) or connection.recv() != "ready":
             self.stop()
             raise RuntimeError(f"could not load the build {self.build.name} in a query worker")
 
@@ -254,20 +257,23 @@ class GraphWorker:
     def ask(self, request: dict, timeout: float) -> dict:
         if not self.alive:
             self.start()
+        process, connection = self.process, self.connection
+        assert process is not None and process.pid is not None and connection is not None, \
+            "a started worker has a running process and its pipe"
         try:
-            self.connection.send(request)
-            answered = self.connection.poll(min(timeout, DEMOTE_AFTER))
+            connection.send(request)
+            answered = connection.poll(min(timeout, DEMOTE_AFTER))
             if not answered and timeout > DEMOTE_AFTER:
                 # A long query yields the CPU to the light ones on the other workers (and its worker is
                 # replaced afterwards, since a process cannot take its priority back).
                 with contextlib.suppress(OSError):
-                    os.setpriority(os.PRIO_PROCESS, self.process.pid, 19)
+                    os.setpriority(os.PRIO_PROCESS, process.pid, 19)
                 self.demoted = True
-                answered = self.connection.poll(timeout - DEMOTE_AFTER)
-            answer = self.connection.recv() if answered else None
+                answered = connection.poll(timeout - DEMOTE_AFTER)
+            answer = connection.recv() if answered else None
         except (EOFError, OSError):  # the worker died: over its memory budget, or killed
-            self.process.join(5)
-            over_budget = self.process.exitcode == -signal.SIGABRT
+            process.join(5)
+            over_budget = process.exitcode == -signal.SIGABRT
             self.stop()
             return {"status": 503, "body": MEMORY_STOP if over_budget else "the query stopped its worker"}
         if answer is None:

@@ -54,7 +54,7 @@ class KnowledgeGraph:
         return graph
 
     @classmethod
-    def open(cls, path: str | Path) -> "KnowledgeGraph":
+    def open(cls, path: str | Path) -> KnowledgeGraph:
         """A build folder's on-disk store, read-only (fast); else whatever `load` reads."""
         folder = Path(path)
         if (folder / STORE_FOLDER).is_dir():
@@ -129,7 +129,7 @@ def sorted_lines(dump: bytes) -> list[str]:
 def atomic_serialize(path: Path, items, fmt: ox.RdfFormat, prefixes: dict[str, str] | None) -> Path:
     """Serialize an iterator of triples or quads straight into a file, then rename (see atomic_write)."""
     tmp = path.with_name(f".{path.name}.tmp")
-    ox.serialize(items, output=str(tmp), format=fmt, **({"prefixes": prefixes} if prefixes else {}))
+    ox.serialize(items, output=str(tmp), format=fmt, prefixes=prefixes or None)
     tmp.replace(path)
     return path
 

@@ -7,15 +7,15 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
-from conftest import DATA, LATEST_LIST
-from s2_fixtures import build_records
-from s2_server import Faults, S2TestServer
 
+from conftest import DATA, LATEST_LIST
 from kg.build import ListSource, build
 from kg.cli import main
 from kg.enrich.cache import Cache
 from kg.enrich.client import RetryPolicy, S2Client
 from kg.enrich.snapshot import convert_seed, shipped_rows
+from s2_fixtures import build_records
+from s2_server import Faults, S2TestServer
 
 FAST = RetryPolicy(attempts=6, base_delay=0.01, max_delay=0.05, seed=1)
 

@@ -14,8 +14,7 @@ from datetime import timedelta
 from itertools import takewhile
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import LATEST_LIST
 from kg.build import ListSource
@@ -178,7 +177,7 @@ def clean_lists(draw) -> tuple[str, list[tuple], list[int]]:
             lines.append("")
         headings.append((heading_line, level, len(expected) - entries_before))
     for n, (line, level, entries) in enumerate(headings):  # empty: no entries in it nor below it
-        below = takewhile(lambda deeper: deeper[1] > level, headings[n + 1:])
+        below = takewhile(lambda deeper, top=level: deeper[1] > top, headings[n + 1:])
         if not entries and not any(count for _, _, count in below):
             broken.append(line)
     return "\n".join(lines), expected, sorted(broken)

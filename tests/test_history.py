@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
-from conftest import DATA, DEFAULT_LIST, LATEST_LIST, LISTS
 
+from conftest import DATA, DEFAULT_LIST, LATEST_LIST, LISTS
 from kg.cli import main
 from kg.curate.history import HistoryError, read_versions, run_history
 from kg.listparse import parse_list_file

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import DEFAULT_LIST, LATEST_LIST, list_versions
 
+from conftest import DEFAULT_LIST, LATEST_LIST, list_versions
 from kg.listparse import parse_list_file, parse_list_text, split_venue_tag
 
 SKIPPED_SECTIONS = {"contents", "contribute", "citation", "todos", "todo"}

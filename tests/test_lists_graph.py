@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import pytest
+
 from conftest import DATA, LATEST_LIST
 from curate_builds import FAST
-from s2_fixtures import build_records
-from s2_server import S2TestServer
-
 from kg.build import ListSource, build
 from kg.enrich.client import S2Client
 from kg.enrich import Enrichment
@@ -14,6 +12,8 @@ from kg.graphmap import enrichment_quads, list_quads, one_node_per_work
 from kg.listparse import parse_list_text
 from kg.store import KnowledgeGraph
 from kg.vocab import LIST_GRAPH, paper_iri
+from s2_fixtures import build_records
+from s2_server import S2TestServer
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from conftest import DATA, LISTS
 from count_paper_links import count, paper_key
-
 from kg.build import BuildError, ListSource
 from kg.cli import main
 from kg.listparse import (

@@ -17,16 +17,16 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from conftest import LATEST_LIST
-from sparql_servers import build_list, free_port, start_virtuoso, wait_until_answering
-from test_queries import KNOWN_ANSWERS, column, known_graph
 
+from conftest import LATEST_LIST
 from kg.cli import main
 from kg.push import Endpoint, PushError, push, redact, split_credentials
 from kg.query import QueryError, collect
 from kg.savedqueries import load_query, run_saved, saved_queries
 from kg.store import KnowledgeGraph
 from kg.vocab import COUNTS_GRAPH, LIST_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH
+from sparql_servers import build_list, free_port, start_virtuoso, wait_until_answering
+from test_queries import KNOWN_ANSWERS, column, known_graph
 
 FOREIGN_GRAPH = "https://example.org/team/notes"
 # Parameters with non-empty answers on the default build (its 12 papers and the snapshot's edges).

@@ -21,8 +21,15 @@ from kg.enrich import Enrichment
 from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
 from kg.listparse import parse_list_text
 from kg.query import QueryError, collect, write
-from kg.savedqueries import (bind_params, load_query, parse_saved_query, run_saved, saved_queries,
-                             where_group_start, with_values)
+from kg.savedqueries import (
+    bind_params,
+    load_query,
+    parse_saved_query,
+    run_saved,
+    saved_queries,
+    where_group_start,
+    with_values,
+)
 from kg.store import KnowledgeGraph
 from kg.vocab import paper_iri
 
@@ -88,7 +95,8 @@ def full_record(key: str) -> dict:
                   references=[edge_record(b) for a, b in CITATIONS if a == key],
                   citations=[edge_record(a) for a, b in CITATIONS if b == key])
     if key == "C":  # Semantic Scholar calls C's citation of A influential
-        record["citationDetails"] = [{"citedPaper": edge_record("A"), "isInfluential": True, "intents": ["methodology"]}]
+        record["citationDetails"] = [{"citedPaper": edge_record("A"), "isInfluential": True,
+                                      "intents": ["methodology"]}]
     return record
 
 
@@ -202,7 +210,8 @@ def test_neighbourhood_depth_one_stops_at_direct_links(known):
 
 def test_citation_path_prefers_the_direct_citation(known):
     # A cites X directly and also through B; only the one-hop chain is the shortest.
-    assert column(known, "citation-path", ["hops", "via1"], **{"from": "2401.00001", "to": "2001.00010"}) == [("1", None)]
+    direct = column(known, "citation-path", ["hops", "via1"], **{"from": "2401.00001", "to": "2001.00010"})
+    assert direct == [("1", None)]
     assert column(known, "citation-path", ["hops"], **{"from": "Prune B", "to": "Serve D"}) == []
 
 
@@ -224,7 +233,8 @@ def test_a_heading_can_be_named_by_label_key_or_iri(known, value):
 
 @pytest.mark.parametrize("params, message", [
     ({"from": "Serving"}, "parameter 'to' of cites-across is required"),
-    ({"from": "Serving", "to": "Pruning", "depth": "2"}, "unknown parameter 'depth' for cites-across (its parameters: from, to)"),
+    ({"from": "Serving", "to": "Pruning", "depth": "2"},
+     "unknown parameter 'depth' for cites-across (its parameters: from, to)"),
     ({"from": "Nowhere", "to": "Pruning"}, "parameter 'from': no heading in the graph matches 'Nowhere'"),
     ({"from": "Others", "to": "Pruning"}, "parameter 'from': 'Others' matches 2 headings"),
 ])

@@ -16,8 +16,16 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from s2_fixtures import (S2_DATA, build_records, cassette_interactions, list_entries, list_paths, load_yaml,
-                         sample, synthetic_records)
+from s2_fixtures import (
+    S2_DATA,
+    build_records,
+    cassette_interactions,
+    list_entries,
+    list_paths,
+    load_yaml,
+    sample,
+    synthetic_records,
+)
 from s2_server import HANG_CAP, Faults, PaperIndex, S2TestServer
 
 SCHEMAS = load_yaml(S2_DATA / "academic-graph-openapi.yml")["components"]["schemas"]

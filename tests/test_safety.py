@@ -8,16 +8,16 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
-from conftest import DEFAULT_LIST, LATEST_LIST
-from s2_fixtures import build_records
-from s2_server import S2TestServer
 
+from conftest import DEFAULT_LIST, LATEST_LIST
 from kg.build import BuildError, ListSource, build, build_lock
 from kg.cli import main
 from kg.enrich.cache import Cache
 from kg.enrich.client import RetryPolicy, S2Client
 from kg.enrich.records import MAX_TITLE, identifier_problem, record_problem
 from kg.store import KnowledgeGraph
+from s2_fixtures import build_records
+from s2_server import S2TestServer
 
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02, seed=1)
 INJECTED_ARXIV = "2301.00000}, note = {\\input{/etc/hostname}"

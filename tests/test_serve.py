@@ -18,14 +18,14 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from conftest import LATEST_LIST
-from sparql_servers import RecordingServer, build_list, free_port, wait_until_answering
 from SPARQLWrapper import CSV, JSON, POST, TSV, TURTLE, XML, SPARQLWrapper
 
+from conftest import LATEST_LIST
 from kg.cli import main
 from kg.query import collect
 from kg.savedqueries import load_query, run_saved
 from kg.serve import negotiate, query_page, remote_targets
+from sparql_servers import RecordingServer, build_list, free_port, wait_until_answering
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -100,7 +100,8 @@ def test_sparqlwrapper_constructs_and_asks(endpoint, default_graph):
 
 @pytest.mark.parametrize("accept, media_type", [
     ("text/csv", "text/csv"), ("application/sparql-results+xml", "application/sparql-results+xml"),
-    ("text/tab-separated-values;q=0.9, text/html", "text/tab-separated-values"), ("*/*", "application/sparql-results+json"),
+    ("text/tab-separated-values;q=0.9, text/html", "text/tab-separated-values"),
+    ("*/*", "application/sparql-results+json"),
     (None, "application/sparql-results+json"),
 ])
 def test_select_results_follow_the_accept_header(endpoint, accept, media_type):
@@ -111,8 +112,8 @@ def test_select_results_follow_the_accept_header(endpoint, accept, media_type):
 
 def test_graph_results_follow_the_accept_header(endpoint):
     query = "DESCRIBE <https://w3id.org/awesome-kg/id/paper/arxiv/2402.07033>"
-    for accept, fmt in (("application/n-triples", ox.RdfFormat.N_TRIPLES), ("application/ld+json", ox.RdfFormat.JSON_LD),
-                        ("text/turtle", ox.RdfFormat.TURTLE)):
+    for accept, fmt in (("application/n-triples", ox.RdfFormat.N_TRIPLES),
+                        ("application/ld+json", ox.RdfFormat.JSON_LD), ("text/turtle", ox.RdfFormat.TURTLE)):
         answer = httpx.post(endpoint + "/sparql", content=query, headers={"accept": accept,
                                                                           "content-type": "application/sparql-query"})
         assert answer.status_code == 200
@@ -125,8 +126,8 @@ def test_dataset_can_be_chosen_with_default_graph_uri(endpoint, default_graph):
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     only_list = httpx.get(endpoint + "/sparql", params={"query": count,
                                                         "default-graph-uri": "https://w3id.org/awesome-kg/id/graph/list"})
-    expected = local_rows(default_graph, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/awesome-kg/id/graph/list> "
-                                         "{ ?s ?p ?o } }")
+    expected = local_rows(default_graph, "SELECT (COUNT(*) AS ?n) WHERE { "
+                                         "GRAPH <https://w3id.org/awesome-kg/id/graph/list> { ?s ?p ?o } }")
     assert json.loads(only_list.text)["results"]["bindings"][0]["n"]["value"] == expected[0][0]
 
 
@@ -158,8 +159,9 @@ def test_a_query_past_the_timeout_is_stopped_and_the_server_goes_on(endpoint):
 
 def test_saved_queries_are_served_with_their_parameters(endpoint, default_graph):
     listed = httpx.get(endpoint + "/queries").json()
+    neighbourhood = next(query for query in listed if query["name"] == "citation-neighbourhood")
     assert {"name": "depth", "type": "integer 1..3", "default": "2",
-            "description": "how many hops to follow"} in next(q for q in listed if q["name"] == "citation-neighbourhood")["params"]
+            "description": "how many hops to follow"} in neighbourhood["params"]
     params = {"from": "Pruning", "to": "Model Compression"}
     expected = collect(run_saved(default_graph, load_query("cites-across"), params))
     answer = httpx.get(endpoint + "/queries/cites-across", params=params).json()

@@ -66,9 +66,10 @@ class Snapshot:
 
     def path(self, key: str) -> str:
         labels = []
-        while key in self.headings:
-            labels.append(self.headings[key].label)
-            key = self.headings[key].parent
+        current: str | None = key
+        while current in self.headings:
+            labels.append(self.headings[current].label)
+            current = self.headings[current].parent
         return " › ".join(reversed(labels))
 
 
@@ -137,10 +138,9 @@ def read_versions(source: Path, list_name: str = "README.md") -> list[Version]:
         return git_versions(source, list_name)
     if (source / INDEX).is_file():
         return indexed_versions(source)
-    dated = sorted(p for p in source.glob("*.md") if _DATED_FILE.match(p.stem))
+    dated = [(p, match) for p in sorted(source.glob("*.md")) if (match := _DATED_FILE.match(p.stem))]
     if source.is_dir() and dated:
-        return [Version(_DATED_FILE.match(p.stem)[2] or p.stem, _DATED_FILE.match(p.stem)[1], None, p.name,
-                        p.read_bytes()) for p in dated]
+        return [Version(match[2] or p.stem, match[1], None, p.name, p.read_bytes()) for p, match in dated]
     raise HistoryError(f"{source}: expected a git repository, or a folder of versions with {INDEX} "
                        f"(columns file, commit, date, subject) or files named YYYY-MM-DD_COMMIT.md")
 
@@ -194,7 +194,10 @@ def walk(versions: list[Version], slug: str) -> History:
     counts, per_top = [], []
     top_canonical: dict[str, str] = {}
     top_labels: dict[str, str] = {}
-    papers, arxiv, lineage, heading_labels = {}, {}, {}, {}
+    papers: dict[str, ListedPaper] = {}
+    arxiv: dict[str, str] = {}
+    lineage: dict[str, str] = {}
+    heading_labels: dict[str, str] = {}
     for number, version in enumerate(versions):
         if version.sha256 not in parsed:
             text = version.data.decode("utf-8", errors="replace").replace("\x00", "")
@@ -445,7 +448,7 @@ def to_markdown(history: History) -> str:
         if name == "listing-lag" and lags:
             lines += [f"Median {median(lags):.1f} months over {len(lags)} papers with an arXiv id; "
                       f"{sum(1 for m in lags if m <= 3)} were listed within 3 months of their arXiv date.", ""]
-    per_version = defaultdict(Counter)
+    per_version: defaultdict[int, Counter[str]] = defaultdict(Counter)
     for event in history.events:
         per_version[event.version][event.kind] += 1
     lines += ["## Versions", "", table(["date", "commit", "papers", "entered", "left", "moved", "message"],

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kg.store import atomic_write
 
+if TYPE_CHECKING:  # matplotlib is imported only when a plot is drawn
+    from matplotlib.typing import RcKeyType
+
 DPI = 110
 SIZE = (8.0, 4.2)
-STYLE = {"svg.hashsalt": "awesome-kg", "svg.fonttype": "path", "font.size": 9, "axes.spines.top": False,
-         "axes.spines.right": False}
+STYLE: dict[RcKeyType, Any] = {"svg.hashsalt": "awesome-kg", "svg.fonttype": "path", "font.size": 9,
+                               "axes.spines.top": False, "axes.spines.right": False}
 OVERFLOW_MONTHS = 36
 
 

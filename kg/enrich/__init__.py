@@ -13,8 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+    from pathlib import Path
+
+    from kg.enrich.client import S2Client
     from kg.enrich.enricher import EnrichReport
     from kg.listparse import ListedPaper
+    from kg.progress import Silent
 
 
 @dataclass(frozen=True)
@@ -29,8 +34,9 @@ class EnrichmentError(Exception):
     """Enrichment cannot run: the cache is unreadable. Nothing built earlier is touched."""
 
 
-def enrich(papers: Sequence[ListedPaper], *, offline: bool, cache_dir, refresh_older_than=None, contexts=False,
-           progress=None, client=None) -> tuple[dict[str, Enrichment], EnrichReport]:
+def enrich(papers: Sequence[ListedPaper], *, offline: bool, cache_dir: str | Path | None,
+           refresh_older_than: timedelta | None = None, contexts: bool = False, progress: Silent | None = None,
+           client: S2Client | None = None) -> tuple[dict[str, Enrichment], EnrichReport]:
     """Enrich `papers` from the cache, the API (unless offline) and the snapshot; closes what it opened."""
     from kg.enrich.cache import Cache, CacheError
     from kg.enrich.client import S2Client
@@ -42,9 +48,9 @@ def enrich(papers: Sequence[ListedPaper], *, offline: bool, cache_dir, refresh_o
         cache = Cache(cache_dir)
     except CacheError as error:
         raise EnrichmentError(str(error)) from None
-    own_client = client is None and not offline
-    if own_client:
-        client = S2Client(on_event=progress.event)
+    own_client = S2Client(on_event=progress.event) if client is None and not offline else None
+    if own_client is not None:
+        client = own_client
     try:
         progress.start_enrichment(len(papers))
         enricher = Enricher(cache, offline=offline, client=client, refresh_older_than=refresh_older_than,
@@ -56,5 +62,5 @@ def enrich(papers: Sequence[ListedPaper], *, offline: bool, cache_dir, refresh_o
         raise EnrichmentError(str(CacheError(cache.path, str(error)))) from None
     finally:
         cache.close()
-        if own_client:
-            client.close()
+        if own_client is not None:
+            own_client.close()

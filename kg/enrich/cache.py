@@ -206,7 +206,9 @@ class Cache:
                 yield row
 
     def stats(self) -> dict:
-        count = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        def count(sql: str) -> int:
+            return self.db.execute(sql).fetchone()[0]
+
         return {
             "path": str(self.path),
             "papers": count("SELECT COUNT(*) FROM papers"),

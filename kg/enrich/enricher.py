@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from difflib import SequenceMatcher
+from typing import TYPE_CHECKING
 
 from semanticscholar.SemanticScholarException import BadQueryParametersException, ObjectNotFoundException
 
@@ -22,6 +23,9 @@ from kg.enrich.snapshot import shipped_rows
 from kg.enrich import Enrichment
 from kg.identifiers import normalize_title
 from kg.listparse import ListedPaper
+
+if TYPE_CHECKING:
+    from kg.progress import Silent
 
 SOURCE = "semantic-scholar"
 BATCH_ID_KINDS = {"arxiv": "ARXIV", "doi": "DOI", "acl": "ACL"}
@@ -110,7 +114,8 @@ class Enricher:
     """Runs one enrichment of listed papers against cache, API and snapshot."""
 
     def __init__(self, cache: Cache, *, offline: bool = False, client: S2Client | None = None,
-                 refresh_older_than: timedelta | None = None, contexts: bool = False, progress=None):
+                 refresh_older_than: timedelta | None = None, contexts: bool = False,
+                 progress: Silent | None = None):
         self.cache = cache
         self.snapshot = MemoryRows(shipped_rows())
         self.client = client
@@ -148,6 +153,18 @@ class Enricher:
         if self.client:
             self.report.requests, self.report.waited = self.client.requests, self.client.waited
         return enrichments, self.report
+
+    @property
+    def api(self) -> S2Client:
+        """The client; the API is asked only on an online run, and the build gives every online run one."""
+        assert self.client is not None, "an online enrichment has an S2 client"
+        return self.client
+
+    def cached_paper(self, key: str) -> dict:
+        """The cache row of a paper found in this run: it was stored, or checked present, before."""
+        row = self.cache.paper(key)
+        assert row is not None, f"{key} was found, so its paper row is in the cache"
+        return row
 
     def tick(self) -> None:
         if self.progress:
@@ -202,7 +219,8 @@ class Enricher:
             self.report.offline, self.report.offline_reason = True, str(error)
 
     def fetch_batch(self, papers: list[ListedPaper], found: dict[str, str]) -> None:
-        ids = [batch_id(p) for p in papers]
+        ids = [asked for asked in map(batch_id, papers) if asked is not None]
+        assert len(ids) == len(papers), "fetch sends to the batch endpoint only papers with a batch id"
         try:
             answers = self.batch_answers(ids)
         except (GaveUp, BadQueryParametersException) as error:
@@ -234,12 +252,12 @@ class Enricher:
         """One batch call with the nested edge lists. An answer over the API's 10 MB limit is asked again in
         halves; a single paper still too large comes without its lists, which complete_edges then pages."""
         try:
-            return self.client.batch(ids, batch_fields())
+            return self.api.batch(ids, batch_fields())
         except BadQueryParametersException as error:
             if not too_large(error):
                 raise
         if len(ids) == 1:
-            return self.client.batch(ids, list(PAPER_FIELDS))
+            return self.api.batch(ids, list(PAPER_FIELDS))
         half = len(ids) // 2
         return self.batch_answers(ids[:half]) + self.batch_answers(ids[half:])
 
@@ -247,11 +265,11 @@ class Enricher:
         """Every page of a paper's references or citations, in smaller pages when a page is too large."""
         for size in EDGE_PAGE_SIZES[:-1]:
             try:
-                return self.client.edge_pages(key, direction, fields, page_size=size)
+                return self.api.edge_pages(key, direction, fields, page_size=size)
             except BadQueryParametersException as error:
                 if not too_large(error):
                     raise
-        return self.client.edge_pages(key, direction, fields, page_size=EDGE_PAGE_SIZES[-1])
+        return self.api.edge_pages(key, direction, fields, page_size=EDGE_PAGE_SIZES[-1])
 
     @staticmethod
     def answers_id(record: dict, asked: str) -> bool:
@@ -266,7 +284,7 @@ class Enricher:
         title = paper.titles[0]
         fields = list(PAPER_FIELDS)
         try:
-            record = self.client.match_title(title, fields)
+            record = self.api.match_title(title, fields)
         except (GaveUp, BadQueryParametersException) as error:
             self.report.errors.append(f"title match for {paper.key}: {error}")
             return False
@@ -323,7 +341,7 @@ class Enricher:
 
     def complete_edges(self, key: str) -> None:
         """Page /references or /citations for lists the batch answer cut off or left out."""
-        record = self.cache.paper(key)["record"]
+        record = self.cached_paper(key)["record"]
         counts = {"references": record.get("referenceCount"), "citations": record.get("citationCount")}
         for direction in DIRECTIONS:
             cached = self.fresh(self.cache.edges(key, direction))
@@ -361,7 +379,7 @@ class Enricher:
             except (GaveUp, ObjectNotFoundException, BadQueryParametersException) as error:
                 self.report.incomplete.append(f"{key} reference details: {error}")
                 continue
-            count = self.cache.paper(key)["record"].get("referenceCount")
+            count = self.cached_paper(key)["record"].get("referenceCount")
             complete = is_complete(items, count or 0)
             if not complete:
                 self.report.incomplete.append(f"{key} reference details: {len(items)} of {count} answered")
@@ -369,7 +387,7 @@ class Enricher:
 
     def assemble(self, key: str) -> Enrichment:
         """A cached record with its edge lists (None where unknown) for the RDF mapping."""
-        row = self.cache.paper(key)
+        row = self.cached_paper(key)
         record = dict(row["record"])
         for direction in DIRECTIONS:
             edges = self.cache.edges(key, direction)
@@ -387,7 +405,9 @@ class Enricher:
         for lookup in lookup_keys(paper):
             row = self.snapshot.lookup(lookup)
             if row:
-                record = dict(self.snapshot.paper(row["paper"])["record"])
+                shipped = self.snapshot.paper(row["paper"])
+                assert shipped is not None, f"the snapshot's lookup {lookup} leads to one of its papers"
+                record = dict(shipped["record"])
                 edges = self.snapshot.edges(row["paper"], "references")
                 record["references"] = edges["items"] if edges else None
                 self.report.from_snapshot.append(paper.key)
