@@ -792,15 +792,15 @@ FORMATS = {"markdown": to_markdown, "latex": to_latex, "bibtex": to_bibtex, "csl
            "json": to_json, "csv": to_csv, "graphml": to_graphml, "gexf": to_gexf}
 
 
-def export(graph: KnowledgeGraph, fmt: str, method: str = DEFAULT_METHOD,
+def export(source: KnowledgeGraph | GraphModel, fmt: str, method: str = DEFAULT_METHOD,
            resolution: float = DEFAULT_RESOLUTION) -> str:
-    """One export of the clusters of a build's graph, as text."""
+    """One export of the clusters of a build (its model, or its graph read into one), as text."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    return FORMATS[fmt](related_work(graph, method, resolution))
+    return FORMATS[fmt](related_work(source, method, resolution))
 
 
-def write_cluster_files(graph: KnowledgeGraph, out: str | Path) -> list[Path]:
+def write_cluster_files(source: KnowledgeGraph | GraphModel, out: str | Path) -> list[Path]:
     """Build view: clusters.md, related-work.tex, references.bib and clusters.json with default settings."""
-    rw = related_work(graph)
+    rw = related_work(source)
     return [atomic_write(Path(out) / name, FORMATS[fmt](rw)) for name, fmt in BUILD_FILES.items()]

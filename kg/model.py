@@ -21,8 +21,6 @@ import pyoxigraph as ox
 from kg.store import KnowledgeGraph
 from kg.vocab import LIST_GRAPH, akg, cito, dcterms, fabio, foaf, rdf, skos
 
-S2_PAPER_PAGE = "https://www.semanticscholar.org/paper/"
-
 
 @dataclass
 class Heading:
@@ -76,6 +74,16 @@ class Work:
         return self.published_venue or self.listed_venue
 
     @property
+    def resolved(self) -> bool:
+        """An outside source (Semantic Scholar or the snapshot) knows the work."""
+        return bool(self.s2_id or self.source_title)
+
+    @property
+    def listed_link(self) -> str | None:
+        """The first link the list gives for it."""
+        return self.listed_pages[0] if self.listed_pages else None
+
+    @property
     def text(self) -> str:
         """What the work says about its topic: title, abstract and TL;DR."""
         return " ".join(part for part in (self.title, self.abstract, self.tldr) if part)
@@ -126,6 +134,7 @@ class GraphModel:
     clusters: list[ClusterRecord]
     tech_reports: list[TechReport]
     list_sha256: set[str]
+    filed_under: set[str]               # headings something (a paper, a model-table row) is listed under
 
     @property
     def listed(self) -> list[Work]:
@@ -167,7 +176,8 @@ def read_model(graph: KnowledgeGraph) -> GraphModel:
     list_titles = sorted(t for iri in facts.subjects(rdf.type, akg.PaperList) for t in titles.get(iri, ()))
     return GraphModel(list_titles[0] if list_titles else None, headings, works, read_listings(facts), citations,
                       read_clusters(facts), read_tech_reports(facts),
-                      {v for values in facts.values(akg.sha256).values() for v in values})
+                      {v for values in facts.values(akg.sha256).values() for v in values},
+                      {heading for _, heading in facts.pairs(akg.listedUnder)})
 
 
 class Facts:
