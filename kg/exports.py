@@ -256,12 +256,14 @@ def suffix_letters(n: int) -> str:
 
 
 def related_work(source: KnowledgeGraph | GraphModel, method: str = DEFAULT_METHOD,
-                 resolution: float = DEFAULT_RESOLUTION) -> RelatedWork:
-    """Cluster a build (its model, or its graph read into one) and gather the entries its exports cite."""
+                 resolution: float = DEFAULT_RESOLUTION, clustering: Clustering | None = None) -> RelatedWork:
+    """The clusters of a build (its model, or its graph read into one) with the entries its exports cite;
+    `clustering` is one the build already made, else the build is clustered here."""
     model = as_model(source)
-    default = (method, resolution) == (DEFAULT_METHOD, DEFAULT_RESOLUTION)
-    clustering = (default_clustering(source, model) if default and isinstance(source, KnowledgeGraph)
-                  else cluster_papers(model, method, resolution))
+    if clustering is None:
+        default = (method, resolution) == (DEFAULT_METHOD, DEFAULT_RESOLUTION)
+        clustering = (default_clustering(source, model) if default and isinstance(source, KnowledgeGraph)
+                      else cluster_papers(model, method, resolution))
     return RelatedWork(clustering, references(model), model.title or "the list")
 
 
@@ -800,7 +802,9 @@ def export(source: KnowledgeGraph | GraphModel, fmt: str, method: str = DEFAULT_
     return FORMATS[fmt](related_work(source, method, resolution))
 
 
-def write_cluster_files(source: KnowledgeGraph | GraphModel, out: str | Path) -> list[Path]:
-    """Build view: clusters.md, related-work.tex, references.bib and clusters.json with default settings."""
-    rw = related_work(source)
+def write_cluster_files(source: KnowledgeGraph | GraphModel, out: str | Path,
+                        clustering: Clustering | None = None) -> list[Path]:
+    """Build view: clusters.md, related-work.tex, references.bib and clusters.json with default settings (of
+    the build's default clustering, when given)."""
+    rw = related_work(source, clustering=clustering)
     return [atomic_write(Path(out) / name, FORMATS[fmt](rw)) for name, fmt in BUILD_FILES.items()]

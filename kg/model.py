@@ -181,28 +181,37 @@ def read_model(graph: KnowledgeGraph) -> GraphModel:
 
 
 class Facts:
-    """The store's values by predicate: subject IRI -> sorted distinct values (lexical forms)."""
+    """The store's values by predicate (lexical forms), each predicate read from the store once."""
 
     def __init__(self, store: ox.Store):
         self.store = store
+        self.read: dict[tuple[ox.NamedNode, ox.NamedNode | None], list[tuple[str, str]]] = {}
 
     def pairs(self, predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> list[tuple[str, str]]:
-        return [(q.subject.value, q.object.value)
-                for q in self.store.quads_for_pattern(None, predicate, None, graph)
-                if isinstance(q.subject, ox.NamedNode)]
+        """(subject, value) of every quad with this predicate (in this graph)."""
+        key = (predicate, graph)
+        if key not in self.read:
+            self.read[key] = [(q.subject.value, q.object.value)
+                              for q in self.store.quads_for_pattern(None, predicate, None, graph)]
+        return self.read[key]
 
     def values(self, predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> dict[str, list[str]]:
+        """Subject -> its distinct values, sorted."""
         found: dict[str, set[str]] = defaultdict(set)
         for s, o in self.pairs(predicate, graph):
             found[s].add(o)
-        return {s: sorted(v) for s, v in found.items()}
+        return {s: sorted(v) if len(v) > 1 else list(v) for s, v in found.items()}
 
     def first(self, predicate: ox.NamedNode) -> dict[str, str]:
-        return {s: v[0] for s, v in self.values(predicate).items()}
+        """Subject -> its alphabetically first value."""
+        found: dict[str, str] = {}
+        for s, o in self.pairs(predicate):
+            if s not in found or o < found[s]:
+                found[s] = o
+        return found
 
     def subjects(self, predicate: ox.NamedNode, value: ox.NamedNode) -> set[str]:
-        return {q.subject.value for q in self.store.quads_for_pattern(None, predicate, value, None)
-                if isinstance(q.subject, ox.NamedNode)}
+        return {q.subject.value for q in self.store.quads_for_pattern(None, predicate, value, None)}
 
 
 def read_headings(facts: Facts) -> dict[str, Heading]:
@@ -232,26 +241,31 @@ def fill_works(works: dict[str, Work], facts: Facts, headings: dict[str, Heading
             if iri in works:
                 yield works[iri], values
 
-    for work, values in each(akg.sourceTitle):
-        work.source_title = work.title = values[0]
-    for work, values in each(dcterms.title):
-        work.title = work.title or values[0]
-    for work, values in each(akg.listedTitle):
-        work.listed_title = values[0]
-        work.title = work.title or values[0]
+    def first(predicate: ox.NamedNode):
+        for iri, value in facts.first(predicate).items():
+            if iri in works:
+                yield works[iri], value
+
+    for work, value in first(akg.sourceTitle):
+        work.source_title = work.title = value
+    for work, value in first(dcterms.title):
+        work.title = work.title or value
+    for work, value in first(akg.listedTitle):
+        work.listed_title = value
+        work.title = work.title or value
     for work, values in each(dcterms.issued):    # the earliest year, as precisely as a source gives it
         work.issued = min(values, key=lambda v: (v[:4], -len(v)))
     for work, values in each(akg.listedYear):
         work.listed_year = min(int(v[:4]) for v in values)
-    for work, values in each(akg.listedMonth):
-        work.listed_month = int(values[0])
-    for work, values in each(akg.publishedYear):
-        work.published_year = int(values[0][:4])
+    for work, value in first(akg.listedMonth):
+        work.listed_month = int(value)
+    for work, value in first(akg.publishedYear):
+        work.published_year = int(value[:4])
     for prop, attribute in ((akg.publishedVenue, "published_venue"), (akg.listedVenue, "listed_venue"),
                             (dcterms.abstract, "abstract"), (akg.tldr, "tldr"), (akg.s2PaperId, "s2_id"),
                             (akg.arxiv, "arxiv"), (akg.doi, "doi")):
-        for work, values in each(prop):
-            setattr(work, attribute, values[0])
+        for work, value in first(prop):
+            setattr(work, attribute, value)
     for prop, attribute in ((akg.citationCount, "citation_count"), (akg.influentialCitationCount,
                                                                      "influential_count")):
         for work, values in each(prop):
@@ -300,6 +314,11 @@ def read_listings(facts: Facts) -> list[Listing]:
                 for iri in facts.subjects(rdf.type, akg.Listing)
                 if iri in papers and iri in under and iri in printed and iri in lines]
     return sorted(listings, key=lambda listing: (listing.line, listing.paper, listing.iri))
+
+
+def stored_clusters(graph: KnowledgeGraph) -> list[ClusterRecord]:
+    """The clusters a build's clustering step has just put into the graph, for a model read before it."""
+    return read_clusters(Facts(graph.store))
 
 
 def read_clusters(facts: Facts) -> list[ClusterRecord]:
