@@ -154,46 +154,41 @@ class GraphModel:
             found[c.cited].add(c.citing)
         return found
 
-    @classmethod
-    def from_graph(cls, graph: KnowledgeGraph) -> GraphModel:
-        return read_model(graph)
-
 
 def read_model(graph: KnowledgeGraph) -> GraphModel:
     """The model of a build's graph, read predicate by predicate from the store."""
-    store = graph.store
-    facts = Facts(store)
-    headings = read_headings(facts)
-    listed = facts.subjects(rdf.type, akg.ListedPaper)
-    expressions = facts.subjects(rdf.type, fabio.Expression)
-    cites = {(s, o) for s, o in facts.pairs(cito.cites) if s != o}
+    read = StoreValues(graph.store)
+    headings = read_headings(read)
+    listed = read.subjects(rdf.type, akg.ListedPaper)
+    expressions = read.subjects(rdf.type, fabio.Expression)
+    cites = {(s, o) for s, o in read.pairs(cito.cites) if s != o}
     iris = sorted(listed | expressions | {iri for pair in cites for iri in pair})
     works = {iri: Work(iri, listed=iri in listed) for iri in iris}
-    fill_works(works, facts, headings)
-    influential = read_influential(facts)
+    fill_works(works, read, headings)
+    influential = read_influential(read)
     citations = [Citation(a, b, (a, b) in influential) for a, b in sorted(cites)]
-    titles = facts.values(dcterms.title)
-    list_titles = sorted(t for iri in facts.subjects(rdf.type, akg.PaperList) for t in titles.get(iri, ()))
-    return GraphModel(list_titles[0] if list_titles else None, headings, works, read_listings(facts), citations,
-                      read_clusters(facts), read_tech_reports(facts),
-                      {v for values in facts.values(akg.sha256).values() for v in values},
-                      {heading for _, heading in facts.pairs(akg.listedUnder)})
+    titles = read.values(dcterms.title)
+    list_titles = sorted(t for iri in read.subjects(rdf.type, akg.PaperList) for t in titles.get(iri, ()))
+    return GraphModel(list_titles[0] if list_titles else None, headings, works, read_listings(read), citations,
+                      read_clusters(read), read_tech_reports(read),
+                      {v for values in read.values(akg.sha256).values() for v in values},
+                      {heading for _, heading in read.pairs(akg.listedUnder)})
 
 
-class Facts:
+class StoreValues:
     """The store's values by predicate (lexical forms), each predicate read from the store once."""
 
     def __init__(self, store: ox.Store):
         self.store = store
-        self.read: dict[tuple[ox.NamedNode, ox.NamedNode | None], list[tuple[str, str]]] = {}
+        self.cache: dict[tuple[ox.NamedNode, ox.NamedNode | None], list[tuple[str, str]]] = {}
 
     def pairs(self, predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> list[tuple[str, str]]:
         """(subject, value) of every quad with this predicate (in this graph)."""
         key = (predicate, graph)
-        if key not in self.read:
-            self.read[key] = [(q.subject.value, q.object.value)
+        if key not in self.cache:
+            self.cache[key] = [(q.subject.value, q.object.value)
                               for q in self.store.quads_for_pattern(None, predicate, None, graph)]
-        return self.read[key]
+        return self.cache[key]
 
     def values(self, predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> dict[str, list[str]]:
         """Subject -> its distinct values, sorted."""
@@ -214,10 +209,10 @@ class Facts:
         return {q.subject.value for q in self.store.quads_for_pattern(None, predicate, value, None)}
 
 
-def read_headings(facts: Facts) -> dict[str, Heading]:
-    concepts = facts.subjects(rdf.type, skos.Concept)
-    labels, positions = facts.first(skos.prefLabel), facts.values(akg.position)
-    parents, lines = facts.first(skos.broader), facts.values(akg.sourceLine)
+def read_headings(read: StoreValues) -> dict[str, Heading]:
+    concepts = read.subjects(rdf.type, skos.Concept)
+    labels, positions = read.first(skos.prefLabel), read.values(akg.position)
+    parents, lines = read.first(skos.broader), read.values(akg.sourceLine)
     found = []
     for iri in concepts:
         if iri in labels and iri in positions:
@@ -234,15 +229,15 @@ def read_headings(facts: Facts) -> dict[str, Heading]:
     return headings
 
 
-def fill_works(works: dict[str, Work], facts: Facts, headings: dict[str, Heading]) -> None:
+def fill_works(works: dict[str, Work], read: StoreValues, headings: dict[str, Heading]) -> None:
     """Each work's facts: titles, dates, venues, texts, counts, identifiers, links, authors, headings."""
     def each(predicate: ox.NamedNode, graph: ox.NamedNode | None = None):
-        for iri, values in facts.values(predicate, graph).items():
+        for iri, values in read.values(predicate, graph).items():
             if iri in works:
                 yield works[iri], values
 
     def first(predicate: ox.NamedNode):
-        for iri, value in facts.first(predicate).items():
+        for iri, value in read.first(predicate).items():
             if iri in works:
                 yield works[iri], value
 
@@ -284,14 +279,14 @@ def fill_works(works: dict[str, Work], facts: Facts, headings: dict[str, Heading
         work.types = set(values)
     for work, values in each(akg.listedUnder):
         work.headings = sorted((h for h in values if h in headings), key=lambda h: headings[h].position)
-    read_authors(works, facts)
+    read_authors(works, read)
 
 
-def read_authors(works: dict[str, Work], facts: Facts) -> None:
+def read_authors(works: dict[str, Work], read: StoreValues) -> None:
     """Author names in byline order (a person known under two names gets the first, sorted)."""
-    positions, people, names = facts.first(akg.position), facts.first(akg.author), facts.first(foaf.name)
+    positions, people, names = read.first(akg.position), read.first(akg.author), read.first(foaf.name)
     bylines: dict[str, dict[int, str]] = defaultdict(dict)
-    for iri, authorships in facts.values(akg.authorship).items():
+    for iri, authorships in read.values(akg.authorship).items():
         for authorship in authorships:
             name = names.get(people.get(authorship, ""))
             if iri in works and authorship in positions and name is not None:
@@ -301,43 +296,43 @@ def read_authors(works: dict[str, Work], facts: Facts) -> None:
         works[iri].authors = [byline[n] for n in sorted(byline)]
 
 
-def read_influential(facts: Facts) -> set[tuple[str, str]]:
-    citing, cited = facts.first(cito.hasCitingEntity), facts.first(cito.hasCitedEntity)
-    return {(citing[c], cited[c]) for c, values in facts.values(akg.isInfluential).items()
+def read_influential(read: StoreValues) -> set[tuple[str, str]]:
+    citing, cited = read.first(cito.hasCitingEntity), read.first(cito.hasCitedEntity)
+    return {(citing[c], cited[c]) for c, values in read.values(akg.isInfluential).items()
             if "true" in values and c in citing and c in cited}
 
 
-def read_listings(facts: Facts) -> list[Listing]:
-    papers, under, printed = facts.first(akg.listedPaper), facts.first(akg.underHeading), facts.first(akg.printedTitle)
-    lines, tags = facts.first(akg.sourceLine), facts.first(akg.venueTag)
+def read_listings(read: StoreValues) -> list[Listing]:
+    papers, under, printed = read.first(akg.listedPaper), read.first(akg.underHeading), read.first(akg.printedTitle)
+    lines, tags = read.first(akg.sourceLine), read.first(akg.venueTag)
     listings = [Listing(iri, papers[iri], under[iri], printed[iri], int(lines[iri]), tags.get(iri))
-                for iri in facts.subjects(rdf.type, akg.Listing)
+                for iri in read.subjects(rdf.type, akg.Listing)
                 if iri in papers and iri in under and iri in printed and iri in lines]
     return sorted(listings, key=lambda listing: (listing.line, listing.paper, listing.iri))
 
 
 def stored_clusters(graph: KnowledgeGraph) -> list[ClusterRecord]:
     """The clusters a build's clustering step has just put into the graph, for a model read before it."""
-    return read_clusters(Facts(graph.store))
+    return read_clusters(StoreValues(graph.store))
 
 
-def read_clusters(facts: Facts) -> list[ClusterRecord]:
+def read_clusters(read: StoreValues) -> list[ClusterRecord]:
     """Stored clusters with their members (either direction of the link), largest first."""
     members: dict[str, set[str]] = defaultdict(set)
-    for cluster, member in facts.pairs(akg.clusterMember):
+    for cluster, member in read.pairs(akg.clusterMember):
         members[cluster].add(member)
-    for member, cluster in facts.pairs(akg.memberOf):
+    for member, cluster in read.pairs(akg.memberOf):
         members[cluster].add(member)
-    labels = facts.first(akg.clusterLabel)
+    labels = read.first(akg.clusterLabel)
     clusters = [ClusterRecord(iri, labels.get(iri, iri.rsplit("/", 1)[-1]), members[iri])
-                for iri in facts.subjects(rdf.type, akg.Cluster)]
+                for iri in read.subjects(rdf.type, akg.Cluster)]
     return sorted(clusters, key=lambda c: (-len(c.members), c.label, c.iri))
 
 
-def read_tech_reports(facts: Facts) -> list[TechReport]:
-    affiliations, months = facts.first(akg.affiliation), facts.first(akg.releaseMonth)
+def read_tech_reports(read: StoreValues) -> list[TechReport]:
+    affiliations, months = read.first(akg.affiliation), read.first(akg.releaseMonth)
     return [TechReport(work, affiliations.get(model), months.get(model))
-            for model, work in sorted(facts.pairs(akg.techReport))]
+            for model, work in sorted(read.pairs(akg.techReport))]
 
 
 def as_model(source: KnowledgeGraph | GraphModel) -> GraphModel:
