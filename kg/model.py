@@ -183,10 +183,11 @@ class StoreValues:
         self.cache: dict[tuple[ox.NamedNode, ox.NamedNode | None], list[tuple[str, str]]] = {}
 
     def pairs(self, predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> list[tuple[str, str]]:
-        """(subject, value) of every quad with this predicate (in this graph)."""
+        """(subject, value) of every quad with this predicate (in this graph). A build holds no quoted
+        triples (RDF-star), so every term has a value."""
         key = (predicate, graph)
         if key not in self.cache:
-            self.cache[key] = [(q.subject.value, q.object.value)
+            self.cache[key] = [(q.subject.value, q.object.value)  # type: ignore[union-attr]
                               for q in self.store.quads_for_pattern(None, predicate, None, graph)]
         return self.cache[key]
 
@@ -206,7 +207,8 @@ class StoreValues:
         return found
 
     def subjects(self, predicate: ox.NamedNode, value: ox.NamedNode) -> set[str]:
-        return {q.subject.value for q in self.store.quads_for_pattern(None, predicate, value, None)}
+        return {q.subject.value  # type: ignore[union-attr]
+                for q in self.store.quads_for_pattern(None, predicate, value, None)}
 
 
 def read_headings(read: StoreValues) -> dict[str, Heading]:

@@ -8,14 +8,14 @@ import ast
 from pathlib import Path
 
 import pytest
-from conftest import LATEST_LIST
-from test_page import page_json
 
+from conftest import LATEST_LIST
 from kg.build import ListSource, build
 from kg.exports import export
 from kg.model import read_model
 from kg.page import write_graph_page
 from kg.store import KnowledgeGraph
+from test_page import page_json
 
 
 @pytest.fixture(scope="module")
