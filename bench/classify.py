@@ -59,14 +59,14 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     shipped = build(out=tmp / "snapshot", offline=True, cache_dir=tmp / "empty-cache")
     print(accuracy_table("Shipped list, offline (snapshot; too few papers to learn weights: DEFAULT_WEIGHTS)",
-                         Facts.from_graph(shipped.graph), DEFAULT_WEIGHTS)[0])
+                         Facts.from_model(shipped.graph), DEFAULT_WEIGHTS)[0])
     with S2TestServer(build_records()) as server:
         client = S2Client(server.url, policy=RetryPolicy(base_delay=0.05, max_delay=0.5, seed=1))
         latest = build(ListSource.from_path(LATEST_LIST, "awesome-moe-inference"), tmp / "latest",
                        cache_dir=tmp / "cache", client=client)
         client.close()
     table, classifier = accuracy_table(f"Latest version {LATEST_LIST.stem}, enriched (test server)",
-                                       Facts.from_graph(latest.graph), FROM_ZERO)
+                                       Facts.from_model(latest.graph), FROM_ZERO)
     print(table)
     print(weights_table(classifier))
 

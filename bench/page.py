@@ -25,7 +25,8 @@ from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from kg.page import layout, page_html, read_citation_graph, timeline
+from kg.model import read_model
+from kg.page import citation_graph, layout, page_html, timeline
 from kg.store import KnowledgeGraph, atomic_write
 from kg.vocab import (
     ID,
@@ -150,8 +151,8 @@ def screenshots(browser, folder: Path, work: Path) -> None:
     shipped = build(out=work / "shipped", offline=True, cache_dir=work / "cache")
     pages = {"graph": shipped.out / "graph.html"}
     for size in (200, 2000):
-        pages[f"graph-{size}"] = atomic_write(work / f"graph-{size}.html", page_html(read_citation_graph(
-            synthetic_graph(size))))
+        pages[f"graph-{size}"] = atomic_write(work / f"graph-{size}.html", page_html(citation_graph(read_model(
+            synthetic_graph(size)))))
     for name, path in pages.items():
         context, page = opened(browser, path)
         try:
@@ -193,11 +194,11 @@ def main() -> None:
                 screenshots(browser, args.screenshots, Path(work))
             return
         rows = []
-        page_html(read_citation_graph(synthetic_graph(20)))   # import igraph, pyvis and jinja before anything is timed
+        page_html(citation_graph(read_model(synthetic_graph(20))))  # imports igraph, pyvis, jinja first
         for size in args.sizes:
             graph = synthetic_graph(size)
             started = time.perf_counter()
-            citations = read_citation_graph(graph)
+            citations = citation_graph(read_model(graph))
             read = time.perf_counter() - started
             started = time.perf_counter()
             positions = layout(len(citations.papers), citations.edges)

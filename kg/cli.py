@@ -382,7 +382,7 @@ def suggest(target, top, fmt, out):
     from kg.curate.facts import Facts
     from kg.curate.suggest import suggest as run_suggest, to_json_text, to_markdown
 
-    facts = Facts.from_graph(load_build(target))
+    facts = Facts.from_model(load_build(target))
     suggestions = run_suggest(facts, top)
     emit((to_json_text if fmt == "json" else to_markdown)(facts, suggestions), out)
 
@@ -406,7 +406,7 @@ def classify(target, paper, method, offline, cache_dir, fmt, out):
         identifier = parse_identifier(paper)
     except IdentifierError as error:
         fail(str(error))
-    facts = Facts.from_graph(load_build(target))
+    facts = Facts.from_model(load_build(target))
     try:
         located = locate(facts, identifier, offline=offline, cache_dir=cache_dir)
     except EnrichmentError as error:   # the enrichment cache cannot be read
@@ -427,7 +427,6 @@ def classify(target, paper, method, offline, cache_dir, fmt, out):
               help="The list file the build read (default: the one its manifest names).")
 def lint(target, fmt, out, fixed, list_file):
     """Stale, duplicate and inconsistent entries of TARGET's list, each with its line."""
-    from kg.curate.facts import list_title
     from kg.curate.lint import (
         ListMismatch,
         build_enrichment,
@@ -437,13 +436,14 @@ def lint(target, fmt, out, fixed, list_file):
         to_json_text,
         to_markdown,
     )
+    from kg.model import read_model
     from kg.store import atomic_write
 
-    graph = load_build(target)
-    findings = run_lint(graph, build_enrichment(Path(target)))
+    model = read_model(load_build(target))
+    findings = run_lint(model, build_enrichment(Path(target)))
     if fixed:
         try:
-            source = built_list(graph, Path(target), list_file)
+            source = built_list(model, Path(target), list_file)
             if fixed.resolve() == Path(source.label).resolve():
                 fail(f"--fix-tags would overwrite the list itself ({fixed}): give another file")
             text, applied = fix_tags(source.text, findings)
@@ -451,7 +451,7 @@ def lint(target, fmt, out, fixed, list_file):
             fail(str(error))
         atomic_write(fixed, text)
         click.echo(f"wrote {fixed}: {applied} tags corrected", err=True)
-    emit((to_json_text if fmt == "json" else to_markdown)(list_title(graph), findings), out)
+    emit((to_json_text if fmt == "json" else to_markdown)(model.title or "the list", findings), out)
 
 
 @main.command()

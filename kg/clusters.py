@@ -30,6 +30,7 @@ from functools import lru_cache
 import numpy as np
 from pyoxigraph import Literal, NamedNode, Quad
 
+from kg.model import GraphModel, Heading, Work, as_model
 from kg.store import KnowledgeGraph
 from kg.vocab import (
     CLUSTER_GRAPH,
@@ -70,35 +71,10 @@ class ClusterError(ValueError):
     """A clustering that cannot run: an unknown method or a bad parameter."""
 
 
-@dataclass(frozen=True)
-class Heading:
-    iri: str
-    label: str
-    position: int
-    top: str            # IRI of its top-level heading
-
-
-@dataclass
-class Paper:
-    """A listed paper as the clustering sees it."""
-    iri: str
-    title: str
-    text: str = ""                                # title, abstract and TLDR, for the labels
-    year: int | None = None
-    influential: int = 0
-    citations: int = 0
-    headings: list[str] = field(default_factory=list)   # heading IRIs, in list order
-
-    @property
-    def heading(self) -> str | None:
-        """The heading the paper is filed under first: its class for agreement scores."""
-        return self.headings[0] if self.headings else None
-
-
 @dataclass
 class CitationData:
-    """What the clustering reads from a graph: listed papers, headings, every citation edge."""
-    papers: dict[str, Paper]
+    """What the clustering reads from a build's model: listed papers, headings, every citation edge."""
+    papers: dict[str, Work]              # listed papers, sorted by IRI
     headings: dict[str, Heading]
     references: dict[str, set[str]]      # work -> works it cites (any work)
     citers: dict[str, set[str]]          # work -> works citing it (any work)
@@ -142,8 +118,8 @@ class Clustering:
     def agreement(self) -> dict[str, dict[str, float]]:
         """NMI and ARI of the clusters against the leaf and top-level headings (connected papers only)."""
         papers, headings = self.data.papers, self.data.headings
-        assigned = [(c.id, papers[iri].heading) for c in self.clusters if c.id != UNCONNECTED
-                    for iri in c.members if papers[iri].heading]
+        assigned = [(c.id, papers[iri].headings[0]) for c in self.clusters if c.id != UNCONNECTED
+                    for iri in c.members if papers[iri].headings]
         found = [cid for cid, _ in assigned]
         leaf = [heading for _, heading in assigned]
         top = [headings[h].top for h in leaf]
@@ -156,77 +132,12 @@ class Clustering:
 # Reading the graph
 # ---------------------------------------------------------------------------
 
-def read_citation_data(graph: KnowledgeGraph) -> CitationData:
-    """Listed papers with their headings and texts, and every cito:cites edge, from the graph."""
-    headings = read_headings(graph)
-    titles, source_titles = first_values(graph, "dcterms:title"), first_values(graph, "akg:sourceTitle")
-    listed = sorted({row["p"].value for row in graph.query("SELECT ?p WHERE { ?p a akg:ListedPaper }")})
-    papers = {iri: Paper(iri, source_titles.get(iri) or titles.get(iri, "")) for iri in listed}
-    texts = defaultdict(list)
-    for prop in ("dcterms:abstract", "akg:tldr"):
-        for iri, value in first_values(graph, prop).items():
-            texts[iri].append(value)
-    for paper in papers.values():
-        paper.text = " ".join([paper.title] + texts[paper.iri])
-    for iri, year in read_years(graph).items():
-        if iri in papers:
-            papers[iri].year = year
-    counts = max_counts(graph, "akg:citationCount")
-    for iri, value in max_counts(graph, "akg:influentialCitationCount").items():
-        if iri in papers:
-            papers[iri].influential = value
-    for iri, paper in papers.items():
-        paper.citations = counts.get(iri, 0)
-    for row in graph.query("SELECT ?p ?h WHERE { ?p a akg:ListedPaper ; akg:listedUnder ?h }"):
-        if row["h"].value in headings:
-            papers[row["p"].value].headings.append(row["h"].value)
-    for paper in papers.values():
-        paper.headings.sort(key=lambda h: headings[h].position)
-    references, citers = defaultdict(set), defaultdict(set)
-    for row in graph.query("SELECT DISTINCT ?a ?b WHERE { ?a cito:cites ?b }"):
-        a, b = row["a"].value, row["b"].value
-        if a != b:
-            references[a].add(b)
-            citers[b].add(a)
-    outside_titles = {iri: title for iri, title in titles.items() if iri not in papers}
-    return CitationData(papers, headings, references, citers, outside_titles, counts)
-
-
-def read_headings(graph: KnowledgeGraph) -> dict[str, Heading]:
-    rows = graph.query("""SELECT ?h ?label ?position ?top WHERE {
-        ?h a skos:Concept ; skos:prefLabel ?label ; akg:position ?position ; skos:broader* ?top .
-        ?top skos:topConceptOf ?scheme }""")
-    return {row["h"].value: Heading(row["h"].value, row["label"].value, int(row["position"].value), row["top"].value)
-            for row in rows}
-
-
-def first_values(graph: KnowledgeGraph, prop: str) -> dict[str, str]:
-    """Subject -> the alphabetically first value of `prop` (sources may disagree; the choice is stable)."""
-    found: dict[str, str] = {}
-    for row in graph.query(f"SELECT ?s ?v WHERE {{ ?s {prop} ?v }}"):
-        s, v = row["s"].value, row["v"].value
-        if s not in found or v < found[s]:
-            found[s] = v
-    return found
-
-
-def max_counts(graph: KnowledgeGraph, prop: str) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for row in graph.query(f"SELECT ?s ?v WHERE {{ ?s {prop} ?v }}"):
-        found[row["s"].value] = max(found.get(row["s"].value, 0), int(row["v"].value))
-    return found
-
-
-def read_years(graph: KnowledgeGraph) -> dict[str, int]:
-    """Publication year: the earliest dcterms:issued, else the year the list gives."""
-    years: dict[str, int] = {}
-    for prop in ("akg:listedYear", "dcterms:issued"):
-        found: dict[str, int] = {}
-        for row in graph.query(f"SELECT ?s ?v WHERE {{ ?s {prop} ?v }}"):
-            year = int(row["v"].value[:4])
-            found[row["s"].value] = min(found.get(row["s"].value, year), year)
-        years.update(found)
-    return years
+def citation_data(model: GraphModel) -> CitationData:
+    """Listed papers with their headings and texts, and every citation edge, from a build's model."""
+    papers = {w.iri: w for w in model.listed}
+    outside_titles = {w.iri: w.title for w in model.works.values() if not w.listed and w.title}
+    counts = {w.iri: w.citation_count for w in model.works.values() if w.citation_count is not None}
+    return CitationData(papers, model.headings, model.references(), model.citers(), outside_titles, counts)
 
 
 # ---------------------------------------------------------------------------
@@ -317,12 +228,13 @@ def leiden(nodes: list[str], weights: dict[tuple[str, str], float], resolution: 
     return list(groups.values())
 
 
-def cluster_papers(graph: KnowledgeGraph, method: str = DEFAULT_METHOD, resolution: float = DEFAULT_RESOLUTION,
-                   seed: int = SEED) -> Clustering:
-    """Cluster the listed papers of a build's graph: similarity graph, Leiden, labels."""
+def cluster_papers(source: KnowledgeGraph | GraphModel, method: str = DEFAULT_METHOD,
+                   resolution: float = DEFAULT_RESOLUTION, seed: int = SEED) -> Clustering:
+    """Cluster the listed papers of a build (its model, or its graph read into one): similarity graph, Leiden,
+    labels."""
     if not (isinstance(resolution, (int, float)) and resolution > 0 and math.isfinite(resolution)):
         raise ClusterError(f"resolution must be a positive number (e.g. 1.0), got {resolution!r}")
-    data = read_citation_data(graph)
+    data = citation_data(as_model(source))
     weights = similarity(data, method)
     linked = sorted({node for edge in weights for node in edge})
     groups = leiden(linked, weights, float(resolution), seed) if linked else []
@@ -341,8 +253,8 @@ def cluster_papers(graph: KnowledgeGraph, method: str = DEFAULT_METHOD, resoluti
 def describe(cluster: Cluster, data: CitationData) -> None:
     """Order members, count their headings, find what they build on and who sits elsewhere."""
     papers = data.papers
-    cluster.members.sort(key=lambda iri: (papers[iri].year or 9999, -papers[iri].influential,
-                                          -papers[iri].citations, papers[iri].title, iri))
+    cluster.members.sort(key=lambda iri: (papers[iri].year or 9999, -(papers[iri].influential_count or 0),
+                                          -(papers[iri].citation_count or 0), papers[iri].title, iri))
     leaf = Counter(h for iri in cluster.members for h in papers[iri].headings)
     top = Counter(t for iri in cluster.members for t in {data.headings[h].top for h in papers[iri].headings})
     position = lambda item: (-item[1], data.headings[item[0]].position)  # noqa: E731 - a sort key
@@ -534,6 +446,6 @@ def add_clusters(graph: KnowledgeGraph, parsed) -> None:
     _BUILT[graph] = clustering
 
 
-def default_clustering(graph: KnowledgeGraph) -> Clustering:
-    """The default clustering of a graph: the one its build step made, else a new one."""
-    return _BUILT.get(graph) or cluster_papers(graph)
+def default_clustering(graph: KnowledgeGraph, model: GraphModel | None = None) -> Clustering:
+    """The default clustering of a graph: the one its build step made, else a new one (of its model, when read)."""
+    return _BUILT.get(graph) or cluster_papers(model or graph)

@@ -30,8 +30,8 @@ from kg.clusters import (
     Clustering,
     cluster_papers,
     default_clustering,
-    first_values,
 )
+from kg.model import GraphModel, Work, as_model
 from kg.query import spreadsheet_cell
 from kg.store import KnowledgeGraph, atomic_write
 
@@ -63,7 +63,7 @@ MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
 
 
 @dataclass
-class Work:
+class Reference:
     """A paper's bibliographic record as the graph holds it."""
     iri: str
     title: str
@@ -118,10 +118,10 @@ class Work:
 class RelatedWork:
     """A clustering with the records its exports cite, keyed."""
     clustering: Clustering
-    works: dict[str, Work]
+    works: dict[str, Reference]
     list_title: str
 
-    def cited(self) -> list[Work]:
+    def cited(self) -> list[Reference]:
         """Every listed paper and every outside work a cluster builds on, by key."""
         iris = set(self.clustering.data.papers)
         iris.update(iri for cluster in self.clustering.clusters for iri, _ in cluster.builds_on)
@@ -132,45 +132,31 @@ class RelatedWork:
 # Reading records and minting keys
 # ---------------------------------------------------------------------------
 
-def read_works(graph: KnowledgeGraph) -> dict[str, Work]:
-    """Every work in the graph with title, ordered authors, date, venue, types and identifiers."""
-    titles, source_titles = first_values(graph, "dcterms:title"), first_values(graph, "akg:sourceTitle")
-    works = {iri: Work(iri, source_titles.get(iri) or titles.get(iri, ""))
-             for iri in sorted({row["w"].value for row in graph.query("SELECT ?w WHERE { ?w a fabio:Expression }")})}
-    for row in graph.query("SELECT ?w WHERE { ?w a akg:ListedPaper }"):
-        works[row["w"].value].listed = True
-    authors: dict[str, dict[int, str]] = defaultdict(dict)
-    for row in graph.query("SELECT ?w ?n ?name WHERE { ?w akg:authorship ?a . ?a akg:position ?n ; "
-                           "akg:author/foaf:name ?name }"):
-        positions = authors[row["w"].value]
-        n, name = int(row["n"].value), row["name"].value
-        positions[n] = min(positions.get(n, name), name)
-    for iri, positions in authors.items():
-        if iri in works:
-            works[iri].authors = [positions[n] for n in sorted(positions)]
-    listed_venues = {iri: v for iri, v in first_values(graph, "akg:listedVenue").items() if not is_preprint(v)}
-    published_venues = {iri: v for iri, v in first_values(graph, "akg:publishedVenue").items() if not is_preprint(v)}
-    for iri, venue in (listed_venues | published_venues).items():   # where it was published wins over the tag
-        if iri in works:
-            works[iri].venue = venue
-    for prop, attribute, syntax in (("akg:doi", "doi", DOI), ("akg:arxiv", "arxiv", ARXIV_ID)):
-        for iri, value in first_values(graph, prop).items():
-            if iri in works and syntax.fullmatch(value):   # an id of another shape is no id to cite
-                setattr(works[iri], attribute, value)
-    add_tech_report_facts(graph, works)
-    listed, issued = listed_dates(graph), issued_dates(graph)
-    published = {iri: y[:4] for iri, y in first_values(graph, "akg:publishedYear").items()}
-    for iri, work in works.items():
-        work.date = cited_date(work, listed.get(iri) if iri in listed_venues or not work.venue else None,
-                               published.get(iri), issued.get(iri))
-    for row in graph.query("SELECT ?w ?t WHERE { ?w akg:publicationType ?t }"):
-        if row["w"].value in works:
-            works[row["w"].value].types.add(row["t"].value)
-    for row in graph.query("SELECT ?w ?page WHERE { ?w foaf:page ?page } ORDER BY ?w ?page"):
-        if row["w"].value in works:
-            works[row["w"].value].pages.append(row["page"].value)
-    assign_keys(works)
-    return works
+def references(model: GraphModel) -> dict[str, Reference]:
+    """Every work of a build as an entry to cite: title, ordered authors, the cited version's date and venue, types,
+    identifiers and pages, keyed."""
+    entries = {iri: reference(work) for iri, work in model.works.items()}
+    add_tech_report_facts(model, entries)
+    for iri, entry in entries.items():
+        work = model.works[iri]
+        listed_venue = work.listed_venue if work.listed_venue and not is_preprint(work.listed_venue) else None
+        listed = (f"{work.listed_year}" + (f"-{work.listed_month:02d}" if work.listed_month else "")
+                  if work.listed_year else None)
+        entry.date = cited_date(entry, listed if listed_venue or not entry.venue else None,
+                                str(work.published_year) if work.published_year else None, work.issued)
+    assign_keys(entries)
+    return entries
+
+
+def reference(work: Work) -> Reference:
+    """A work's entry before its date and key: the venue where it was published (the list's tag when no source
+    names one; a preprint server is no venue), and only identifiers of the shape a citation can carry."""
+    venues = [v for v in (work.published_venue, work.listed_venue) if v and not is_preprint(v)]
+    return Reference(work.iri, work.title, listed=work.listed, authors=list(work.authors),
+                     venue=venues[0] if venues else None, types=set(work.types),
+                     doi=work.doi if work.doi and DOI.fullmatch(work.doi) else None,
+                     arxiv=work.arxiv if work.arxiv and ARXIV_ID.fullmatch(work.arxiv) else None,
+                     pages=list(work.pages))
 
 
 def is_preprint(venue: str) -> bool:
@@ -178,27 +164,7 @@ def is_preprint(venue: str) -> bool:
     return venue.strip().lower() in PREPRINT_SERVERS
 
 
-def listed_dates(graph: KnowledgeGraph) -> dict[str, str]:
-    """The year (and month) the list's tag gives, `2025` or `2025-01`."""
-    dates: dict[str, str] = {}
-    for row in graph.query("SELECT ?w ?y ?m WHERE { ?w akg:listedYear ?y OPTIONAL { ?w akg:listedMonth ?m } }"):
-        month = f"-{int(row['m'].value):02d}" if row["m"] else ""
-        dates[row["w"].value] = min(dates.get(row["w"].value, "9999"), row["y"].value[:4] + month)
-    return dates
-
-
-def issued_dates(graph: KnowledgeGraph) -> dict[str, str]:
-    """The earliest date a source gives, as precisely as it gives it."""
-    issued: dict[str, str] = {}
-    for row in graph.query("SELECT ?w ?d WHERE { ?w dcterms:issued ?d }"):
-        iri, value = row["w"].value, row["d"].value
-        best = issued.get(iri)
-        if best is None or (value[:4], -len(value)) < (best[:4], -len(best)):
-            issued[iri] = value
-    return issued
-
-
-def cited_date(work: Work, listed: str | None, published: str | None, issued: str | None) -> str | None:
+def cited_date(work: Reference, listed: str | None, published: str | None, issued: str | None) -> str | None:
     """The date of the version an entry cites, so year and venue agree. A published version: the year its
     venue names ("Findings of ACL 2025"), else the published year a source gives, else the year of the list's
     venue tag ([ICLR'25]), else the source's date. A preprint: the year and month of its arXiv id, else the
@@ -217,18 +183,16 @@ def cited_date(work: Work, listed: str | None, published: str | None, issued: st
     return max((d for d in candidates if d[:4] == year), key=len, default=year)
 
 
-def add_tech_report_facts(graph: KnowledgeGraph, works: dict[str, Work]) -> None:
+def add_tech_report_facts(model: GraphModel, entries: dict[str, Reference]) -> None:
     """A model's tech report no source describes: the list names the model's affiliation (its author, as an
     organisation) and its release month."""
-    for row in graph.query("SELECT ?w ?a WHERE { ?m akg:techReport ?w ; akg:affiliation ?a }"):
-        work = works.get(row["w"].value)
-        if work and not work.authors:
-            name, others = re.subn(r"\s+et\s+al\.?$", "", one_line(row["a"].value))
-            work.authors, work.organisation, work.others = [name], True, bool(others)
-    for row in graph.query("SELECT ?w ?d WHERE { ?m akg:techReport ?w ; akg:releaseMonth ?d }"):
-        work = works.get(row["w"].value)
-        if work and not work.date:
-            work.date = row["d"].value[:7]
+    for report in model.tech_reports:
+        entry = entries.get(report.work)
+        if entry and not entry.authors and report.affiliation:
+            name, others = re.subn(r"\s+et\s+al\.?$", "", one_line(report.affiliation))
+            entry.authors, entry.organisation, entry.others = [name], True, bool(others)
+        if entry and not entry.date and report.release_month:
+            entry.date = report.release_month[:7]
 
 
 def ascii_letters(text: str) -> str:
@@ -255,7 +219,7 @@ def title_words(title: str) -> list[str]:
     return [w for w in words if w and w not in STOPWORDS]
 
 
-def base_key(work: Work) -> str:
+def base_key(work: Reference) -> str:
     words = title_words(work.title) or ["untitled"]
     name = ascii_letters(work.families[0]) if work.authors else ""
     if not name:
@@ -263,9 +227,9 @@ def base_key(work: Work) -> str:
     return f"{name}{work.year or 'nd'}{words[0]}"
 
 
-def assign_keys(works: dict[str, Work]) -> None:
+def assign_keys(works: dict[str, Reference]) -> None:
     """Keys unique over the whole graph: clashes get b, c, ... with listed papers and older works first."""
-    by_key: dict[str, list[Work]] = defaultdict(list)
+    by_key: dict[str, list[Reference]] = defaultdict(list)
     for work in works.values():
         by_key[base_key(work)].append(work)
     taken = set(by_key)
@@ -291,20 +255,23 @@ def suffix_letters(n: int) -> str:
             return letters
 
 
-def related_work(graph: KnowledgeGraph, method: str = DEFAULT_METHOD,
-                 resolution: float = DEFAULT_RESOLUTION) -> RelatedWork:
-    """Cluster a build's graph and gather the records its exports need."""
-    clustering = (default_clustering(graph) if (method, resolution) == (DEFAULT_METHOD, DEFAULT_RESOLUTION)
-                  else cluster_papers(graph, method, resolution))
-    titles = [row["t"].value for row in graph.query("SELECT ?t WHERE { ?l a akg:PaperList ; dcterms:title ?t }")]
-    return RelatedWork(clustering, read_works(graph), min(titles) if titles else "the list")
+def related_work(source: KnowledgeGraph | GraphModel, method: str = DEFAULT_METHOD,
+                 resolution: float = DEFAULT_RESOLUTION, clustering: Clustering | None = None) -> RelatedWork:
+    """The clusters of a build (its model, or its graph read into one) with the entries its exports cite;
+    `clustering` is one the build already made, else the build is clustered here."""
+    model = as_model(source)
+    if clustering is None:
+        default = (method, resolution) == (DEFAULT_METHOD, DEFAULT_RESOLUTION)
+        clustering = (default_clustering(source, model) if default and isinstance(source, KnowledgeGraph)
+                      else cluster_papers(model, method, resolution))
+    return RelatedWork(clustering, references(model), model.title or "the list")
 
 
 # ---------------------------------------------------------------------------
 # Ways to mention a work
 # ---------------------------------------------------------------------------
 
-def author_text(work: Work) -> str:
+def author_text(work: Reference) -> str:
     """`Kamahori et al.`, `Frantar and Alistarh`, `Fedus`; empty without authors."""
     families = work.families
     if len(families) > 2 or (families and work.others):
@@ -312,13 +279,13 @@ def author_text(work: Work) -> str:
     return " and ".join(families)
 
 
-def short_name(work: Work) -> str | None:
+def short_name(work: Reference) -> str | None:
     """The system's name when the title starts with one (`Fiddler: ...` -> `Fiddler`)."""
     head, colon, _ = work.title.partition(":")
     return head.strip() if colon and 0 < len(head.split()) <= 4 else None
 
 
-def citation_text(work: Work) -> str:
+def citation_text(work: Reference) -> str:
     """`Fiddler (Kamahori et al., 2024)` or `Kim et al. (2023)`: ready for a sentence."""
     year = str(work.year or "n.d.")
     who, name = author_text(work), short_name(work)
@@ -331,7 +298,7 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def year_span(works: list[Work]) -> str:
+def year_span(works: list[Reference]) -> str:
     years = sorted(w.year for w in works if w.year)
     if not years:
         return ""
@@ -342,7 +309,7 @@ def year_span(works: list[Work]) -> str:
 # A paragraph per cluster: its papers in time, and what each builds on
 # ---------------------------------------------------------------------------
 
-Prose = list  # of text (str) and citations (Work), rendered by each format in its own way
+Prose = list  # of text (str) and citations (Reference), rendered by each format in its own way
 BASES_PER_PAPER = 2
 OPENING_BASES = 3
 
@@ -389,7 +356,7 @@ def works_in_time(rw: RelatedWork, iris: list[str]) -> Prose:
     return listing([rw.works[i] for i in in_time(rw, iris)])
 
 
-def listing(works: list[Work]) -> Prose:
+def listing(works: list[Reference]) -> Prose:
     return join_items([[w] for w in works])
 
 
@@ -404,7 +371,7 @@ def join_items(items: list[Prose]) -> Prose:
 
 
 def render(parts: Prose, text, citation) -> str:
-    return "".join(citation(p) if isinstance(p, Work) else text(p) for p in parts)
+    return "".join(citation(p) if isinstance(p, Reference) else text(p) for p in parts)
 
 
 # ---------------------------------------------------------------------------
@@ -422,7 +389,7 @@ def escape_md(text: str) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def md_cite(work: Work) -> str:
+def md_cite(work: Reference) -> str:
     """`[Fiddler (Kamahori et al., 2025)](https://arxiv.org/abs/2402.07033)`: a citation with its link."""
     url = (work.url or "").replace("(", "%28").replace(")", "%29")   # work.url is http(s) or None
     return f"[{md(citation_text(work))}]({url})" if url else md(citation_text(work))
@@ -470,7 +437,7 @@ def heading_counts(counts: list[tuple[str, int]], headings) -> str:
     return ", ".join(f"{headings[h].label} ({n})" for h, n in counts)
 
 
-def markdown_item(work: Work) -> str:
+def markdown_item(work: Reference) -> str:
     url = (work.url or "").replace("(", "%28").replace(")", "%29")   # work.url is http(s) or None
     title = f"[{md(work.title)}]({url})" if url else md(work.title)
     stop = "" if work.title.endswith((".", "?", "!")) else "."
@@ -546,7 +513,7 @@ def bibtex_name(name: str) -> str:
     return ", ".join(latex(part) for part in (family, suffix, given) if part)
 
 
-def bibtex_entry(work: Work) -> str:
+def bibtex_entry(work: Reference) -> str:
     # Without authors (no source names them) a published paper is a @misc naming its venue: styles
     # require authors of @inproceedings and @article, and a made-up author would be false.
     kind = work.entry_type if work.authors else "misc"
@@ -587,7 +554,7 @@ def to_bibtex(rw: RelatedWork) -> str:
     return header + "\n".join(bibtex_entry(w) for w in rw.cited())
 
 
-def cite(work: Work) -> str:
+def cite(work: Reference) -> str:
     name = short_name(work)
     if name:
         return f"{latex(name)}~\\cite{{{work.key}}}"
@@ -624,7 +591,7 @@ CSL_TYPES = {"inproceedings": "paper-conference", "article": "article-journal", 
              "incollection": "chapter"}
 
 
-def csl_item(work: Work) -> dict:
+def csl_item(work: Reference) -> dict:
     item: dict = {"id": work.key, "citation-key": work.key,
                   "type": CSL_TYPES.get(work.entry_type, "article" if work.arxiv else "document"),
                   "title": work.title}
@@ -674,7 +641,7 @@ def to_json(rw: RelatedWork) -> str:
     def paper(iri):
         work, listed = rw.works[iri], c.data.papers[iri]
         return {"key": work.key, "title": work.title, "year": work.year, "iri": iri,
-                "citations": listed.citations, "influential_citations": listed.influential,
+                "citations": listed.citation_count or 0, "influential_citations": listed.influential_count or 0,
                 "headings": [headings[h].label for h in listed.headings]}
 
     clusters = []
@@ -699,7 +666,7 @@ def node_rows(rw: RelatedWork) -> list[dict]:
     for cluster in c.clusters:
         for iri in cluster.members:
             work, listed = rw.works[iri], c.data.papers[iri]
-            first = listed.heading
+            first = listed.headings[0] if listed.headings else None
             rows.append({"iri": iri, "key": work.key, "title": work.title, "year": work.year or "",
                          "cluster": cluster.id, "cluster_label": cluster.label,
                          "heading": headings[first].label if first else "",
@@ -804,7 +771,9 @@ def to_table(rw: RelatedWork) -> str:
     c = rw.clustering
     grid = Table("cluster", "size", "label", "top papers", header_style="bold")
     for cluster in c.clusters:
-        top = sorted(cluster.members, key=lambda i: (-c.data.papers[i].influential, -c.data.papers[i].citations,
+        papers = c.data.papers
+        top = sorted(cluster.members, key=lambda i: (-(papers[i].influential_count or 0),
+                                                     -(papers[i].citation_count or 0),
                                                      cluster.members.index(i)))[:TOP_PAPERS]
         grid.add_row(cluster.id, str(cluster.size), terminal_text(cluster.label),
                      terminal_text("; ".join(citation_text(rw.works[i]) for i in top)))
@@ -825,15 +794,17 @@ FORMATS = {"markdown": to_markdown, "latex": to_latex, "bibtex": to_bibtex, "csl
            "json": to_json, "csv": to_csv, "graphml": to_graphml, "gexf": to_gexf}
 
 
-def export(graph: KnowledgeGraph, fmt: str, method: str = DEFAULT_METHOD,
+def export(source: KnowledgeGraph | GraphModel, fmt: str, method: str = DEFAULT_METHOD,
            resolution: float = DEFAULT_RESOLUTION) -> str:
-    """One export of the clusters of a build's graph, as text."""
+    """One export of the clusters of a build (its model, or its graph read into one), as text."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    return FORMATS[fmt](related_work(graph, method, resolution))
+    return FORMATS[fmt](related_work(source, method, resolution))
 
 
-def write_cluster_files(graph: KnowledgeGraph, out: str | Path) -> list[Path]:
-    """Build view: clusters.md, related-work.tex, references.bib and clusters.json with default settings."""
-    rw = related_work(graph)
+def write_cluster_files(source: KnowledgeGraph | GraphModel, out: str | Path,
+                        clustering: Clustering | None = None) -> list[Path]:
+    """Build view: clusters.md, related-work.tex, references.bib and clusters.json with default settings (of
+    the build's default clustering, when given)."""
+    rw = related_work(source, clustering=clustering)
     return [atomic_write(Path(out) / name, FORMATS[fmt](rw)) for name, fmt in BUILD_FILES.items()]

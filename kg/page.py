@@ -1,6 +1,6 @@
 """The interactive citation graph page (graph.html), drawn from the build's graph.
 
-Everything on the page comes from SPARQL over the build. pyvis renders it: a Network is handed
+Everything on the page comes from the build, through its read model (kg.model). pyvis renders it: a Network is handed
 the nodes, the edges and vis-network's options whole (its add_node/add_edge scan a list on every
 call, O(n) each), and its generate_html renders OUR template, kg/templates/graph.html. pyvis's
 own template loads vis-network, bootstrap and tom-select from CDNs even with
@@ -25,6 +25,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from kg.model import GraphModel, Work, as_model, read_model
 from kg.store import KnowledgeGraph, atomic_write
 
 PAGE_NAME = "graph.html"
@@ -56,39 +57,6 @@ TEMPLATES = Path(__file__).with_name("templates")     # our page template, scrip
 TEMPLATE = "graph.html"
 STATIC = Path(__file__).with_name("static")           # vendored vis-network, see LICENSES.md
 
-LISTED_QUERY = "SELECT ?paper WHERE { ?paper a akg:ListedPaper }"
-FACTS_QUERY = """
-SELECT ?paper ?property ?value WHERE {
-  VALUES ?property { dcterms:title akg:sourceTitle dcterms:issued akg:listedYear akg:publishedVenue
-                     akg:listedVenue akg:tldr akg:citationCount akg:influentialCitationCount akg:s2PaperId
-                     foaf:page akg:codeRepository }
-  ?paper ?property ?value
-}"""
-AUTHORS_QUERY = """
-SELECT ?paper ?position ?name WHERE {
-  ?paper akg:authorship ?authorship .
-  ?authorship akg:position ?position ; akg:author ?person .
-  ?person foaf:name ?name
-}"""
-HEADINGS_QUERY = """
-SELECT ?heading ?label ?position ?broader WHERE {
-  ?heading a skos:Concept ; skos:prefLabel ?label ; akg:position ?position .
-  OPTIONAL { ?heading skos:broader ?broader }
-}"""
-LISTED_UNDER_QUERY = "SELECT ?paper ?heading WHERE { ?paper a akg:ListedPaper ; akg:listedUnder ?heading }"
-CITES_QUERY = "SELECT ?citing ?cited WHERE { ?citing cito:cites ?cited }"   # repeats (one per source) dropped here
-INFLUENTIAL_QUERY = """
-SELECT DISTINCT ?citing ?cited WHERE {
-  ?citation cito:hasCitingEntity ?citing ; cito:hasCitedEntity ?cited ; akg:isInfluential true
-}"""
-CLUSTERS_QUERY = """
-SELECT ?cluster ?label ?member WHERE {
-  ?cluster a akg:Cluster .
-  { ?cluster akg:clusterMember ?member } UNION { ?member akg:memberOf ?cluster }
-  OPTIONAL { ?cluster akg:clusterLabel ?label }
-}"""
-LIST_TITLE_QUERY = "SELECT ?title WHERE { ?list a akg:PaperList ; dcterms:title ?title } ORDER BY ?title LIMIT 1"
-
 
 class PageError(Exception):
     """A page that cannot be drawn as asked (no such paper or heading, an ambiguous title)."""
@@ -112,7 +80,7 @@ class Paper:
     iri: str
     listed: bool
     title: str
-    source_title: str | None = None
+    listed_title: str | None = None                       # the list's spelling, where it differs from the title
     year: int | None = None
     venue: str | None = None
     authors: list[str] = field(default_factory=list)
@@ -155,78 +123,23 @@ class CitationGraph:
         return around
 
 
-def read_citation_graph(graph: KnowledgeGraph) -> CitationGraph:
-    """The citation graph of a build, read with SPARQL (nothing is re-read from the list):
-    every listed paper and every work a citation reaches."""
-    listed = {row[0].value for row in graph.query(LISTED_QUERY)}
-    cites = {(row[0].value, row[1].value) for row in graph.query(CITES_QUERY)}
-    iris = sorted(listed | {iri for pair in cites for iri in pair})
+def citation_graph(model: GraphModel) -> CitationGraph:
+    """The citation graph of a build: every listed paper and every work a citation reaches."""
+    iris = sorted({w.iri for w in model.listed} | {iri for c in model.citations for iri in (c.citing, c.cited)})
     index = {iri: i for i, iri in enumerate(iris)}
-    facts = read_facts(graph, index)
-    authors = read_authors(graph, index)
-    headings, heading_index = read_headings(graph)
-    papers = [paper_from_facts(iri, iri in listed, facts[i], authors[i]) for i, iri in enumerate(iris)]
-    for row in graph.query(LISTED_UNDER_QUERY):
-        i, h = index.get(row["paper"].value), heading_index.get(row["heading"].value)
-        if i is not None and h is not None:
-            papers[i].headings.append(h)
-    for paper in papers:
-        paper.headings.sort()
-    influential = {(row[0].value, row[1].value) for row in graph.query(INFLUENTIAL_QUERY)}
-    edges = sorted((index[citing], index[cited], (citing, cited) in influential) for citing, cited in cites)
+    heading_index = {iri: i for i, iri in enumerate(model.headings)}
+    headings = [Heading(h.iri, h.label, heading_index.get(h.parent)) for h in model.headings.values()]
+    papers = [drawn_paper(model.works[iri], heading_index) for iri in iris]
+    edges = sorted((index[c.citing], index[c.cited], c.influential) for c in model.citations)
     count_citations(papers, edges)
-    clusters = read_clusters(graph, index, papers)
-    titles = [row["title"].value for row in graph.query(LIST_TITLE_QUERY)]
-    return CitationGraph(titles[0] if titles else "Citation graph", papers, edges, headings, clusters)
-
-
-def read_facts(graph: KnowledgeGraph, index: dict[str, int]) -> list[dict[str, list[str]]]:
-    """Each paper's values per property local name, sorted (one value is picked deterministically)."""
-    facts = [defaultdict(list) for _ in index]
-    for row in graph.query(FACTS_QUERY):
-        i = index.get(row["paper"].value)
-        if i is not None:
-            facts[i][local_name(row["property"].value)].append(row["value"].value)
-    for values in facts:
-        for name in values:
-            values[name] = sorted(set(values[name]))
-    return facts
-
-
-def read_authors(graph: KnowledgeGraph, index: dict[str, int]) -> list[list[str]]:
-    """Author names in byline order (a person known under two names gets the first, sorted)."""
-    rows = sorted((index[row["paper"].value], int(row["position"].value), row["name"].value)
-                  for row in graph.query(AUTHORS_QUERY) if row["paper"].value in index)
-    by_position = [{} for _ in index]
-    for i, position, name in rows:
-        by_position[i].setdefault(position, name)
-    return [list(names.values()) for names in by_position]
-
-
-def read_headings(graph: KnowledgeGraph) -> tuple[list[Heading], dict[str, int]]:
-    """The taxonomy in list order, each heading pointing to its parent."""
-    rows = sorted((int(row["position"].value), row["heading"].value, row["label"].value,
-                    row["broader"].value if row["broader"] else None) for row in graph.query(HEADINGS_QUERY))
-    heading_index = {iri: i for i, (_, iri, _, _) in enumerate(rows)}
-    headings = [Heading(iri, label, heading_index.get(broader)) for _, iri, label, broader in rows]
-    return headings, heading_index
-
-
-def read_clusters(graph: KnowledgeGraph, index: dict[str, int], papers: list[Paper]) -> list[Cluster]:
-    """Related-work clusters (when the build has them), largest first."""
-    members, labels = defaultdict(set), {}
-    for row in graph.query(CLUSTERS_QUERY):
-        cluster = row["cluster"].value
-        labels.setdefault(cluster, row["label"].value if row["label"] else cluster.rsplit("/", 1)[-1])
-        if row["member"].value in index:
-            members[cluster].add(index[row["member"].value])
-    order = sorted(labels, key=lambda c: (-len(members[c]), labels[c], c))
-    for position, cluster in enumerate(order):
-        for i in members[cluster]:
-            papers[i].clusters.append(position)
+    for position, cluster in enumerate(model.clusters):
+        for member in cluster.members:
+            if member in index:
+                papers[index[member]].clusters.append(position)
     for paper in papers:
         paper.clusters.sort()
-    return [Cluster(cluster, labels[cluster]) for cluster in order]
+    clusters = [Cluster(c.iri, c.label) for c in model.clusters]
+    return CitationGraph(model.title or "Citation graph", papers, edges, headings, clusters)
 
 
 def count_citations(papers: list[Paper], edges: list[tuple[int, int, bool]]) -> None:
@@ -240,46 +153,21 @@ def count_citations(papers: list[Paper], edges: list[tuple[int, int, bool]]) -> 
             papers[citing].cites_listed += 1
 
 
-def local_name(iri: str) -> str:
-    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-
-
-def first(values: list[str] | None) -> str | None:
-    return values[0] if values else None
-
-
-def as_int(value: str | None) -> int | None:
-    return int(value) if value is not None else None
-
-
-def year_of(facts: dict[str, list[str]]) -> int | None:
-    """The publication year (dcterms:issued), else the year the list prints."""
-    for value in facts.get("issued", []) + facts.get("listedYear", []):
-        if value[:4].isdigit():
-            return int(value[:4])
-    return None
-
-
 def web_links(values: list[str] | None) -> list[str]:
     """Only http(s) links become clickable (a list could hold `javascript:` links)."""
     return [v for v in values or [] if v.lower().startswith(("https://", "http://"))]
 
 
-def paper_from_facts(iri: str, listed: bool, facts: dict[str, list[str]], authors: list[str]) -> Paper:
-    title = first(facts.get("title")) or first(facts.get("sourceTitle")) or "(untitled)"
-    source_title = first(facts.get("sourceTitle"))
-    s2_id = first(facts.get("s2PaperId"))
-    pages = [url for url in web_links(facts.get("page")) if not url.startswith(S2_PAPER_PAGE)]
+def drawn_paper(work: Work, heading_index: dict[str, int]) -> Paper:
+    title = work.title or "(untitled)"
     return Paper(
-        iri=iri, listed=listed, title=title,
-        source_title=source_title if source_title and source_title != title else None,
-        year=year_of(facts),
-        venue=first(facts.get("publishedVenue")) or first(facts.get("listedVenue")),
-        authors=authors,
-        citation_count=as_int(first(facts.get("citationCount"))),
-        influential_count=as_int(first(facts.get("influentialCitationCount"))),
-        tldr=first(facts.get("tldr")),
-        pages=pages, code=web_links(facts.get("codeRepository")), s2_id=s2_id)
+        iri=work.iri, listed=work.listed, title=title,
+        listed_title=work.listed_title if work.listed_title and work.listed_title != title else None,
+        year=work.year, venue=work.venue, authors=list(work.authors),
+        headings=[heading_index[h] for h in work.headings],
+        citation_count=work.citation_count, influential_count=work.influential_count, tldr=work.tldr,
+        pages=[url for url in web_links(work.pages) if not url.startswith(S2_PAPER_PAGE)],
+        code=web_links(work.code), s2_id=work.s2_id)
 
 
 # --- choosing what to draw -----------------------------------------------------------------
@@ -538,7 +426,7 @@ def node_data(paper: Paper, force: tuple[int, int], year: tuple[int, int], headi
         node.update(listed=1, headings=paper.headings,
                     top=top_heading(headings, paper.headings[0]) if paper.headings else None)
     optional = {
-        "sourceTitle": paper.source_title, "year": paper.year, "venue": paper.venue,
+        "listedTitle": paper.listed_title, "year": paper.year, "venue": paper.venue,
         "authors": paper.authors[:SHOWN_AUTHORS], "moreAuthors": max(0, len(paper.authors) - SHOWN_AUTHORS) or None,
         "clusters": paper.clusters, "citedInList": paper.cited_in_list or None,
         "citesListed": paper.cites_listed or None, "citations": paper.citation_count,
@@ -621,9 +509,9 @@ def page_html(drawn: CitationGraph, *, scope: str = "", note: str = "") -> str:
     return page_network(drawn, scope=scope, note=note).generate_html()
 
 
-def write_graph_page(graph: KnowledgeGraph, out: str | Path) -> list[Path]:
-    """The build's view: graph.html in the build folder."""
-    drawn, note = within_budget(read_citation_graph(graph), NODE_BUDGET)
+def write_graph_page(source: KnowledgeGraph | GraphModel, out: str | Path) -> list[Path]:
+    """The build's view: graph.html in the build folder, from the build's model (or its graph read into one)."""
+    drawn, note = within_budget(citation_graph(as_model(source)), NODE_BUDGET)
     return [atomic_write(Path(out) / PAGE_NAME, page_html(drawn, note=note))]
 
 
@@ -637,7 +525,7 @@ def view_page(build: str | Path, *, focus: str | None = None, depth: int | None 
     if depth is not None and focus is None:
         raise PageError("--depth needs --focus (the paper whose neighbourhood to draw)")
     build = Path(build)
-    graph = read_citation_graph(KnowledgeGraph.load(build))
+    graph = citation_graph(read_model(KnowledgeGraph.open(build)))
     scope, name = [], ["graph"]
     if heading is not None:
         graph = under_heading(graph, heading)

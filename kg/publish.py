@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from kg.model import GraphModel, read_model
 from kg.store import GRAPH_FILES, KnowledgeGraph, atomic_write, sorted_lines
 
 if TYPE_CHECKING:
@@ -52,11 +53,6 @@ SUGGESTED = 3                     # suggested headings shown on a paper page
 # Scripts come from the site's own files only; the WebAssembly engine needs wasm-unsafe-eval; no connection.
 CSP = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; "
        "connect-src 'none'; base-uri 'none'; form-action 'none'")
-
-LISTING_LINES = """
-SELECT DISTINCT ?paper ?line WHERE { ?listing a akg:Listing ; akg:listedPaper ?paper ; akg:sourceLine ?line }
-"""
-
 
 class PublishError(Exception):
     """A site that cannot be written (no build there, an output folder that is not a site)."""
@@ -136,18 +132,18 @@ class Site:
     outside_links: dict[int, str]          # an outside work's arXiv or DOI page, where known
 
 
-def read_site(build: Path, graph: KnowledgeGraph, progress) -> Site:
-    """Through the project's own readers: the graph page's citation graph, the exports' works (dates,
-    arXiv ids, DOIs), `kg lint` and `kg classify`; the manifest for the title and counts."""
+def read_site(build: Path, model: GraphModel, progress) -> Site:
+    """Through the project's own views of the build's model: the graph page's citation graph, the exports'
+    entries (dates, arXiv ids, DOIs), `kg lint` and `kg classify`; the manifest for the title and counts."""
     from kg.curate.classify import Classifier
     from kg.curate.facts import Facts
     from kg.curate.lint import lint
-    from kg.exports import read_works
-    from kg.page import read_citation_graph
+    from kg.exports import references
+    from kg.page import citation_graph
 
     manifest = json.loads((build / "manifest.json").read_text("utf-8"))
-    drawn = read_citation_graph(graph)
-    works = read_works(graph)
+    drawn = citation_graph(model)
+    works = references(model)
     listed = [i for i, p in enumerate(drawn.papers) if p.listed]
     paths = unique_paths([key_of(drawn.papers[i].iri) for i in listed], "papers")
     pages = {}
@@ -167,8 +163,8 @@ def read_site(build: Path, graph: KnowledgeGraph, progress) -> Site:
         for attribute in ("cites", "cited_by", "builds_on"):
             setattr(page, attribute, sorted(set(getattr(page, attribute)), key=lambda i: by_title(drawn, i)))
     progress.stage("running the curator tools")
-    attach_findings(pages, lint(graph), graph, drawn)
-    attach_suggestions(pages, Classifier(Facts.from_graph(graph)), drawn)
+    attach_findings(pages, lint(model), model, drawn)
+    attach_suggestions(pages, Classifier(Facts.from_model(model)), drawn)
     headings = heading_pages(drawn, pages)
     title = manifest.get("input", {}).get("title") or drawn.title
     downloads = [name for name in BUILD_DOWNLOADS if (build / name).is_file()] + [CSL_JSON]
@@ -191,14 +187,14 @@ def key_of(iri: str) -> str:
     return iri.removeprefix(ID + "paper/")
 
 
-def attach_findings(pages: dict[int, PaperPage], findings: list[Finding], graph: KnowledgeGraph,
+def attach_findings(pages: dict[int, PaperPage], findings: list[Finding], model: GraphModel,
                     drawn: CitationGraph) -> None:
     """Lint findings are per line of the list: each goes to the papers listed on that line."""
     index = {drawn.papers[i].iri: i for i in pages}
     on_line = defaultdict(set)
-    for row in graph.query(LISTING_LINES):
-        if row["paper"].value in index:
-            on_line[int(row["line"].value)].add(index[row["paper"].value])
+    for listing in model.listings:
+        if listing.paper in index:
+            on_line[listing.line].add(index[listing.paper])
     for finding in findings:
         for i in sorted(on_line.get(finding.line, ())):
             pages[i].findings.append(finding)
@@ -319,7 +315,7 @@ def environment():
     return env
 
 
-def render_pages(site: Site, graph: KnowledgeGraph, build: Path) -> dict[str, str | bytes]:
+def render_pages(site: Site, graph: KnowledgeGraph, model: GraphModel, build: Path) -> dict[str, str | bytes]:
     """Every file of the site, by path relative to its root."""
     from kg.exports import export
 
@@ -344,7 +340,7 @@ def render_pages(site: Site, graph: KnowledgeGraph, build: Path) -> dict[str, st
     for name in site.downloads:
         if name != CSL_JSON:
             files[f"downloads/{name}"] = (build / name).read_bytes()
-    files[f"downloads/{CSL_JSON}"] = export(graph, "csl-json")
+    files[f"downloads/{CSL_JSON}"] = export(model, "csl-json")
     files["graph.html"] = (build / "graph.html").read_bytes()
     glue, wasm = oxigraph_scripts()
     files["assets/oxigraph.js"] = glue
@@ -378,9 +374,10 @@ def publish(build: str | Path, out: str | Path, progress=None) -> list[Path]:
         json.loads((build / "manifest.json").read_text("utf-8"))
     except (SyntaxError, ValueError) as error:       # pyoxigraph's parse errors are SyntaxErrors
         raise PublishError(f"{build}: a build file cannot be read ({error}); rebuild it with `kg build`") from None
-    site = read_site(build, graph, progress)
+    model = read_model(graph)
+    site = read_site(build, model, progress)
     progress.stage("writing the pages")
-    files = render_pages(site, graph, build)
+    files = render_pages(site, graph, model, build)
     staging = out.with_name(f".{out.name}.publishing")
     if staging.exists():
         shutil.rmtree(staging)

@@ -65,7 +65,7 @@ def test_a_title_match_from_another_year_is_rejected_and_one_from_the_same_year_
 
 
 def test_newer_missing_papers_score_higher_by_the_documented_recency(default_build):
-    facts = Facts.from_graph(default_build.graph)
+    facts = Facts.from_model(default_build.graph)
     newest = max(w.year for w in facts.listed if w.year)
     found = suggest(facts)
     dated = [s for s in found if s.work.year]

@@ -34,7 +34,7 @@ def latest(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def facts(latest):
-    return Facts.from_graph(latest.graph)
+    return Facts.from_model(latest.graph)
 
 
 def test_leave_one_out_beats_the_largest_headings_baseline(facts):

@@ -16,15 +16,16 @@ from kg.clusters import (
     ClusterError,
     add_clusters,
     ari,
+    citation_data,
     cluster_papers,
     cluster_quads,
     nmi,
-    read_citation_data,
     similarity,
 )
 from kg.enrich import Enrichment
 from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
 from kg.listparse import parse_list_text
+from kg.model import read_model
 from kg.store import KnowledgeGraph
 from kg.validate import validate
 
@@ -101,7 +102,7 @@ def planted_graph(*signals: str, noise: bool = True) -> tuple[KnowledgeGraph, di
                 records[key]["references"].append({"paperId": hex_id("shared-ref"), "title": "Shared"})
     enrichments = {key: Enrichment(record, "semantic-scholar", "2024-11-05T00:00:00+00:00")
                    for key, record in records.items()}
-    graph = KnowledgeGraph(list(list_quads(parsed, "planted")) + list(enrichment_quads(parsed, enrichments)) +
+    graph = KnowledgeGraph(list(list_quads(parsed, "planted", enrichments)) + list(enrichment_quads(parsed, enrichments)) +
                            list(graph_provenance_quads(hex_id("planted") + "0" * 24, "planted")))
     from kg.vocab import paper_iri
 
@@ -152,7 +153,7 @@ def test_labels_members_and_builds_on_come_from_the_cluster():
         group = truth[cluster.members[0]]
         assert cluster.label == group                          # the heading every member sits under
         assert set(cluster.terms) == set(GROUPS[group])        # the words its members share, and only those
-        order = [(papers[i].year, -papers[i].influential) for i in cluster.members]
+        order = [(papers[i].year, -(papers[i].influential_count or 0)) for i in cluster.members]
         assert order == sorted(order)
         builds_on = {clustering.data.titles[i] for i, _ in cluster.builds_on}
         g = list(GROUPS).index(group)
@@ -185,7 +186,7 @@ def test_cluster_names_are_the_headings_most_members_sit_under(which, default_gr
 
 def test_hybrid_weight_is_the_mean_of_normalized_direct_cocitation_and_coupling(default_graph):
     """Checked against counts taken with SPARQL, independently of the clustering code."""
-    data = read_citation_data(default_graph)
+    data = citation_data(read_model(default_graph))
     hybrid = similarity(data, "hybrid")
 
     def neighbours(pattern: str, iri: str) -> set[str]:

@@ -18,15 +18,16 @@ from kg.build import ListSource, build
 from kg.cli import main
 from kg.page import (
     PageError,
+    citation_graph,
     find_paper,
     neighbourhood,
     page_html,
     page_network,
-    read_citation_graph,
     under_heading,
     view_page,
     within_budget,
 )
+from kg.model import read_model
 from kg.store import KnowledgeGraph
 from kg.vocab import CLUSTER_GRAPH, ID, akg, cito, foaf, rdf, xsd
 
@@ -168,7 +169,7 @@ def test_hostile_text_stays_text_in_the_html(hostile_build):
 
 
 def test_pyvis_renders_the_page_with_its_nodes_escaped(hostile_build):
-    network = page_network(read_citation_graph(hostile_build.graph))
+    network = page_network(citation_graph(read_model(hostile_build.graph)))
     our_template = Path(__file__).resolve().parents[1] / "kg" / "templates" / "graph.html"
     assert isinstance(network, Network) and Path(network.template_dir, network.path).resolve() == our_template
     html = network.generate_html()
@@ -186,12 +187,12 @@ def test_only_web_links_become_links(default_graph, tmp_path):
     paper = next(iter(iris(default_graph, "SELECT ?p WHERE { ?p akg:arxiv '2402.07033' }")))
     graph = KnowledgeGraph(list(default_graph.store) + [
         Quad(NamedNode(paper), foaf.page, NamedNode("javascript:alert(1)"), NamedNode(ID + "graph/list"))])
-    node = next(n for n in page_json(page_html(read_citation_graph(graph)))["nodes"] if n["iri"] == paper)
+    node = next(n for n in page_json(page_html(citation_graph(read_model(graph))))["nodes"] if n["iri"] == paper)
     assert node["pages"] == ["https://arxiv.org/abs/2402.07033"]
 
 
 def test_focus_draws_the_neighbourhood_sparql_finds(default_graph):
-    graph = read_citation_graph(default_graph)
+    graph = citation_graph(read_model(default_graph))
     centre = find_paper(graph, "qmoe")
     qmoe = NamedNode(graph.papers[centre].iri)
     for depth, path in ((1, "(cito:cites|^cito:cites)"), (2, "(cito:cites|^cito:cites)/(cito:cites|^cito:cites)?")):
@@ -201,7 +202,7 @@ def test_focus_draws_the_neighbourhood_sparql_finds(default_graph):
 
 
 def test_focus_needs_words_that_name_one_paper(default_graph):
-    graph = read_citation_graph(default_graph)
+    graph = citation_graph(read_model(default_graph))
     with pytest.raises(PageError, match=r"\d+ papers match 'mixture'; give more title words"):
         find_paper(graph, "mixture")
     with pytest.raises(PageError, match="no paper title has the words 'no such paper'"):
@@ -210,7 +211,7 @@ def test_focus_needs_words_that_name_one_paper(default_graph):
 
 
 def test_heading_page_holds_its_papers_and_their_outside_works(default_graph):
-    graph = read_citation_graph(default_graph)
+    graph = citation_graph(read_model(default_graph))
     label = Literal("Model Compression")
     listed = iris(default_graph, """SELECT ?p ?label WHERE { ?p a akg:ListedPaper ; akg:listedUnder/skos:broader* ?h .
                                     ?h skos:prefLabel ?label }""", label=label)
@@ -225,7 +226,7 @@ def test_heading_page_holds_its_papers_and_their_outside_works(default_graph):
 
 
 def test_over_the_budget_only_listed_papers_are_drawn(default_graph):
-    drawn, note = within_budget(read_citation_graph(default_graph), 20)
+    drawn, note = within_budget(citation_graph(read_model(default_graph)), 20)
     html = page_html(drawn, note=note)
     data = page_json(html)
     listed = scalar(default_graph, "SELECT (COUNT(*) AS ?n) WHERE { ?p a akg:ListedPaper }")
@@ -250,7 +251,7 @@ def with_clusters(graph: KnowledgeGraph) -> tuple[KnowledgeGraph, dict[str, set[
 
 def test_clusters_reach_the_page(default_graph):
     graph, members = with_clusters(default_graph)
-    data = page_json(page_html(read_citation_graph(graph)))
+    data = page_json(page_html(citation_graph(read_model(graph))))
     assert [(c["label"], c["count"]) for c in data["clusters"]] == [("Low-bit experts", 4), ("Surveys", 2)]
     assert data["nodes"]
     for n in data["nodes"]:
@@ -271,7 +272,7 @@ def with_influential_citation(graph: KnowledgeGraph) -> tuple[KnowledgeGraph, tu
 
 def test_influential_citations_are_marked(default_graph):
     graph, pair = with_influential_citation(default_graph)
-    data = page_json(page_html(read_citation_graph(graph)))
+    data = page_json(page_html(citation_graph(read_model(graph))))
     marked = [(data["nodes"][a]["iri"], data["nodes"][b]["iri"]) for a, b, influential in data["edges"] if influential]
     assert marked == [pair]
 

@@ -274,15 +274,14 @@ def test_a_paper_page_says_what_the_curator_tools_say_about_it(latest, site):
     from kg.curate.classify import Classifier
     from kg.curate.facts import Facts
     from kg.curate.lint import lint
-    from kg.publish import LISTING_LINES
-
-    on_line = {int(row["line"].value): row["paper"].value for row in latest.graph.query(LISTING_LINES)}
+    lines = "SELECT DISTINCT ?paper ?line WHERE { ?l a akg:Listing ; akg:listedPaper ?paper ; akg:sourceLine ?line }"
+    on_line = {int(row["line"].value): row["paper"].value for row in latest.graph.query(lines)}
     findings = [f for f in lint(latest.graph) if f.line in on_line]
     assert len(findings) > 5 and {f.kind for f in findings} >= {"title", "duplicate"}
     pages = paper_pages(site)
     for finding in findings:
         assert str(escape(finding.message)) in pages[on_line[finding.line]].read_text("utf-8"), finding
-    classifier = Classifier(Facts.from_graph(latest.graph))
+    classifier = Classifier(Facts.from_model(latest.graph))
     candidates = {p: classifier.classify(classifier.facts.works[p]).candidates for p in sorted(pages)}
     paper, suggested = next((p, found[:3]) for p, found in candidates.items() if found)
     html = pages[paper].read_text("utf-8")

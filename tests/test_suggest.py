@@ -27,7 +27,7 @@ def latest(tmp_path_factory):
 
 def test_suggestions_are_outside_works_linked_to_several_listed_papers(default_build):
     graph = default_build.graph
-    found = suggest(Facts.from_graph(graph))
+    found = suggest(Facts.from_model(graph))
     assert found
     for s in found:
         assert not s.work.listed and s.work.identifiers
@@ -43,7 +43,7 @@ def test_suggestions_are_outside_works_linked_to_several_listed_papers(default_b
 
 
 def test_the_most_cited_outside_work_comes_first(default_build):
-    facts = Facts.from_graph(default_build.graph)
+    facts = Facts.from_model(default_build.graph)
     found = suggest(facts)
     most = max(len(s.cited_by) + len(s.cites) for s in found)
     assert found[0].links == most
@@ -51,7 +51,7 @@ def test_the_most_cited_outside_work_comes_first(default_build):
 
 
 def test_newer_papers_that_cite_the_list_are_suggested_with_what_they_cite(latest):
-    facts = Facts.from_graph(latest.graph)
+    facts = Facts.from_model(latest.graph)
     found = suggest(facts)
     citers = [s for s in found if s.cites and not s.cited_by]
     assert citers, "outside papers citing several listed papers should be suggested"
@@ -67,7 +67,7 @@ def test_newer_papers_that_cite_the_list_are_suggested_with_what_they_cite(lates
 
 
 def test_the_top_of_the_ranking_is_the_top_of_the_full_ranking(latest):
-    facts = Facts.from_graph(latest.graph)
+    facts = Facts.from_model(latest.graph)
     every = suggest(facts)
     for top in (1, 5, 12):
         assert [s.work.iri for s in suggest(facts, top)] == [s.work.iri for s in every[:top]]
@@ -93,7 +93,7 @@ def test_outside_text_cannot_inject_markup():
 
 def test_build_writes_report_md_with_the_top_of_each_command(default_build):
     report = (default_build.out / "report.md").read_text(encoding="utf-8")
-    facts = Facts.from_graph(default_build.graph)
+    facts = Facts.from_model(default_build.graph)
     for section in ("## Papers to add (`kg suggest`)", "## Headings (`kg classify`)", "## Lint (`kg lint`)"):
         assert section in report
     assert f"| {md(suggest(facts, 1)[0].work.title)} |" in report
@@ -109,7 +109,7 @@ def test_report_md_is_the_same_for_the_same_graph(default_build, tmp_path):
 
 def test_the_shipped_lists_landmarks_go_where_their_citers_are(default_build):
     """Switch Transformers went under "Quantization", Sparsely-Gated MoE under "Pruning": one citer each."""
-    top = suggest(Facts.from_graph(default_build.graph), 3)
+    top = suggest(Facts.from_model(default_build.graph), 3)
     landmarks = ["Switch Transformers", "GShard", "Outrageously Large Neural Networks"]
     assert [s.work.title.split(":")[0] for s in top] == landmarks
     for s in top:
@@ -121,7 +121,7 @@ def test_the_shipped_lists_landmarks_go_where_their_citers_are(default_build):
 
 def test_a_landmark_is_filed_where_the_listed_papers_citing_it_sit_and_says_why(latest):
     """Sparsely-Gated MoE was filed under "Pruning"; its suggested heading now follows its citers."""
-    facts = Facts.from_graph(latest.graph)
+    facts = Facts.from_model(latest.graph)
     found = {s.work.title: s for s in suggest(facts)}
     moe = found["Outrageously Large Neural Networks: The Sparsely-Gated Mixture-of-Experts Layer"]
     citing = Counter(h for w in moe.cited_by for h in w.headings)

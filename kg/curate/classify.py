@@ -33,9 +33,10 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from kg.curate.facts import Facts, Work
+from kg.curate.facts import Facts, topic_text
 from kg.curate.lint import is_preprint
 from kg.graphmap import ID_PROPERTIES
+from kg.model import Work
 
 METHODS = ("vote", "spreading", "terms", "combined")
 BASELINE = "largest headings"
@@ -205,7 +206,7 @@ class Classifier:
     def terms(self, work: Work) -> dict[str, float]:
         """Cosine between the paper's TF-IDF vector and each heading profile (paper left out)."""
         idf, vectors, profiles, norms = self.terms_model()
-        mine = vectors.get(work.iri) or self.vector(work.text, idf)
+        mine = vectors.get(work.iri) or self.vector(topic_text(work), idf)
         scores = {}
         for heading, profile in profiles.items():
             if not mine or not self.by_heading.get(heading, set()) - {work.iri}:
@@ -221,7 +222,7 @@ class Classifier:
     def terms_evidence(self, work: Work, heading: str) -> list[str]:
         """The paper's three terms that weigh most in the heading's profile (paper left out)."""
         idf, vectors, profiles, _ = self.terms_model()
-        mine = vectors.get(work.iri) or self.vector(work.text, idf)
+        mine = vectors.get(work.iri) or self.vector(topic_text(work), idf)
         own = mine if work.iri in self.by_heading.get(heading, ()) else {}
         weight = {t: mine[t] * (profiles[heading].get(t, 0.0) - own.get(t, 0.0)) for t in mine}
         shared = [t for t in sorted(weight, key=lambda t: (-weight[t], t)) if weight[t] > 1e-12][:3]
@@ -230,7 +231,7 @@ class Classifier:
     def terms_model(self):
         """(idf, unit vector per listed paper, profile and its squared norm per heading), once."""
         if self._terms is None:
-            documents = {iri: tokens(w.text) for iri, w in self.listed.items()}
+            documents = {iri: tokens(topic_text(w)) for iri, w in self.listed.items()}
             frequency = Counter(t for words in documents.values() for t in set(words))
             total = len(documents)
             idf = {t: math.log((1 + total) / (1 + df)) + 1 for t, df in frequency.items()}
@@ -279,10 +280,10 @@ class Classifier:
 
     def venue_evidence(self, work: Work, heading: str) -> list[str]:
         """Papers under the heading at the same venue, named only where the learned weight makes that count for it."""
-        if self.model.learned()["venue"] <= 0 or is_preprint(work.venue):
+        if self.model.learned()["venue"] <= 0 or is_preprint(work.published_venue):
             return []
-        same = self.venue_counts().get(work.venue or "", Counter())[heading] - (heading in work.headings)
-        return [f"{same} of its papers appeared at {work.venue}"] if same > 0 else []
+        same = self.venue_counts().get(work.published_venue or "", Counter())[heading] - (heading in work.headings)
+        return [f"{same} of its papers appeared at {work.published_venue}"] if same > 0 else []
 
     # --- the combined model's features -----------------------------------------------------
     def features(self, work: Work):
@@ -304,7 +305,8 @@ class Classifier:
                 coupling[index[heading]] -= len(near) * share / math.sqrt(len(near))
             coupling /= math.sqrt(len(near))
         p_in, p_out = self.link_rates()
-        venue = self.venue_counts().get(work.venue or "", Counter()) if not is_preprint(work.venue) else Counter()
+        published = work.published_venue
+        venue = self.venue_counts().get(published or "", Counter()) if not is_preprint(published) else Counter()
         rows = {
             "links": links * math.log(p_in / p_out) + (size - links) * math.log((1 - p_in) / (1 - p_out)),
             "link share": links / (size + 1), "coupling": coupling / (size + 1),
@@ -347,8 +349,8 @@ class Classifier:
         if self._venues is None:
             self._venues = defaultdict(Counter)
             for work in self.listed.values():
-                if work.venue:
-                    self._venues[work.venue].update(work.headings)
+                if work.published_venue:
+                    self._venues[work.published_venue].update(work.headings)
         return self._venues
 
     def ranked(self, work: Work, method: str) -> list[str]:
@@ -622,9 +624,9 @@ def record_work(facts: Facts, kind: str, value: str, record: dict) -> tuple[Work
     cited = {iri for item in record.get("references") or [] if (iri := in_build(item))}
     citing = {iri for item in record.get("citations") or [] if (iri := in_build(item))}
     issued = record.get("publicationDate") or (str(record["year"]) if record.get("year") else None)
-    work = Work(paper_iri(f"{kind}:{value}").value, False, record.get("title") or "", None, issued,
-                record.get("abstract"), (record.get("tldr") or {}).get("text"), record.get("venue"),
-                [f"{ID_LABELS[kind]}:{value}"])
+    work = Work(paper_iri(f"{kind}:{value}").value, title=record.get("title") or "", issued=issued,
+                abstract=record.get("abstract"), tldr=(record.get("tldr") or {}).get("text"),
+                published_venue=record.get("venue"), identifiers=[f"{ID_LABELS[kind]}:{value}"])
     return work, cited, citing
 
 

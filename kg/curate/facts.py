@@ -1,86 +1,22 @@
-"""What the curation commands read from a build's graph, as plain Python objects.
+"""What the curation commands weigh, over a build's read model (kg.model).
 
-One pass of SPARQL over the graph gives the taxonomy, every work (listed or reached
-through citations) with the facts the commands weigh, and the citation edges. The
-commands then work on these objects, so each of them stays a small piece of logic.
+The model gives the taxonomy, every work (listed or reached through citations) and the
+citation edges; Facts adds the lookups the commands need (neighbours, heading paths, a
+work by identifier), so each command stays a small piece of logic.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 
+from kg.model import GraphModel, Heading, Work, as_model
 from kg.store import KnowledgeGraph
 
 PATH_SEPARATOR = " › "
 
 
-@dataclass
-class Heading:
-    iri: str
-    label: str
-    parent: str | None
-    position: int
-    line: int | None
-
-
-@dataclass
-class Work:
-    """A paper in the graph: listed (with its headings) or an outside work."""
-    iri: str
-    listed: bool
-    title: str = ""
-    source_title: str | None = None
-    issued: str | None = None
-    abstract: str | None = None
-    tldr: str | None = None
-    venue: str | None = None
-    identifiers: list[str] = field(default_factory=list)
-    headings: list[str] = field(default_factory=list)
-
-    @property
-    def year(self) -> int | None:
-        return int(self.issued[:4]) if self.issued else None
-
-    @property
-    def text(self) -> str:
-        """Everything the paper says about its topic: titles, abstract, TL;DR."""
-        parts = [self.title, self.source_title or "", self.abstract or "", self.tldr or ""]
-        return " ".join(p for p in parts if p)
-
-
-WORKS = """
-SELECT ?w (COUNT(?listed) AS ?isListed) (MIN(?t) AS ?title) (MIN(?st) AS ?sourceTitle) (MIN(STR(?i)) AS ?issued)
-       (MIN(?a) AS ?abstract) (MIN(?tl) AS ?tldr) (MIN(?v) AS ?venue)
-WHERE {
-  ?w a fabio:Expression .
-  OPTIONAL { ?w a akg:ListedPaper . BIND(1 AS ?listed) }
-  OPTIONAL { ?w dcterms:title ?t }
-  OPTIONAL { ?w akg:sourceTitle ?st }
-  OPTIONAL { ?w dcterms:issued ?i }
-  OPTIONAL { ?w dcterms:abstract ?a }
-  OPTIONAL { ?w akg:tldr ?tl }
-  OPTIONAL { ?w akg:publishedVenue ?v }
-} GROUP BY ?w
-"""
-HEADINGS = """
-SELECT ?h ?label ?parent ?position ?line WHERE {
-  ?h a skos:Concept ; skos:prefLabel ?label ; akg:position ?position .
-  OPTIONAL { ?h skos:broader ?parent }
-  OPTIONAL { ?h akg:sourceLine ?line }
-}
-"""
-LISTED_UNDER = "SELECT ?p ?h WHERE { ?p a akg:ListedPaper ; akg:listedUnder ?h }"
-IDENTIFIERS = "SELECT ?w ?id WHERE { ?w a fabio:Expression ; dcterms:identifier ?id }"
-CITES = "SELECT DISTINCT ?a ?b WHERE { ?a cito:cites ?b FILTER(?a != ?b) }"
-LIST_TITLE = "SELECT (MIN(?title) AS ?t) WHERE { ?list a akg:PaperList ; dcterms:title ?title }"
-
-
-def value(term) -> str | None:
-    return None if term is None else term.value
-
-
-def list_title(graph: KnowledgeGraph) -> str:
-    return value(next(iter(graph.query(LIST_TITLE)))["t"]) or "the list"
+def topic_text(work: Work) -> str:
+    """Everything the paper says about its topic: titles, abstract, TL;DR."""
+    return " ".join(p for p in (work.title, work.source_title, work.abstract, work.tldr) if p)
 
 
 class Facts:
@@ -99,28 +35,11 @@ class Facts:
             self.neighbours[b].add(a)
 
     @classmethod
-    def from_graph(cls, graph: KnowledgeGraph) -> Facts:
-        headings = {}
-        for row in graph.query(HEADINGS):
-            iri = row["h"].value
-            headings[iri] = Heading(iri, row["label"].value, value(row["parent"]), int(row["position"].value),
-                                    int(row["line"].value) if row["line"] else None)
-        works = {}
-        for row in graph.query(WORKS):
-            iri, source_title = row["w"].value, value(row["sourceTitle"])
-            works[iri] = Work(iri, int(row["isListed"].value) > 0, value(row["title"]) or source_title or "",
-                              source_title, value(row["issued"]), value(row["abstract"]), value(row["tldr"]),
-                              value(row["venue"]))
-        for row in graph.query(LISTED_UNDER):
-            if row["p"].value in works:
-                works[row["p"].value].headings.append(row["h"].value)
-        for row in graph.query(IDENTIFIERS):
-            works[row["w"].value].identifiers.append(row["id"].value)
-        for work in works.values():
-            work.headings.sort(key=lambda h: headings[h].position if h in headings else 1 << 30)
-            work.identifiers.sort()
-        cites = {(row["a"].value, row["b"].value) for row in graph.query(CITES)}
-        return cls(list_title(graph), headings, works, cites)
+    def from_model(cls, source: KnowledgeGraph | GraphModel) -> Facts:
+        """The facts of a build's model (or of its graph, read into one)."""
+        model = as_model(source)
+        return cls(model.title or "the list", model.headings, dict(model.works),
+                   {(c.citing, c.cited) for c in model.citations})
 
     @property
     def listed(self) -> list[Work]:

@@ -27,8 +27,9 @@ from pathlib import Path
 from kg.curate.render import count, md, table, to_json
 from kg.identifiers import normalize_title
 from kg.listparse import split_venue_tag
+from kg.model import GraphModel, Listing, Work, as_model
 from kg.store import KnowledgeGraph
-from kg.vocab import LIST_GRAPH, paper_iri
+from kg.vocab import paper_iri
 
 MISSPELLED = 0.9           # titles this similar (difflib ratio) differ by a typo, not a new name
 UNRELATED = 0.5            # titles less similar than this name two different papers
@@ -70,34 +71,6 @@ SHORT_VENUES = {normalize_title(name): short for name, short in (
 # "ICLR 2025 (The Thirteenth International ...)": a short venue name followed by its year.
 _NAMED_YEAR = re.compile(r"\b([A-Z][A-Za-z]*[A-Z][A-Za-z]*)\s+((?:19|20)\d\d)\b")
 
-LISTINGS = """
-SELECT ?paper ?heading ?printed ?line ?tag WHERE {
-  ?listing a akg:Listing ; akg:listedPaper ?paper ; akg:underHeading ?heading ;
-           akg:printedTitle ?printed ; akg:sourceLine ?line .
-  OPTIONAL { ?listing akg:venueTag ?tag }
-}
-"""
-PAPERS = """
-SELECT ?p (MIN(?ax) AS ?arxiv) (MIN(?s2) AS ?s2id) (MIN(?st) AS ?sourceTitle) (MIN(?v) AS ?venue)
-       (MIN(STR(?i)) AS ?issued) (MIN(?py) AS ?publishedYear)
-WHERE {
-  ?p a akg:ListedPaper .
-  OPTIONAL { ?p akg:arxiv ?ax }
-  OPTIONAL { ?p akg:s2PaperId ?s2 }
-  OPTIONAL { ?p akg:sourceTitle ?st }
-  OPTIONAL { ?p akg:publishedVenue ?v }
-  OPTIONAL { ?p dcterms:issued ?i }
-  OPTIONAL { ?p akg:publishedYear ?py }
-} GROUP BY ?p
-"""
-# What the list itself says of a paper: the identifiers its links carry, and the links.
-LIST_IDENTIFIERS = "SELECT ?p ?listGraph WHERE { GRAPH ?listGraph { ?p a akg:ListedPaper ; dcterms:identifier ?id } }"
-LIST_LINKS = "SELECT ?p ?page ?listGraph WHERE { GRAPH ?listGraph { ?p a akg:ListedPaper ; foaf:page ?page } }"
-PAPER_IDENTIFIERS = "SELECT ?p ?id WHERE { ?p a akg:ListedPaper ; dcterms:identifier ?id }"
-# Empty headings are found in Python: a FILTER NOT EXISTS over skos:broader* is headings x papers.
-HEADING_LINES = "SELECT ?h ?label ?line WHERE { ?h a skos:Concept ; skos:prefLabel ?label ; akg:sourceLine ?line }"
-BROADER = "SELECT ?h ?parent WHERE { ?h a skos:Concept ; skos:broader ?parent }"
-USED_HEADINGS = "SELECT DISTINCT ?h WHERE { ?x akg:listedUnder ?h }"
 
 
 @dataclass
@@ -112,58 +85,16 @@ class Finding:
         return asdict(self)
 
 
-@dataclass
-class Listing:
-    paper: str
-    heading: str
-    printed: str
-    line: int
-    tag: str | None
-
-
-@dataclass
-class Paper:
-    iri: str
-    arxiv: str | None
-    s2id: str | None
-    source_title: str | None
-    venue: str | None
-    issued: str | None
-    published_year: int | None  # the venue's year where the source gives it apart from the preprint's
-    identified: bool            # the list's link carries an identifier
-    link: str | None
-
-    @property
-    def resolved(self) -> bool:
-        return bool(self.s2id or self.source_title)
-
-
-def value(term) -> str | None:
-    return None if term is None else term.value
-
-
 def is_preprint(venue: str | None) -> bool:
     return normalize_title(venue or "") in PREPRINT_VENUES
 
 
-def lint(graph: KnowledgeGraph, enrichment: dict | None = None) -> list[Finding]:
+def lint(source: KnowledgeGraph | GraphModel, enrichment: dict | None = None) -> list[Finding]:
     """Every finding of every check, by line; `enrichment` is the manifest's enrichment report."""
-    listings = [Listing(r["paper"].value, r["heading"].value, r["printed"].value, int(r["line"].value),
-                        value(r["tag"])) for r in graph.query(LISTINGS)]
-    in_list = {"listGraph": LIST_GRAPH}
-    identified = {r["p"].value for r in graph.query(LIST_IDENTIFIERS, in_list)}
-    links: dict[str, str] = {}
-    for r in sorted(graph.query(LIST_LINKS, in_list), key=lambda r: r["page"].value):
-        links.setdefault(r["p"].value, r["page"].value)
-    papers = {}
-    for r in graph.query(PAPERS):
-        iri = r["p"].value
-        papers[iri] = Paper(iri, value(r["arxiv"]), value(r["s2id"]), value(r["sourceTitle"]), value(r["venue"]),
-                            value(r["issued"]), int(r["publishedYear"].value) if r["publishedYear"] else None,
-                            iri in identified, links.get(iri))
-    listings.sort(key=lambda listing: (listing.line, listing.paper))
-    findings = (tag_fixes(listings, papers) + duplicates(listings, papers, graph) + titles(listings, papers)
-                + unresolved(listings, papers, enrichment) + empty_headings(graph))
+    model = as_model(source)
+    listings, papers = model.listings, model.works
+    findings = (tag_fixes(listings, papers) + duplicates(listings, papers) + titles(listings, papers)
+                + unresolved(listings, papers, enrichment) + empty_headings(model))
     return sorted(findings, key=lambda f: (f.line, KINDS.index(f.kind), f.message))
 
 
@@ -179,36 +110,36 @@ def tagged(listings: list[Listing]) -> list[tuple[Listing, str, int, int | None]
     return out
 
 
-def tag_fixes(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
+def tag_fixes(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]:
     """One fix per tagged entry: the venue it was published at, else the year its sources state."""
     venues = published(listings, papers)
     superseded = {f.line for f in venues}
     return venues + [f for f in years(listings, papers) if f.line not in superseded]
 
 
-def published(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
+def published(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]:
     names = venue_names(listings, papers)
     findings = []
     for listing, venue, year, _ in tagged(listings):
         paper = papers[listing.paper]
-        if not is_preprint(venue) or not paper.venue or is_preprint(paper.venue):
+        if not is_preprint(venue) or not paper.published_venue or is_preprint(paper.published_venue):
             continue
-        short, stated = short_venue(paper.venue, names)
+        short, stated = short_venue(paper.published_venue, names)
         new_year = stated or paper.published_year or (int(paper.issued[:4]) if paper.issued else year)
         fix = f"{short}'{new_year % 100:02d}"
         findings.append(Finding("published", listing.line,
                                 f"'{listing.printed}' is tagged [{listing.tag}] but was published at "
-                                f"{paper.venue} ({new_year}): write [{fix}]", fix, listing.tag))
+                                f"{paper.published_venue} ({new_year}): write [{fix}]", fix, listing.tag))
     return findings
 
 
-def venue_names(listings: list[Listing], papers: dict[str, Paper]) -> dict[str, str]:
+def venue_names(listings: list[Listing], papers: dict[str, Work]) -> dict[str, str]:
     """How the list itself writes each published venue (its most common tag for it)."""
     counts: dict[str, Counter] = defaultdict(Counter)
     for listing, venue, _, _ in tagged(listings):
         paper = papers[listing.paper]
-        if venue and not is_preprint(venue) and paper.venue and not is_preprint(paper.venue):
-            counts[normalize_title(paper.venue)][venue] += 1
+        if venue and not is_preprint(venue) and paper.published_venue and not is_preprint(paper.published_venue):
+            counts[normalize_title(paper.published_venue)][venue] += 1
     return {name: sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for name, c in counts.items()}
 
 
@@ -224,7 +155,7 @@ def short_venue(venue: str, names: dict[str, str]) -> tuple[str, int | None]:
     return SHORT_VENUES.get(key, venue), stated
 
 
-def duplicates(listings: list[Listing], papers: dict[str, Paper], graph: KnowledgeGraph) -> list[Finding]:
+def duplicates(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]:
     findings = []
     by_paper: dict[str, list[Listing]] = defaultdict(list)
     for listing in listings:
@@ -243,18 +174,16 @@ def duplicates(listings: list[Listing], papers: dict[str, Paper], graph: Knowled
                 findings.append(Finding("duplicate", entry.line, f"'{entry.printed}' is listed twice under the "
                                         f"same heading (lines {seen[entry.heading].line} and {entry.line})"))
             seen.setdefault(entry.heading, entry)
-    findings += same_paper_other_link(by_paper, papers, graph)
+    findings += same_paper_other_link(by_paper, papers)
     return findings
 
 
-def same_paper_other_link(by_paper: dict[str, list[Listing]], papers: dict[str, Paper],
-                          graph: KnowledgeGraph) -> list[Finding]:
+def same_paper_other_link(by_paper: dict[str, list[Listing]], papers: dict[str, Work]) -> list[Finding]:
     """Two listed papers (two links) that share an identifier, a Semantic Scholar id or a title."""
     keys: dict[str, set[str]] = defaultdict(set)
-    for r in graph.query(PAPER_IDENTIFIERS):
-        keys[r["p"].value].add(r["id"].value.casefold())
     for iri, entries in by_paper.items():
         paper = papers[iri]
+        keys[iri] = {identifier.casefold() for identifier in paper.identifiers}
         keys[iri] |= {f"title:{normalize_title(t)}" for t in [e.printed for e in entries] + [paper.source_title] if t}
     owner: dict[str, str] = {}
     findings = []
@@ -262,15 +191,15 @@ def same_paper_other_link(by_paper: dict[str, list[Listing]], papers: dict[str, 
         match = next((owner[k] for k in sorted(keys[iri]) if owner.get(k, iri) != iri), None)
         if match:
             here, there = by_paper[iri][0], by_paper[match][0]
-            findings.append(Finding("duplicate", here.line, f"'{here.printed}' (line {here.line}, "
-                                    f"{papers[iri].link or 'no link'}) is the same paper as '{there.printed}' "
-                                    f"(line {there.line}, {papers[match].link or 'no link'}) under another link"))
+            link, other_link = papers[iri].listed_link or "no link", papers[match].listed_link or "no link"
+            findings.append(Finding("duplicate", here.line, f"'{here.printed}' (line {here.line}, {link}) is the same "
+                                    f"paper as '{there.printed}' (line {there.line}, {other_link}) under another link"))
         for k in keys[iri]:
             owner.setdefault(k, iri)
     return findings
 
 
-def titles(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
+def titles(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]:
     """Printed titles that are not the paper's: truncated, misspelled or renamed (fix: the real title);
     and one link printed under two unrelated titles, where the link of one of them must point at another
     paper than its title names (no fix: which link is right is for the curator to say)."""
@@ -315,7 +244,7 @@ def mislinked(listing: Listing, same_link: list[Listing], actual: str) -> Listin
     return None
 
 
-def years(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
+def years(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]:
     findings = []
     for listing, venue, year, month in tagged(listings):
         paper = papers[listing.paper]
@@ -325,8 +254,8 @@ def years(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
             new_month = int(paper.arxiv[2:4]) if month and paper.arxiv and paper.arxiv[:4].isdigit() else None
             source = "its arXiv id" if paper.arxiv else "Semantic Scholar"
         else:
-            named = _NAMED_YEAR.search(paper.venue or "")
-            expected, new_month, source = (int(named[2]) if named else None), None, paper.venue
+            named = _NAMED_YEAR.search(paper.published_venue or "")
+            expected, new_month, source = (int(named[2]) if named else None), None, paper.published_venue
         if expected is None or expected == year:
             continue
         fix = f"{venue}'{expected % 100:02d}" + (f".{new_month}" if new_month else "")
@@ -335,15 +264,15 @@ def years(listings: list[Listing], papers: dict[str, Paper]) -> list[Finding]:
     return findings
 
 
-def unresolved(listings: list[Listing], papers: dict[str, Paper], enrichment: dict | None) -> list[Finding]:
+def unresolved(listings: list[Listing], papers: dict[str, Work], enrichment: dict | None) -> list[Finding]:
     findings, seen = [], set()
     reasons = {paper_iri(key).value: reason for key, reason in ((enrichment or {}).get("unresolved") or {}).items()}
     for listing in listings:
         paper = papers[listing.paper]
-        if listing.paper in seen or paper.identified or paper.resolved:
+        if listing.paper in seen or paper.listed_identified or paper.resolved:
             continue
         seen.add(listing.paper)
-        where = f"its link {paper.link} carries no identifier" if paper.link else "it has no link"
+        where = f"its link {paper.listed_link} carries no identifier" if paper.listed_link else "it has no link"
         why = why_unresolved(reasons.get(listing.paper, ""), enrichment)
         findings.append(Finding("unresolved", listing.line, f"'{listing.printed}': {where} and {why}; "
                                 "link the arXiv, DOI or ACL page"))
@@ -372,21 +301,19 @@ def build_enrichment(build_dir: Path | None) -> dict | None:
         return None
 
 
-def empty_headings(graph: KnowledgeGraph) -> list[Finding]:
+def empty_headings(model: GraphModel) -> list[Finding]:
     """Headings with nothing under them or their sub-headings: each used heading marks its
     ancestors once (a walk stops at a heading already marked), so the work grows with the headings."""
-    parents: dict[str, list[str]] = defaultdict(list)
-    for r in graph.query(BROADER):
-        parents[r["h"].value].append(r["parent"].value)
     used: set[str] = set()
-    todo = [r["h"].value for r in graph.query(USED_HEADINGS)]
+    todo = list(model.filed_under)
     while todo:
         heading = todo.pop()
-        if heading not in used:
+        if heading not in used and heading in model.headings:
             used.add(heading)
-            todo.extend(parents[heading])
-    return [Finding("empty-heading", int(r["line"].value), f"heading '{r['label'].value}' has no papers")
-            for r in graph.query(HEADING_LINES) if r["h"].value not in used]
+            if model.headings[heading].parent:
+                todo.append(model.headings[heading].parent)
+    return [Finding("empty-heading", h.line, f"heading '{h.label}' has no papers")
+            for h in model.headings.values() if h.iri not in used and h.line is not None]
 
 
 def fix_tags(text: str, findings: list[Finding]) -> tuple[str, int]:
@@ -407,10 +334,7 @@ class ListMismatch(ValueError):
     """The list file given (or named by the manifest) is not the one the build read."""
 
 
-LIST_SHA256 = "SELECT ?sha WHERE { ?file akg:sha256 ?sha }"
-
-
-def built_list(graph: KnowledgeGraph, build_dir: Path | None, list_file: Path | None):
+def built_list(model: GraphModel, build_dir: Path | None, list_file: Path | None):
     """The list the build read (a kg.listsource.ListSource): `list_file`, else the manifest's input,
     checked against the sha256 the graph records."""
     from kg.listsource import BuildError, ListSource
@@ -429,7 +353,7 @@ def built_list(graph: KnowledgeGraph, build_dir: Path | None, list_file: Path | 
             source = ListSource.from_path(list_file)
         except BuildError as error:
             raise ListMismatch(str(error)) from None
-    recorded = {r["sha"].value for r in graph.query(LIST_SHA256)}
+    recorded = model.list_sha256
     if recorded and source.sha256 not in recorded:
         raise ListMismatch(f"{source.label} is not the list this build read (its sha256 differs): "
                            "rebuild, or pass --list with the file the build read")

@@ -13,6 +13,7 @@ from kg.curate.facts import Facts
 from kg.curate.lint import lint
 from kg.curate.render import count, md, percent, table
 from kg.curate.suggest import suggest
+from kg.model import GraphModel, as_model
 from kg.store import KnowledgeGraph, atomic_write
 
 TOP_SUGGESTIONS = 5
@@ -22,16 +23,17 @@ CONFIDENT = 0.5
 MEASURED = 1000        # leave-one-out on at most this many papers, so big lists still build quickly
 
 
-def write_report(graph: KnowledgeGraph, out: Path) -> list[Path]:
-    return [atomic_write(Path(out) / "report.md", curation_report(graph))]
+def write_report(source: KnowledgeGraph | GraphModel, out: Path) -> list[Path]:
+    """The build's view: report.md, from the build's model (or its graph read into one)."""
+    return [atomic_write(Path(out) / "report.md", curation_report(source))]
 
 
-def curation_report(graph: KnowledgeGraph) -> str:
-    facts = Facts.from_graph(graph)
-    classifier = Classifier(facts)
-    lines = [f"# Curation report: {md(facts.title)}", "",
+def curation_report(source: KnowledgeGraph | GraphModel) -> str:
+    model = as_model(source)
+    classifier = Classifier(Facts.from_model(model))
+    lines = [f"# Curation report: {md(classifier.facts.title)}", "",
              "The top of each curation command; run them on this folder for the full reports.", ""]
-    lines += suggestions_section(classifier) + headings_section(classifier) + lint_section(graph)
+    lines += suggestions_section(classifier) + headings_section(classifier) + lint_section(model)
     return "\n".join(lines)
 
 
@@ -74,8 +76,8 @@ def headings_section(classifier: Classifier) -> list[str]:
     return lines
 
 
-def lint_section(graph: KnowledgeGraph) -> list[str]:
-    findings = lint(graph)
+def lint_section(model: GraphModel) -> list[str]:
+    findings = lint(model)
     kinds = Counter(f.kind for f in findings)
     lines = ["## Lint (`kg lint`)", ""]
     if not findings:

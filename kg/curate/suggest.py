@@ -18,9 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kg.curate.classify import Classification, Classifier
-from kg.curate.facts import Facts, Work
+from kg.curate.facts import Facts
 from kg.curate.render import md, percent, table, to_json
 from kg.identifiers import normalize_title
+from kg.model import Work
 
 MIN_LINKS = 2
 RECENCY_STEP = 0.2

@@ -305,7 +305,7 @@
     close.title = "close";
     close.addEventListener("click", () => { details.hidden = true; network.unselectAll(); });
     const parts = [close, element("h2", n.title)];
-    if (n.sourceTitle) parts.push(element("p", "Title at the source: " + n.sourceTitle, "source-title"));
+    if (n.listedTitle) parts.push(element("p", "Listed as: " + n.listedTitle, "listed-title"));
     for (const [cls, text] of factLines(n)) parts.push(element("p", text, cls));
     const links = element("p", null, "links");
     const anchors = [
