@@ -30,6 +30,7 @@ from kg.exports import write_cluster_files
 from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads, one_node_per_work
 from kg.listparse import ParsedList
 from kg.listsource import MAX_BYTES_PER_PAPER, MAX_PAPERS, BuildError, ListSource
+from kg.model import read_model
 from kg.page import write_graph_page
 from kg.store import KnowledgeGraph, atomic_write
 from kg.validate import ValidationFailed, validate
@@ -96,8 +97,10 @@ def locked_build(source: ListSource, out: Path, *, offline: bool, strict: bool, 
     graph = KnowledgeGraph(list(list_quads(parsed, source.slug, enrichments)) +
                            list(enrichment_quads(parsed, enrichments)) +
                            list(graph_provenance_quads(source.sha256, source.slug)))
+    progress.stage("reading the model")
+    model = read_model(graph)
     progress.stage("clustering")
-    add_clusters(graph, parsed)
+    clustering = add_clusters(graph, model)
     progress.stage("counting")
     add_counts(graph)
     progress.stage("validating (SHACL)")
@@ -110,11 +113,11 @@ def locked_build(source: ListSource, out: Path, *, offline: bool, strict: bool, 
     written = graph.write(staging)
     graph.write_store(staging)
     progress.stage("related-work exports")
-    written += write_cluster_files(graph, staging)
+    written += write_cluster_files(model, staging, clustering)
     progress.stage("curator's report")
-    written += write_report(graph, staging)
+    written += write_report(model, staging)
     progress.stage("graph page")
-    written += write_graph_page(graph, staging)
+    written += write_graph_page(model, staging)
     manifest = make_manifest(source, parsed, graph, report)
     written.append(atomic_write(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"))
     publish(staging, out)

@@ -21,7 +21,6 @@ import json
 import math
 import random
 import re
-import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from functools import lru_cache
 import numpy as np
 from pyoxigraph import Literal, NamedNode, Quad
 
-from kg.model import GraphModel, Heading, Work, as_model
+from kg.model import GraphModel, Heading, Work, as_model, stored_clusters
 from kg.store import KnowledgeGraph
 from kg.vocab import (
     CLUSTER_GRAPH,
@@ -435,17 +434,10 @@ def cluster_quads(clustering: Clustering) -> Iterator[Quad]:
     yield Quad(CLUSTER_GRAPH, prov.wasGeneratedBy, run, PROVENANCE_GRAPH)
 
 
-# The default clustering each graph's build step made, so the build's exports reuse it.
-_BUILT: weakref.WeakKeyDictionary[KnowledgeGraph, Clustering] = weakref.WeakKeyDictionary()
-
-
-def add_clusters(graph: KnowledgeGraph, parsed) -> None:
-    """Build step: the default clustering goes into the clusters graph (before validation)."""
-    clustering = cluster_papers(graph)
+def add_clusters(graph: KnowledgeGraph, model: GraphModel) -> Clustering:
+    """Build step: the default clustering of the build's model goes into the clusters graph (before
+    validation), and to the model; the build's exports reuse it instead of clustering again."""
+    clustering = cluster_papers(model)
     graph.store.extend(list(cluster_quads(clustering)))
-    _BUILT[graph] = clustering
-
-
-def default_clustering(graph: KnowledgeGraph, model: GraphModel | None = None) -> Clustering:
-    """The default clustering of a graph: the one its build step made, else a new one (of its model, when read)."""
-    return _BUILT.get(graph) or cluster_papers(model or graph)
+    model.clusters = stored_clusters(graph)
+    return clustering

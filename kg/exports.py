@@ -29,7 +29,6 @@ from kg.clusters import (
     Cluster,
     Clustering,
     cluster_papers,
-    default_clustering,
 )
 from kg.model import GraphModel, Work, as_model
 from kg.query import spreadsheet_cell
@@ -261,9 +260,7 @@ def related_work(source: KnowledgeGraph | GraphModel, method: str = DEFAULT_METH
     `clustering` is one the build already made, else the build is clustered here."""
     model = as_model(source)
     if clustering is None:
-        default = (method, resolution) == (DEFAULT_METHOD, DEFAULT_RESOLUTION)
-        clustering = (default_clustering(source, model) if default and isinstance(source, KnowledgeGraph)
-                      else cluster_papers(model, method, resolution))
+        clustering = cluster_papers(model, method, resolution)
     return RelatedWork(clustering, references(model), model.title or "the list")
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 KG = Path(__file__).resolve().parents[1] / "kg"
 # The flow, earliest first; a module may import only itself, its package and modules before it.
 FLOW = ["kg.identifiers", "kg.terminal", "kg.progress", "kg.vocab", "kg.listparse", "kg.listsource", "kg.enrich",
-        "kg.graphmap", "kg.store", "kg.query", "kg.savedqueries", "kg.clusters", "kg.counts", "kg.validate",
-        "kg.model", "kg.exports", "kg.page", "kg.curate", "kg.build", "kg.publish", "kg.serve", "kg.push", "kg.cli"]
+        "kg.graphmap", "kg.store", "kg.model", "kg.query", "kg.savedqueries", "kg.clusters", "kg.counts",
+        "kg.validate", "kg.exports", "kg.page", "kg.curate", "kg.build", "kg.publish", "kg.serve", "kg.push", "kg.cli"]
 
 
 def stage(module: str) -> int:

@@ -165,7 +165,7 @@ def test_a_build_that_fails_half_way_leaves_the_earlier_build_whole(tmp_path, mo
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     (out / "notes.txt").write_text("mine")
     latest = ListSource.from_path(LATEST_LIST, "awesome-moe-inference")
-    monkeypatch.setattr(kg.build, "write_graph_page", lambda graph, out: 1 / 0)   # the last view raises
+    monkeypatch.setattr(kg.build, "write_graph_page", lambda model, out: 1 / 0)   # the last view raises
     with pytest.raises(ZeroDivisionError):
         build(latest, out, offline=True, cache_dir=tmp_path / "cache")
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != "notes.txt"} == before
