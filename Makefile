@@ -44,7 +44,8 @@ lint: install-test
 
 # Offline with an empty cache: the example depends on the shipped list and snapshot only.
 example: install
-	cache=$$(mktemp -d) && $(BIN)/kg build --offline --quiet --cache "$$cache" --out $(EXAMPLE); rc=$$?; \
+	cache=$$(mktemp -d) && SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct -- kg/data) \
+	  $(BIN)/kg build --offline --quiet --cache "$$cache" --out $(EXAMPLE); rc=$$?; \
 	  rm -rf "$$cache"; exit $$rc
 	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,900 \
 	  --virtual-time-budget=15000 --screenshot="$(CURDIR)/$(EXAMPLE)/screenshot.png" \

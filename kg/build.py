@@ -275,12 +275,20 @@ def make_manifest(source: ListSource, parsed: ParsedList, graph: KnowledgeGraph,
     }
     return {
         "input": {"file": source.label, "sha256": source.sha256, "name": source.slug, "title": parsed.title},
-        "built": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "built": build_time().isoformat(),
         "versions": {name: package_version(name) for name in PACKAGES},
         "counts": counts,
         "enrichment": report.as_dict(),
         "warnings": [str(w) for w in parsed.warnings],
     }
+
+
+def build_time() -> datetime:
+    """Now, or SOURCE_DATE_EPOCH where it is set (the reproducible-builds convention): the published
+    example sets it to its list's last change, so rebuilding it changes no byte."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now(UTC)
+    return moment.replace(microsecond=0)
 
 
 def package_version(name: str) -> str | None:

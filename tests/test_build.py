@@ -174,3 +174,13 @@ def test_a_build_that_fails_half_way_leaves_the_earlier_build_whole(tmp_path, mo
     assert second.manifest["counts"]["listed_papers"] > first.manifest["counts"]["listed_papers"]
     assert (out / "notes.txt").read_text() == "mine"                              # not ours: kept
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []   # no staging left over
+
+
+def test_source_date_epoch_makes_the_manifest_byte_stable(tmp_path, monkeypatch):
+    """`make example` sets SOURCE_DATE_EPOCH, so rebuilding the published example changes no byte."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1732406400")
+    first = build(out=tmp_path / "a", offline=True, cache_dir=tmp_path / "cache")
+    second = build(out=tmp_path / "b", offline=True, cache_dir=tmp_path / "cache")
+    assert first.manifest["built"] == "2024-11-24T00:00:00+00:00"
+    assert (first.out / "manifest.json").read_text() == (second.out / "manifest.json").read_text().replace(
+        str(second.out), str(first.out))
