@@ -49,3 +49,13 @@ def test_a_shape_the_sparql_engine_cannot_check_is_refused():
     shapes = "@prefix sh: <http://www.w3.org/ns/shacl#> . <s> a sh:NodeShape ; sh:targetClass <C> ; sh:closed true ."
     with pytest.raises(ValueError, match="sh:closed"):
         compile_shapes(shapes.replace("<s>", "<http://x/s>").replace("<C>", "<http://x/C>"))
+
+
+def test_a_constraint_broken_outside_its_shapes_targets_is_no_violation_in_either_engine(default_graph):
+    """The SPARQL checks run over a property's triples and test the target afterwards: a node of no
+    targeted class may carry any value."""
+    graph = broken(default_graph, add=[(GHOST, akg.listedMonth, ox.Literal("13")),
+                                       (GHOST, dcterms.title, ox.Literal("One")),
+                                       (GHOST, dcterms.title, ox.Literal("Two"))])
+    assert len(graph) == len(default_graph) + 3
+    assert pyshacl_violations(graph) == set() == sparql_violations(graph)
