@@ -68,9 +68,11 @@ def shapes_text() -> str:
     return resources.files("kg.ontology").joinpath("shapes.ttl").read_text(encoding="utf-8")
 
 
-def validate(graph: KnowledgeGraph) -> None:
-    """Raise ValidationFailed with a report when any shape is violated."""
-    violations = pyshacl_violations(graph) if len(graph) <= PYSHACL_LIMIT else sparql_violations(graph)
+def validate(graph: KnowledgeGraph, engine: str | None = None) -> None:
+    """Raise ValidationFailed with a report when any shape is violated. The engine is "pyshacl" or
+    "sparql"; by default pyshacl up to PYSHACL_LIMIT triples, the SPARQL checks past it."""
+    engine = engine or ("pyshacl" if len(graph) <= PYSHACL_LIMIT else "sparql")
+    violations = ENGINES[engine](graph)
     if violations:
         shown = sorted(str(v) for v in violations)
         more = f"\n... and {len(shown) - 50} more" if len(shown) > 50 else ""
@@ -125,6 +127,9 @@ def has_target(store: ox.Store, focus, target: tuple[str, ox.NamedNode]) -> bool
     kind, node = target
     pattern = (focus, RDF_TYPE, node) if kind == "targetClass" else (focus, node, None)
     return next(iter(store.quads_for_pattern(*pattern)), None) is not None
+
+
+ENGINES = {"pyshacl": pyshacl_violations, "sparql": sparql_violations}
 
 
 def compile_shapes(turtle: str) -> list[Check]:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
+from click.testing import CliRunner
 
+from kg.cli import main
 from kg.store import KnowledgeGraph
 from kg.validate import ValidationFailed, compile_shapes, pyshacl_violations, sparql_violations, validate
 from kg.vocab import LIST_GRAPH, akg, cito, dcterms, xsd
@@ -59,3 +61,17 @@ def test_a_constraint_broken_outside_its_shapes_targets_is_no_violation_in_eithe
                                        (GHOST, dcterms.title, ox.Literal("Two"))])
     assert len(graph) == len(default_graph) + 3
     assert pyshacl_violations(graph) == set() == sparql_violations(graph)
+
+
+@pytest.mark.parametrize("engine", ["pyshacl", "sparql"])
+def test_kg_validate_passes_a_build_and_names_what_breaks_a_graph_file(default_build, default_graph, engine,
+                                                                        tmp_path):
+    passed = CliRunner().invoke(main, ["validate", str(default_build.out), "--engine", engine])
+    assert passed.exit_code == 0 and "conforms to the shapes" in passed.output and engine in passed.output
+    bad = tmp_path / "graph.nq"
+    bad.write_bytes(ox.serialize(broken(default_graph, **BREAKAGES["bad arXiv id"]).store,
+                                 format=ox.RdfFormat.N_QUADS))
+    failed = CliRunner().invoke(main, ["validate", str(bad), "--engine", engine])
+    assert failed.exit_code == 1
+    assert f"<{FIDDLER.value}> <{akg.arxiv.value}>: A listed paper's akg:arxiv must be a bare arXiv id" in failed.output
+    assert "(value arxiv.org/abs/2402.07033v2)" in failed.output
