@@ -25,6 +25,7 @@ import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from pyoxigraph import Literal, NamedNode, Quad
@@ -135,7 +136,7 @@ class Clustering:
     clusters: list[Cluster]              # the unconnected group, when there is one, comes last
     similarity: SimilarityGraph          # the graph the clusters come from
 
-    @property
+    @cached_property
     def edges(self) -> list[tuple[str, str, float]]:
         """The similarity graph's pairs as (paper, paper, weight), for the exports that list them."""
         return [(a, b, w) for (a, b), w in self.similarity.items()]
