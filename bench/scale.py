@@ -226,21 +226,22 @@ def results_markdown(results: dict) -> str:
     lines = ["# Benchmark results", "", f"`python bench/scale.py` on this machine ({os.cpu_count()} cores), "
              f"{time.strftime('%Y-%m-%d')}. Warm cache, fresh process per run; peak memory is the run's "
              "maximum resident set.", "", "## Build", "",
-             "| papers | store | triples | wall (s) | peak memory (MB) | load (triples/s) | serialize (triples/s) |",
-             "|---:|---|---:|---:|---:|---:|---:|"]
+             "| papers | store | measured | triples | wall (s) | peak memory (MB) | load (triples/s) | "
+             "serialize (triples/s) |", "|---:|---|---|---:|---:|---:|---:|---:|"]
     for papers, stores in results.items():
         for store, r in stores.items():
+            when = r.get("measured", "")
             if "error" in r:
-                lines.append(f"| {papers:,} | {store} | | {r['error']} | | | |")
+                lines.append(f"| {papers:,} | {store} | {when} | | {r['error']} | | | |")
                 continue
-            lines.append(f"| {papers:,} | {store} | {r['triples']:,} | {r['total']:.2f} | {r['peak_mb']:,} | "
-                         f"{r['load_triples_per_s']:,} | {r['serialize_triples_per_s']:,} |")
+            lines.append(f"| {papers:,} | {store} | {when} | {r['triples']:,} | {r['total']:.2f} | {r['peak_mb']:,} | "
+                         f"{per_second(r['load_triples_per_s'])} | {per_second(r['serialize_triples_per_s'])} |")
     lines += ["", "## Stages (seconds)", ""]
     for papers, stores in results.items():
         for store, r in stores.items():
             if "stages" in r:
                 stages = ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items())
-                lines.append(f"- {papers:,} papers, {store}: {stages}")
+                lines.append(f"- {papers:,} papers, {store} ({r.get('measured', 'date not kept')}): {stages}")
     lines += ["", "## Saved-query latency (median of 3, ms)", ""]
     names = sorted({q for stores in results.values() for r in stores.values() for q in r.get("queries_ms", {})})
     header = [f"{p:,} {s}" for p, stores in results.items() for s in stores]
@@ -250,6 +251,10 @@ def results_markdown(results: dict) -> str:
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "![How cost grows with size](scaling.png)", ""]
     return "\n".join(lines)
+
+
+def per_second(rate: int) -> str:
+    return f"{rate:,}" if rate else "—"     # 0: a run stopped before it was measured
 
 
 def plot(results: dict, path: Path) -> None:
@@ -262,13 +267,13 @@ def plot(results: dict, path: Path) -> None:
     for store in ("oxigraph", "rdflib"):
         points = [(p, s[store]["total"]) for p, s in results.items() if "total" in s.get(store, {})]
         if points:
-            axes.loglog(*zip(*points), marker="o", label=f"kg build total, {store}")
+            axes.loglog(*zip(*points, strict=True), marker="o", label=f"kg build total, {store}")
     stages = sorted({k for s in results.values() for k in s.get("oxigraph", {}).get("stages", {})})
     for stage in stages:
         points = [(p, s["oxigraph"]["stages"][stage]) for p, s in results.items()
                   if s.get("oxigraph", {}).get("stages", {}).get(stage, 0) > 0]
         if len(points) > 1:
-            axes.loglog(*zip(*points), linestyle="--", linewidth=0.8, label=stage)
+            axes.loglog(*zip(*points, strict=True), linestyle="--", linewidth=0.8, label=stage)
     papers = sorted(results)
     if len(papers) > 1:
         base = results[papers[0]].get("oxigraph", {}).get("total", 1)
@@ -299,13 +304,16 @@ def main() -> None:
         folder.mkdir()
         print(f"{papers} papers: preparing", file=sys.stderr, flush=True)
         listfile, cache = prepare(papers, folder)
+        earlier = results.get(papers, {})
         results[papers] = {}
         for store in ("oxigraph", "rdflib"):
             print(f"{papers} papers: {store}", file=sys.stderr, flush=True)
-            if store == "rdflib" and papers > args.rdflib_up_to:
-                results[papers][store] = {"error": f"not run (past --rdflib-up-to {args.rdflib_up_to})"}
+            if store == "rdflib" and papers > args.rdflib_up_to:   # an earlier measurement stays, with its date
+                results[papers][store] = earlier.get(store) or {
+                    "error": f"not run (past --rdflib-up-to {args.rdflib_up_to})"}
                 continue
-            results[papers][store] = measure(store, listfile, cache, folder / f"out-{store}")
+            results[papers][store] = {**measure(store, listfile, cache, folder / f"out-{store}"),
+                                      "measured": time.strftime("%Y-%m-%d")}
             print(json.dumps(results[papers][store])[:300], file=sys.stderr, flush=True)
     results = dict(sorted(results.items()))
     saved.write_text(json.dumps(results, indent=1) + "\n")

@@ -309,6 +309,22 @@ def open_graph(target: str | None, endpoint: str | None):
 
 
 
+@main.command("validate")
+@click.argument("target")
+@click.option("--engine", type=click.Choice(["pyshacl", "sparql"]), default="pyshacl", show_default=True,
+              help="pyshacl over the whole shapes file (slow past 20,000 triples), or the build's SPARQL checks.")
+def validate_build(target, engine):
+    """Check TARGET (a build folder or graph file) against the SHACL shapes; exit 1 with the violations."""
+    from kg.validate import ValidationFailed, validate
+
+    graph = load_build(target)
+    try:
+        validate(graph, engine)
+    except ValidationFailed as failure:
+        fail(f"{target}: {failure}")
+    say(f"{target}: conforms to the shapes ({len(graph):,} triples, checked by {engine})")
+
+
 @main.command()
 @click.argument("target")
 @clustering_options

@@ -24,10 +24,11 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property
 
 import numpy as np
 from pyoxigraph import Literal, NamedNode, Quad
+from scipy import sparse
 
 from kg.model import GraphModel, Heading, Work, as_model, stored_clusters
 from kg.store import KnowledgeGraph
@@ -108,7 +109,12 @@ class Clustering:
     seed: int
     data: CitationData
     clusters: list[Cluster]              # the unconnected group, when there is one, comes last
-    edges: list[tuple[str, str, float]]  # the similarity graph the clusters come from
+    similarity: SimilarityGraph          # the graph the clusters come from
+
+    @cached_property
+    def edges(self) -> list[tuple[str, str, float]]:
+        """The similarity graph's pairs as (paper, paper, weight), for the exports that list them."""
+        return [(a, b, w) for (a, b), w in self.similarity.items()]
 
     @property
     def parameters(self) -> dict:
@@ -143,53 +149,74 @@ def citation_data(model: GraphModel) -> CitationData:
 # Similarity graphs
 # ---------------------------------------------------------------------------
 
-def direct_weights(papers: list[str], references: dict[str, set[str]]) -> tuple[np.ndarray, np.ndarray]:
-    """Weight 1 for each pair of listed papers where one cites the other.
+@dataclass(frozen=True)
+class SimilarityGraph:
+    """Weighted pairs of listed papers as arrays: pair k joins papers[first[k]] and papers[second[k]]
+    (first < second, pairs in (first, second) order). A 20,000-paper hybrid graph has millions of
+    pairs, too many for Python tuples."""
+    papers: list[str]
+    first: np.ndarray
+    second: np.ndarray
+    weight: np.ndarray
 
-    Pairs are coded a * n + b (a < b, indices into the sorted papers) in int64 arrays: a
-    20,000-paper hybrid graph has millions of pairs, too many for Python tuples.
-    """
-    index, n = {iri: i for i, iri in enumerate(papers)}, len(papers)
-    codes = {min(a, b) * n + max(a, b) for a, paper in enumerate(papers)
-             for b in (index[w] for w in references.get(paper, ()) if w in index and w != paper)}
-    return np.array(sorted(codes), dtype=np.int64), np.ones(len(codes))
+    def __len__(self) -> int:
+        return len(self.weight)
+
+    def items(self) -> Iterator[tuple[tuple[str, str], float]]:
+        papers = self.papers
+        for a, b, w in zip(self.first.tolist(), self.second.tolist(), self.weight.tolist(), strict=True):
+            yield (papers[a], papers[b]), w
 
 
-def shared_weights(papers: list[str], neighbours: dict[str, set[str]]) -> tuple[np.ndarray, np.ndarray]:
+def incidence(papers: list[str], neighbours: dict[str, set[str]]) -> sparse.csr_matrix:
+    """Papers x works, 1 where the paper has the work as a neighbour (a citer or a reference)."""
+    columns: dict[str, int] = {}
+    rows, cols = [], []
+    for i, paper in enumerate(papers):
+        found = neighbours.get(paper, ())
+        rows.extend([i] * len(found))
+        cols.extend(columns.setdefault(work, len(columns)) for work in found)
+    return sparse.csr_matrix((np.ones(len(rows)), (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64))),
+                             shape=(len(papers), len(columns)))
+
+
+def direct_weights(papers: list[str], references: dict[str, set[str]]) -> sparse.csr_matrix:
+    """Weight 1 for each pair of listed papers where one cites the other (upper triangle)."""
+    index = {iri: i for i, iri in enumerate(papers)}
+    rows, cols = [], []
+    for a, paper in enumerate(papers):
+        cited = [index[w] for w in references.get(paper, ()) if w in index and w != paper]
+        rows.extend([a] * len(cited))
+        cols.extend(cited)
+    rows_, cols_ = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+    pairs = sparse.csr_matrix((np.ones(len(rows)), (np.minimum(rows_, cols_), np.maximum(rows_, cols_))),
+                              shape=(len(papers), len(papers)))
+    pairs.data[:] = 1.0      # a pair citing both ways is still one link
+    return pairs
+
+
+def shared_weights(papers: list[str], neighbours: dict[str, set[str]]) -> sparse.csr_matrix:
     """Salton's cosine of shared neighbours (citers for co-citation, references for coupling).
 
     A work shared by more than HUB_LIMIT listed papers (a landmark everyone cites) adds to no
     pair: like a stop word it joins everything to everything, and its pairs grow with the
     square of its degree. It still counts in each paper's degree, the cosine's denominator.
     """
-    by_neighbour = defaultdict(list)
-    for i, paper in enumerate(papers):
-        for other in neighbours.get(paper, ()):
-            by_neighbour[other].append(i)
-    n = len(papers)
-    chunks = [np.zeros(0, dtype=np.int64)]
-    for group in by_neighbour.values():
-        if 2 <= len(group) <= HUB_LIMIT:
-            members = np.array(group, dtype=np.int64)
-            first, second = upper_pairs(len(group))
-            chunks.append(members[first] * n + members[second])
-    codes, shared = np.unique(np.concatenate(chunks), return_counts=True)
-    degree = np.array([len(neighbours.get(paper, ())) for paper in papers], dtype=np.float64)
-    return codes, shared / np.sqrt(degree[codes // n] * degree[codes % n])
+    shares = incidence(papers, neighbours)
+    degree = np.asarray(shares.sum(axis=1)).ravel()
+    spread = np.asarray(shares.sum(axis=0)).ravel()
+    kept = shares[:, np.flatnonzero(spread <= HUB_LIMIT)]
+    shared = sparse.triu(kept @ kept.T, k=1).tocsr()
+    rows = np.repeat(np.arange(len(papers)), np.diff(shared.indptr))
+    shared.data = shared.data / np.sqrt(degree[rows] * degree[shared.indices])
+    return shared
 
 
-@lru_cache(maxsize=HUB_LIMIT + 1)
-def upper_pairs(size: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.triu_indices(size, 1)
-
-
-def similarity(data: CitationData, method: str) -> dict[tuple[str, str], float]:
-    """Edge weights over listed papers for one method, by pair (a < b), in pair order."""
+def similarity(data: CitationData, method: str) -> SimilarityGraph:
+    """Edge weights over listed papers for one method, as sparse pairs (first < second) in pair order."""
     if method not in METHODS:
         raise ClusterError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
-    papers = list(data.papers)   # sorted, so a code's order is the pair's order
-    if not papers:
-        return {}
+    papers = list(data.papers)   # sorted, so index order is IRI order
     parts = []
     if method in ("direct", "hybrid"):
         parts.append(direct_weights(papers, data.references))
@@ -197,24 +224,30 @@ def similarity(data: CitationData, method: str) -> dict[tuple[str, str], float]:
         parts.append(shared_weights(papers, data.citers))
     if method in ("coupling", "hybrid"):
         parts.append(shared_weights(papers, data.references))
-    codes, where = np.unique(np.concatenate([c for c, _ in parts]), return_inverse=True)
-    total = np.bincount(where, weights=np.concatenate([w for _, w in parts]) / len(parts), minlength=len(codes))
-    n = len(papers)
-    return {(papers[code // n], papers[code % n]): weight
-            for code, weight in zip(codes.tolist(), np.round(total, 12).tolist(), strict=True)}
+    total = sparse.csr_matrix((len(papers), len(papers)))
+    for part in parts:
+        total = total + part / len(parts)
+    total.eliminate_zeros()
+    total.sort_indices()
+    rows = np.repeat(np.arange(len(papers)), np.diff(total.indptr))
+    return SimilarityGraph(papers, rows, total.indices.astype(np.int64), np.round(total.data, 12))
 
 
 # ---------------------------------------------------------------------------
 # Communities
 # ---------------------------------------------------------------------------
 
-def leiden(nodes: list[str], weights: dict[tuple[str, str], float], resolution: float, seed: int) -> list[list[str]]:
-    """Communities of the weighted graph by igraph's Leiden (modularity), with a seeded generator."""
+def leiden(graph: SimilarityGraph, resolution: float, seed: int) -> list[list[str]]:
+    """Communities of the linked papers by igraph's Leiden (modularity), with a seeded generator.
+    Vertices are the linked papers in IRI order, edges in pair order: the same input, the same run."""
     import igraph
 
-    index = {node: i for i, node in enumerate(nodes)}
-    g = igraph.Graph(n=len(nodes), edges=[(index[a], index[b]) for a, b in weights])
-    g.es["weight"] = list(weights.values())
+    linked = np.unique(np.concatenate([graph.first, graph.second]))
+    if not len(linked):
+        return []
+    ends = zip(np.searchsorted(linked, graph.first).tolist(), np.searchsorted(linked, graph.second).tolist(),
+               strict=True)   # igraph reads tuples from a generator fastest (half the time of a list of lists)
+    g = igraph.Graph(n=len(linked), edges=ends, edge_attrs={"weight": graph.weight.tolist()})
     igraph.set_random_number_generator(random.Random(seed))
     try:
         found = g.community_leiden(objective_function="modularity", weights="weight", resolution=resolution,
@@ -222,8 +255,8 @@ def leiden(nodes: list[str], weights: dict[tuple[str, str], float], resolution: 
     finally:
         igraph.set_random_number_generator(random)
     groups = defaultdict(list)
-    for node, community in zip(nodes, found.membership, strict=True):
-        groups[community].append(node)
+    for node, community in zip(linked.tolist(), found.membership, strict=True):
+        groups[community].append(graph.papers[node])
     return list(groups.values())
 
 
@@ -235,18 +268,17 @@ def cluster_papers(source: KnowledgeGraph | GraphModel, method: str = DEFAULT_ME
         raise ClusterError(f"resolution must be a positive number (e.g. 1.0), got {resolution!r}")
     data = citation_data(as_model(source))
     weights = similarity(data, method)
-    linked = sorted({node for edge in weights for node in edge})
-    groups = leiden(linked, weights, float(resolution), seed) if linked else []
+    groups = leiden(weights, float(resolution), seed)
     groups.sort(key=lambda members: (-len(members), min(members)))
     clusters = [Cluster(str(n), members) for n, members in enumerate(groups, 1)]
-    linked_set = set(linked)
-    alone = [iri for iri in data.papers if iri not in linked_set]
+    linked = {iri for members in groups for iri in members}
+    alone = [iri for iri in data.papers if iri not in linked]
     if alone:
         clusters.append(Cluster(UNCONNECTED, alone))
     for cluster in clusters:
         describe(cluster, data)
     label_clusters(clusters, data)
-    return Clustering(method, float(resolution), seed, data, clusters, [(a, b, w) for (a, b), w in weights.items()])
+    return Clustering(method, float(resolution), seed, data, clusters, weights)
 
 
 def describe(cluster: Cluster, data: CitationData) -> None:

@@ -359,27 +359,41 @@ def enrichment_quads(parsed: ParsedList, enrichments: dict[str, Enrichment]) -> 
             index.add_title(title, node)
     enriched = {paper_iri(key) for key in enrichments}
     described: set[tuple[NamedNode, NamedNode]] = set()   # far ends already described, once per graph
+    people: set[tuple[NamedNode, str, NamedNode]] = set()   # authors already described, once per graph
 
     def far_end(node: NamedNode, stub: dict, g: NamedNode) -> Iterator[Quad]:
         """What an edge says of its far end, unless that paper has a record of its own or was described."""
         if node not in enriched and (node, g) not in described:
             described.add((node, g))
-            yield from record_quads(node, stub, g, listed=node in listed)
+            yield from record_quads(node, stub, g, listed=node in listed, people=people)
+
+    both_ends: set[tuple[NamedNode, NamedNode, NamedNode]] = set()
+
+    def first_time(citing: NamedNode, cited: NamedNode, g: NamedNode) -> bool:
+        """An edge between two enriched papers is in both their records: it is emitted once."""
+        if citing not in enriched or cited not in enriched:
+            return True
+        if (citing, cited, g) in both_ends:
+            return False
+        both_ends.add((citing, cited, g))
+        return True
 
     for paper in parsed.papers:
         if paper.key not in enrichments:
             continue
         found = enrichments[paper.key]
         node, g = paper_iri(paper.key), SOURCE_GRAPHS[found.source]
-        yield from record_quads(node, found.record, g, listed=True)
+        yield from record_quads(node, found.record, g, listed=True, people=people)
         yield from provenance_quads(node, found)
         for cited in found.record.get("references") or []:
             target = index.node_for(cited)
-            yield Quad(node, cito.cites, target, g)
+            if first_time(node, target, g):
+                yield Quad(node, cito.cites, target, g)
             yield from far_end(target, cited, g)
         for citing in found.record.get("citations") or []:
             source = index.node_for(citing)
-            yield Quad(source, cito.cites, node, g)
+            if first_time(source, node, g):
+                yield Quad(source, cito.cites, node, g)
             yield from far_end(source, citing, g)
         for detail in found.record.get("citationDetails") or []:
             yield from citation_detail_quads(node, detail, g, index)
@@ -402,7 +416,8 @@ def citation_detail_quads(node: NamedNode, detail: dict, g: NamedNode, index: Pa
         yield Quad(citation, akg.intent, text(intent), g)
 
 
-def record_quads(node: NamedNode, record: dict, g: NamedNode, listed: bool) -> Iterator[Quad]:
+def record_quads(node: NamedNode, record: dict, g: NamedNode, listed: bool,
+                 people: set | None = None) -> Iterator[Quad]:
     """What an S2-shaped record says of a paper (a paper's own record, or an edge's description of its far
     end, which is written once per graph). A listed paper keeps the list's title."""
     yield Quad(node, rdf.type, fabio.Expression, g)
@@ -438,11 +453,13 @@ def record_quads(node: NamedNode, record: dict, g: NamedNode, listed: bool) -> I
         yield Quad(node, foaf.page, NamedNode(web_iri(record["url"])), g)
     if (record.get("openAccessPdf") or {}).get("url"):
         yield Quad(node, akg.openAccessPdf, NamedNode(web_iri(record["openAccessPdf"]["url"])), g)
-    yield from author_quads(node, record.get("authors") or [], g)
+    yield from author_quads(node, record.get("authors") or [], g, people)
 
 
-def author_quads(node: NamedNode, authors: Iterable[dict], g: NamedNode) -> Iterator[Quad]:
-    """Authors in order: dcterms:creator, and an akg:Authorship node holding the position."""
+def author_quads(node: NamedNode, authors: Iterable[dict], g: NamedNode,
+                 described: set | None = None) -> Iterator[Quad]:
+    """Authors in order: dcterms:creator, and an akg:Authorship node holding the position. A person
+    already in `described` (with this graph) was described by an earlier paper and is not again."""
     for position, author in enumerate(authors, 1):
         name = (author.get("name") or "").strip()
         if not name:
@@ -450,10 +467,13 @@ def author_quads(node: NamedNode, authors: Iterable[dict], g: NamedNode) -> Iter
         person = person_iri(author.get("authorId"), name)
         authorship = NamedNode(f"{node.value}/authorship/{position}")
         yield Quad(node, dcterms.creator, person, g)
-        yield Quad(person, rdf.type, foaf.Person, g)
-        yield Quad(person, foaf.name, text(name), g)
-        if author.get("authorId"):
-            yield Quad(person, akg.s2AuthorId, text(str(author["authorId"])), g)
+        if described is None or (person, name, g) not in described:
+            if described is not None:
+                described.add((person, name, g))
+            yield Quad(person, rdf.type, foaf.Person, g)
+            yield Quad(person, foaf.name, text(name), g)
+            if author.get("authorId"):
+                yield Quad(person, akg.s2AuthorId, text(str(author["authorId"])), g)
         yield Quad(node, akg.authorship, authorship, g)
         yield Quad(authorship, rdf.type, akg.Authorship, g)
         yield Quad(authorship, akg.author, person, g)

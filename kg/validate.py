@@ -8,6 +8,11 @@ IRI and inverse paths). Class membership is rdf:type as stated: a build holds no
 rdfs:subClassOf triples, so this is what pyshacl sees too. tests/test_validate.py
 holds both engines to the same verdicts. A shape using anything else is refused
 rather than skipped.
+
+The queries are written for speed at 20,000 papers (139 checks over 1.4 M triples took 15 s):
+a constraint is tested on every subject of its property, without joining the shape's
+target class (the join is most of the cost), and only the few subjects that fail are then
+checked for the target; a minCount of 1 is a NOT EXISTS, a class a MINUS.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from kg.store import KnowledgeGraph
 
 PYSHACL_LIMIT = 20_000
 SH = "http://www.w3.org/ns/shacl#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 SUPPORTED = {"path", "message", "minCount", "maxCount", "datatype", "class", "nodeKind", "pattern",
              "minInclusive", "maxInclusive", "minExclusive", "maxExclusive", "property", "targetClass",
              "targetSubjectsOf", "severity", "name", "description", "order", "flags"}
@@ -47,22 +53,26 @@ class Violation:
 
 @dataclass(frozen=True)
 class Check:
-    """One constraint as a SPARQL query; its solutions are the violations."""
+    """One constraint as a SPARQL query; its solutions are the violations of its focus nodes that
+    have the shape's target (when `targeted` is false, the query leaves the target to Python)."""
     sparql: str
     bindings: dict
     path: ox.NamedNode | None
     message: str
     per_value: bool = True
     python_pattern: re.Pattern | None = None   # solutions are violations only where this does not match
+    target: tuple[str, ox.NamedNode] | None = None   # ("targetClass" | "targetSubjectsOf", node) still to test
 
 
 def shapes_text() -> str:
     return resources.files("kg.ontology").joinpath("shapes.ttl").read_text(encoding="utf-8")
 
 
-def validate(graph: KnowledgeGraph) -> None:
-    """Raise ValidationFailed with a report when any shape is violated."""
-    violations = pyshacl_violations(graph) if len(graph) <= PYSHACL_LIMIT else sparql_violations(graph)
+def validate(graph: KnowledgeGraph, engine: str | None = None) -> None:
+    """Raise ValidationFailed with a report when any shape is violated. The engine is "pyshacl" or
+    "sparql"; by default pyshacl up to PYSHACL_LIMIT triples, the SPARQL checks past it."""
+    engine = engine or ("pyshacl" if len(graph) <= PYSHACL_LIMIT else "sparql")
+    violations = ENGINES[engine](graph)
     if violations:
         shown = sorted(str(v) for v in violations)
         more = f"\n... and {len(shown) - 50} more" if len(shown) > 50 else ""
@@ -92,16 +102,34 @@ def pyshacl_violations(graph: KnowledgeGraph) -> set[Violation]:
 def sparql_violations(graph: KnowledgeGraph) -> set[Violation]:
     from kg.vocab import PREFIXES
 
-    found = set()
+    same_query: dict[tuple, list[Check]] = {}   # shapes sharing a property constraint share its query
     for check in compile_shapes(shapes_text()):
-        rows = graph.store.query(check.sparql, substitutions=check.bindings, prefixes=PREFIXES,
-                                 use_default_graph_as_union=True)
-        for row in rows:
-            value = row["v"].value if check.per_value else None
-            if check.python_pattern and not isinstance(row["v"], ox.BlankNode) and check.python_pattern.search(value):
-                continue
-            found.add(Violation(str(row["focus"]), str(check.path) if check.path else None, value, check.message))
+        same_query.setdefault((check.sparql, tuple(sorted(check.bindings.items(), key=str))), []).append(check)
+    found = set()
+    for (sparql, _), checks in same_query.items():
+        rows = list(graph.store.query(sparql, substitutions=checks[0].bindings, prefixes=PREFIXES,
+                                      use_default_graph_as_union=True))
+        for check in checks:
+            for row in rows:
+                value = row["v"].value if check.per_value else None
+                if (check.python_pattern and not isinstance(row["v"], ox.BlankNode)
+                        and check.python_pattern.search(value)):
+                    continue
+                if check.target and not has_target(graph.store, row["focus"], check.target):
+                    continue
+                found.add(Violation(str(row["focus"]), str(check.path) if check.path else None, value,
+                                    check.message))
     return found
+
+
+def has_target(store: ox.Store, focus, target: tuple[str, ox.NamedNode]) -> bool:
+    """Whether a node is a focus node of a shape: of its target class, or a subject of its target property."""
+    kind, node = target
+    pattern = (focus, RDF_TYPE, node) if kind == "targetClass" else (focus, node, None)
+    return next(iter(store.quads_for_pattern(*pattern)), None) is not None
+
+
+ENGINES = {"pyshacl": pyshacl_violations, "sparql": sparql_violations}
 
 
 def compile_shapes(turtle: str) -> list[Check]:
@@ -118,9 +146,10 @@ def compile_shapes(turtle: str) -> list[Check]:
                                 "{ ?focus a ?class } }", {**target_binding(node), "class": kind},
                                 None, message, per_value=False))
         for quad in shapes.quads_for_pattern(shape, ox.NamedNode(SH + "property"), None):
-            checks.extend(property_checks(constraints_of(shapes, quad.object), target, target_binding(node)))
+            checks.extend(property_checks(constraints_of(shapes, quad.object), target, target_binding(node),
+                                          target_of(node)))
     return [Check(c.sparql, {ox.Variable(k): v for k, v in c.bindings.items()}, c.path, c.message, c.per_value,
-                  c.python_pattern) for c in checks]
+                  c.python_pattern, c.target) for c in checks]
 
 
 def constraints_of(shapes: ox.Store, node) -> dict[str, list]:
@@ -152,44 +181,56 @@ def target_binding(node: dict) -> dict:
     return {"target": (node.get("targetClass") or node["targetSubjectsOf"])[0]}
 
 
+def target_of(node: dict) -> tuple[str, ox.NamedNode]:
+    kind = "targetClass" if "targetClass" in node else "targetSubjectsOf"
+    return kind, node[kind][0]
+
+
 def text_of(values: dict, name: str, default: str) -> str:
     return values[name][0].value if values.get(name) else default
 
 
-def property_checks(prop: dict, target: str, bound: dict) -> list[Check]:
-    """One check per constraint of a property shape."""
+def property_checks(prop: dict, target: str, bound: dict, focus_of: tuple[str, ox.NamedNode]) -> list[Check]:
+    """One check per constraint of a property shape. Only minCount joins the target (it is about
+    nodes with no value); the others run over the property's triples and leave the target to Python."""
     inverse = "inverse" in prop
     path = (prop["inverse"] if inverse else prop["path"])[0]
     step = "?v ?path ?focus ." if inverse else "?focus ?path ?v ."
     message = text_of(prop, "message", f"constraint on {path.value}")
     shown_path = None if inverse else path
-    bound = {**bound, "path": path}
-    keys = " ".join(f"?{k}" for k in bound)
+    targeted = {**bound, "path": path}
+    bound = {"path": path}
     checks = []
 
     def each_value(condition: str, extra: dict) -> None:
         names = " ".join(f"?{k}" for k in extra)
-        checks.append(Check(f"SELECT DISTINCT ?focus ?v {keys} {names} WHERE {{ {target} {step} FILTER({condition}) }}",
-                            {**bound, **extra}, shown_path, message))
+        checks.append(Check(f"SELECT DISTINCT ?focus ?v ?path {names} WHERE {{ {step} FILTER({condition}) }}",
+                            {**bound, **extra}, shown_path, message, target=focus_of))
 
     if "minCount" in prop:
-        checks.append(Check(f"SELECT ?focus {keys} ?min WHERE {{ {target} OPTIONAL {{ {step} }} }} "
-                            f"GROUP BY ?focus {keys} ?min HAVING (COUNT(DISTINCT ?v) < ?min)",
-                            {**bound, "min": prop["minCount"][0]}, shown_path, message, per_value=False))
+        keys = " ".join(f"?{k}" for k in targeted)
+        if prop["minCount"][0].value == "1":
+            checks.append(Check(f"SELECT ?focus {keys} WHERE {{ {target} FILTER NOT EXISTS {{ {step} }} }}",
+                                targeted, shown_path, message, per_value=False))
+        else:
+            checks.append(Check(f"SELECT ?focus {keys} ?min WHERE {{ {target} OPTIONAL {{ {step} }} }} "
+                                f"GROUP BY ?focus {keys} ?min HAVING (COUNT(DISTINCT ?v) < ?min)",
+                                {**targeted, "min": prop["minCount"][0]}, shown_path, message, per_value=False))
     if "maxCount" in prop:
-        checks.append(Check(f"SELECT ?focus {keys} ?max WHERE {{ {target} {step} }} "
-                            f"GROUP BY ?focus {keys} ?max HAVING (COUNT(DISTINCT ?v) > ?max)",
-                            {**bound, "max": prop["maxCount"][0]}, shown_path, message, per_value=False))
+        checks.append(Check(f"SELECT ?focus ?path ?max WHERE {{ {step} }} "
+                            "GROUP BY ?focus ?path ?max HAVING (COUNT(DISTINCT ?v) > ?max)",
+                            {**bound, "max": prop["maxCount"][0]}, shown_path, message, per_value=False,
+                            target=focus_of))
     for datatype in prop.get("datatype", []):
         each_value("!isLiteral(?v) || datatype(?v) != ?datatype", {"datatype": datatype})
     for kind in prop.get("class", []):
-        checks.append(Check(f"SELECT DISTINCT ?focus ?v {keys} ?class WHERE {{ {target} {step} FILTER NOT EXISTS "
-                            "{ ?v a ?class } }", {**bound, "class": kind}, shown_path, message))
+        checks.append(Check(f"SELECT DISTINCT ?focus ?v ?path ?class WHERE {{ {step} MINUS {{ ?v a ?class }} }}",
+                            {**bound, "class": kind}, shown_path, message, target=focus_of))
     for kind in prop.get("nodeKind", []):
         each_value(f"!{NODE_KIND_TESTS[kind.value.removeprefix(SH)]}", {})
     for pattern in prop.get("pattern", []):   # matched in Python: Oxigraph compiles a bound regex per row
-        checks.append(Check(f"SELECT DISTINCT ?focus ?v {keys} WHERE {{ {target} {step} }}", bound, shown_path,
-                            message, python_pattern=re.compile(pattern.value)))
+        checks.append(Check(f"SELECT DISTINCT ?focus ?v ?path WHERE {{ {step} }}", bound, shown_path,
+                            message, python_pattern=re.compile(pattern.value), target=focus_of))
     for name, operator in RANGE_TESTS.items():
         for limit in prop.get(name, []):
             each_value(f"!(?v {operator} ?limit)", {"limit": limit})

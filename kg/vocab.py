@@ -38,7 +38,8 @@ class Namespace:
     def __getattr__(self, name: str) -> NamedNode:
         if name.startswith("__"):
             raise AttributeError(name)
-        return self[name]
+        term = self.__dict__[name] = self[name]   # later `ns.term` is a plain attribute: the mapping reads millions
+        return term
 
     def __getitem__(self, name: str) -> NamedNode:
         term = self.terms.get(name)

@@ -126,3 +126,24 @@ def test_papers_that_turn_out_to_be_one_work_are_merged_under_the_strongest_key(
     graph = KnowledgeGraph([*list_quads(merged, "t", found), *enrichment_quads(merged, found)])
     switch = paper_iri("arxiv:2101.03961").value
     assert rows(graph, "SELECT ?a ?b WHERE { ?a cito:cites ?b }") == [(paper_iri("arxiv:2401.00001").value, switch)]
+
+
+def test_each_fact_is_emitted_once_even_when_both_records_hold_the_citation_and_the_author():
+    """Two enriched papers: one cites the other (in both records) and they share an author."""
+    parsed = parse_list_text("# L\n## A\n[Arxiv'23] [Cited paper](https://arxiv.org/abs/2301.00001)\n"
+                             "\n## B\n[Arxiv'24] [Citing paper](https://arxiv.org/abs/2401.00001)\n")
+    author = {"authorId": "7", "name": "Ada Lovelace"}
+    cited = {"paperId": "a" * 40, "externalIds": {"ArXiv": "2301.00001"}, "title": "Cited paper", "authors": [author],
+             "citations": [{"paperId": "b" * 40, "title": "Citing paper"}]}
+    citing = {"paperId": "b" * 40, "externalIds": {"ArXiv": "2401.00001"}, "title": "Citing paper",
+              "authors": [author], "references": [{"paperId": "a" * 40, "title": "Cited paper"}]}
+    when = "2026-01-01T00:00:00Z"
+    enrichments = {"arxiv:2301.00001": Enrichment(cited, "semantic-scholar", when),
+                   "arxiv:2401.00001": Enrichment(citing, "semantic-scholar", when)}
+    quads = list(enrichment_quads(parsed, enrichments))
+    graph = KnowledgeGraph(quads)
+    assert len(quads) == len(set(quads)) == len(graph)
+    assert rows(graph, "SELECT ?a ?b WHERE { ?a cito:cites ?b }") == [(paper_iri("arxiv:2401.00001").value,
+                                                                      paper_iri("arxiv:2301.00001").value)]
+    assert rows(graph, "SELECT ?p ?n WHERE { ?p a foaf:Person ; foaf:name ?n }") == [
+        ("https://w3id.org/awesome-kg/id/person/s2/7", "Ada Lovelace")]
