@@ -44,6 +44,8 @@ CONFERENCE = re.compile(r"conference|symposium|workshop|proceedings|meeting|cong
                         r"eurosys|asplos|isca|micro|hpca|dac|date|iccad|sc|ppopp|mlsys|socc|infocom|sigcomm|"
                         r"interspeech|icassp|ics|ipdps|hpdc|middleware)\b", re.I)
 JOURNAL = re.compile(r"journal|transactions|letters|magazine|review", re.I)
+# The BibTeX field that names a venue, by entry type (any other type says how it was published).
+VENUE_FIELDS = {"inproceedings": "booktitle", "incollection": "booktitle", "article": "journal", "book": "publisher"}
 PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "du", "le", "la", "ter", "bin", "al"}
 SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -420,7 +422,7 @@ def markdown_section(rw: RelatedWork, cluster: Cluster) -> list[str]:
             lines += [f"*Distinctive terms: {md(', '.join(cluster.terms))}*", ""]
         lines += [f"{plural(cluster.size, 'paper')}{', ' + span if span else ''}. Listed under "
                   f"{md(heading_counts(cluster.headings, headings))}.", "", paragraph, ""]
-        if cluster.elsewhere:
+        if cluster.elsewhere and cluster.dominant_heading:   # elsewhere is only set when there is a dominant one
             dominant = headings[cluster.dominant_heading].label
             moved = [f"{citation_text(rw.works[i])}, listed under "
                      f"{' and '.join(headings[h].label for h in rw.clustering.data.papers[i].headings)}"
@@ -518,14 +520,8 @@ def bibtex_entry(work: Reference) -> str:
     fields = [("author", " and ".join(names + ["others"] * work.others)),
               ("key", "" if work.authors else latex(work.title)),   # what styles sort by without authors
               ("title", bibtex_title(work.title))]
-    if kind == "inproceedings" or kind == "incollection":
-        fields.append(("booktitle", latex(work.venue)))
-    elif kind == "article":
-        fields.append(("journal", latex(work.venue)))
-    elif kind == "book":
-        fields.append(("publisher", latex(work.venue)))
-    elif work.venue:
-        fields.append(("howpublished", latex(work.venue)))
+    if work.venue:              # entry_type is misc without a venue
+        fields.append((VENUE_FIELDS.get(kind, "howpublished"), latex(work.venue)))
     elif work.arxiv:
         fields.append(("howpublished", f"arXiv preprint arXiv:{latex(work.arxiv)}"))
     if work.year:

@@ -116,7 +116,7 @@ class CitationGraph:
 
     def neighbours(self) -> list[set[int]]:
         """Each paper's citation neighbours, either direction."""
-        around = [set() for _ in self.papers]
+        around: list[set[int]] = [set() for _ in self.papers]
         for a, b, _ in self.edges:
             around[a].add(b)
             around[b].add(a)
@@ -128,7 +128,8 @@ def citation_graph(model: GraphModel) -> CitationGraph:
     iris = sorted({w.iri for w in model.listed} | {iri for c in model.citations for iri in (c.citing, c.cited)})
     index = {iri: i for i, iri in enumerate(iris)}
     heading_index = {iri: i for i, iri in enumerate(model.headings)}
-    headings = [Heading(h.iri, h.label, heading_index.get(h.parent)) for h in model.headings.values()]
+    headings = [Heading(h.iri, h.label, None if h.parent is None else heading_index.get(h.parent))
+                for h in model.headings.values()]
     papers = [drawn_paper(model.works[iri], heading_index) for iri in iris]
     edges = sorted((index[c.citing], index[c.cited], c.influential) for c in model.citations)
     count_citations(papers, edges)
@@ -373,16 +374,17 @@ def group_colours(sizes: list[int]) -> list[str]:
 
 
 def top_heading(headings: list[Heading], index: int) -> int:
-    while headings[index].parent is not None:
-        index = headings[index].parent
+    while (parent := headings[index].parent) is not None:
+        index = parent
     return index
 
 
 def heading_counts(graph: CitationGraph) -> list[int]:
     """Listed papers on the page under each heading or any heading below it."""
-    under = [set() for _ in graph.headings]
+    under: list[set[int]] = [set() for _ in graph.headings]
     for i, paper in enumerate(graph.papers):
-        for h in paper.headings:
+        for first in paper.headings:
+            h: int | None = first
             while h is not None:
                 under[h].add(i)
                 h = graph.headings[h].parent

@@ -171,8 +171,10 @@ def read_site(build: Path, model: GraphModel, progress) -> Site:
     outside_links = {}
     for i, paper in enumerate(drawn.papers):
         work = works.get(paper.iri)
-        if not paper.listed and work and (work.arxiv or work.doi):
-            outside_links[i] = arxiv_url(work.arxiv) if work.arxiv else doi_url(work.doi)
+        if not paper.listed and work and work.arxiv:
+            outside_links[i] = arxiv_url(work.arxiv)
+        elif not paper.listed and work and work.doi:
+            outside_links[i] = doi_url(work.doi)
     return Site(title, manifest.get("counts", {}), drawn, pages, headings, downloads, outside_links)
 
 
@@ -215,12 +217,13 @@ def heading_pages(drawn: CitationGraph, pages: dict[int, PaperPage]) -> list[Hea
     """Per heading: the listed papers under it or a sub-heading, oldest first, and the works they cite most."""
     keys = [h.iri.rsplit("/heading/", 1)[-1] for h in drawn.headings]
     result = [HeadingPage(h, path) for h, path in enumerate(unique_paths(keys, "headings"))]
-    for h, heading in enumerate(drawn.headings):
+    for index, heading in enumerate(drawn.headings):
         if heading.parent is not None:
-            result[heading.parent].children.append(h)
+            result[heading.parent].children.append(index)
     for i in pages:
         seen = set()
-        for h in drawn.papers[i].headings:
+        for first in drawn.papers[i].headings:
+            h: int | None = first
             while h is not None and h not in seen:
                 seen.add(h)
                 result[h].papers.append(i)
@@ -231,7 +234,7 @@ def heading_pages(drawn: CitationGraph, pages: dict[int, PaperPage]) -> list[Hea
     for page in result:
         page.papers.sort(key=lambda i: (pages[i].date or str(drawn.papers[i].year or "9999"),
                                         drawn.papers[i].title.lower(), drawn.papers[i].iri))
-        counts = defaultdict(int)
+        counts: defaultdict[int, int] = defaultdict(int)
         for i in page.papers:
             for cited in cited_by[i]:
                 counts[cited] += 1
@@ -276,7 +279,9 @@ def graph_quads(graph: KnowledgeGraph) -> bytes:
     TriG, and quads it wrote itself need no second check (the page loads them leniently)."""
     import pyoxigraph as ox
 
-    return "".join(sorted_lines(graph.store.dump(format=ox.RdfFormat.N_QUADS))).encode("utf-8")
+    dumped = graph.store.dump(format=ox.RdfFormat.N_QUADS)
+    assert dumped is not None, "a dump without an output file returns its bytes"
+    return "".join(sorted_lines(dumped)).encode("utf-8")
 
 
 def gzip_base64(data: bytes) -> str:
@@ -335,8 +340,8 @@ def render_pages(site: Site, graph: KnowledgeGraph, model: GraphModel, build: Pa
     paper_template, heading_template = env.get_template("paper.html"), env.get_template("heading.html")
     for page in site.papers.values():
         files[page.path] = paper_template.render(root="../", page=page, **common)
-    for page in site.headings:
-        files[page.path] = heading_template.render(root="../", page=page, **common)
+    for heading_page in site.headings:
+        files[heading_page.path] = heading_template.render(root="../", page=heading_page, **common)
     for name in site.downloads:
         if name != CSL_JSON:
             files[f"downloads/{name}"] = (build / name).read_bytes()

@@ -6,10 +6,8 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
-from curate_builds import enriched_build
-from s2_fixtures import build_records
-from s2_server import S2TestServer
 
+from curate_builds import enriched_build
 from kg.cli import main
 from kg.curate.classify import (
     BASELINE,
@@ -23,6 +21,8 @@ from kg.curate.classify import (
     parse_identifier,
 )
 from kg.curate.facts import Facts
+from s2_fixtures import build_records
+from s2_server import S2TestServer
 
 LATEST = "2025-10-20_f7ccad0.md"
 

@@ -102,7 +102,8 @@ def planted_graph(*signals: str, noise: bool = True) -> tuple[KnowledgeGraph, di
                 records[key]["references"].append({"paperId": hex_id("shared-ref"), "title": "Shared"})
     enrichments = {key: Enrichment(record, "semantic-scholar", "2024-11-05T00:00:00+00:00")
                    for key, record in records.items()}
-    graph = KnowledgeGraph(list(list_quads(parsed, "planted", enrichments)) + list(enrichment_quads(parsed, enrichments)) +
+    graph = KnowledgeGraph(list(list_quads(parsed, "planted", enrichments))
+                           + list(enrichment_quads(parsed, enrichments)) +
                            list(graph_provenance_quads(hex_id("planted") + "0" * 24, "planted")))
     from kg.vocab import paper_iri
 

@@ -13,9 +13,8 @@ import bibtexparser
 import pytest
 from bibtexparser import middlewares
 from click.testing import CliRunner
-from conftest import DATA
-from test_clusters import planted_graph
 
+from conftest import DATA
 from kg.cli import main
 from kg.clusters import UNCONNECTED
 from kg.exports import (
@@ -31,6 +30,7 @@ from kg.exports import (
     to_markdown,
 )
 from kg.store import KnowledgeGraph
+from test_clusters import planted_graph
 
 CITE = re.compile(r"\\cite\{([^}]*)\}")
 ODD_TITLE = "Sub-1-Bit {MoE}: 50% & $x_1$ #2 ~ ^ \\ über Ødegård’s “GPU” – fast_path"
@@ -307,7 +307,6 @@ def compile_paper(folder, bib: str, tex: str) -> str:
 @pytest.mark.parametrize("form", sorted(HOSTILE_TITLES))
 def test_a_hostile_list_title_stays_text_in_latex_and_bibtex(form, tmp_path):
     from conftest import DEFAULT_LIST
-
     from kg.build import ListSource, build
 
     body = DEFAULT_LIST.read_text(encoding="utf-8").split("\n", 1)[1]
@@ -330,7 +329,7 @@ def test_a_hostile_list_title_stays_text_in_latex_and_bibtex(form, tmp_path):
 def test_hostile_identifiers_never_leave_their_field():
     from pyoxigraph import Literal, NamedNode, Quad
 
-    from kg.vocab import S2_GRAPH, akg, dcterms
+    from kg.vocab import S2_GRAPH, akg
 
     graph, truth = planted_graph("direct")
     paper = NamedNode(sorted(truth)[0])

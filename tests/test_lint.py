@@ -5,9 +5,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
+
 from conftest import DEFAULT_LIST, LISTS
 from curate_builds import enriched_build, line_of
-
 from kg.build import ListSource, build
 from kg.cli import main
 from kg.curate.lint import fix_tags, lint

@@ -129,7 +129,8 @@ def test_the_mapping_emits_only_declared_terms_of_the_right_kind(ontology):
             wanted = OWL.DatatypeProperty if type(o).__name__ == "Literal" else OWL.ObjectProperty
             if wanted not in kind:
                 problems.add(f"{p} is used with a {type(o).__name__} value but is not an {wanted.n3()}")
-        if p == str(RDF.type) and o.value.startswith(str(AKG)) and OWL.Class not in kinds(ontology, rdflib.URIRef(o.value)):
+        if (p == str(RDF.type) and o.value.startswith(str(AKG))
+                and OWL.Class not in kinds(ontology, rdflib.URIRef(o.value))):
             problems.add(f"{o.value} is used as a class but not declared owl:Class")
         for node in (quad.subject, o):
             if type(node).__name__ == "NamedNode" and node.value.startswith(str(AKG)):
@@ -150,7 +151,8 @@ MAPPED_LIST = """# Test list
 
 | Reference | Para. | Experts | \\#L | \\#H | $d_{model}$ | $d_{ffn}$ | $d_{expert}$ | Affiliation | Time |
 |---|---|---|---|---|---|---|---|---|---|
-| [Mod](https://huggingface.co/x/mod) <br /> [[Tech Report](https://arxiv.org/abs/2402.07033)] | 46.7B | 2/8/1 | 32 | 32 | 4096 | 14336 | 14336 | Lab | 2023.12 |
+| [Mod](https://huggingface.co/x/mod) <br /> [[Tech Report](https://arxiv.org/abs/2402.07033)] \
+| 46.7B | 2/8/1 | 32 | 32 | 4096 | 14336 | 14336 | Lab | 2023.12 |
 """
 
 OTHER = {"paperId": "b" * 40, "externalIds": {"ArXiv": "1701.06538", "DOI": "10.1/X"}, "title": "Other",
@@ -192,7 +194,8 @@ id:h-sub a skos:Concept ; skos:prefLabel "Offloading" ; skos:inScheme id:scheme 
 
 id:fiddler a akg:ListedPaper , fabio:Expression ;
     dcterms:title "Fiddler: CPU-GPU Orchestration for Fast Inference of MoE Models" ;
-    akg:listedTitle "Fiddler: CPU-GPU Orchestration for Fast Inference of MoE Models" ; akg:inList id:list-t ; akg:listedUnder id:h-sub , id:h-top ;
+    akg:listedTitle "Fiddler: CPU-GPU Orchestration for Fast Inference of MoE Models" ;
+    akg:inList id:list-t ; akg:listedUnder id:h-sub , id:h-top ;
     akg:venueTag "Arxiv'24.2" ; akg:listedVenue "Arxiv" ; akg:listedYear "2024"^^xsd:gYear ; akg:listedMonth 2 ;
     akg:arxiv "2402.07033" ; akg:doi "10.48550/arxiv.2402.07033" ;
     akg:s2PaperId "a9d1e0b3c8f27d6e5a4b3c2d1e0f9a8b7c6d5e4f" ; akg:corpusId 267627373 ;

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad
-from test_page import HOSTILE_LIST, PAPER_COUNT, iris, scalar, with_clusters, with_influential_citation
 
 from kg.build import ListSource, build
 from kg.page import write_graph_page
 from kg.store import KnowledgeGraph
 from kg.vocab import ID, S2_GRAPH, akg, cito, dcterms, fabio, foaf, rdf, xsd
+from test_page import HOSTILE_LIST, PAPER_COUNT, iris, scalar, with_clusters, with_influential_citation
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]

@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
-from curate_builds import enriched_build
-from test_page import HOSTILE_LIST
 
+from curate_builds import enriched_build
 from kg.build import ListSource, build
 from kg.cli import main
 from kg.publish import SITE_MARKER, PublishError, publish, unique_paths
+from test_page import HOSTILE_LIST
 
 LATEST = "2025-10-20_f7ccad0.md"
 LISTED = "SELECT ?p WHERE { ?p a akg:ListedPaper }"

@@ -13,12 +13,12 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_page_browser import CHROMIUM, CHROMIUM_ARGS
-from test_publish import LATEST, paper_pages, publish_hostile
 
 from kg.query import collect, write_json
 from kg.savedqueries import load_query, run_saved
 from kg.store import KnowledgeGraph
+from test_page_browser import CHROMIUM, CHROMIUM_ARGS
+from test_publish import LATEST, paper_pages, publish_hostile
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
@@ -32,7 +32,6 @@ SAVED = [("most-cited-in-list", {}),
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     from curate_builds import enriched_build
-
     from kg.publish import publish
 
     latest = enriched_build(LATEST, tmp_path_factory)

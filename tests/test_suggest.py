@@ -6,14 +6,13 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
-from curate_builds import enriched_build
 from pyoxigraph import NamedNode
 
+from curate_builds import enriched_build
 from kg.cli import main
 from kg.curate.facts import Facts
 from kg.curate.render import md, percent
-from kg.curate.suggest import MIN_LINKS, suggest
-from kg.curate.suggest import to_markdown as suggest_markdown
+from kg.curate.suggest import MIN_LINKS, suggest, to_markdown as suggest_markdown
 from kg.identifiers import normalize_title
 
 LATEST = "2025-10-20_f7ccad0.md"

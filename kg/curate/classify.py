@@ -99,6 +99,11 @@ def shares(scores: dict[str, float]) -> dict[str, float]:
     return {h: s / total for h, s in scores.items() if s > 0} if total > 0 else {}
 
 
+# What the terms method learns once: idf per term, a unit vector per listed paper, per heading its profile
+# and the profile's squared norm.
+TermsModel = tuple[dict[str, float], dict[str, dict[str, float]], dict[str, Counter], dict[str, float]]
+
+
 class Classifier:
     """Scores headings for any work of a Facts; heavy parts (matrix, TF-IDF) are built once."""
 
@@ -114,7 +119,7 @@ class Classifier:
         self.heads = sorted(self.by_heading)
         self.model = CombinedModel(self, weights, start)
         self._spreading = None
-        self._terms = None
+        self._terms: TermsModel | None = None
         self._rates: tuple[float, float] | None = None
         self._venues: dict[str, Counter] | None = None
         self._coupling: dict[str, dict[str, float]] = {}
@@ -228,7 +233,7 @@ class Classifier:
         shared = [t for t in sorted(weight, key=lambda t: (-weight[t], t)) if weight[t] > 1e-12][:3]
         return [f"shares the terms {', '.join(shared)}"] if shared else []
 
-    def terms_model(self):
+    def terms_model(self) -> TermsModel:
         """(idf, unit vector per listed paper, profile and its squared norm per heading), once."""
         if self._terms is None:
             documents = {iri: tokens(topic_text(w)) for iri, w in self.listed.items()}
@@ -242,7 +247,7 @@ class Classifier:
                 for iri in sorted(self.by_heading.get(heading, ())):
                     profile.update(vectors[iri])
                 profiles[heading] = profile
-            norms = {h: sum(v * v for v in profile.values()) for h, profile in profiles.items()}
+            norms: dict[str, float] = {h: sum(v * v for v in profile.values()) for h, profile in profiles.items()}
             self._terms = (idf, vectors, profiles, norms)
         return self._terms
 

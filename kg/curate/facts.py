@@ -48,7 +48,8 @@ class Facts:
     def path(self, heading: str) -> str:
         """`Model-Level Optimizations › Model Compression › Pruning` (remembered: reports ask often)."""
         if heading not in self._paths:
-            labels, node, seen = [], heading, set()
+            node: str | None = heading
+            labels, seen = [], set()
             while node and node in self.headings and node not in seen:
                 seen.add(node)
                 labels.append(self.headings[node].label)

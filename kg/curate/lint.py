@@ -252,7 +252,7 @@ def years(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]:
             expected = (2000 + int(paper.arxiv[:2]) if paper.arxiv and paper.arxiv[:4].isdigit()
                         else int(paper.issued[:4]) if paper.issued else None)
             new_month = int(paper.arxiv[2:4]) if month and paper.arxiv and paper.arxiv[:4].isdigit() else None
-            source = "its arXiv id" if paper.arxiv else "Semantic Scholar"
+            source: str | None = "its arXiv id" if paper.arxiv else "Semantic Scholar"
         else:
             named = _NAMED_YEAR.search(paper.published_venue or "")
             expected, new_month, source = (int(named[2]) if named else None), None, paper.published_venue
@@ -310,8 +310,9 @@ def empty_headings(model: GraphModel) -> list[Finding]:
         heading = todo.pop()
         if heading not in used and heading in model.headings:
             used.add(heading)
-            if model.headings[heading].parent:
-                todo.append(model.headings[heading].parent)
+            parent = model.headings[heading].parent
+            if parent:
+                todo.append(parent)
     return [Finding("empty-heading", h.line, f"heading '{h.label}' has no papers")
             for h in model.headings.values() if h.iri not in used and h.line is not None]
 

@@ -43,7 +43,8 @@ def suggestions_section(classifier: Classifier) -> list[str]:
     if not found:
         return lines + ["No outside work is linked to two or more listed papers.", ""]
     rows = [[s.work.title, s.score, len(s.cited_by), len(s.cites),
-             s.heading.candidates[0].path if s.heading.decided else s.heading.reason] for s in found]
+             s.classification.candidates[0].path if s.classification.decided else s.classification.reason]
+            for s in found]
     return lines + [table(["paper", "score", "cited by listed", "cites listed", "suggested heading"], rows)]
 
 

@@ -37,6 +37,12 @@ class Suggestion:
     heading: Classification | None = None
 
     @property
+    def classification(self) -> Classification:
+        """The suggested heading: suggest() classifies every suggestion it returns."""
+        assert self.heading is not None, "suggest() classifies every suggestion it returns"
+        return self.heading
+
+    @property
     def links(self) -> int:
         return len(self.cited_by) + len(self.cites)
 
@@ -50,8 +56,8 @@ class Suggestion:
                 "cocitation": round(self.cocitation, 3), "recency": round(self.recency, 3),
                 "cited_by": [w.title for w in self.cited_by], "cites": [w.title for w in self.cites],
                 "headings": [{"heading": c.path, "score": c.score, "evidence": c.evidence}
-                             for c in self.heading.candidates],
-                "heading_note": self.heading.reason}
+                             for c in self.classification.candidates],
+                "heading_note": self.classification.reason}
 
 
 def suggest(facts: Facts, top: int | None = None, classifier: Classifier | None = None) -> list[Suggestion]:
@@ -106,8 +112,8 @@ def to_markdown(facts: Facts, suggestions: list[Suggestion]) -> str:
     if not suggestions:
         lines += [f"No outside work is linked to {MIN_LINKS} or more listed papers.", ""]
         return "\n".join(lines)
-    rows = [[rank, s.work.title, s.work.year or "", s.score, len(s.cited_by), len(s.cites),
-             s.heading.candidates[0].path if s.heading.decided else s.heading.reason]
+    rows: list[list[object]] = [[rank, s.work.title, s.work.year or "", s.score, len(s.cited_by), len(s.cites),
+             s.classification.candidates[0].path if s.classification.decided else s.classification.reason]
             for rank, s in enumerate(suggestions, 1)]
     lines.append(table(["#", "paper", "year", "score", "cited by listed", "cites listed", "suggested heading"], rows))
     for rank, s in enumerate(suggestions, 1):
@@ -120,12 +126,13 @@ def to_markdown(facts: Facts, suggestions: list[Suggestion]) -> str:
             lines.append(f"- cited by {len(s.cited_by)} listed papers: {titles(s.cited_by)}")
         if s.cites:
             lines.append(f"- cites {len(s.cites)} listed papers: {titles(s.cites)}")
-        if s.heading.decided:
-            lines.append("- suggested heading" + (f" ({md(s.heading.reason)})" if s.heading.reason else "")
+        heading = s.classification
+        if heading.decided:
+            lines.append("- suggested heading" + (f" ({md(heading.reason)})" if heading.reason else "")
                          + ", with why:")
-            lines += [f"  - {md(c.path)} ({percent(c.score)}): {why(c.evidence)}" for c in s.heading.candidates]
+            lines += [f"  - {md(c.path)} ({percent(c.score)}): {why(c.evidence)}" for c in heading.candidates]
         else:
-            lines.append(f"- suggested heading: {s.heading.reason}")
+            lines.append(f"- suggested heading: {heading.reason}")
         lines.append("")
     return "\n".join(lines)
 
