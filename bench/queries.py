@@ -32,8 +32,9 @@ from bench.synthetic import Size, synthetic_quads
 ORACLE_RUNS, RDFLIB_RUNS, RDFLIB_TIMEOUT, RDFLIB_SLOW = 5, 3, 120.0, 10.0
 
 
-def synthetic_file(size: Size = Size()) -> Path:
+def synthetic_file(size: Size | None = None) -> Path:
     """The synthetic graph as N-Quads, generated on first use."""
+    size = size or Size()
     path = Path(tempfile.gettempdir()) / f"awesome-kg-synthetic-v2-{size.papers}-{size.citations}-{size.seed}.nq"
     if not path.exists():
         started = time.perf_counter()
@@ -144,7 +145,8 @@ def run_queries(path: Path) -> None:
     for name, (seconds, rows) in oxigraph.items():
         other, other_rows = rdflib[name]
         other_text = f"> {RDFLIB_TIMEOUT:.0f} s" if other is None else f"{other * 1000:,.0f}"
-        print(f"{name:28} {seconds * 1000:12,.1f} {rows:7} {other_text:>12} {other_rows if other_rows is not None else '-':>7}")
+        other_count = other_rows if other_rows is not None else "-"
+        print(f"{name:28} {seconds * 1000:12,.1f} {rows:7} {other_text:>12} {other_count:>7}")
     slow = [name for name, (seconds, _) in oxigraph.items() if seconds > 0.2]
     print(f"\nOxigraph: {len(oxigraph) - len(slow)} of {len(oxigraph)} saved queries under 200 ms"
           + (f"; over: {', '.join(slow)}" if slow else ""))

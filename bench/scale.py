@@ -63,13 +63,12 @@ class StageClock:
 
 def prepare(papers: int, folder: Path) -> tuple[Path, Path]:
     """Write the synthetic list and fill a cache through the test server (not measured)."""
-    from s2_server import S2TestServer
-    from synthetic_list import make_list
-
     from kg.build import ListSource
     from kg.enrich import enrich
     from kg.enrich.client import S2Client
     from kg.progress import Silent
+    from s2_server import S2TestServer
+    from synthetic_list import make_list
 
     listfile, cache = folder / "README.md", folder / "cache"
     synthetic = make_list(papers)
@@ -77,8 +76,7 @@ def prepare(papers: int, folder: Path) -> tuple[Path, Path]:
     with S2TestServer(synthetic.records) as server:
         client = S2Client(server.url)
         parsed = ListSource.from_path(listfile, "synthetic").parse()
-        enrich(parsed.papers, offline=False, cache_dir=cache, refresh_older_than=None, contexts=False, progress=Silent(),
-               client=client)
+        enrich(parsed.papers, offline=False, cache_dir=cache, progress=Silent(), client=client)
         client.close()
     return listfile, cache
 

@@ -70,7 +70,7 @@ def synthetic_list(size: Size) -> tuple[ParsedList, dict[str, Enrichment]]:
         if cited in listed:
             citations[cited].append(citing)
     enrichments = {}
-    for paper, i in zip(papers, sorted(listed)):
+    for paper, i in zip(papers, sorted(listed), strict=True):   # papers are made in this order
         record = dict(works[i], authors=make_authors(rng, size.papers),
                       references=[edge_record(works[j]) for j in references[i]],
                       citations=[edge_record(works[j]) for j in citations[i]],

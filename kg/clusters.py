@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypedDict
 
 import numpy as np
 from pyoxigraph import Literal, NamedNode, Quad
@@ -82,6 +83,13 @@ class CitationData:
     citation_counts: dict[str, int]      # any work -> Semantic Scholar citation count
 
 
+class Agreement(TypedDict):
+    """How a clustering agrees with the list's headings (leaf and top level): NMI and ARI, over `papers`."""
+    leaf: dict[str, float]
+    top: dict[str, float]
+    papers: int
+
+
 @dataclass
 class Cluster:
     id: str                              # "1", "2", ... by size, or "unconnected"
@@ -120,7 +128,7 @@ class Clustering:
     def parameters(self) -> dict:
         return {"graph": self.method, "objective": "modularity", "resolution": self.resolution, "seed": self.seed}
 
-    def agreement(self) -> dict[str, dict[str, float]]:
+    def agreement(self) -> Agreement:
         """NMI and ARI of the clusters against the leaf and top-level headings (connected papers only)."""
         papers, headings = self.data.papers, self.data.headings
         assigned = [(c.id, papers[iri].headings[0]) for c in self.clusters if c.id != UNCONNECTED
@@ -171,7 +179,8 @@ class SimilarityGraph:
 def incidence(papers: list[str], neighbours: dict[str, set[str]]) -> sparse.csr_matrix:
     """Papers x works, 1 where the paper has the work as a neighbour (a citer or a reference)."""
     columns: dict[str, int] = {}
-    rows, cols = [], []
+    rows: list[int] = []
+    cols: list[int] = []
     for i, paper in enumerate(papers):
         found = neighbours.get(paper, ())
         rows.extend([i] * len(found))

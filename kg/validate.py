@@ -107,8 +107,8 @@ def sparql_violations(graph: KnowledgeGraph) -> set[Violation]:
         same_query.setdefault((check.sparql, tuple(sorted(check.bindings.items(), key=str))), []).append(check)
     found = set()
     for (sparql, _), checks in same_query.items():
-        rows = list(graph.store.query(sparql, substitutions=checks[0].bindings, prefixes=PREFIXES,
-                                      use_default_graph_as_union=True))
+        rows = list(solutions(graph.store.query(sparql, substitutions=checks[0].bindings, prefixes=PREFIXES,
+                                                use_default_graph_as_union=True)))
         for check in checks:
             for row in rows:
                 value = row["v"].value if check.per_value else None
@@ -132,12 +132,18 @@ def has_target(store: ox.Store, focus, target: tuple[str, ox.NamedNode]) -> bool
 ENGINES = {"pyshacl": pyshacl_violations, "sparql": sparql_violations}
 
 
+def solutions(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> ox.QuerySolutions:
+    """The rows of a SELECT (every check and shape query here is one)."""
+    assert isinstance(result, ox.QuerySolutions), "expected a SELECT query"
+    return result
+
+
 def compile_shapes(turtle: str) -> list[Check]:
     """Every constraint of every shape as one SPARQL check (targets, path and values bound)."""
     shapes = ox.Store()
     shapes.load(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE)
     checks: list[Check] = []
-    for (shape,) in shapes.query(f"SELECT DISTINCT ?s WHERE {{ ?s a <{SH}NodeShape> }} ORDER BY ?s"):
+    for (shape,) in solutions(shapes.query(f"SELECT DISTINCT ?s WHERE {{ ?s a <{SH}NodeShape> }} ORDER BY ?s")):
         node = constraints_of(shapes, shape)
         target = target_pattern(node)
         message = text_of(node, "message", "the shape's node constraint")

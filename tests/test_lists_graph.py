@@ -6,8 +6,8 @@ import pytest
 from conftest import DATA, LATEST_LIST
 from curate_builds import FAST
 from kg.build import ListSource, build
-from kg.enrich.client import S2Client
 from kg.enrich import Enrichment
+from kg.enrich.client import S2Client
 from kg.graphmap import enrichment_quads, list_quads, one_node_per_work
 from kg.listparse import parse_list_text
 from kg.store import KnowledgeGraph

@@ -16,6 +16,7 @@ from pyvis.network import Network
 
 from kg.build import ListSource, build
 from kg.cli import main
+from kg.model import read_model
 from kg.page import (
     PageError,
     citation_graph,
@@ -27,7 +28,6 @@ from kg.page import (
     view_page,
     within_budget,
 )
-from kg.model import read_model
 from kg.store import KnowledgeGraph
 from kg.vocab import CLUSTER_GRAPH, ID, akg, cito, foaf, rdf, xsd
 

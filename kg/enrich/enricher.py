@@ -8,7 +8,6 @@ the reason. With no network the run goes straight to cache and snapshot.
 from __future__ import annotations
 
 from collections.abc import Sequence
-
 from dataclasses import dataclass, field
 from datetime import timedelta
 from difflib import SequenceMatcher
@@ -16,11 +15,11 @@ from typing import TYPE_CHECKING
 
 from semanticscholar.SemanticScholarException import BadQueryParametersException, ObjectNotFoundException
 
+from kg.enrich import Enrichment
 from kg.enrich.cache import Cache, MemoryRows, is_older, now_iso
 from kg.enrich.client import BATCH_LIMIT, PAPER_FIELDS, GaveUp, S2Client, Unreachable
 from kg.enrich.records import detail_problem, record_problem, valid_items
 from kg.enrich.snapshot import shipped_rows
-from kg.enrich import Enrichment
 from kg.identifiers import normalize_title
 from kg.listparse import ListedPaper
 
