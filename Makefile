@@ -39,7 +39,8 @@ docs-examples: install
 	$(BIN)/python tools/docs_examples.py --update
 
 lint: install-test
-	$(BIN)/ruff check kg tests bench
+	$(BIN)/ruff check kg tests bench tools
+	$(BIN)/ruff format --check kg tests bench tools
 	$(BIN)/mypy
 
 # Offline with an empty cache: the example depends on the shipped list and snapshot only.

@@ -2,6 +2,7 @@
 
 Run: python bench/build.py   (prints a Markdown table; uses the test API server on 127.0.0.1)
 """
+
 from __future__ import annotations
 
 import math
@@ -41,8 +42,13 @@ def main() -> None:
     rows.append(("`kg build --offline`, latest list (in-process, no interpreter start)", f"{seconds:.2f} s", "< 2 s"))
     startup = best_of(5, lambda: subprocess.run([sys.executable, "-c", "pass"]))
     help_time = best_of(5, lambda: subprocess.run([sys.executable, "-m", "kg", "--help"], capture_output=True))
-    rows.append(("`kg --help` (whole process)", f"{help_time:.2f} s ({help_time - startup:.2f} s past "
-                 "interpreter start)", "< 0.3 s"))
+    rows.append(
+        (
+            "`kg --help` (whole process)",
+            f"{help_time:.2f} s ({help_time - startup:.2f} s past interpreter start)",
+            "< 0.3 s",
+        )
+    )
     versions = list_versions()
     parse = best_of(3, lambda: [parse_list_file(p) for p in versions])
     rows.append((f"parse all {len(versions)} versions", f"{parse:.2f} s", "< 5 s"))
@@ -54,30 +60,48 @@ def main() -> None:
         cold = build(latest, tmp / "cold", cache_dir=tmp / "cache", client=client)
         papers = cold.manifest["counts"]["listed_papers"]
         counts = dict(server.counts)
-        rows.append(("cold-cache requests, latest list", f"{len(server.requests)} ({counts.get('batch', 0)} batch, "
-                     f"{counts.get('match', 0)} title match, {counts.get('references', 0) + counts.get('citations', 0)}"
-                     f" edge pages)", f"≤ ceil({papers}/500) batch + matches + cut-off pages; one request per paper "
-                     f"and per edge list would be {3 * papers}"))
+        rows.append(
+            (
+                "cold-cache requests, latest list",
+                f"{len(server.requests)} ({counts.get('batch', 0)} batch, "
+                f"{counts.get('match', 0)} title match, {counts.get('references', 0) + counts.get('citations', 0)}"
+                f" edge pages)",
+                f"≤ ceil({papers}/500) batch + matches + cut-off pages; one request per paper "
+                f"and per edge list would be {3 * papers}",
+            )
+        )
         server.clear()
         warm = build(latest, tmp / "warm", cache_dir=tmp / "cache", client=client)
         parsed = latest.parse()
-        enrich_time = best_of(3, lambda: enrich(parsed.papers, offline=False, cache_dir=tmp / "cache",
-                                                progress=Silent(), client=client))
+        enrich_time = best_of(
+            3, lambda: enrich(parsed.papers, offline=False, cache_dir=tmp / "cache", progress=Silent(), client=client)
+        )
         rows.append(("warm-cache requests", str(len(server.requests)), "0"))
         rows.append(("warm-cache enrich step", f"{enrich_time:.3f} s", "< 0.5 s"))
         server.clear()
         build(latest, tmp / "ctx", cache_dir=tmp / "cache", client=client, contexts=True)
         enriched = warm.manifest["enrichment"]["enriched"]
-        rows.append(("`--contexts` extra requests", f"{len(server.requests)} for {enriched} enriched papers",
-                     "one per listed paper"))
+        rows.append(
+            (
+                "`--contexts` extra requests",
+                f"{len(server.requests)} for {enriched} enriched papers",
+                "one per listed paper",
+            )
+        )
         client.close()
     with S2TestServer(records, faults=Faults(rate=0.2, seed=3, retry_after=1)) as server:
         client = S2Client(server.url, policy=fast)
         faulty = build(latest, tmp / "faulty", cache_dir=tmp / "faulty-cache", client=client)
         client.close()
         failed = sum(1 for r in server.requests if r.fault)
-        rows.append(("20% failing requests (429/5xx)", f"{faulty.manifest['enrichment']['enriched']} of {enriched} "
-                     f"enriched; {failed} of {len(server.requests)} requests failed", "every paper enriched"))
+        rows.append(
+            (
+                "20% failing requests (429/5xx)",
+                f"{faulty.manifest['enrichment']['enriched']} of {enriched} "
+                f"enriched; {failed} of {len(server.requests)} requests failed",
+                "every paper enriched",
+            )
+        )
     print("| measure | result | target |\n|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")

@@ -14,6 +14,7 @@ list has too few papers to learn eight weights: it uses DEFAULT_WEIGHTS. Top-1 c
 the first heading, top-3 any of the three; a paper a method cannot answer counts as a miss;
 a paper under two headings counts as a hit for either.
 """
+
 from __future__ import annotations
 
 import sys
@@ -40,33 +41,55 @@ def accuracy_table(name: str, facts: Facts, start_weights: dict[str, float]) -> 
     classifier = Classifier(facts, start=start_weights)
     figures = leave_one_out(classifier)
     seconds = time.perf_counter() - start
-    lines = [f"**{name}** ({figures[0].papers} listed papers, leave-one-out in {seconds:.2f} s)", "",
-             "| method | answered | top-1 | top-3 |", "|---|---|---|---|"]
+    lines = [
+        f"**{name}** ({figures[0].papers} listed papers, leave-one-out in {seconds:.2f} s)",
+        "",
+        "| method | answered | top-1 | top-3 |",
+        "|---|---|---|---|",
+    ]
     for a in figures:
-        lines.append(f"| {a.method} | {a.answered} | {a.top1} ({a.share(a.top1):.0%}) | "
-                     f"{a.top3} ({a.share(a.top3):.0%}) |")
+        lines.append(
+            f"| {a.method} | {a.answered} | {a.top1} ({a.share(a.top1):.0%}) | {a.top3} ({a.share(a.top3):.0%}) |"
+        )
     return "\n".join(lines) + "\n", classifier
 
 
 def weights_table(classifier: Classifier) -> str:
     learned = classifier.model.learned()
-    return ("**Weights learned on all the latest version's papers** (standardised features; these are "
-            "kg/curate/classify.py's DEFAULT_WEIGHTS)\n\n| " + " | ".join(FEATURES) + " |\n|" + "---|" * len(FEATURES)
-            + "\n| " + " | ".join(f"{learned[name]:.2f}" for name in FEATURES) + " |\n")
+    return (
+        "**Weights learned on all the latest version's papers** (standardised features; these are "
+        "kg/curate/classify.py's DEFAULT_WEIGHTS)\n\n| "
+        + " | ".join(FEATURES)
+        + " |\n|"
+        + "---|" * len(FEATURES)
+        + "\n| "
+        + " | ".join(f"{learned[name]:.2f}" for name in FEATURES)
+        + " |\n"
+    )
 
 
 def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     shipped = build(out=tmp / "snapshot", offline=True, cache_dir=tmp / "empty-cache")
-    print(accuracy_table("Shipped list, offline (snapshot; too few papers to learn weights: DEFAULT_WEIGHTS)",
-                         Facts.from_model(shipped.graph), DEFAULT_WEIGHTS)[0])
+    print(
+        accuracy_table(
+            "Shipped list, offline (snapshot; too few papers to learn weights: DEFAULT_WEIGHTS)",
+            Facts.from_model(shipped.graph),
+            DEFAULT_WEIGHTS,
+        )[0]
+    )
     with S2TestServer(build_records()) as server:
         client = S2Client(server.url, policy=RetryPolicy(base_delay=0.05, max_delay=0.5, seed=1))
-        latest = build(ListSource.from_path(LATEST_LIST, "awesome-moe-inference"), tmp / "latest",
-                       cache_dir=tmp / "cache", client=client)
+        latest = build(
+            ListSource.from_path(LATEST_LIST, "awesome-moe-inference"),
+            tmp / "latest",
+            cache_dir=tmp / "cache",
+            client=client,
+        )
         client.close()
-    table, classifier = accuracy_table(f"Latest version {LATEST_LIST.stem}, enriched (test server)",
-                                       Facts.from_model(latest.graph), FROM_ZERO)
+    table, classifier = accuracy_table(
+        f"Latest version {LATEST_LIST.stem}, enriched (test server)", Facts.from_model(latest.graph), FROM_ZERO
+    )
     print(table)
     print(weights_table(classifier))
 

@@ -10,6 +10,7 @@ the papers whose cluster is dominated by another heading than theirs. Timing: ev
 stage on a 20,000-paper synthetic graph with 40 planted topics (and the ARI against
 them, to show the clusters still find the topics at that size).
 """
+
 from __future__ import annotations
 
 import os
@@ -74,8 +75,10 @@ def disagreements(name: str, graph: KnowledgeGraph) -> list[str]:
     for cluster in c.clusters:
         for iri in cluster.elsewhere:
             mine = " / ".join(headings[h].label for h in papers[iri].headings)
-            lines.append(f"- {papers[iri].title} ({papers[iri].year or 'n.d.'}): listed under {mine}; "
-                         f"cluster {cluster.id} \"{cluster.label}\"")
+            lines.append(
+                f"- {papers[iri].title} ({papers[iri].year or 'n.d.'}): listed under {mine}; "
+                f'cluster {cluster.id} "{cluster.label}"'
+            )
     return lines + [""]
 
 
@@ -83,8 +86,10 @@ def disagreements(name: str, graph: KnowledgeGraph) -> list[str]:
 # Timing on a 20,000-paper graph with planted topics
 # ---------------------------------------------------------------------------
 
-def planted_quads(papers: int = 20_000, topics: int = 40, references: int = 12, outside: int = 4,
-                  seed: int = 11) -> tuple[list[ox.Quad], dict[str, int]]:
+
+def planted_quads(
+    papers: int = 20_000, topics: int = 40, references: int = 12, outside: int = 4, seed: int = 11
+) -> tuple[list[ox.Quad], dict[str, int]]:
     """Listed papers under `topics` headings; 80% of citations stay within the topic, the rest go anywhere;
     each paper also cites `outside` works from its topic's pool of 60 and the 20 landmarks everyone cites."""
     rng = random.Random(seed)
@@ -92,18 +97,22 @@ def planted_quads(papers: int = 20_000, topics: int = 40, references: int = 12, 
     scheme = ox.NamedNode(f"{ID}list/planted/taxonomy")
     for t in range(topics):
         heading = ox.NamedNode(f"{ID}list/planted/heading/topic-{t}")
-        quads += [ox.Quad(heading, rdf.type, skos.Concept, g),
-                  ox.Quad(heading, skos.prefLabel, ox.Literal(f"Topic {t}"), g),
-                  ox.Quad(heading, akg.position, ox.Literal(str(t), datatype=xsd.integer), g),
-                  ox.Quad(heading, skos.topConceptOf, scheme, g)]
+        quads += [
+            ox.Quad(heading, rdf.type, skos.Concept, g),
+            ox.Quad(heading, skos.prefLabel, ox.Literal(f"Topic {t}"), g),
+            ox.Quad(heading, akg.position, ox.Literal(str(t), datatype=xsd.integer), g),
+            ox.Quad(heading, skos.topConceptOf, scheme, g),
+        ]
     by_topic: list[list[int]] = [[] for _ in range(topics)]
     nodes = [ox.NamedNode(f"{ID}paper/planted/{i}") for i in range(papers)]
     for i, node in enumerate(nodes):
         t = rng.randrange(topics)
         truth[node.value] = t
-        quads += [ox.Quad(node, rdf.type, akg.ListedPaper, g),
-                  ox.Quad(node, dcterms.title, ox.Literal(f"Paper {i} on topic {t}"), g),
-                  ox.Quad(node, akg.listedUnder, ox.NamedNode(f"{ID}list/planted/heading/topic-{t}"), g)]
+        quads += [
+            ox.Quad(node, rdf.type, akg.ListedPaper, g),
+            ox.Quad(node, dcterms.title, ox.Literal(f"Paper {i} on topic {t}"), g),
+            ox.Quad(node, akg.listedUnder, ox.NamedNode(f"{ID}list/planted/heading/topic-{t}"), g),
+        ]
         same = by_topic[t]
         for _ in range(references if i else 0):
             cited = rng.choice(same) if same and rng.random() < 0.8 else rng.randrange(i)
@@ -129,10 +138,14 @@ def timing() -> list[str]:
     (quads, truth), made = timed(planted_quads, runs=1)
     graph = KnowledgeGraph(quads)
     data, read = timed(lambda g: citation_data(read_model(g)), graph)
-    rows = [f"Graph: {len(data.papers)} listed papers, {sum(map(len, data.references.values()))} citations "
-            f"(made in {made:.1f} s); reading it into the model: {read:.2f} s", "",
-            "| method | similarity edges | similarity graph (s) | Leiden (s) | whole `cluster_papers` (s) | clusters | "
-            "ARI vs planted topics |", "|---|---|---|---|---|---|---|"]
+    rows = [
+        f"Graph: {len(data.papers)} listed papers, {sum(map(len, data.references.values()))} citations "
+        f"(made in {made:.1f} s); reading it into the model: {read:.2f} s",
+        "",
+        "| method | similarity edges | similarity graph (s) | Leiden (s) | whole `cluster_papers` (s) | clusters | "
+        "ARI vs planted topics |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for method in METHODS:
         weights, built = timed(similarity, data, method)
         nodes = sorted({n for edge in weights for n in edge})
@@ -140,16 +153,20 @@ def timing() -> list[str]:
         clustering, whole = timed(cluster_papers, graph, method)
         found = {iri: c.id for c in clustering.clusters for iri in c.members}
         score = ari([found[i] for i in truth], list(truth.values()))
-        rows.append(f"| {method} | {len(weights)} | {built:.2f} | {communities:.2f} | {whole:.2f} | "
-                    f"{len(clustering.clusters)} | {score:.3f} |")
+        rows.append(
+            f"| {method} | {len(weights)} | {built:.2f} | {communities:.2f} | {whole:.2f} | "
+            f"{len(clustering.clusters)} | {score:.3f} |"
+        )
     return rows
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        graphs = {"shipped snapshot (12 papers)": without_clusters(shipped_graph(work)),
-                  "latest list, test server": without_clusters(latest_graph(work))}
+        graphs = {
+            "shipped snapshot (12 papers)": without_clusters(shipped_graph(work)),
+            "latest list, test server": without_clusters(latest_graph(work)),
+        }
         print("| data | method | papers | clusters | unconnected | NMI leaf | ARI leaf | NMI top | ARI top |")
         print("|---|---|---|---|---|---|---|---|---|")
         for name, graph in graphs.items():

@@ -10,6 +10,7 @@ enforces the API's 10 MB answer limit), then counts in references.bib: entries w
 cited with another year; an arXiv preprint cited with another year than its id's); and the
 requests the enrichment sent, by endpoint.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,8 +40,12 @@ def main() -> None:
         client = S2Client(server.url, policy=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05, seed=1))
         started = time.perf_counter()
         try:
-            result = build(ListSource.from_path(LATEST_LIST, "awesome-moe-inference"), Path(work) / "out",
-                           cache_dir=Path(work) / "cache", client=client)
+            result = build(
+                ListSource.from_path(LATEST_LIST, "awesome-moe-inference"),
+                Path(work) / "out",
+                cache_dir=Path(work) / "cache",
+                client=client,
+            )
         finally:
             client.close()
         seconds = time.perf_counter() - started
@@ -58,12 +63,18 @@ def main() -> None:
             disagree.append(f"{entry.key}: {venue.value} / year {year}")
         elif venue and entry.key in tagged and tagged[entry.key] != year:
             disagree.append(f"{entry.key}: the list tags it {tagged[entry.key]}, venue {venue.value} / year {year}")
-        elif not venue and "eprint" in fields and re.fullmatch(r"\d{4}\.\d{4,5}", fields["eprint"].value) \
-                and year != "20" + fields["eprint"].value[:2]:
+        elif (
+            not venue
+            and "eprint" in fields
+            and re.fullmatch(r"\d{4}\.\d{4,5}", fields["eprint"].value)
+            and year != "20" + fields["eprint"].value[:2]
+        ):
             disagree.append(f"{entry.key}: arXiv {fields['eprint'].value} / year {year}")
     answered = {name: n for name, n in sorted(server.counts.items())}
-    print(f"list: {LATEST_LIST.name} ({result.manifest['counts']['listed_papers']} listed papers), "
-          f"built in {seconds:.1f} s")
+    print(
+        f"list: {LATEST_LIST.name} ({result.manifest['counts']['listed_papers']} listed papers), "
+        f"built in {seconds:.1f} s"
+    )
     print(f"BibTeX entries with authors: {len(with_authors)} / {len(entries)}")
     print(f"entries whose year is not the year of the version cited: {len(disagree)}")
     for line in disagree:
@@ -77,8 +88,11 @@ def tag_years(graph) -> dict[str, str]:
     """Citation key -> the year of the list's venue tag, for papers tagged with a venue (not arXiv)."""
     works = related_work(graph).works
     rows = graph.query("SELECT ?w ?v ?y WHERE { ?w akg:listedVenue ?v ; akg:listedYear ?y }")
-    return {works[r["w"].value].key: r["y"].value[:4] for r in rows
-            if r["w"].value in works and not is_preprint(r["v"].value)}
+    return {
+        works[r["w"].value].key: r["y"].value[:4]
+        for r in rows
+        if r["w"].value in works and not is_preprint(r["v"].value)
+    }
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ seeds, 10 chains of 6 interrupts); throughput times the parser on real list text
 1, 10 and 50 MB (too slow for CI, and the figure the list-size limit should be set from).
 Prints one Markdown table; exits 1 if any part failed.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,17 +19,31 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_FILES = {"parser": "tests/test_fuzz_parser.py", "enrich": "tests/test_fuzz_enrich.py",
-              "interrupt": "tests/test_interrupt.py"}
+TEST_FILES = {
+    "parser": "tests/test_fuzz_parser.py",
+    "enrich": "tests/test_fuzz_enrich.py",
+    "interrupt": "tests/test_interrupt.py",
+}
 PARTS = (*TEST_FILES, "throughput")
 
 
 def run_tests(part: str) -> tuple[bool, str]:
     """One test file under the long profile: (passed, pytest's summary line)."""
-    command = [sys.executable, "-m", "pytest", TEST_FILES[part], "-q", "-p", "no:cacheprovider",
-               "-o", "timeout=3600", "--hypothesis-show-statistics"]
-    result = subprocess.run(command, cwd=ROOT, env={**os.environ, "HYPOTHESIS_PROFILE": "long"},
-                            capture_output=True, text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        TEST_FILES[part],
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "timeout=3600",
+        "--hypothesis-show-statistics",
+    ]
+    result = subprocess.run(
+        command, cwd=ROOT, env={**os.environ, "HYPOTHESIS_PROFILE": "long"}, capture_output=True, text=True
+    )
     lines = result.stdout.strip().splitlines()
     if result.returncode:
         print(result.stdout[-6000:], result.stderr[-2000:], sep="\n", file=sys.stderr)

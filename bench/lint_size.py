@@ -8,6 +8,7 @@ parsed and mapped to RDF without enrichment (lint reads the list's own facts); o
 `kg.curate.lint.lint` is timed. The last column divides the time by n log2 n (n = entries):
 it stays flat when lint is at most n log n, and grows with n when it is quadratic.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,7 +25,7 @@ from kg.graphmap import graph_provenance_quads, list_quads  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
 from synthetic_list import make_list  # noqa: E402
 
-BYTES_PER_ENTRY = 112        # a synthetic entry, its blank line and its share of the headings
+BYTES_PER_ENTRY = 112  # a synthetic entry, its blank line and its share of the headings
 ENTRIES_PER_HEADING = 10
 
 
@@ -48,8 +49,9 @@ def measure(megabytes: float, folder: Path) -> tuple[float, int, int, float]:
     path.write_text(text, encoding="utf-8")
     source = ListSource.from_path(path, "synthetic")
     parsed = source.parse()
-    graph = KnowledgeGraph(list(list_quads(parsed, source.slug)) +
-                           list(graph_provenance_quads(source.sha256, source.slug)))
+    graph = KnowledgeGraph(
+        list(list_quads(parsed, source.slug)) + list(graph_provenance_quads(source.sha256, source.slug))
+    )
     start = time.perf_counter()
     findings = lint(graph)
     return len(text.encode()) / 1e6, len(parsed.papers), len(findings), time.perf_counter() - start

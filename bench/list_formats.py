@@ -8,6 +8,7 @@ when any list's papers differ from the count or any title is wrong.
     python bench/list_formats.py            # every list
     python bench/list_formats.py --fixtures # the fixture lists only
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,11 @@ from count_paper_links import count  # noqa: E402
 from kg.listparse import parse_list_file  # noqa: E402
 
 LISTS = ROOT / "tests" / "data" / "lists"
-NOT_A_TITLE = re.compile(r"^\[?\s*(?:(?:\d{1,2}\s+)?[A-Z][a-z]{2,8}\.?\s+\d{4}|[A-Za-z]+\s?['’]?\d{2,4}(?:\.\d{1,2})?"
-                         r"|\d{4}(?:[-./]\d{1,2}){0,2}|pdf|paper|code|github|repo|link|arxiv|tech report)\s*\]?$", re.I)
+NOT_A_TITLE = re.compile(
+    r"^\[?\s*(?:(?:\d{1,2}\s+)?[A-Z][a-z]{2,8}\.?\s+\d{4}|[A-Za-z]+\s?['’]?\d{2,4}(?:\.\d{1,2})?"
+    r"|\d{4}(?:[-./]\d{1,2}){0,2}|pdf|paper|code|github|repo|link|arxiv|tech report)\s*\]?$",
+    re.I,
+)
 
 
 def targets(fixtures_only: bool) -> list[Path]:
@@ -44,14 +48,17 @@ def row(target: Path) -> tuple[str, int, int, int, int, str, str]:
 
 def main() -> int:
     rows = [row(target) for target in targets("--fixtures" in sys.argv)]
-    print("| list | expected | got | label/date/tag titles | titles on two papers | skipped by kind "
-          "| warnings by code |")
+    print(
+        "| list | expected | got | label/date/tag titles | titles on two papers | skipped by kind | warnings by code |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name, expected, got, labels, shared, skipped, warnings in rows:
         print(f"| {name} | {expected} | {got} | {labels} | {shared} | {skipped} | {warnings} |")
     wrong = [r for r in rows if r[1] != r[2] or r[3] or r[4]]
-    print(f"\n{len(rows) - len(wrong)} of {len(rows)} lists: listed papers equal the independent count, "
-          f"no title is a label, date or venue tag, no title is on two papers")
+    print(
+        f"\n{len(rows) - len(wrong)} of {len(rows)} lists: listed papers equal the independent count, "
+        f"no title is a label, date or venue tag, no title is on two papers"
+    )
     return 1 if wrong else 0
 
 

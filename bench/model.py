@@ -11,6 +11,7 @@ anything is timed. Each view's wall time and the process's peak RSS are reported
 
     python bench/model.py [--sizes 2000 20000] [--before COMMIT] [--repeat 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BEFORE = "79ee0dc"      # the last commit without kg/model.py
+BEFORE = "79ee0dc"  # the last commit without kg/model.py
 VIEWS = ("model", "clusters", "exports", "page", "report")
 
 
@@ -71,14 +72,14 @@ def run_views(graph_file: str, out: str) -> dict:
         times[name] = time.perf_counter() - start
         return result
 
-    if not Path(kg.__file__).with_name("model.py").exists():     # before: each view reads the graph itself
+    if not Path(kg.__file__).with_name("model.py").exists():  # before: each view reads the graph itself
         from kg.clusters import add_clusters
 
         timed("clusters", lambda: add_clusters(graph, None))
         timed("exports", lambda: write_cluster_files(graph, out))
         timed("page", lambda: write_graph_page(graph, out))
         timed("report", lambda: write_report(graph, out))
-    else:                                                        # after: the model is read once, then clustered
+    else:  # after: the model is read once, then clustered
         from kg.clusters import cluster_papers, cluster_quads
         from kg.model import read_model, stored_clusters
 
@@ -94,26 +95,39 @@ def run_views(graph_file: str, out: str) -> dict:
         timed("exports", lambda: write_cluster_files(model, out, clustering))
         timed("page", lambda: write_graph_page(model, out))
         timed("report", lambda: write_report(model, out))
-    return {"seconds": times, "rss_loaded_mb": loaded,
-            "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "seconds": times,
+        "rss_loaded_mb": loaded,
+        "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def measure(code: Path, graph_file: Path, out: Path) -> dict:
-    result = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", str(code), str(graph_file),
-                             str(out)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--worker", str(code), str(graph_file), str(out)],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode:
         sys.exit(f"the views failed with the code in {code}:\n{result.stderr}")
     return json.loads(result.stdout)
 
 
 def table(rows: list[tuple[int, int, str, dict]]) -> str:
-    lines = ["| listed papers | quads | code | " + " | ".join(f"{v} (s)" for v in VIEWS)
-             + " | views total (s) | peak RSS (MB) |", "|---" * (len(VIEWS) + 5) + "|"]
+    lines = [
+        "| listed papers | quads | code | "
+        + " | ".join(f"{v} (s)" for v in VIEWS)
+        + " | views total (s) | peak RSS (MB) |",
+        "|---" * (len(VIEWS) + 5) + "|",
+    ]
     for listed, quads, side, found in rows:
         seconds = found["seconds"]
         cells = [f"{seconds[v]:.2f}" if v in seconds else "-" for v in VIEWS]
-        lines.append(f"| {listed:,} | {quads:,} | {side} | " + " | ".join(cells)
-                     + f" | {sum(seconds.values()):.2f} | {found['rss_peak_mb']:.0f} |")
+        lines.append(
+            f"| {listed:,} | {quads:,} | {side} | "
+            + " | ".join(cells)
+            + f" | {sum(seconds.values()):.2f} | {found['rss_peak_mb']:.0f} |"
+        )
     return "\n".join(lines)
 
 
@@ -139,8 +153,11 @@ def main() -> None:
                 runs = [measure(code, graph_file, folder / f"out-{side}-{listed}") for _ in range(args.repeat)]
                 found = sorted(runs, key=lambda r: sum(r["seconds"].values()))[len(runs) // 2]
                 rows.append((listed, quads, side, found))
-                print(f"{listed:,} listed papers, {side}: {sum(found['seconds'].values()):.2f} s "
-                      f"({statistics.fmean(sum(r['seconds'].values()) for r in runs):.2f} s mean)", file=sys.stderr)
+                print(
+                    f"{listed:,} listed papers, {side}: {sum(found['seconds'].values()):.2f} s "
+                    f"({statistics.fmean(sum(r['seconds'].values()) for r in runs):.2f} s mean)",
+                    file=sys.stderr,
+                )
     print(table(rows))
 
 

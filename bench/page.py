@@ -14,6 +14,7 @@ Every paper is drawn (a build would keep only listed papers above its node budge
 --screenshots writes the screenshots docs/page.md shows: the synthetic pages at 200 and 2,000
 papers (force and timeline layouts) and, as graph.png, the shipped list's page built offline.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,12 +51,26 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SLUG = "synthetic"
 LISTED_SHARE = 0.25
 CITATIONS_PER_PAPER = 5
-WORDS = ("mixture experts sparse routing inference offloading quantization pruning expert parallel "
-         "scheduling memory efficient large language models gating distillation serving cache "
-         "throughput latency hardware accelerator adaptive dynamic token load balancing").split()
+WORDS = (
+    "mixture experts sparse routing inference offloading quantization pruning expert parallel "
+    "scheduling memory efficient large language models gating distillation serving cache "
+    "throughput latency hardware accelerator adaptive dynamic token load balancing"
+).split()
 VENUES = ("NeurIPS", "ICML", "ICLR", "MLSys", "OSDI", "ACL", "arXiv", "ASPLOS", "SC", "EuroSys")
-NAMES = ("Wei Zhang", "Elena Garcia", "Amir Rahimi", "Sofia Rossi", "Kenji Sato", "Priya Nair", "Lukas Weber",
-         "Chen Li", "Maria Silva", "John Smith", "Aisha Bello", "Olga Ivanova")
+NAMES = (
+    "Wei Zhang",
+    "Elena Garcia",
+    "Amir Rahimi",
+    "Sofia Rossi",
+    "Kenji Sato",
+    "Priya Nair",
+    "Lukas Weber",
+    "Chen Li",
+    "Maria Silva",
+    "John Smith",
+    "Aisha Bello",
+    "Olga Ivanova",
+)
 
 
 def integer(value: int) -> Literal:
@@ -72,48 +87,66 @@ def synthetic_graph(papers: int, seed: int = 0) -> KnowledgeGraph:
     headings = []
     for top in range(6):
         parent = heading_iri(SLUG, f"top-{top}")
-        quads += [Quad(parent, rdf.type, skos.Concept, g), Quad(parent, skos.prefLabel, Literal(f"Area {top}"), g),
-                  Quad(parent, akg.position, integer(top * 3), g), Quad(parent, skos.topConceptOf, scheme, g)]
+        quads += [
+            Quad(parent, rdf.type, skos.Concept, g),
+            Quad(parent, skos.prefLabel, Literal(f"Area {top}"), g),
+            Quad(parent, akg.position, integer(top * 3), g),
+            Quad(parent, skos.topConceptOf, scheme, g),
+        ]
         for child in range(2):
             node = heading_iri(SLUG, f"top-{top}-{child}")
             headings.append(node)
-            quads += [Quad(node, rdf.type, skos.Concept, g), Quad(node, skos.broader, parent, g),
-                      Quad(node, skos.prefLabel, Literal(f"Topic {top}.{child}"), g),
-                      Quad(node, akg.position, integer(top * 3 + child + 1), g)]
+            quads += [
+                Quad(node, rdf.type, skos.Concept, g),
+                Quad(node, skos.broader, parent, g),
+                Quad(node, skos.prefLabel, Literal(f"Topic {top}.{child}"), g),
+                Quad(node, akg.position, integer(top * 3 + child + 1), g),
+            ]
     nodes = [NamedNode(f"{ID}paper/s2/synthetic-{i:06d}") for i in range(papers)]
     listed_so_far: list[int] = []
     for i, node in enumerate(nodes):
         listed = rng.random() < LISTED_SHARE
         title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 12))).capitalize()
-        quads += [Quad(node, rdf.type, fabio.Expression, s2),
-                  Quad(node, dcterms.issued, Literal(str(2010 + i * 15 // papers), datatype=xsd.gYear), s2),
-                  Quad(node, akg.s2PaperId, Literal(f"{i:040x}"), s2)]
-        if not listed:      # what a reference or citation record carries: id, title, year
+        quads += [
+            Quad(node, rdf.type, fabio.Expression, s2),
+            Quad(node, dcterms.issued, Literal(str(2010 + i * 15 // papers), datatype=xsd.gYear), s2),
+            Quad(node, akg.s2PaperId, Literal(f"{i:040x}"), s2),
+        ]
+        if not listed:  # what a reference or citation record carries: id, title, year
             quads.append(Quad(node, dcterms.title, Literal(title), s2))
         else:
-            quads += [Quad(node, rdf.type, akg.ListedPaper, g), Quad(node, dcterms.title, Literal(title), g),
-                      Quad(node, akg.listedUnder, rng.choice(headings), g),
-                      Quad(node, foaf.page, NamedNode(f"https://arxiv.org/abs/{2000 + i % 500}.{i:05d}"), g),
-                      Quad(node, akg.sourceTitle, Literal(title), s2),
-                      Quad(node, akg.publishedVenue, Literal(rng.choice(VENUES)), s2),
-                      Quad(node, akg.citationCount, integer(int(rng.paretovariate(1.2) * 5)), s2),
-                      Quad(node, akg.influentialCitationCount, integer(rng.randrange(5)), s2),
-                      Quad(node, akg.tldr, Literal(f"{title} makes mixture-of-experts inference cheaper."), s2)]
+            quads += [
+                Quad(node, rdf.type, akg.ListedPaper, g),
+                Quad(node, dcterms.title, Literal(title), g),
+                Quad(node, akg.listedUnder, rng.choice(headings), g),
+                Quad(node, foaf.page, NamedNode(f"https://arxiv.org/abs/{2000 + i % 500}.{i:05d}"), g),
+                Quad(node, akg.sourceTitle, Literal(title), s2),
+                Quad(node, akg.publishedVenue, Literal(rng.choice(VENUES)), s2),
+                Quad(node, akg.citationCount, integer(int(rng.paretovariate(1.2) * 5)), s2),
+                Quad(node, akg.influentialCitationCount, integer(rng.randrange(5)), s2),
+                Quad(node, akg.tldr, Literal(f"{title} makes mixture-of-experts inference cheaper."), s2),
+            ]
         for position in range(1, rng.randint(2, 7) if listed else 1):
             who = rng.randrange(len(NAMES) * 50)
             authorship, person = NamedNode(f"{node.value}/authorship/{position}"), NamedNode(f"{ID}person/name/{who}")
-            quads += [Quad(node, akg.authorship, authorship, s2), Quad(authorship, akg.position, integer(position), s2),
-                      Quad(authorship, akg.author, person, s2),
-                      Quad(person, foaf.name, Literal(f"{NAMES[who % len(NAMES)]} {who // len(NAMES)}"), s2)]
+            quads += [
+                Quad(node, akg.authorship, authorship, s2),
+                Quad(authorship, akg.position, integer(position), s2),
+                Quad(authorship, akg.author, person, s2),
+                Quad(person, foaf.name, Literal(f"{NAMES[who % len(NAMES)]} {who // len(NAMES)}"), s2),
+            ]
         # as in a build, every citation has a listed paper at one end or the other
         earlier = range(i) if listed else listed_so_far
         for cited in {earlier[rng.randrange(len(earlier))] for _ in range(CITATIONS_PER_PAPER)} if earlier else ():
             quads.append(Quad(node, cito.cites, nodes[cited], s2))
             if rng.random() < 0.1:
                 citation = NamedNode(f"{ID}citation/synthetic-{i}-{cited}")
-                quads += [Quad(citation, rdf.type, cito.Citation, s2), Quad(citation, cito.hasCitingEntity, node, s2),
-                          Quad(citation, cito.hasCitedEntity, nodes[cited], s2),
-                          Quad(citation, akg.isInfluential, Literal("true", datatype=xsd.boolean), s2)]
+                quads += [
+                    Quad(citation, rdf.type, cito.Citation, s2),
+                    Quad(citation, cito.hasCitingEntity, node, s2),
+                    Quad(citation, cito.hasCitedEntity, nodes[cited], s2),
+                    Quad(citation, akg.isInfluential, Literal("true", datatype=xsd.boolean), s2),
+                ]
         if listed:
             listed_so_far.append(i)
     return KnowledgeGraph(quads)
@@ -151,8 +184,9 @@ def screenshots(browser, folder: Path, work: Path) -> None:
     shipped = build(out=work / "shipped", offline=True, cache_dir=work / "cache")
     pages = {"graph": shipped.out / "graph.html"}
     for size in (200, 2000):
-        pages[f"graph-{size}"] = atomic_write(work / f"graph-{size}.html", page_html(citation_graph(read_model(
-            synthetic_graph(size)))))
+        pages[f"graph-{size}"] = atomic_write(
+            work / f"graph-{size}.html", page_html(citation_graph(read_model(synthetic_graph(size))))
+        )
     for name, path in pages.items():
         context, page = opened(browser, path)
         try:
@@ -210,17 +244,31 @@ def main() -> None:
             path = atomic_write(args.out / f"graph-{size}.html", page_html(citations))
             written = time.perf_counter() - started
             loads = [time_to_interactive(browser, path) for _ in range(args.repeat)]
-            rows.append((size, len(citations.edges), path.stat().st_size / 1e6, read, laid_out, on_timeline, written,
-                         statistics.median(ready for ready, _ in loads) / 1000,
-                         statistics.median(switch for _, switch in loads) / 1000))
+            rows.append(
+                (
+                    size,
+                    len(citations.edges),
+                    path.stat().st_size / 1e6,
+                    read,
+                    laid_out,
+                    on_timeline,
+                    written,
+                    statistics.median(ready for ready, _ in loads) / 1000,
+                    statistics.median(switch for _, switch in loads) / 1000,
+                )
+            )
             print(f"{size:>6} papers: done", flush=True)
         browser.close()
-    print("| papers | citations | page MB | SPARQL read s | layout s | timeline s | page written s (incl. layouts) "
-          "| interactive in chromium s | switch to timeline s |")
+    print(
+        "| papers | citations | page MB | SPARQL read s | layout s | timeline s | page written s (incl. layouts) "
+        "| interactive in chromium s | switch to timeline s |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size, edges, megabytes, read, laid_out, on_timeline, written, ready, switch in rows:
-        print(f"| {size:,} | {edges:,} | {megabytes:.2f} | {read:.2f} | {laid_out:.2f} | {on_timeline:.2f} "
-              f"| {written:.2f} | {ready:.2f} | {switch:.2f} |")
+        print(
+            f"| {size:,} | {edges:,} | {megabytes:.2f} | {read:.2f} | {laid_out:.2f} | {on_timeline:.2f} "
+            f"| {written:.2f} | {ready:.2f} | {switch:.2f} |"
+        )
 
 
 if __name__ == "__main__":

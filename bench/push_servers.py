@@ -8,6 +8,7 @@ the server and then pushed again (the replace path: our graphs deleted, then loa
     python -m bench.push_servers                    # both servers
     python -m bench.push_servers oxigraph           # one of them
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -34,8 +35,18 @@ def start(server: str, folder: Path) -> tuple[subprocess.Popen, str]:
         process, url = start_virtuoso(folder)
         return process, url.replace("://", "://dba:dba@")
     port = free_port()
-    process = subprocess.Popen([str(Path(sys.executable).parent / "oxigraph"), "serve", "--location", str(folder),
-                                "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "oxigraph"),
+            "serve",
+            "--location",
+            str(folder),
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_until_answering(process, url + "/query", "oxigraph serve", 60)
     return process, url
@@ -45,8 +56,9 @@ def main() -> None:
     servers = sys.argv[1:] or ["oxigraph", "virtuoso"]
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        latest = build(ListSource.from_path(LATEST_LIST), out=scratch / "latest", offline=True,
-                       cache_dir=scratch / "cache").out
+        latest = build(
+            ListSource.from_path(LATEST_LIST), out=scratch / "latest", offline=True, cache_dir=scratch / "cache"
+        ).out
         graphs = {"latest list": latest, "20,000 papers": synthetic_file()}
         for server in servers:
             process, url = start(server, scratch / server)
@@ -55,8 +67,11 @@ def main() -> None:
                     for attempt in ("first push", "pushed again, replacing it"):
                         started = time.perf_counter()
                         report = push(graph, url)
-                        print(f"{server}: {name}, {sum(report.triples.values()):,} triples, {attempt}: "
-                              f"{time.perf_counter() - started:.1f} s", flush=True)
+                        print(
+                            f"{server}: {name}, {sum(report.triples.values()):,} triples, {attempt}: "
+                            f"{time.perf_counter() - started:.1f} s",
+                            flush=True,
+                        )
             finally:
                 process.terminate()
                 process.wait(timeout=120)

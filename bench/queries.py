@@ -14,6 +14,7 @@ Push: `kg push` (delete our graphs, one N-Quads POST with no_transaction), then 
 two other ways that keep replace-this-graph semantics: one transactional N-Quads POST
 after the deletes, and one PUT per graph.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -47,24 +48,37 @@ def synthetic_file(size: Size | None = None) -> Path:
 
 def query_parameters(graph) -> dict[str, dict[str, str]]:
     """Parameters for the synthetic graph: a listed paper of median degree, the most cited work, two sections."""
-    degrees = [row for row in graph.query(
-        "SELECT ?p (COUNT(*) AS ?n) WHERE { ?p a akg:ListedPaper . { ?p cito:cites ?o } UNION { ?o cito:cites ?p } } "
-        "GROUP BY ?p ORDER BY ?n ?p")]
+    degrees = [
+        row
+        for row in graph.query(
+            "SELECT ?p (COUNT(*) AS ?n) WHERE { ?p a akg:ListedPaper . "
+            "{ ?p cito:cites ?o } UNION { ?o cito:cites ?p } } GROUP BY ?p ORDER BY ?n ?p"
+        )
+    ]
     typical = degrees[len(degrees) // 2]["p"].value
-    hub = next(iter(graph.query("SELECT ?w (COUNT(*) AS ?n) WHERE { ?p cito:cites ?w } GROUP BY ?w "
-                                "ORDER BY DESC(?n) ?w LIMIT 1")))["w"].value
-    return {"cites-across": {"from": "Model-Level Optimizations", "to": "System-Level Optimization"},
-            "citation-neighbourhood": {"paper": typical},
-            "citation-path": {"from": typical, "to": hub},
-            "search-titles": {"text": "offloading cache"}}
+    hub = next(
+        iter(
+            graph.query(
+                "SELECT ?w (COUNT(*) AS ?n) WHERE { ?p cito:cites ?w } GROUP BY ?w ORDER BY DESC(?n) ?w LIMIT 1"
+            )
+        )
+    )["w"].value
+    return {
+        "cites-across": {"from": "Model-Level Optimizations", "to": "System-Level Optimization"},
+        "citation-neighbourhood": {"paper": typical},
+        "citation-path": {"from": typical, "to": hub},
+        "search-titles": {"text": "offloading cache"},
+    }
 
 
 def bound_queries(graph, params) -> dict[str, str]:
     """Each saved query's text with its parameters bound, as `kg query` runs it."""
     from kg.savedqueries import bind_params, saved_queries, with_values
 
-    return {name: with_values(saved.text, bind_params(graph, saved, params.get(name, {})))
-            for name, saved in saved_queries().items()}
+    return {
+        name: with_values(saved.text, bind_params(graph, saved, params.get(name, {})))
+        for name, saved in saved_queries().items()
+    }
 
 
 def oxigraph_latencies(graph, params) -> dict[str, tuple[float, int]]:
@@ -148,8 +162,10 @@ def run_queries(path: Path) -> None:
         other_count = other_rows if other_rows is not None else "-"
         print(f"{name:28} {seconds * 1000:12,.1f} {rows:7} {other_text:>12} {other_count:>7}")
     slow = [name for name, (seconds, _) in oxigraph.items() if seconds > 0.2]
-    print(f"\nOxigraph: {len(oxigraph) - len(slow)} of {len(oxigraph)} saved queries under 200 ms"
-          + (f"; over: {', '.join(slow)}" if slow else ""))
+    print(
+        f"\nOxigraph: {len(oxigraph) - len(slow)} of {len(oxigraph)} saved queries under 200 ms"
+        + (f"; over: {', '.join(slow)}" if slow else "")
+    )
 
 
 def run_push(path: Path) -> None:
@@ -163,8 +179,11 @@ def run_push(path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
         probe.close()
-        server = subprocess.Popen([str(Path(sys.executable).parent / "oxigraph"), "serve", "--location", data,
-                                   "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "oxigraph"), "serve", "--location", data, "--bind", f"127.0.0.1:{port}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             wait_for(url)
@@ -173,8 +192,10 @@ def run_push(path: Path) -> None:
             print(f"kg push ({report.method}): {triples:,} triples in {report.seconds:.1f} s", flush=True)
             report = push(path, url)
             print(f"kg push again (replacing the same graphs): {report.seconds:.1f} s", flush=True)
-            quads = ox.serialize([ox.Quad(t.subject, t.predicate, t.object, g) for g, ts in graphs.items() for t in ts],
-                                 format=ox.RdfFormat.N_QUADS)
+            quads = ox.serialize(
+                [ox.Quad(t.subject, t.predicate, t.object, g) for g, ts in graphs.items() for t in ts],
+                format=ox.RdfFormat.N_QUADS,
+            )
             started = time.perf_counter()
             for graph in OUR_GRAPHS:
                 http.delete(url + "/store", params={"graph": graph.value})
@@ -183,8 +204,12 @@ def run_push(path: Path) -> None:
             bodies = {g: ox.serialize(ts, format=ox.RdfFormat.N_TRIPLES) for g, ts in graphs.items()}
             started = time.perf_counter()
             for graph, body in bodies.items():
-                http.put(url + "/store", params={"graph": graph.value}, content=body,
-                         headers={"content-type": "application/n-triples"}).raise_for_status()
+                http.put(
+                    url + "/store",
+                    params={"graph": graph.value},
+                    content=body,
+                    headers={"content-type": "application/n-triples"},
+                ).raise_for_status()
             print(f"PUT /store?graph=... per graph (N-Triples): {time.perf_counter() - started:.1f} s", flush=True)
         finally:
             server.terminate()

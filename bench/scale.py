@@ -10,6 +10,7 @@ and peak memory. The Oxigraph run is the real `kg build` (parse, enrich, RDF, va
 serialization, clusters, page, exports, report). The rdflib run does the same parse,
 enrichment and mapping, then loads, serializes and queries with rdflib's in-memory store.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,9 +30,9 @@ ROOT = BENCH.parent
 sys.path[:0] = [str(ROOT / "tests"), str(BENCH)]
 
 SIZES = (150, 2000, 20000, 100000)
-QUERY_BUDGET = 30         # seconds one saved query may take in a measured run
-RUN_TIMEOUT = 1800         # seconds a measured run may take before it is reported as not finished
-RDFLIB_MEMORY = 12 << 30   # address-space cap for the rdflib runs (the machine has 24 GiB)
+QUERY_BUDGET = 30  # seconds one saved query may take in a measured run
+RUN_TIMEOUT = 1800  # seconds a measured run may take before it is reported as not finished
+RDFLIB_MEMORY = 12 << 30  # address-space cap for the rdflib runs (the machine has 24 GiB)
 
 
 class StageClock:
@@ -129,9 +130,14 @@ def run_oxigraph(listfile: Path, cache: Path, out: Path) -> dict:
     load = timed(lambda: KnowledgeGraph.load(out / "graph.nt"))
     graph = KnowledgeGraph.load(out)
     latencies = saved_query_latencies(lambda q: list_all(run_saved(graph, q, {})))
-    return {"total": round(total, 2), "stages": stages, "triples": triples,
-            "load_triples_per_s": round(triples / load), "queries_ms": latencies,
-            "serialize_triples_per_s": round(4 * triples / stages.get("writing", math.inf))}
+    return {
+        "total": round(total, 2),
+        "stages": stages,
+        "triples": triples,
+        "load_triples_per_s": round(triples / load),
+        "queries_ms": latencies,
+        "serialize_triples_per_s": round(4 * triples / stages.get("writing", math.inf)),
+    }
 
 
 def run_rdflib(listfile: Path, cache: Path, out: Path) -> dict:
@@ -152,8 +158,15 @@ def run_rdflib(listfile: Path, cache: Path, out: Path) -> dict:
     clock.stage("parsing the list")
     parsed = ListSource.from_path(listfile, "synthetic").parse()
     clock.stage("enriching")
-    enrichments, _ = enrich(parsed.papers, offline=True, cache_dir=cache, refresh_older_than=None, contexts=False,
-                            progress=Silent(), client=None)
+    enrichments, _ = enrich(
+        parsed.papers,
+        offline=True,
+        cache_dir=cache,
+        refresh_older_than=None,
+        contexts=False,
+        progress=Silent(),
+        client=None,
+    )
     clock.stage("mapping to RDF")
     quads = list(list_quads(parsed, "synthetic")) + list(enrichment_quads(parsed, enrichments))
     clock.stage("loading into rdflib")
@@ -174,11 +187,21 @@ def run_rdflib(listfile: Path, cache: Path, out: Path) -> dict:
     triples = len(union)
     load = timed(lambda: rdflib.Graph().parse(out / "graph.nt", format="nt"))
     oxigraph = KnowledgeGraph(quads)
-    latencies = saved_query_latencies(lambda q: list_all(union.query(
-        q.text, initNs=PREFIXES, initBindings={k: to_rdflib(v) for k, v in bind_params(oxigraph, q, {}).items()})))
-    return {"total": round(total, 2), "stages": stages, "triples": triples,
-            "load_triples_per_s": round(triples / load), "queries_ms": latencies,
-            "serialize_triples_per_s": round(4 * triples / stages.get("writing", math.inf))}
+    latencies = saved_query_latencies(
+        lambda q: list_all(
+            union.query(
+                q.text, initNs=PREFIXES, initBindings={k: to_rdflib(v) for k, v in bind_params(oxigraph, q, {}).items()}
+            )
+        )
+    )
+    return {
+        "total": round(total, 2),
+        "stages": stages,
+        "triples": triples,
+        "load_triples_per_s": round(triples / load),
+        "queries_ms": latencies,
+        "serialize_triples_per_s": round(4 * triples / stages.get("writing", math.inf)),
+    }
 
 
 def to_rdflib(term):
@@ -221,19 +244,29 @@ def run_one(store: str, listfile: str, cache: str, out: str) -> None:
 
 
 def results_markdown(results: dict) -> str:
-    lines = ["# Benchmark results", "", f"`python bench/scale.py` on this machine ({os.cpu_count()} cores), "
-             f"{time.strftime('%Y-%m-%d')}. Warm cache, fresh process per run; peak memory is the run's "
-             "maximum resident set.", "", "## Build", "",
-             "| papers | store | measured | triples | wall (s) | peak memory (MB) | load (triples/s) | "
-             "serialize (triples/s) |", "|---:|---|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"`python bench/scale.py` on this machine ({os.cpu_count()} cores), "
+        f"{time.strftime('%Y-%m-%d')}. Warm cache, fresh process per run; peak memory is the run's "
+        "maximum resident set.",
+        "",
+        "## Build",
+        "",
+        "| papers | store | measured | triples | wall (s) | peak memory (MB) | load (triples/s) | "
+        "serialize (triples/s) |",
+        "|---:|---|---|---:|---:|---:|---:|---:|",
+    ]
     for papers, stores in results.items():
         for store, r in stores.items():
             when = r.get("measured", "")
             if "error" in r:
                 lines.append(f"| {papers:,} | {store} | {when} | | {r['error']} | | | |")
                 continue
-            lines.append(f"| {papers:,} | {store} | {when} | {r['triples']:,} | {r['total']:.2f} | {r['peak_mb']:,} | "
-                         f"{per_second(r['load_triples_per_s'])} | {per_second(r['serialize_triples_per_s'])} |")
+            lines.append(
+                f"| {papers:,} | {store} | {when} | {r['triples']:,} | {r['total']:.2f} | {r['peak_mb']:,} | "
+                f"{per_second(r['load_triples_per_s'])} | {per_second(r['serialize_triples_per_s'])} |"
+            )
     lines += ["", "## Stages (seconds)", ""]
     for papers, stores in results.items():
         for store, r in stores.items():
@@ -252,7 +285,7 @@ def results_markdown(results: dict) -> str:
 
 
 def per_second(rate: int) -> str:
-    return f"{rate:,}" if rate else "—"     # 0: a run stopped before it was measured
+    return f"{rate:,}" if rate else "—"  # 0: a run stopped before it was measured
 
 
 def plot(results: dict, path: Path) -> None:
@@ -268,15 +301,23 @@ def plot(results: dict, path: Path) -> None:
             axes.loglog(*zip(*points, strict=True), marker="o", label=f"kg build total, {store}")
     stages = sorted({k for s in results.values() for k in s.get("oxigraph", {}).get("stages", {})})
     for stage in stages:
-        points = [(p, s["oxigraph"]["stages"][stage]) for p, s in results.items()
-                  if s.get("oxigraph", {}).get("stages", {}).get(stage, 0) > 0]
+        points = [
+            (p, s["oxigraph"]["stages"][stage])
+            for p, s in results.items()
+            if s.get("oxigraph", {}).get("stages", {}).get(stage, 0) > 0
+        ]
         if len(points) > 1:
             axes.loglog(*zip(*points, strict=True), linestyle="--", linewidth=0.8, label=stage)
     papers = sorted(results)
     if len(papers) > 1:
         base = results[papers[0]].get("oxigraph", {}).get("total", 1)
-        axes.loglog(papers, [base * (n / papers[0]) * math.log(n) / math.log(papers[0]) for n in papers],
-                    color="grey", linestyle=":", label="n log n")
+        axes.loglog(
+            papers,
+            [base * (n / papers[0]) * math.log(n) / math.log(papers[0]) for n in papers],
+            color="grey",
+            linestyle=":",
+            label="n log n",
+        )
     axes.set_xlabel("listed papers")
     axes.set_ylabel("seconds")
     axes.legend(fontsize=7)
@@ -287,14 +328,18 @@ def plot(results: dict, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
-    parser.add_argument("--rdflib-up-to", type=int, default=20000,
-                        help="run the rdflib store only up to this size (its writers take hours past it)")
+    parser.add_argument(
+        "--rdflib-up-to",
+        type=int,
+        default=20000,
+        help="run the rdflib store only up to this size (its writers take hours past it)",
+    )
     parser.add_argument("--run", nargs=4, metavar=("STORE", "LIST", "CACHE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
         run_one(*args.run)
         return
-    saved = BENCH / "RESULTS.json"        # sizes measured in earlier runs are kept, re-measured ones replaced
+    saved = BENCH / "RESULTS.json"  # sizes measured in earlier runs are kept, re-measured ones replaced
     results: dict[int, dict] = {int(k): v for k, v in json.loads(saved.read_text()).items()} if saved.exists() else {}
     work = Path(tempfile.mkdtemp(prefix="kg-scale-"))
     for papers in args.sizes:
@@ -306,12 +351,15 @@ def main() -> None:
         results[papers] = {}
         for store in ("oxigraph", "rdflib"):
             print(f"{papers} papers: {store}", file=sys.stderr, flush=True)
-            if store == "rdflib" and papers > args.rdflib_up_to:   # an earlier measurement stays, with its date
+            if store == "rdflib" and papers > args.rdflib_up_to:  # an earlier measurement stays, with its date
                 results[papers][store] = earlier.get(store) or {
-                    "error": f"not run (past --rdflib-up-to {args.rdflib_up_to})"}
+                    "error": f"not run (past --rdflib-up-to {args.rdflib_up_to})"
+                }
                 continue
-            results[papers][store] = {**measure(store, listfile, cache, folder / f"out-{store}"),
-                                      "measured": time.strftime("%Y-%m-%d")}
+            results[papers][store] = {
+                **measure(store, listfile, cache, folder / f"out-{store}"),
+                "measured": time.strftime("%Y-%m-%d"),
+            }
             print(json.dumps(results[papers][store])[:300], file=sys.stderr, flush=True)
     results = dict(sorted(results.items()))
     saved.write_text(json.dumps(results, indent=1) + "\n")

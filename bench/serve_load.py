@@ -10,6 +10,7 @@ what the heavy ones got. Bounded: a fixed request count, a per-request timeout a
     python bench/serve_load.py                       # the same without the attacker
     python bench/serve_load.py --url http://127.0.0.1:7878 --attacker   # a server already running
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,11 @@ def free_port() -> int:
 
 def start_server(build: Path, options: list[str]) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "kg", "serve", str(build), "--port", str(port), *options],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg", "serve", str(build), "--port", str(port), *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -113,11 +117,19 @@ def run(url: str, clients: int, requests: int, attacker: bool, max_seconds: floa
         attack.join(timeout=130)
     if not latencies:
         raise SystemExit("no light request finished")
-    return {"clients": clients, "requests": len(latencies), "attacker": attacker, "seconds": round(elapsed, 2),
-            "requests_per_second": round(len(latencies) / elapsed, 1),
-            "p50_ms": round(statistics.median(latencies) * 1000), "p99_ms": round(percentile(latencies, 0.99) * 1000),
-            "max_ms": round(max(latencies) * 1000), "statuses": {str(k): v for k, v in statuses.items()},
-            "heavy": dict(heavy), "heavy_mean_s": round(statistics.mean(heavy_seconds), 2) if heavy_seconds else None}
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "attacker": attacker,
+        "seconds": round(elapsed, 2),
+        "requests_per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000),
+        "max_ms": round(max(latencies) * 1000),
+        "statuses": {str(k): v for k, v in statuses.items()},
+        "heavy": dict(heavy),
+        "heavy_mean_s": round(statistics.mean(heavy_seconds), 2) if heavy_seconds else None,
+    }
 
 
 def main() -> None:

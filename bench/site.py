@@ -12,6 +12,7 @@ the latest list; --synthetic shows how both grow with the graph (bench/page.py's
 
 With --screenshots, it also takes the docs' pictures of each kind of page (site-*.png).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,12 @@ def latest_build(folder: Path):
     with S2TestServer(build_records()) as server:
         client = S2Client(server.url, policy=RetryPolicy(attempts=6, base_delay=0.01, max_delay=0.05, seed=1))
         try:
-            return build(ListSource.from_path(LATEST_LIST, "awesome-moe-inference"), folder / "build",
-                         cache_dir=folder / "cache", client=client)
+            return build(
+                ListSource.from_path(LATEST_LIST, "awesome-moe-inference"),
+                folder / "build",
+                cache_dir=folder / "cache",
+                client=client,
+            )
         finally:
             client.close()
 
@@ -63,9 +68,15 @@ def sizes(site: Path) -> dict[str, int]:
     for path in site.rglob("*"):
         if path.is_file():
             relative = path.relative_to(site).as_posix()
-            part = ("oxigraph (wasm, base64)" if relative == "assets/oxigraph-wasm.js"
-                    else "graph data for the query page" if relative == "assets/graph-data.js"
-                    else relative.split("/", 1)[0] if "/" in relative else "home, query and graph pages")
+            part = (
+                "oxigraph (wasm, base64)"
+                if relative == "assets/oxigraph-wasm.js"
+                else "graph data for the query page"
+                if relative == "assets/graph-data.js"
+                else relative.split("/", 1)[0]
+                if "/" in relative
+                else "home, query and graph pages"
+            )
             parts[part] += path.stat().st_size
     return dict(sorted(parts.items(), key=lambda item: -item[1]))
 
@@ -82,15 +93,21 @@ def measure(base: str, repeat: int) -> list[dict]:
             page.goto(base + "query.html")  # marks: kg-compiled (wasm and graph inflated, wasm compiled), kg-loaded
             page.wait_for_selector("body[data-ready=true]", timeout=60_000)
             ready = page.evaluate("kgQueryPage.readyAt") / 1000
-            marks = page.evaluate("Object.fromEntries(performance.getEntriesByType('mark')"
-                                  ".map((m) => [m.name, Math.round(m.startTime)]))")
+            marks = page.evaluate(
+                "Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, Math.round(m.startTime)]))"
+            )
             page.click(f"#examples button[data-query='{QUERY}']")
             started = time.perf_counter()
             page.click("#run")
             page.wait_for_function("kgQueryPage.results !== null")
-            runs.append({"ready_s": round(ready, 3), "marks_ms": marks,
-                         "query_s": round(time.perf_counter() - started, 3),
-                         "rows": len(page.evaluate("kgQueryPage.results.results.bindings"))})
+            runs.append(
+                {
+                    "ready_s": round(ready, 3),
+                    "marks_ms": marks,
+                    "query_s": round(time.perf_counter() - started, 3),
+                    "rows": len(page.evaluate("kgQueryPage.results.results.bindings")),
+                }
+            )
             context.close()
         browser.close()
     return runs
@@ -106,8 +123,12 @@ def screenshots(site: Path, folder: Path) -> list[Path]:
         return max(pages, key=lambda p: p.read_text("utf-8").count('<a class="paper"'))
 
     paper, heading = richest("papers"), richest("headings")
-    shots = {"site-home.png": "index.html", "site-paper.png": paper.relative_to(site).as_posix(),
-             "site-heading.png": heading.relative_to(site).as_posix(), "site-query.png": "query.html"}
+    shots = {
+        "site-home.png": "index.html",
+        "site-paper.png": paper.relative_to(site).as_posix(),
+        "site-heading.png": heading.relative_to(site).as_posix(),
+        "site-query.png": "query.html",
+    }
     folder.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -149,8 +170,10 @@ def serve_and_measure(site: Path, repeat: int) -> dict[str, list[dict]]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        return {"file": measure(site.resolve().as_uri() + "/", repeat),
-                "http": measure(f"http://127.0.0.1:{httpd.server_address[1]}/", repeat)}
+        return {
+            "file": measure(site.resolve().as_uri() + "/", repeat),
+            "http": measure(f"http://127.0.0.1:{httpd.server_address[1]}/", repeat),
+        }
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -166,14 +189,15 @@ def report(name: str, counts: dict, publish_s: float, parts: dict[str, int], run
     for where, measured in runs.items():
         ready = statistics.median(r["ready_s"] for r in measured)
         query = statistics.median(r["query_s"] for r in measured)
-        print(f"  query page from {where}: ready in {ready:.2f} s median of {len(measured)} "
-              f"(max {max(r['ready_s'] for r in measured):.2f} s; target < {READY_TARGET_S} s: "
-              f"{'met' if ready < READY_TARGET_S else 'MISSED'}); {QUERY}: {measured[0]['rows']} rows in "
-              f"{query:.2f} s (click to rows drawn)")
+        print(
+            f"  query page from {where}: ready in {ready:.2f} s median of {len(measured)} "
+            f"(max {max(r['ready_s'] for r in measured):.2f} s; target < {READY_TARGET_S} s: "
+            f"{'met' if ready < READY_TARGET_S else 'MISSED'}); {QUERY}: {measured[0]['rows']} rows in "
+            f"{query:.2f} s (click to rows drawn)"
+        )
         steps = {mark: statistics.median(r["marks_ms"][mark] for r in measured) for mark in measured[0]["marks_ms"]}
         print("    since navigation start, median ms: " + ", ".join(f"{m} {ms:.0f}" for m, ms in steps.items()))
-    return {"name": name, **counts, "publish_s": round(publish_s, 2), "site_bytes": total, "parts": parts,
-            "runs": runs}
+    return {"name": name, **counts, "publish_s": round(publish_s, 2), "site_bytes": total, "parts": parts, "runs": runs}
 
 
 def main() -> None:
@@ -181,8 +205,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "site")
     parser.add_argument("--screenshots", type=Path, help="Also write site-*.png of each kind of page here.")
-    parser.add_argument("--synthetic", type=int, nargs="*", default=[], metavar="PAPERS",
-                        help="Also measure sites of synthetic builds of this many papers (bench/page.py's graphs).")
+    parser.add_argument(
+        "--synthetic",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="PAPERS",
+        help="Also measure sites of synthetic builds of this many papers (bench/page.py's graphs).",
+    )
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as temporary:

@@ -12,6 +12,7 @@ API cases build only the list's entries whose paper link is an arXiv page (fetch
 would make the test server itself compare every query with the megabyte title, and its
 time would be counted as ours. A case that does not finish within the limit is reported.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,12 +57,17 @@ def records_with(field: str | None, chars: int) -> list[dict]:
         return records
     text = LATEST_LIST.read_text(encoding="utf-8")
     if field.startswith("listed:"):
-        listed = next(record for record in records if f"arxiv.org/abs/{(record.get('externalIds') or {}).get('ArXiv')})"
-                      in text)
+        listed = next(
+            record for record in records if f"arxiv.org/abs/{(record.get('externalIds') or {}).get('ArXiv')})" in text
+        )
         listed[field.removeprefix("listed:")] = "B" * chars
         return records
-    target = next(item for record in records for item in record.get("references") or []
-                  if item.get("paperId") and item.get("title") and item["title"] not in text)
+    target = next(
+        item
+        for record in records
+        for item in record.get("references") or []
+        if item.get("paperId") and item.get("title") and item["title"] not in text
+    )
     for item in (item for record in records for item in record.get("references") or []):
         if item.get("paperId") == target["paperId"]:
             item[field] = "B" * chars
@@ -77,12 +83,12 @@ LIST_CASES = {
     "list-16000-papers": lambda: list_of_papers(16_000),
 }
 API_CASES = {
-    "api-no-bomb": (None, 0),                # the same build with honest records, for comparison
+    "api-no-bomb": (None, 0),  # the same build with honest records, for comparison
     "api-title-100k": ("title", 100_000),
     "api-title-1mb": ("title", MB),
     "api-title-10mb": ("title", 10 * MB),
     "api-abstract-10mb": ("abstract", 10 * MB),
-    "api-listed-title-1mb": ("listed:title", MB),     # the record of a listed paper, not an outside work
+    "api-listed-title-1mb": ("listed:title", MB),  # the record of a listed paper, not an outside work
     "api-listed-title-10mb": ("listed:title", 10 * MB),
 }
 
@@ -90,8 +96,13 @@ API_CASES = {
 def run_build(args: list[str], limit: float, env: dict | None = None) -> dict:
     started = time.perf_counter()
     try:
-        done = subprocess.run([sys.executable, "-m", "kg", "build", "--quiet", *args], capture_output=True,
-                              text=True, timeout=limit, env={**os.environ, **(env or {})})
+        done = subprocess.run(
+            [sys.executable, "-m", "kg", "build", "--quiet", *args],
+            capture_output=True,
+            text=True,
+            timeout=limit,
+            env={**os.environ, **(env or {})},
+        )
     except subprocess.TimeoutExpired:
         return {"seconds": None, "exit": None, "said": f"did not finish in {limit:.0f} s"}
     lines = (done.stderr.strip() or done.stdout.strip() or "").splitlines() or [""]
@@ -110,8 +121,11 @@ def run_case(name: str, limit: float, work: Path) -> dict:
     listfile = work / f"{name}.md"
     listfile.write_text(arxiv_entries(), encoding="utf-8")
     with S2TestServer(records_with(field, chars)) as server:
-        return run_build([str(listfile), "--name", "bomb", "--out", str(out), "--cache", str(cache)], limit,
-                         env={"S2_API_URL": server.url})
+        return run_build(
+            [str(listfile), "--name", "bomb", "--out", str(out), "--cache", str(cache)],
+            limit,
+            env={"S2_API_URL": server.url},
+        )
 
 
 def arxiv_entries() -> str:
@@ -122,8 +136,7 @@ def arxiv_entries() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", nargs="*", default=[*LIST_CASES, *API_CASES],
-                        choices=[*LIST_CASES, *API_CASES])
+    parser.add_argument("--cases", nargs="*", default=[*LIST_CASES, *API_CASES], choices=[*LIST_CASES, *API_CASES])
     parser.add_argument("--limit", type=float, default=300.0, help="Seconds a case may take.")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kg-size-bombs-") as folder:

@@ -10,6 +10,7 @@ gives the heavy-tailed in-degrees real citation graphs have.
     quads = synthetic_quads()                  # 20,000 papers, about 300,000 citations
     python bench/synthetic.py OUT_FOLDER       # the same, written as a build folder
 """
+
 from __future__ import annotations
 
 import random
@@ -30,8 +31,26 @@ SLUG = "synthetic"
 SECTIONS = ("Model-Level Optimizations", "Algorithm-Level Optimization", "System-Level Optimization")
 TOPICS = ("Pruning", "Quantization", "Distillation", "Routing", "Offloading", "Scheduling", "Caching", "Kernels")
 VENUES = ("NeurIPS", "ICML", "ICLR", "ACL", "EMNLP", "MLSys", "OSDI", "ATC", "SC", "PPoPP", "ASPLOS", "DAC")
-WORDS = ("sparse", "expert", "mixture", "routing", "efficient", "inference", "memory", "parallel", "adaptive",
-         "quantized", "pruned", "scalable", "serving", "token", "gating", "offloading", "cache", "kernel")
+WORDS = (
+    "sparse",
+    "expert",
+    "mixture",
+    "routing",
+    "efficient",
+    "inference",
+    "memory",
+    "parallel",
+    "adaptive",
+    "quantized",
+    "pruned",
+    "scalable",
+    "serving",
+    "token",
+    "gating",
+    "offloading",
+    "cache",
+    "kernel",
+)
 
 
 @dataclass(frozen=True)
@@ -46,8 +65,11 @@ class Size:
 def synthetic_quads(size: Size = Size()) -> list[ox.Quad]:
     """The quads of a synthetic build: list graph, enrichment graph, provenance, counts; no duplicates."""
     parsed, enrichments = synthetic_list(size)
-    quads = list(dict.fromkeys([*list_quads(parsed, SLUG), *enrichment_quads(parsed, enrichments),
-                                *graph_provenance_quads("0" * 64, SLUG)]))
+    quads = list(
+        dict.fromkeys(
+            [*list_quads(parsed, SLUG), *enrichment_quads(parsed, enrichments), *graph_provenance_quads("0" * 64, SLUG)]
+        )
+    )
     return quads + list(count_quads(KnowledgeGraph(quads)))
 
 
@@ -70,14 +92,21 @@ def synthetic_list(size: Size) -> tuple[ParsedList, dict[str, Enrichment]]:
         if cited in listed:
             citations[cited].append(citing)
     enrichments = {}
-    for paper, i in zip(papers, sorted(listed), strict=True):   # papers are made in this order
-        record = dict(works[i], authors=make_authors(rng, size.papers),
-                      references=[edge_record(works[j]) for j in references[i]],
-                      citations=[edge_record(works[j]) for j in citations[i]],
-                      citationCount=len(citations[i]) + rng.randrange(0, 400),
-                      influentialCitationCount=rng.randrange(0, 20), referenceCount=len(references[i]),
-                      citationDetails=[{"citedPaper": edge_record(works[j]), "isInfluential": True,
-                                        "intents": ["methodology"]} for j in references[i] if rng.random() < 0.05])
+    for paper, i in zip(papers, sorted(listed), strict=True):  # papers are made in this order
+        record = dict(
+            works[i],
+            authors=make_authors(rng, size.papers),
+            references=[edge_record(works[j]) for j in references[i]],
+            citations=[edge_record(works[j]) for j in citations[i]],
+            citationCount=len(citations[i]) + rng.randrange(0, 400),
+            influentialCitationCount=rng.randrange(0, 20),
+            referenceCount=len(references[i]),
+            citationDetails=[
+                {"citedPaper": edge_record(works[j]), "isInfluential": True, "intents": ["methodology"]}
+                for j in references[i]
+                if rng.random() < 0.05
+            ],
+        )
         enrichments[paper.key] = Enrichment(record, "semantic-scholar", "2025-01-01T00:00:00+00:00")
     return parsed, enrichments
 
@@ -89,13 +118,15 @@ def make_headings() -> list[Heading]:
         top = Heading(f"section-{s}", section, 2, None, len(headings), len(headings) + 1)
         headings.append(top)
         for m in range(4):
-            middle = Heading(f"{top.key}/group-{m}", f"{section} group {m}", 3, top.key, len(headings),
-                             len(headings) + 1)
+            middle = Heading(
+                f"{top.key}/group-{m}", f"{section} group {m}", 3, top.key, len(headings), len(headings) + 1
+            )
             headings.append(middle)
             for t in range(3):
                 topic = TOPICS[(s * 4 + m * 3 + t) % len(TOPICS)]
-                headings.append(Heading(f"{middle.key}/{topic.lower()}-{t}", topic, 4, middle.key, len(headings),
-                                        len(headings) + 1))
+                headings.append(
+                    Heading(f"{middle.key}/{topic.lower()}-{t}", topic, 4, middle.key, len(headings), len(headings) + 1)
+                )
     return headings
 
 
@@ -109,8 +140,14 @@ def make_work(i: int, rng: random.Random, papers: int) -> dict:
     day = date(2015, 1, 1) + timedelta(days=int(i * 3650 / papers))
     title = " ".join(rng.choice(WORDS) for _ in range(rng.randrange(4, 9))).capitalize() + f" ({i})"
     venue = "arXiv.org" if rng.random() < 0.5 else rng.choice(VENUES)
-    return {"paperId": f"{i:040x}", "externalIds": {"ArXiv": arxiv_id(i, papers)}, "title": title,
-            "year": day.year, "publicationDate": day.isoformat(), "venue": venue}
+    return {
+        "paperId": f"{i:040x}",
+        "externalIds": {"ArXiv": arxiv_id(i, papers)},
+        "title": title,
+        "year": day.year,
+        "publicationDate": day.isoformat(),
+        "venue": venue,
+    }
 
 
 def edge_record(work: dict) -> dict:
@@ -158,8 +195,13 @@ def make_authors(rng: random.Random, papers: int) -> list[dict]:
 
 def make_model(k: int, rng: random.Random, heading: str) -> ModelRow:
     total = rng.choice((8, 16, 32, 64, 128, 256))
-    cells = {"Para.": f"{rng.randrange(1, 700)}B", "Experts": f"{rng.choice((1, 2, 4, 8))}/{total}/{k % 3}",
-             "Time": f"{2021 + k % 5}.{1 + k % 12}", "Affiliation": f"Lab {k % 13}", "L": str(rng.randrange(12, 96))}
+    cells = {
+        "Para.": f"{rng.randrange(1, 700)}B",
+        "Experts": f"{rng.choice((1, 2, 4, 8))}/{total}/{k % 3}",
+        "Time": f"{2021 + k % 5}.{1 + k % 12}",
+        "Affiliation": f"Lab {k % 13}",
+        "L": str(rng.randrange(12, 96)),
+    }
     return ModelRow(k + 10, heading, f"Model {k}", f"https://huggingface.co/org/model-{k}", None, cells)
 
 

@@ -5,6 +5,7 @@ papers spread over 2015-2025 with more in recent years, heavy-tailed citation co
 (preferential attachment), references mostly to older papers and more often within
 a heading, a pool of outside works every paper may cite. Deterministic for a seed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -12,9 +13,11 @@ import hashlib
 import random
 from dataclasses import dataclass
 
-WORDS = ("sparse expert routing mixture inference offloading quantization pruning cache gating parallel "
-         "scheduling memory kernel serving token batch distillation adaptive dynamic efficient scalable "
-         "hierarchical balanced compression decoding speculative hardware accelerator pipeline").split()
+WORDS = (
+    "sparse expert routing mixture inference offloading quantization pruning cache gating parallel "
+    "scheduling memory kernel serving token batch distillation adaptive dynamic efficient scalable "
+    "hierarchical balanced compression decoding speculative hardware accelerator pipeline"
+).split()
 SECTIONS = ("Model Design", "Compression", "Algorithms", "Systems", "Hardware", "Training", "Serving", "Surveys")
 
 
@@ -40,7 +43,7 @@ def make_list(papers: int, seed: int = 0, mean_references: int = 12, outside: in
     rng = random.Random(seed)
     headings = taxonomy(rng, papers)
     outside = outside if outside is not None else max(40, papers // 10)
-    works = []          # (key, title, year, heading or None)
+    works = []  # (key, title, year, heading or None)
     for n in range(outside):
         year = rng.randint(2012, 2022)
         works.append((f"ARXIV:{arxiv_id(90000 + n, year, rng.randint(1, 12))}", title(rng), year, None))
@@ -84,32 +87,51 @@ def cite(rng: random.Random, works: list[tuple], mean: int) -> dict[str, list[st
             pool = same if same and rng.random() < 0.4 else popular
             chosen.add(rng.choice(pool))
         references[key] = sorted(chosen)
-        popular.extend([key] + sorted(chosen))       # being cited makes a work likelier to be cited again
+        popular.extend([key] + sorted(chosen))  # being cited makes a work likelier to be cited again
         if heading:
             by_heading.setdefault(heading, []).append(key)
     return references
 
 
-def record(work: tuple, references: dict[str, list[str]], citers: dict[str, list[str]],
-           by_key: dict[str, tuple]) -> dict:
+def record(
+    work: tuple, references: dict[str, list[str]], citers: dict[str, list[str]], by_key: dict[str, tuple]
+) -> dict:
     """The S2 record of one work, with nested references and citations."""
     key, name, year, _ = work
 
     def edge(other: str) -> dict:
-        return {"paperId": paper_id(other), "externalIds": {"ArXiv": other[6:]}, "title": by_key[other][1],
-                "year": by_key[other][2]}
+        return {
+            "paperId": paper_id(other),
+            "externalIds": {"ArXiv": other[6:]},
+            "title": by_key[other][1],
+            "year": by_key[other][2],
+        }
 
     h = int(paper_id(key)[:8], 16)
-    return {"paperId": paper_id(key), "corpusId": h % 10**9, "externalIds": {"ArXiv": key[6:]}, "title": name,
-            "abstract": f"We study {name.lower()}.", "venue": "arXiv.org", "year": year,
-            "publicationDate": f"{year}-{int(key[8:10]):02d}-01", "publicationTypes": ["JournalArticle"],
-            "authors": [{"authorId": str(1000 + (h >> s) % 5000), "name": f"Author {(h >> s) % 5000}"}
-                        for s in range(0, 4 * (1 + h % 4), 4)],
-            "citationCount": len(citers.get(key, [])), "influentialCitationCount": len(citers.get(key, [])) // 10,
-            "referenceCount": len(references[key]), "fieldsOfStudy": ["Computer Science"],
-            "tldr": None, "openAccessPdf": None, "url": f"https://www.semanticscholar.org/paper/{paper_id(key)}",
-            "references": [edge(k) for k in references[key]],
-            "citations": [edge(k) for k in citers.get(key, [])]}
+    return {
+        "paperId": paper_id(key),
+        "corpusId": h % 10**9,
+        "externalIds": {"ArXiv": key[6:]},
+        "title": name,
+        "abstract": f"We study {name.lower()}.",
+        "venue": "arXiv.org",
+        "year": year,
+        "publicationDate": f"{year}-{int(key[8:10]):02d}-01",
+        "publicationTypes": ["JournalArticle"],
+        "authors": [
+            {"authorId": str(1000 + (h >> s) % 5000), "name": f"Author {(h >> s) % 5000}"}
+            for s in range(0, 4 * (1 + h % 4), 4)
+        ],
+        "citationCount": len(citers.get(key, [])),
+        "influentialCitationCount": len(citers.get(key, [])) // 10,
+        "referenceCount": len(references[key]),
+        "fieldsOfStudy": ["Computer Science"],
+        "tldr": None,
+        "openAccessPdf": None,
+        "url": f"https://www.semanticscholar.org/paper/{paper_id(key)}",
+        "references": [edge(k) for k in references[key]],
+        "citations": [edge(k) for k in citers.get(key, [])],
+    }
 
 
 def invert(references: dict[str, list[str]]) -> dict[str, list[str]]:

@@ -7,6 +7,7 @@ and nothing is written when the build fails, so an earlier build is never lost. 
 on the build folder keeps two builds from writing it at once, and the finished build
 replaces the old one in one atomic exchange (see `publish`).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -39,9 +40,8 @@ if TYPE_CHECKING:  # the client and the progress bar are imported where they are
     from kg.enrich.client import S2Client
     from kg.progress import Silent
 
-MAX_TITLE = 2_000             # characters in a printed title (the longest real one is about 300)
-PACKAGES = ("awesome-kg", "rdflib", "pyoxigraph", "pyshacl", "semanticscholar", "markdown-it-py",
-            "pyvis", "igraph")
+MAX_TITLE = 2_000  # characters in a printed title (the longest real one is about 300)
+PACKAGES = ("awesome-kg", "rdflib", "pyoxigraph", "pyshacl", "semanticscholar", "markdown-it-py", "pyvis", "igraph")
 
 
 @dataclass
@@ -53,10 +53,19 @@ class BuildResult:
     files: list[Path]
 
 
-def build(source: ListSource | None = None, out: str | Path | None = None, *, offline: bool = False,
-          strict: bool = False, cache_dir: str | Path | None = None, refresh_older_than: timedelta | None = None,
-          contexts: bool = False, progress: Silent | None = None, client: S2Client | None = None,
-          max_papers: int = MAX_PAPERS) -> BuildResult:
+def build(
+    source: ListSource | None = None,
+    out: str | Path | None = None,
+    *,
+    offline: bool = False,
+    strict: bool = False,
+    cache_dir: str | Path | None = None,
+    refresh_older_than: timedelta | None = None,
+    contexts: bool = False,
+    progress: Silent | None = None,
+    client: S2Client | None = None,
+    max_papers: int = MAX_PAPERS,
+) -> BuildResult:
     """Build the graph of a list into `out` (default builds/<list name>)."""
     from kg.progress import Silent
 
@@ -64,39 +73,71 @@ def build(source: ListSource | None = None, out: str | Path | None = None, *, of
     source = source or ListSource.shipped()
     out = Path(out) if out else Path("builds") / source.slug
     with build_lock(out):
-        return locked_build(source, out, offline=offline, strict=strict, cache_dir=cache_dir,
-                            refresh_older_than=refresh_older_than, contexts=contexts, progress=progress,
-                            client=client, max_papers=max_papers)
+        return locked_build(
+            source,
+            out,
+            offline=offline,
+            strict=strict,
+            cache_dir=cache_dir,
+            refresh_older_than=refresh_older_than,
+            contexts=contexts,
+            progress=progress,
+            client=client,
+            max_papers=max_papers,
+        )
 
 
-def locked_build(source: ListSource, out: Path, *, offline: bool, strict: bool, cache_dir: str | Path | None,
-                 refresh_older_than: timedelta | None, contexts: bool, progress: Silent, client: S2Client | None,
-                 max_papers: int) -> BuildResult:
+def locked_build(
+    source: ListSource,
+    out: Path,
+    *,
+    offline: bool,
+    strict: bool,
+    cache_dir: str | Path | None,
+    refresh_older_than: timedelta | None,
+    contexts: bool,
+    progress: Silent,
+    client: S2Client | None,
+    max_papers: int,
+) -> BuildResult:
     """The build itself, run while this process holds the lock on `out`."""
     if source.size > max_papers * MAX_BYTES_PER_PAPER:
-        raise BuildError(f"{source.label}: {source.size / 1e6:.1f} MB is more than a list of {max_papers} "
-                         f"papers can be (--max-papers); nothing was built")
+        raise BuildError(
+            f"{source.label}: {source.size / 1e6:.1f} MB is more than a list of {max_papers} "
+            f"papers can be (--max-papers); nothing was built"
+        )
     progress.stage("parsing the list")
     parsed = source.parse()
     if len(parsed.papers) > max_papers:
-        raise BuildError(f"{source.label}: {len(parsed.papers)} papers, more than the limit of {max_papers} "
-                         f"(--max-papers); nothing was built")
+        raise BuildError(
+            f"{source.label}: {len(parsed.papers)} papers, more than the limit of {max_papers} "
+            f"(--max-papers); nothing was built"
+        )
     check_title_sizes(parsed, source.label)
     if strict and parsed.warnings:
-        raise BuildError(f"{len(parsed.warnings)} warning(s) and --strict:\n" +
-                         "\n".join(str(w) for w in parsed.warnings))
+        raise BuildError(
+            f"{len(parsed.warnings)} warning(s) and --strict:\n" + "\n".join(str(w) for w in parsed.warnings)
+        )
     progress.stage("enriching")
     try:
-        enrichments, report = enrich(parsed.papers, offline=offline, cache_dir=cache_dir,
-                                     refresh_older_than=refresh_older_than, contexts=contexts, progress=progress,
-                                     client=client)
+        enrichments, report = enrich(
+            parsed.papers,
+            offline=offline,
+            cache_dir=cache_dir,
+            refresh_older_than=refresh_older_than,
+            contexts=contexts,
+            progress=progress,
+            client=client,
+        )
     except EnrichmentError as error:
         raise BuildError(f"{error}; the previous build is kept") from None
     progress.stage("mapping to RDF")
     parsed, enrichments = one_node_per_work(parsed, enrichments)
-    graph = KnowledgeGraph(list(list_quads(parsed, source.slug, enrichments)) +
-                           list(enrichment_quads(parsed, enrichments)) +
-                           list(graph_provenance_quads(source.sha256, source.slug)))
+    graph = KnowledgeGraph(
+        list(list_quads(parsed, source.slug, enrichments))
+        + list(enrichment_quads(parsed, enrichments))
+        + list(graph_provenance_quads(source.sha256, source.slug))
+    )
     progress.stage("reading the model")
     model = read_model(graph)
     progress.stage("clustering")
@@ -129,8 +170,10 @@ def check_title_sizes(parsed: ParsedList, label: str) -> None:
     for paper in parsed.papers:
         for entry in paper.entries:
             if len(entry.title) > MAX_TITLE:
-                raise BuildError(f"{label}:{entry.line}: a title of {len(entry.title)} characters, more than the "
-                                 f"{MAX_TITLE} a title may have; nothing was built")
+                raise BuildError(
+                    f"{label}:{entry.line}: a title of {len(entry.title)} characters, more than the "
+                    f"{MAX_TITLE} a title may have; nothing was built"
+                )
 
 
 @contextmanager
@@ -142,14 +185,13 @@ def build_lock(out: Path):
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise BuildError(f"{out}: cannot create the build folder there ({error.strerror}); nothing was built") \
-            from None
+        raise BuildError(f"{out}: cannot create the build folder there ({error.strerror}); nothing was built") from None
     handle = take_lock(lock, out)
     try:
         recover(out)
         yield
     finally:
-        lock.unlink(missing_ok=True)   # still held: a build that opened the old file sees it is gone
+        lock.unlink(missing_ok=True)  # still held: a build that opened the old file sees it is gone
         handle.close()
 
 
@@ -159,16 +201,17 @@ def take_lock(lock: Path, out: Path):
         try:
             handle = open(lock, "a+")
         except OSError as error:
-            raise BuildError(f"{out}: cannot create a lock file there ({error.strerror}); nothing was built") \
-                from None
+            raise BuildError(f"{out}: cannot create a lock file there ({error.strerror}); nothing was built") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             handle.close()
-            raise BuildError(f"{out}: another build ({holder}) is writing this folder; wait for it to finish "
-                             f"or give another --out; nothing was built") from None
+            raise BuildError(
+                f"{out}: another build ({holder}) is writing this folder; wait for it to finish "
+                f"or give another --out; nothing was built"
+            ) from None
         try:
             same = os.stat(lock).st_ino == os.fstat(handle.fileno()).st_ino
         except FileNotFoundError:
@@ -220,6 +263,7 @@ def publish(staging: Path, out: Path) -> None:
 
 def carry_over(old: Path, staging: Path) -> None:
     """Hard-link (else copy) what only the old build folder has into the new one."""
+
     def link(source, target):
         try:
             os.link(source, target)
@@ -266,10 +310,14 @@ def make_manifest(source: ListSource, parsed: ParsedList, graph: KnowledgeGraph,
         "listed_papers": len(parsed.papers),
         "headings": len(parsed.headings),
         "models": len(parsed.models),
-        "citation_edges": count(graph, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?a ?b "
-                                       "WHERE { ?a cito:cites ?b } }"),
-        "outside_works": count(graph, "SELECT (COUNT(DISTINCT ?w) AS ?n) WHERE { ?w a fabio:Expression "
-                                      "FILTER NOT EXISTS { ?w a akg:ListedPaper } }"),
+        "citation_edges": count(
+            graph, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?a ?b WHERE { ?a cito:cites ?b } }"
+        ),
+        "outside_works": count(
+            graph,
+            "SELECT (COUNT(DISTINCT ?w) AS ?n) WHERE { ?w a fabio:Expression "
+            "FILTER NOT EXISTS { ?w a akg:ListedPaper } }",
+        ),
         "warnings": len(parsed.warnings),
         "skipped": parsed.skipped_by_kind(),
     }

@@ -1,4 +1,5 @@
 """The `kg` command: a thin layer over the library (every command is one library call)."""
+
 from __future__ import annotations
 
 import re
@@ -39,7 +40,7 @@ def parse_age(text: str | None):
     return timedelta(**{units[text[-1]]: int(text[:-1])})
 
 
-CLUSTER_METHODS = ("hybrid", "direct", "cocitation", "coupling")   # kg.clusters.METHODS, not imported: fast --help
+CLUSTER_METHODS = ("hybrid", "direct", "cocitation", "coupling")  # kg.clusters.METHODS, not imported: fast --help
 EXPORT_FORMATS = ("markdown", "latex", "bibtex", "csl-json", "json", "csv", "graphml", "gexf")  # kg.exports.FORMATS
 REPORT_FORMATS = ("markdown", "json")
 QUERY_FORMATS = ("table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "jsonld", "rdfxml")
@@ -48,8 +49,12 @@ QUERY_FORMATS = ("table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "js
 # --- options several commands share, defined once ------------------------------------------------
 def cache_option(command):
     """--cache: where the enrichment cache lives."""
-    return click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
-                        help="Cache folder (default: the user cache directory).")(command)
+    return click.option(
+        "--cache",
+        "cache_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Cache folder (default: the user cache directory).",
+    )(command)
 
 
 def offline_option(help_text: str):
@@ -64,10 +69,12 @@ def quiet_option(command):
 
 def enrichment_options(command):
     """--refresh-older-than and --contexts: what enrichment fetches again or in addition."""
-    command = click.option("--contexts", is_flag=True,
-                           help="Also fetch citation intents and influence (one request per paper).")(command)
-    return click.option("--refresh-older-than", "refresh",
-                        help="Refetch cached records older than this (30d, 12h).")(command)
+    command = click.option(
+        "--contexts", is_flag=True, help="Also fetch citation intents and influence (one request per paper)."
+    )(command)
+    return click.option("--refresh-older-than", "refresh", help="Refetch cached records older than this (30d, 12h).")(
+        command
+    )
 
 
 def out_file_option(help_text: str = "File to write (default: stdout)."):
@@ -82,17 +89,33 @@ def out_folder_option(help_text: str):
 
 def format_option(choices, default: str | None = None, required: bool = False, help_text: str | None = None):
     """--format, stored as `fmt` (`format` is a builtin)."""
-    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, required=required,
-                        show_default=default is not None, help=help_text)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=default,
+        required=required,
+        show_default=default is not None,
+        help=help_text,
+    )
 
 
 def clustering_options(command):
     """--method and --resolution: how the related-work clusters are made."""
-    command = click.option("--resolution", type=float, default=1.0, show_default=True,
-                           help="Leiden resolution: higher gives more, smaller clusters.")(command)
-    return click.option("--method", type=click.Choice(CLUSTER_METHODS), default="hybrid", show_default=True,
-                        help="Citation graph over the listed papers (hybrid = mean of direct, co-citation, "
-                             "coupling).")(command)
+    command = click.option(
+        "--resolution",
+        type=float,
+        default=1.0,
+        show_default=True,
+        help="Leiden resolution: higher gives more, smaller clusters.",
+    )(command)
+    return click.option(
+        "--method",
+        type=click.Choice(CLUSTER_METHODS),
+        default="hybrid",
+        show_default=True,
+        help="Citation graph over the listed papers (hybrid = mean of direct, co-citation, coupling).",
+    )(command)
 
 
 @click.group()
@@ -110,8 +133,13 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on any parse warning.")
 @cache_option
 @enrichment_options
-@click.option("--max-papers", type=click.IntRange(min=1), default=100_000, show_default=True,
-              help="Refuse a list with more papers than this.")
+@click.option(
+    "--max-papers",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Refuse a list with more papers than this.",
+)
 @quiet_option
 def build(list_file, out, name, commit, offline, strict, cache_dir, refresh, contexts, max_papers, quiet):
     """Build the graph of LIST_FILE (default: the shipped awesome-moe-inference list).
@@ -128,9 +156,17 @@ def build(list_file, out, name, commit, offline, strict, cache_dir, refresh, con
         else:
             source = ListSource.from_path(list_file, name) if list_file else ListSource.shipped()
         with progress_for(quiet) as progress:
-            result = run_build(source, out, offline=offline, strict=strict, cache_dir=cache_dir,
-                               refresh_older_than=parse_age(refresh), contexts=contexts, progress=progress,
-                               max_papers=max_papers)
+            result = run_build(
+                source,
+                out,
+                offline=offline,
+                strict=strict,
+                cache_dir=cache_dir,
+                refresh_older_than=parse_age(refresh),
+                contexts=contexts,
+                progress=progress,
+                max_papers=max_papers,
+            )
     except BuildError as error:
         fail(str(error))
     if not quiet:
@@ -149,23 +185,30 @@ def print_build_summary(result) -> None:
         say(f"note: {plural(len(empty), 'heading')} with no entries yet: {labels}")
     skipped = ", ".join(f"{count} {kind}" for kind, count in parsed.skipped_by_kind().items()) or "none"
     entries = f"{parsed.entries} {'entry' if parsed.entries == 1 else 'entries'}"
-    click.echo(f"read: {entries} -> {plural(len(parsed.papers), 'paper')}; skipped lines: {skipped}; "
-               f"{plural(len(parsed.warnings), 'warning')}", err=True)
+    click.echo(
+        f"read: {entries} -> {plural(len(parsed.papers), 'paper')}; skipped lines: {skipped}; "
+        f"{plural(len(parsed.warnings), 'warning')}",
+        err=True,
+    )
     manifest = result.manifest
     counts, enrichment = manifest["counts"], manifest["enrichment"]
     if enrichment["offline"]:
         say(f"offline: Semantic Scholar not asked ({enrichment['offline_reason']}); used cache and shipped snapshot")
-    click.echo(f"enrichment: {enrichment['enriched']} from Semantic Scholar, {enrichment['from_snapshot']} from "
-               f"the snapshot, {len(enrichment['unresolved'])} not enriched; "
-               f"{plural(enrichment['requests'], 'request')}, {plural(enrichment['cache_hits'], 'cache hit')}",
-               err=True)
+    click.echo(
+        f"enrichment: {enrichment['enriched']} from Semantic Scholar, {enrichment['from_snapshot']} from "
+        f"the snapshot, {len(enrichment['unresolved'])} not enriched; "
+        f"{plural(enrichment['requests'], 'request')}, {plural(enrichment['cache_hits'], 'cache hit')}",
+        err=True,
+    )
     for key, reason in enrichment["unresolved"].items():
         say(f"  not enriched: {key}: {reason}")
     for problem in enrichment["errors"] + enrichment["incomplete_edge_lists"]:
         say(f"  incomplete: {problem}")
-    click.echo(f"built {result.out}: {counts['listed_papers']} listed papers, {counts['headings']} headings, "
-               f"{counts['citation_edges']} citation edges, {counts['outside_works']} outside works, "
-               f"{counts['triples']} triples")
+    click.echo(
+        f"built {result.out}: {counts['listed_papers']} listed papers, {counts['headings']} headings, "
+        f"{counts['citation_edges']} citation edges, {counts['outside_works']} outside works, "
+        f"{counts['triples']} triples"
+    )
 
 
 @main.command()
@@ -181,8 +224,14 @@ def enrich(build_dir, refresh, contexts, cache_dir, quiet):
     try:
         source = ListSource.from_build(build_dir)
         with progress_for(quiet) as progress:
-            result = run_build(source, build_dir, cache_dir=cache_dir, refresh_older_than=parse_age(refresh),
-                               contexts=contexts, progress=progress)
+            result = run_build(
+                source,
+                build_dir,
+                cache_dir=cache_dir,
+                refresh_older_than=parse_age(refresh),
+                contexts=contexts,
+                progress=progress,
+            )
     except BuildError as error:
         fail(str(error))
     if not quiet:
@@ -269,8 +318,9 @@ def cache_import(file, cache_dir):
 @main.command()
 @click.argument("target", required=False)
 @click.argument("query", required=False)
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="A parameter of a saved query (repeatable).")
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter of a saved query (repeatable)."
+)
 @click.option("--limit", type=click.IntRange(min=0), help="Show at most this many rows.")
 @click.option("--endpoint", metavar="URL", help="Query this SPARQL endpoint instead of a build (then give QUERY only).")
 @format_option(QUERY_FORMATS, help_text="Output format (default: table).")
@@ -287,8 +337,10 @@ def query(target, query, params, limit, endpoint, fmt):
     if endpoint:
         query = query or target
     if not query or not (target or endpoint):
-        fail("expected a build folder (or graph file) and a query: kg query BUILD most-cited, "
-             "or kg query --endpoint URL most-cited")
+        fail(
+            "expected a build folder (or graph file) and a query: kg query BUILD most-cited, "
+            "or kg query --endpoint URL most-cited"
+        )
     try:
         saved = load_query(query)
         given = parse_assignments(params)
@@ -308,11 +360,15 @@ def open_graph(target: str | None, endpoint: str | None):
     return load_build(target)
 
 
-
 @main.command("validate")
 @click.argument("target")
-@click.option("--engine", type=click.Choice(["pyshacl", "sparql"]), default="pyshacl", show_default=True,
-              help="pyshacl over the whole shapes file (slow past 20,000 triples), or the build's SPARQL checks.")
+@click.option(
+    "--engine",
+    type=click.Choice(["pyshacl", "sparql"]),
+    default="pyshacl",
+    show_default=True,
+    help="pyshacl over the whole shapes file (slow past 20,000 triples), or the build's SPARQL checks.",
+)
 def validate_build(target, engine):
     """Check TARGET (a build folder or graph file) against the SHACL shapes; exit 1 with the violations."""
     from kg.validate import ValidationFailed, validate
@@ -406,8 +462,13 @@ def suggest(target, top, fmt, out):
 @main.command()
 @click.argument("target")
 @click.argument("paper")
-@click.option("--method", type=click.Choice(["vote", "spreading", "terms", "combined"]), default="combined",
-              show_default=True, help="How headings are scored (see docs/curation.md).")
+@click.option(
+    "--method",
+    type=click.Choice(["vote", "spreading", "terms", "combined"]),
+    default="combined",
+    show_default=True,
+    help="How headings are scored (see docs/curation.md).",
+)
 @offline_option("Look the paper up in the cache and snapshot only; send no request.")
 @cache_option
 @format_option(REPORT_FORMATS, default="markdown", help_text="Markdown for reading, JSON for tools.")
@@ -425,22 +486,30 @@ def classify(target, paper, method, offline, cache_dir, fmt, out):
     facts = Facts.from_model(load_build(target))
     try:
         located = locate(facts, identifier, offline=offline, cache_dir=cache_dir)
-    except EnrichmentError as error:   # the enrichment cache cannot be read
+    except EnrichmentError as error:  # the enrichment cache cannot be read
         fail(str(error))
     result = Classifier(facts).classify(located.work, method) if located.work else None
     emit((to_json_text if fmt == "json" else to_markdown)(facts, located, result), out)
     if located.work is None:
-        fail(f"{located.identifier}: {located.source}")   # plain text: the report above is Markdown
+        fail(f"{located.identifier}: {located.source}")  # plain text: the report above is Markdown
 
 
 @main.command()
 @click.argument("target")
 @format_option(REPORT_FORMATS, default="markdown", help_text="Markdown for reading, JSON for tools.")
 @out_file_option()
-@click.option("--fix-tags", "fixed", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write a copy of the list with the venue tags corrected to this file (never in place).")
-@click.option("--list", "list_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="The list file the build read (default: the one its manifest names).")
+@click.option(
+    "--fix-tags",
+    "fixed",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a copy of the list with the venue tags corrected to this file (never in place).",
+)
+@click.option(
+    "--list",
+    "list_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The list file the build read (default: the one its manifest names).",
+)
 def lint(target, fmt, out, fixed, list_file):
     """Stale, duplicate and inconsistent entries of TARGET's list, each with its line."""
     from kg.curate.lint import (
@@ -473,8 +542,9 @@ def lint(target, fmt, out, fixed, list_file):
 @main.command()
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @out_folder_option("Folder for the report, plots and history graph (default builds/NAME-history).")
-@click.option("--file", "list_name", default="README.md", show_default=True,
-              help="The list's file inside the git repository.")
+@click.option(
+    "--file", "list_name", default="README.md", show_default=True, help="The list's file inside the git repository."
+)
 @click.option("--name", help="The list's name, for IRIs (default: the repository's or folder's name).")
 @offline_option("Enrich from the cache and shipped snapshot only; send no request.")
 @cache_option
@@ -490,24 +560,33 @@ def history(source, out, list_name, name, offline, cache_dir):
     out = out or Path("builds") / f"{slug}-history"
     try:
         with progress_for(False) as progress:
-            result, _ = run_history(source, out, list_name=list_name, slug=slug, offline=offline,
-                                    cache_dir=cache_dir, progress=progress)
+            result, _ = run_history(
+                source, out, list_name=list_name, slug=slug, offline=offline, cache_dir=cache_dir, progress=progress
+            )
     except (HistoryError, BuildError, EnrichmentError) as error:
         fail(str(error))
     kinds = {kind: sum(1 for e in result.events if e.kind == kind) for kind in ("entered", "left", "moved")}
-    click.echo(f"wrote {out}: {len(result.versions)} versions from {result.versions[0].date} to "
-               f"{result.versions[-1].date}, {result.counts[-1]} papers now; {kinds['entered']} entered, "
-               f"{kinds['left']} left, {kinds['moved']} moved; see {out / 'report.md'}")
+    click.echo(
+        f"wrote {out}: {len(result.versions)} versions from {result.versions[0].date} to "
+        f"{result.versions[-1].date}, {result.counts[-1]} papers now; {kinds['entered']} entered, "
+        f"{kinds['left']} left, {kinds['moved']} moved; see {out / 'report.md'}"
+    )
 
 
 @main.command()
 @click.argument("build", type=click.Path(exists=True, path_type=Path))
-@click.option("--focus", metavar="TITLE_WORDS",
-              help="Draw one paper's neighbourhood: the paper whose title has these words.")
+@click.option(
+    "--focus", metavar="TITLE_WORDS", help="Draw one paper's neighbourhood: the paper whose title has these words."
+)
 @click.option("--depth", type=click.IntRange(min=0), help="Citation steps around --focus (default 1).")
 @click.option("--heading", metavar="LABEL", help="Draw the papers under one heading (and its sub-headings).")
-@click.option("--max-nodes", type=click.IntRange(min=1), default=5000, show_default=True,
-              help="Above this many papers, draw the listed papers only.")
+@click.option(
+    "--max-nodes",
+    type=click.IntRange(min=1),
+    default=5000,
+    show_default=True,
+    help="Above this many papers, draw the listed papers only.",
+)
 @out_file_option("Page to write (default: a new temporary folder, so the build is left as it was).")
 @click.option("--no-open", is_flag=True, help="Write the page but do not open it in a browser.")
 def view(build, focus, depth, heading, max_nodes, out, no_open):
@@ -521,8 +600,7 @@ def view(build, focus, depth, heading, max_nodes, out, no_open):
     if out is None:
         out = Path(tempfile.mkdtemp(prefix="kg-view-")) / "graph.html"
     try:
-        path, graph, note = view_page(build, focus=focus, depth=depth, heading=heading, out=out,
-                                      max_nodes=max_nodes)
+        path, graph, note = view_page(build, focus=focus, depth=depth, heading=heading, out=out, max_nodes=max_nodes)
     except (PageError, FileNotFoundError, GraphFileError) as error:
         fail(str(error))
     listed = sum(1 for paper in graph.papers if paper.listed)
@@ -530,8 +608,10 @@ def view(build, focus, depth, heading, max_nodes, out, no_open):
     def counted(number: int, noun: str) -> str:
         return f"{number} {noun}{'' if number == 1 else 's'}"
 
-    click.echo(f"wrote {path}: {counted(len(graph.papers), 'paper')} ({listed} listed, "
-               f"{counted(len(graph.papers) - listed, 'outside work')}), {counted(len(graph.edges), 'citation')}")
+    click.echo(
+        f"wrote {path}: {counted(len(graph.papers), 'paper')} ({listed} listed, "
+        f"{counted(len(graph.papers) - listed, 'outside work')}), {counted(len(graph.edges), 'citation')}"
+    )
     if note:
         click.echo(note, err=True)
     if not no_open and not webbrowser.open(path.resolve().as_uri()):
@@ -561,8 +641,9 @@ def queries(name):
     for saved in listed.values():
         click.echo(f"{saved.name:<{width}}  {saved.description}")
         if saved.params:
-            shown = ", ".join(f"{p.name} ({p.type_text}{'' if p.default is None else ', default ' + p.default})"
-                              for p in saved.params)
+            shown = ", ".join(
+                f"{p.name} ({p.type_text}{'' if p.default is None else ', default ' + p.default})" for p in saved.params
+            )
             click.echo(f"{'':<{width}}  parameters: {shown}")
 
 
@@ -570,24 +651,63 @@ def queries(name):
 @click.argument("target", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True)
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
-              help="Seconds a query may run before it is stopped (HTTP 503).")
-@click.option("--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True,
-              help="Rows (or triples) a query answers with at most.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a query may run before it is stopped (HTTP 503).",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Rows (or triples) a query answers with at most.",
+)
 @click.option("--allow-update", is_flag=True, help="Accept SPARQL updates from clients that send the token.")
-@click.option("--token", envvar="KG_SERVE_TOKEN", help="The token updates must carry (Authorization: Bearer); "
-                                                        "or set KG_SERVE_TOKEN.")
-@click.option("--workers", type=click.IntRange(1, 64), default=3, show_default=True,
-              help="Query worker processes (each holds the graph): reads run side by side.")
-@click.option("--max-memory", type=click.IntRange(min=16), default=1024, show_default=True, metavar="MB",
-              help="Memory one query may use on top of the graph; past it the query is stopped (HTTP 503).")
-@click.option("--max-body", type=click.IntRange(min=1024), default=1_000_000, show_default=True, metavar="BYTES",
-              help="Largest request body accepted (HTTP 413 past it).")
-@click.option("--cors", "cors", multiple=True, metavar="ORIGIN",
-              help="Let web pages from ORIGIN (e.g. https://yasgui.triply.cc) query the server; repeatable. "
-                   "Default: no cross-origin reads.")
-@click.option("--federate", multiple=True, metavar="URL",
-              help="Allow SERVICE (and LOAD) to this endpoint; repeatable. Default: federation off.")
+@click.option(
+    "--token",
+    envvar="KG_SERVE_TOKEN",
+    help="The token updates must carry (Authorization: Bearer); or set KG_SERVE_TOKEN.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=3,
+    show_default=True,
+    help="Query worker processes (each holds the graph): reads run side by side.",
+)
+@click.option(
+    "--max-memory",
+    type=click.IntRange(min=16),
+    default=1024,
+    show_default=True,
+    metavar="MB",
+    help="Memory one query may use on top of the graph; past it the query is stopped (HTTP 503).",
+)
+@click.option(
+    "--max-body",
+    type=click.IntRange(min=1024),
+    default=1_000_000,
+    show_default=True,
+    metavar="BYTES",
+    help="Largest request body accepted (HTTP 413 past it).",
+)
+@click.option(
+    "--cors",
+    "cors",
+    multiple=True,
+    metavar="ORIGIN",
+    help="Let web pages from ORIGIN (e.g. https://yasgui.triply.cc) query the server; repeatable. "
+    "Default: no cross-origin reads.",
+)
+@click.option(
+    "--federate",
+    multiple=True,
+    metavar="URL",
+    help="Allow SERVICE (and LOAD) to this endpoint; repeatable. Default: federation off.",
+)
 def serve(target, host, port, timeout, max_rows, allow_update, token, workers, max_memory, max_body, cors, federate):
     """Serve TARGET (a build folder) as a SPARQL endpoint at /sparql, with a query page at /."""
     from kg.serve import LOOPBACK_HOSTS, Settings, serve as run_server
@@ -600,27 +720,49 @@ def serve(target, host, port, timeout, max_rows, allow_update, token, workers, m
         fail(f"{target}: no graph.trig here (run `kg build` first?)")
     for origin in cors:
         if not re.fullmatch(r"https?://[^/\s*]+", origin):
-            fail(f"--cors {origin!r}: expected one origin, scheme://host[:port] with no path, e.g. "
-                 "https://yasgui.triply.cc ('*' is not accepted: name the origin)")
+            fail(
+                f"--cors {origin!r}: expected one origin, scheme://host[:port] with no path, e.g. "
+                "https://yasgui.triply.cc ('*' is not accepted: name the origin)"
+            )
     for url in federate:
         if not re.fullmatch(r"https?://\S+", url):
             fail(f"--federate {url!r}: expected an http(s) endpoint URL")
-    click.echo(f"serving {target} on http://{host}:{port}/ (SPARQL endpoint: /sparql, "
-               f"{'updates allowed with the token' if allow_update else 'read-only'}); Ctrl-C stops", err=True)
+    click.echo(
+        f"serving {target} on http://{host}:{port}/ (SPARQL endpoint: /sparql, "
+        f"{'updates allowed with the token' if allow_update else 'read-only'}); Ctrl-C stops",
+        err=True,
+    )
     loopback = host in LOOPBACK_HOSTS
     if not loopback:
         click.echo(f"warning: listening on {host}: anyone who can reach it can query the graph", err=True)
-    run_server(Settings(target, timeout, max_rows, token if allow_update else None, workers=workers,
-                        max_memory_mb=max_memory, max_body=max_body, cors_origins=tuple(cors), federate=tuple(federate),
-                        allowed_hosts=(*LOOPBACK_HOSTS, "[::1]") if loopback else ("*",)), host, port)
+    run_server(
+        Settings(
+            target,
+            timeout,
+            max_rows,
+            token if allow_update else None,
+            workers=workers,
+            max_memory_mb=max_memory,
+            max_body=max_body,
+            cors_origins=tuple(cors),
+            federate=tuple(federate),
+            allowed_hosts=(*LOOPBACK_HOSTS, "[::1]") if loopback else ("*",),
+        ),
+        host,
+        port,
+    )
 
 
 @main.command()
 @click.argument("target", type=click.Path(exists=True, path_type=Path))
-@click.option("--endpoint", required=True, metavar="URL",
-              help="Graph Store Protocol URL (Fuseki: http://HOST:3030/DATASET/data); a bare server address "
-                   "means Oxigraph's /store or Virtuoso's /sparql-graph-crud-auth. A login comes from the URL "
-                   "(user:password@), KG_ENDPOINT_USER/KG_ENDPOINT_PASSWORD or ~/.netrc; it is never printed.")
+@click.option(
+    "--endpoint",
+    required=True,
+    metavar="URL",
+    help="Graph Store Protocol URL (Fuseki: http://HOST:3030/DATASET/data); a bare server address "
+    "means Oxigraph's /store or Virtuoso's /sparql-graph-crud-auth. A login comes from the URL "
+    "(user:password@), KG_ENDPOINT_USER/KG_ENDPOINT_PASSWORD or ~/.netrc; it is never printed.",
+)
 def push(target, endpoint):
     """Replace awesome-kg's named graphs on a SPARQL server with those of TARGET (a build folder)."""
     from kg.push import PushError, push as run_push
@@ -634,16 +776,22 @@ def push(target, endpoint):
         click.echo(f"  {graph}: {triples} triples")
     for graph in report.removed:
         click.echo(f"  {graph}: removed (not in this build)")
-    click.echo(f"pushed {sum(report.triples.values())} triples in {len(report.triples)} graphs to {report.store_url} "
-               f"in {report.seconds:.1f} s ({report.method})")
+    click.echo(
+        f"pushed {sum(report.triples.values())} triples in {len(report.triples)} graphs to {report.store_url} "
+        f"in {report.seconds:.1f} s ({report.method})"
+    )
     if report.query_url != report.store_url:
         click.echo(f"query it: kg query --endpoint {report.query_url} most-cited")
 
 
 @main.command()
 @click.argument("build_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="The site's folder (new, empty, or a site written before, which is replaced).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The site's folder (new, empty, or a site written before, which is replaced).",
+)
 @quiet_option
 def publish(build_dir, out, quiet):
     """Write BUILD_DIR as a static website: paper, heading and SPARQL pages; serve OUT as is."""

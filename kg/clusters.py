@@ -15,6 +15,7 @@ scattered. Each cluster is named from the list headings most of its members sit 
 titles, abstracts and TLDRs) as a secondary description, and goes back into the graph
 as akg:Cluster nodes in the clusters graph.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,14 +58,16 @@ NAME_HEADINGS = 2
 KEPT_TERMS = 8
 BUILDS_ON = 5
 HUB_LIMIT = 100
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a about above across after against all also among an and any are as at based be been being between both but by
 can could do does during each either et etc for from further had has have how however if in into is it its
 itself large less many may more most much new not novel of on one only or other our over paper per propose
 proposed proposes results same several show shows so such than that the their them then there these they this
 those through thus to towards toward two under up upon us use used uses using via was we well were what when
 where which while who whose why will with within without work yet
-""".split())
+""".split()
+)
 _WORD = re.compile(r"[a-z][a-z0-9]*")
 
 
@@ -75,16 +78,18 @@ class ClusterError(ValueError):
 @dataclass
 class CitationData:
     """What the clustering reads from a build's model: listed papers, headings, every citation edge."""
-    papers: dict[str, Work]              # listed papers, sorted by IRI
+
+    papers: dict[str, Work]  # listed papers, sorted by IRI
     headings: dict[str, Heading]
-    references: dict[str, set[str]]      # work -> works it cites (any work)
-    citers: dict[str, set[str]]          # work -> works citing it (any work)
-    titles: dict[str, str]               # outside work -> title
-    citation_counts: dict[str, int]      # any work -> Semantic Scholar citation count
+    references: dict[str, set[str]]  # work -> works it cites (any work)
+    citers: dict[str, set[str]]  # work -> works citing it (any work)
+    titles: dict[str, str]  # outside work -> title
+    citation_counts: dict[str, int]  # any work -> Semantic Scholar citation count
 
 
 class Agreement(TypedDict):
     """How a clustering agrees with the list's headings (leaf and top level): NMI and ARI, over `papers`."""
+
     leaf: dict[str, float]
     top: dict[str, float]
     papers: int
@@ -92,14 +97,14 @@ class Agreement(TypedDict):
 
 @dataclass
 class Cluster:
-    id: str                              # "1", "2", ... by size, or "unconnected"
-    members: list[str]                   # paper IRIs, by year then influence
+    id: str  # "1", "2", ... by size, or "unconnected"
+    members: list[str]  # paper IRIs, by year then influence
     label: str = ""
     terms: list[str] = field(default_factory=list)
-    headings: list[tuple[str, int]] = field(default_factory=list)      # leaf heading IRI, members under it
+    headings: list[tuple[str, int]] = field(default_factory=list)  # leaf heading IRI, members under it
     top_headings: list[tuple[str, int]] = field(default_factory=list)
-    builds_on: list[tuple[str, int]] = field(default_factory=list)     # outside work IRI, members citing it
-    elsewhere: list[str] = field(default_factory=list)   # members not under the dominant heading
+    builds_on: list[tuple[str, int]] = field(default_factory=list)  # outside work IRI, members citing it
+    elsewhere: list[str] = field(default_factory=list)  # members not under the dominant heading
 
     @property
     def size(self) -> int:
@@ -116,8 +121,8 @@ class Clustering:
     resolution: float
     seed: int
     data: CitationData
-    clusters: list[Cluster]              # the unconnected group, when there is one, comes last
-    similarity: SimilarityGraph          # the graph the clusters come from
+    clusters: list[Cluster]  # the unconnected group, when there is one, comes last
+    similarity: SimilarityGraph  # the graph the clusters come from
 
     @cached_property
     def edges(self) -> list[tuple[str, str, float]]:
@@ -131,19 +136,27 @@ class Clustering:
     def agreement(self) -> Agreement:
         """NMI and ARI of the clusters against the leaf and top-level headings (connected papers only)."""
         papers, headings = self.data.papers, self.data.headings
-        assigned = [(c.id, papers[iri].headings[0]) for c in self.clusters if c.id != UNCONNECTED
-                    for iri in c.members if papers[iri].headings]
+        assigned = [
+            (c.id, papers[iri].headings[0])
+            for c in self.clusters
+            if c.id != UNCONNECTED
+            for iri in c.members
+            if papers[iri].headings
+        ]
         found = [cid for cid, _ in assigned]
         leaf = [heading for _, heading in assigned]
         top = [headings[h].top for h in leaf]
-        return {"leaf": {"nmi": nmi(found, leaf), "ari": ari(found, leaf)},
-                "top": {"nmi": nmi(found, top), "ari": ari(found, top)},
-                "papers": len(found)}
+        return {
+            "leaf": {"nmi": nmi(found, leaf), "ari": ari(found, leaf)},
+            "top": {"nmi": nmi(found, top), "ari": ari(found, top)},
+            "papers": len(found),
+        }
 
 
 # ---------------------------------------------------------------------------
 # Reading the graph
 # ---------------------------------------------------------------------------
+
 
 def citation_data(model: GraphModel) -> CitationData:
     """Listed papers with their headings and texts, and every citation edge, from a build's model."""
@@ -157,11 +170,13 @@ def citation_data(model: GraphModel) -> CitationData:
 # Similarity graphs
 # ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SimilarityGraph:
     """Weighted pairs of listed papers as arrays: pair k joins papers[first[k]] and papers[second[k]]
     (first < second, pairs in (first, second) order). A 20,000-paper hybrid graph has millions of
     pairs, too many for Python tuples."""
+
     papers: list[str]
     first: np.ndarray
     second: np.ndarray
@@ -185,8 +200,10 @@ def incidence(papers: list[str], neighbours: dict[str, set[str]]) -> sparse.csr_
         found = neighbours.get(paper, ())
         rows.extend([i] * len(found))
         cols.extend(columns.setdefault(work, len(columns)) for work in found)
-    return sparse.csr_matrix((np.ones(len(rows)), (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64))),
-                             shape=(len(papers), len(columns)))
+    return sparse.csr_matrix(
+        (np.ones(len(rows)), (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64))),
+        shape=(len(papers), len(columns)),
+    )
 
 
 def direct_weights(papers: list[str], references: dict[str, set[str]]) -> sparse.csr_matrix:
@@ -198,9 +215,10 @@ def direct_weights(papers: list[str], references: dict[str, set[str]]) -> sparse
         rows.extend([a] * len(cited))
         cols.extend(cited)
     rows_, cols_ = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
-    pairs = sparse.csr_matrix((np.ones(len(rows)), (np.minimum(rows_, cols_), np.maximum(rows_, cols_))),
-                              shape=(len(papers), len(papers)))
-    pairs.data[:] = 1.0      # a pair citing both ways is still one link
+    pairs = sparse.csr_matrix(
+        (np.ones(len(rows)), (np.minimum(rows_, cols_), np.maximum(rows_, cols_))), shape=(len(papers), len(papers))
+    )
+    pairs.data[:] = 1.0  # a pair citing both ways is still one link
     return pairs
 
 
@@ -225,7 +243,7 @@ def similarity(data: CitationData, method: str) -> SimilarityGraph:
     """Edge weights over listed papers for one method, as sparse pairs (first < second) in pair order."""
     if method not in METHODS:
         raise ClusterError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
-    papers = list(data.papers)   # sorted, so index order is IRI order
+    papers = list(data.papers)  # sorted, so index order is IRI order
     parts = []
     if method in ("direct", "hybrid"):
         parts.append(direct_weights(papers, data.references))
@@ -246,6 +264,7 @@ def similarity(data: CitationData, method: str) -> SimilarityGraph:
 # Communities
 # ---------------------------------------------------------------------------
 
+
 def leiden(graph: SimilarityGraph, resolution: float, seed: int) -> list[list[str]]:
     """Communities of the linked papers by igraph's Leiden (modularity), with a seeded generator.
     Vertices are the linked papers in IRI order, edges in pair order: the same input, the same run."""
@@ -254,13 +273,15 @@ def leiden(graph: SimilarityGraph, resolution: float, seed: int) -> list[list[st
     linked = np.unique(np.concatenate([graph.first, graph.second]))
     if not len(linked):
         return []
-    ends = zip(np.searchsorted(linked, graph.first).tolist(), np.searchsorted(linked, graph.second).tolist(),
-               strict=True)   # igraph reads tuples from a generator fastest (half the time of a list of lists)
+    ends = zip(
+        np.searchsorted(linked, graph.first).tolist(), np.searchsorted(linked, graph.second).tolist(), strict=True
+    )  # igraph reads tuples from a generator fastest (half the time of a list of lists)
     g = igraph.Graph(n=len(linked), edges=ends, edge_attrs={"weight": graph.weight.tolist()})
     igraph.set_random_number_generator(random.Random(seed))
     try:
-        found = g.community_leiden(objective_function="modularity", weights="weight", resolution=resolution,
-                                   n_iterations=-1)
+        found = g.community_leiden(
+            objective_function="modularity", weights="weight", resolution=resolution, n_iterations=-1
+        )
     finally:
         igraph.set_random_number_generator(random)
     groups = defaultdict(list)
@@ -269,8 +290,12 @@ def leiden(graph: SimilarityGraph, resolution: float, seed: int) -> list[list[st
     return list(groups.values())
 
 
-def cluster_papers(source: KnowledgeGraph | GraphModel, method: str = DEFAULT_METHOD,
-                   resolution: float = DEFAULT_RESOLUTION, seed: int = SEED) -> Clustering:
+def cluster_papers(
+    source: KnowledgeGraph | GraphModel,
+    method: str = DEFAULT_METHOD,
+    resolution: float = DEFAULT_RESOLUTION,
+    seed: int = SEED,
+) -> Clustering:
     """Cluster the listed papers of a build (its model, or its graph read into one): similarity graph, Leiden,
     labels."""
     if not (isinstance(resolution, (int, float)) and resolution > 0 and math.isfinite(resolution)):
@@ -293,16 +318,25 @@ def cluster_papers(source: KnowledgeGraph | GraphModel, method: str = DEFAULT_ME
 def describe(cluster: Cluster, data: CitationData) -> None:
     """Order members, count their headings, find what they build on and who sits elsewhere."""
     papers = data.papers
-    cluster.members.sort(key=lambda iri: (papers[iri].year or 9999, -(papers[iri].influential_count or 0),
-                                          -(papers[iri].citation_count or 0), papers[iri].title, iri))
+    cluster.members.sort(
+        key=lambda iri: (
+            papers[iri].year or 9999,
+            -(papers[iri].influential_count or 0),
+            -(papers[iri].citation_count or 0),
+            papers[iri].title,
+            iri,
+        )
+    )
     leaf = Counter(h for iri in cluster.members for h in papers[iri].headings)
     top = Counter(t for iri in cluster.members for t in {data.headings[h].top for h in papers[iri].headings})
     position = lambda item: (-item[1], data.headings[item[0]].position)  # noqa: E731 - a sort key
     cluster.headings = sorted(leaf.items(), key=position)
     cluster.top_headings = sorted(top.items(), key=position)
     cited = Counter(work for iri in cluster.members for work in data.references.get(iri, ()) if work not in papers)
-    cluster.builds_on = sorted(cited.items(), key=lambda item: (-item[1], -data.citation_counts.get(item[0], 0),
-                                                                data.titles.get(item[0], ""), item[0]))[:BUILDS_ON]
+    cluster.builds_on = sorted(
+        cited.items(),
+        key=lambda item: (-item[1], -data.citation_counts.get(item[0], 0), data.titles.get(item[0], ""), item[0]),
+    )[:BUILDS_ON]
     dominant = cluster.dominant_heading
     if cluster.id != UNCONNECTED and dominant:
         cluster.elsewhere = [iri for iri in cluster.members if dominant not in papers[iri].headings]
@@ -319,7 +353,7 @@ def label_clusters(clusters: list[Cluster], data: CitationData) -> None:
         cluster.terms = found[:KEPT_TERMS]
         cluster.label = "Unconnected" if cluster.id == UNCONNECTED else cluster_name(cluster, data)
     named = Counter(c.label for c in clusters)
-    for cluster in clusters:   # two clusters under one name: each adds the term that sets it apart
+    for cluster in clusters:  # two clusters under one name: each adds the term that sets it apart
         if named[cluster.label] > 1 and cluster.id != UNCONNECTED:
             words = {stem(w) for w in tokens(cluster.label)}
             term = next((t for t in cluster.terms if stem(t) not in words), None)
@@ -404,6 +438,7 @@ def display_forms(texts) -> dict[str, str]:
 # Agreement with the headings
 # ---------------------------------------------------------------------------
 
+
 def entropy(counts) -> float:
     total = sum(counts)
     return -sum(n / total * math.log(n / total) for n in counts if n)
@@ -442,6 +477,7 @@ def pairs_within(group_sizes) -> float:
 # Back into the graph
 # ---------------------------------------------------------------------------
 
+
 def clustering_iri(clustering: Clustering) -> NamedNode:
     return NamedNode(f"{ID}clustering/{clustering.method}-resolution-{clustering.resolution:g}-seed-{clustering.seed}")
 
@@ -452,8 +488,15 @@ def cluster_quads(clustering: Clustering) -> Iterator[Quad]:
     run = clustering_iri(clustering)
     parameters = Literal(json.dumps(clustering.parameters, sort_keys=True))
     yield Quad(run, rdf.type, prov.Activity, g)
-    yield Quad(run, rdfs.label, Literal(f"Leiden clustering of the {clustering.method} citation graph "
-                                        f"(resolution {clustering.resolution:g}, seed {clustering.seed})"), g)
+    yield Quad(
+        run,
+        rdfs.label,
+        Literal(
+            f"Leiden clustering of the {clustering.method} citation graph "
+            f"(resolution {clustering.resolution:g}, seed {clustering.seed})"
+        ),
+        g,
+    )
     for source in (LIST_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH):
         yield Quad(run, prov.used, source, g)
     for cluster in clustering.clusters:

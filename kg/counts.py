@@ -5,6 +5,7 @@ citation and authorship on each call (0.4-1.2 s at 20,000 papers); with these tr
 are look-ups. The counts are derived from the other graphs, so they live in a graph of
 their own with a provenance record saying so, and are recomputed by every build.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ COUNTS: dict[str, str] = {
           { SELECT ?s WHERE { ?s a akg:ListedPaper } }
           { SELECT ?cited WHERE { ?cited a akg:ListedPaper } }
           ?s cito:cites ?cited . FILTER(?cited != ?s)
-        } GROUP BY ?s""",   # both ends as subqueries: Oxigraph joins them by hash, half the time at 20,000 papers
+        } GROUP BY ?s""",  # both ends as subqueries: Oxigraph joins them by hash, half the time at 20,000 papers
     "listedPaperCount": """
         SELECT ?s (COUNT(DISTINCT ?paper) AS ?n) WHERE {
           { ?paper a akg:ListedPaper ; dcterms:creator ?s } UNION { ?paper a akg:ListedPaper ; akg:listedUnder ?s }
@@ -65,4 +66,3 @@ def count_quads(graph: KnowledgeGraph) -> Iterator[Quad]:
 def add_counts(graph: KnowledgeGraph) -> None:
     """Build step: the counts go into the graph once everything they count is in it."""
     graph.store.extend(list(count_quads(graph)))
-

@@ -6,6 +6,7 @@ function of that, so the same graph gives byte-identical files. Citation keys ar
 human and stable (`kamahori2025fiddler`: first author's family name, year, first
 significant title word), and every key the LaTeX cites is an entry of the BibTeX.
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,27 +35,62 @@ from kg.model import GraphModel, Work, as_model
 from kg.query import spreadsheet_cell
 from kg.store import KnowledgeGraph, atomic_write
 
-BUILD_FILES = {"clusters.md": "markdown", "related-work.tex": "latex", "references.bib": "bibtex",
-               "clusters.json": "json"}
-PREPRINT_SERVERS = {"arxiv", "arxiv.org", "corr", "arxiv preprint", "openreview", "openreview.net", "preprints",
-                    "preprints.org", "ssrn", "biorxiv", "medrxiv", "techrxiv", "research square"}
+BUILD_FILES = {
+    "clusters.md": "markdown",
+    "related-work.tex": "latex",
+    "references.bib": "bibtex",
+    "clusters.json": "json",
+}
+PREPRINT_SERVERS = {
+    "arxiv",
+    "arxiv.org",
+    "corr",
+    "arxiv preprint",
+    "openreview",
+    "openreview.net",
+    "preprints",
+    "preprints.org",
+    "ssrn",
+    "biorxiv",
+    "medrxiv",
+    "techrxiv",
+    "research square",
+}
 VENUE_YEAR = re.compile(r"(?<![\d.])(19|20)\d\d(?![\d.])")
-CONFERENCE = re.compile(r"conference|symposium|workshop|proceedings|meeting|congress|\b(neurips|nips|icml|iclr|acl|"
-                        r"emnlp|naacl|eacl|coling|aaai|ijcai|cvpr|iccv|eccv|kdd|www|sigmod|vldb|osdi|sosp|nsdi|atc|"
-                        r"eurosys|asplos|isca|micro|hpca|dac|date|iccad|sc|ppopp|mlsys|socc|infocom|sigcomm|"
-                        r"interspeech|icassp|ics|ipdps|hpdc|middleware)\b", re.I)
+CONFERENCE = re.compile(
+    r"conference|symposium|workshop|proceedings|meeting|congress|\b(neurips|nips|icml|iclr|acl|"
+    r"emnlp|naacl|eacl|coling|aaai|ijcai|cvpr|iccv|eccv|kdd|www|sigmod|vldb|osdi|sosp|nsdi|atc|"
+    r"eurosys|asplos|isca|micro|hpca|dac|date|iccad|sc|ppopp|mlsys|socc|infocom|sigcomm|"
+    r"interspeech|icassp|ics|ipdps|hpdc|middleware)\b",
+    re.I,
+)
 JOURNAL = re.compile(r"journal|transactions|letters|magazine|review", re.I)
 # The BibTeX field that names a venue, by entry type (any other type says how it was published).
 VENUE_FIELDS = {"inproceedings": "booktitle", "incollection": "booktitle", "article": "journal", "book": "publisher"}
 PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "dos", "du", "le", "la", "ter", "bin", "al"}
 SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "&": r"\&",
-                 "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}",
-                 "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}"}
+LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
 # Accents and symbols as LaTeX macros; a character with none is shown as its code point (never raw).
-NON_ASCII = UnicodeToLatexEncoder(non_ascii_only=True, replacement_latex_protection="braces-all",
-                                  unknown_char_policy="unihex", unknown_char_warning=False)
+NON_ASCII = UnicodeToLatexEncoder(
+    non_ascii_only=True,
+    replacement_latex_protection="braces-all",
+    unknown_char_policy="unihex",
+    unknown_char_warning=False,
+)
 LINK_SCHEMES = ("http", "https")
 URL_UNSAFE = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f]|[^\x00-\x7f]')
 ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*(\.[A-Z]{2})?/\d{7})(v\d+)?")
@@ -66,18 +102,19 @@ MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
 @dataclass
 class Reference:
     """A paper's bibliographic record as the graph holds it."""
+
     iri: str
     title: str
     listed: bool = False
     authors: list[str] = field(default_factory=list)
-    date: str | None = None             # "2024-02-10", "2024-02" or "2024"
+    date: str | None = None  # "2024-02-10", "2024-02" or "2024"
     venue: str | None = None
     types: set[str] = field(default_factory=set)
     doi: str | None = None
     arxiv: str | None = None
     pages: list[str] = field(default_factory=list)
-    organisation: bool = False          # the author is an organisation the list names (a model's affiliation)
-    others: bool = False                # the list says "et al." after it
+    organisation: bool = False  # the author is an organisation the list names (a model's affiliation)
+    others: bool = False  # the list says "et al." after it
     key: str = ""
 
     @property
@@ -118,6 +155,7 @@ class Reference:
 @dataclass
 class RelatedWork:
     """A clustering with the records its exports cite, keyed."""
+
     clustering: Clustering
     works: dict[str, Reference]
     list_title: str
@@ -133,6 +171,7 @@ class RelatedWork:
 # Reading records and minting keys
 # ---------------------------------------------------------------------------
 
+
 def references(model: GraphModel) -> dict[str, Reference]:
     """Every work of a build as an entry to cite: title, ordered authors, the cited version's date and venue, types,
     identifiers and pages, keyed."""
@@ -141,10 +180,17 @@ def references(model: GraphModel) -> dict[str, Reference]:
     for iri, entry in entries.items():
         work = model.works[iri]
         listed_venue = work.listed_venue if work.listed_venue and not is_preprint(work.listed_venue) else None
-        listed = (f"{work.listed_year}" + (f"-{work.listed_month:02d}" if work.listed_month else "")
-                  if work.listed_year else None)
-        entry.date = cited_date(entry, listed if listed_venue or not entry.venue else None,
-                                str(work.published_year) if work.published_year else None, work.issued)
+        listed = (
+            f"{work.listed_year}" + (f"-{work.listed_month:02d}" if work.listed_month else "")
+            if work.listed_year
+            else None
+        )
+        entry.date = cited_date(
+            entry,
+            listed if listed_venue or not entry.venue else None,
+            str(work.published_year) if work.published_year else None,
+            work.issued,
+        )
     assign_keys(entries)
     return entries
 
@@ -153,11 +199,17 @@ def reference(work: Work) -> Reference:
     """A work's entry before its date and key: the venue where it was published (the list's tag when no source
     names one; a preprint server is no venue), and only identifiers of the shape a citation can carry."""
     venues = [v for v in (work.published_venue, work.listed_venue) if v and not is_preprint(v)]
-    return Reference(work.iri, work.title, listed=work.listed, authors=list(work.authors),
-                     venue=venues[0] if venues else None, types=set(work.types),
-                     doi=work.doi if work.doi and DOI.fullmatch(work.doi) else None,
-                     arxiv=work.arxiv if work.arxiv and ARXIV_ID.fullmatch(work.arxiv) else None,
-                     pages=list(work.pages))
+    return Reference(
+        work.iri,
+        work.title,
+        listed=work.listed,
+        authors=list(work.authors),
+        venue=venues[0] if venues else None,
+        types=set(work.types),
+        doi=work.doi if work.doi and DOI.fullmatch(work.doi) else None,
+        arxiv=work.arxiv if work.arxiv and ARXIV_ID.fullmatch(work.arxiv) else None,
+        pages=list(work.pages),
+    )
 
 
 def is_preprint(venue: str) -> bool:
@@ -256,8 +308,12 @@ def suffix_letters(n: int) -> str:
             return letters
 
 
-def related_work(source: KnowledgeGraph | GraphModel, method: str = DEFAULT_METHOD,
-                 resolution: float = DEFAULT_RESOLUTION, clustering: Clustering | None = None) -> RelatedWork:
+def related_work(
+    source: KnowledgeGraph | GraphModel,
+    method: str = DEFAULT_METHOD,
+    resolution: float = DEFAULT_RESOLUTION,
+    clustering: Clustering | None = None,
+) -> RelatedWork:
     """The clusters of a build (its model, or its graph read into one) with the entries its exports cite;
     `clustering` is one the build already made, else the build is clustered here."""
     model = as_model(source)
@@ -269,6 +325,7 @@ def related_work(source: KnowledgeGraph | GraphModel, method: str = DEFAULT_METH
 # ---------------------------------------------------------------------------
 # Ways to mention a work
 # ---------------------------------------------------------------------------
+
 
 def author_text(work: Reference) -> str:
     """`Kamahori et al.`, `Frantar and Alistarh`, `Fedus`; empty without authors."""
@@ -341,7 +398,7 @@ def cluster_paragraph(rw: RelatedWork, cluster: Cluster) -> Prose:
             parts += [f"In {year}, "] + join_items(items) + [verb + ". "]
         else:
             parts += ["Of unknown date: "] + join_items(items) + [". "]
-        earlier = group + earlier        # the latest work first: what a paper most likely builds on
+        earlier = group + earlier  # the latest work first: what a paper most likely builds on
     parts[-1] = parts[-1].rstrip()
     return parts
 
@@ -377,6 +434,7 @@ def render(parts: Prose, text, citation) -> str:
 # Markdown
 # ---------------------------------------------------------------------------
 
+
 def md(text: str) -> str:
     """Text for Markdown: one line, every character that could start markup or HTML escaped."""
     return escape_md(one_line(text))
@@ -390,7 +448,7 @@ def escape_md(text: str) -> str:
 
 def md_cite(work: Reference) -> str:
     """`[Fiddler (Kamahori et al., 2025)](https://arxiv.org/abs/2402.07033)`: a citation with its link."""
-    url = (work.url or "").replace("(", "%28").replace(")", "%29")   # work.url is http(s) or None
+    url = (work.url or "").replace("(", "%28").replace(")", "%29")  # work.url is http(s) or None
     return f"[{md(citation_text(work))}]({url})" if url else md(citation_text(work))
 
 
@@ -398,11 +456,15 @@ def to_markdown(rw: RelatedWork) -> str:
     """An outline: one section per cluster with its shape, a citation sentence and the papers."""
     c = rw.clustering
     agreement = c.agreement()
-    lines = [f"# Related work: {md(rw.list_title)}", "",
-             f"{plural(len(c.data.papers), 'listed paper')} grouped by Leiden on the {c.method} citation graph "
-             f"(resolution {c.resolution:g}, seed {c.seed}). Agreement of the clusters with the list's headings: "
-             f"NMI {agreement['leaf']['nmi']:.2f}, ARI {agreement['leaf']['ari']:.2f} against leaf headings; "
-             f"NMI {agreement['top']['nmi']:.2f}, ARI {agreement['top']['ari']:.2f} against top-level headings.", ""]
+    lines = [
+        f"# Related work: {md(rw.list_title)}",
+        "",
+        f"{plural(len(c.data.papers), 'listed paper')} grouped by Leiden on the {c.method} citation graph "
+        f"(resolution {c.resolution:g}, seed {c.seed}). Agreement of the clusters with the list's headings: "
+        f"NMI {agreement['leaf']['nmi']:.2f}, ARI {agreement['leaf']['ari']:.2f} against leaf headings; "
+        f"NMI {agreement['top']['nmi']:.2f}, ARI {agreement['top']['ari']:.2f} against top-level headings.",
+        "",
+    ]
     for cluster in c.clusters:
         lines += markdown_section(rw, cluster)
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -420,13 +482,20 @@ def markdown_section(rw: RelatedWork, cluster: Cluster) -> list[str]:
         lines = [f"## {cluster.id}. {md(cluster.label)}", ""]
         if cluster.terms:
             lines += [f"*Distinctive terms: {md(', '.join(cluster.terms))}*", ""]
-        lines += [f"{plural(cluster.size, 'paper')}{', ' + span if span else ''}. Listed under "
-                  f"{md(heading_counts(cluster.headings, headings))}.", "", paragraph, ""]
-        if cluster.elsewhere and cluster.dominant_heading:   # elsewhere is only set when there is a dominant one
+        lines += [
+            f"{plural(cluster.size, 'paper')}{', ' + span if span else ''}. Listed under "
+            f"{md(heading_counts(cluster.headings, headings))}.",
+            "",
+            paragraph,
+            "",
+        ]
+        if cluster.elsewhere and cluster.dominant_heading:  # elsewhere is only set when there is a dominant one
             dominant = headings[cluster.dominant_heading].label
-            moved = [f"{citation_text(rw.works[i])}, listed under "
-                     f"{' and '.join(headings[h].label for h in rw.clustering.data.papers[i].headings)}"
-                     for i in cluster.elsewhere]
+            moved = [
+                f"{citation_text(rw.works[i])}, listed under "
+                f"{' and '.join(headings[h].label for h in rw.clustering.data.papers[i].headings)}"
+                for i in cluster.elsewhere
+            ]
             lines += [f"Filed elsewhere than {md(dominant)}: {md('; '.join(moved))}.", ""]
     lines += [markdown_item(w) for w in members] + [""]
     return lines
@@ -437,7 +506,7 @@ def heading_counts(counts: list[tuple[str, int]], headings) -> str:
 
 
 def markdown_item(work: Reference) -> str:
-    url = (work.url or "").replace("(", "%28").replace(")", "%29")   # work.url is http(s) or None
+    url = (work.url or "").replace("(", "%28").replace(")", "%29")  # work.url is http(s) or None
     title = f"[{md(work.title)}]({url})" if url else md(work.title)
     stop = "" if work.title.endswith((".", "?", "!")) else "."
     who = md(author_text(work)) or "Anonymous"
@@ -448,6 +517,7 @@ def markdown_item(work: Reference) -> str:
 # ---------------------------------------------------------------------------
 # LaTeX and BibTeX
 # ---------------------------------------------------------------------------
+
 
 def one_line(text: str) -> str:
     """Whitespace of any kind (newlines, U+2028, tabs) as single spaces: a string never starts a new line."""
@@ -517,10 +587,12 @@ def bibtex_entry(work: Reference) -> str:
     # require authors of @inproceedings and @article, and a made-up author would be false.
     kind = work.entry_type if work.authors else "misc"
     names = [f"{{{latex(a)}}}" if work.organisation else bibtex_name(a) for a in work.authors]
-    fields = [("author", " and ".join(names + ["others"] * work.others)),
-              ("key", "" if work.authors else latex(work.title)),   # what styles sort by without authors
-              ("title", bibtex_title(work.title))]
-    if work.venue:              # entry_type is misc without a venue
+    fields = [
+        ("author", " and ".join(names + ["others"] * work.others)),
+        ("key", "" if work.authors else latex(work.title)),  # what styles sort by without authors
+        ("title", bibtex_title(work.title)),
+    ]
+    if work.venue:  # entry_type is misc without a venue
         fields.append((VENUE_FIELDS.get(kind, "howpublished"), latex(work.venue)))
     elif work.arxiv:
         fields.append(("howpublished", f"arXiv preprint arXiv:{latex(work.arxiv)}"))
@@ -530,7 +602,7 @@ def bibtex_entry(work: Reference) -> str:
     lines += [f"  {name} = {{{value}}}," for name, value in fields if value]
     if work.date and len(work.date) >= 7:
         lines.append(f"  month = {MONTHS[int(work.date[5:7]) - 1]},")
-    if work.doi:   # verbatim for biblatex: only a DOI of DOI syntax (no braces, backslashes, %) is written
+    if work.doi:  # verbatim for biblatex: only a DOI of DOI syntax (no braces, backslashes, %) is written
         lines.append(f"  doi = {{{work.doi}}},")
     if work.arxiv:
         lines += [f"  eprint = {{{work.arxiv}}},", "  archivePrefix = {arXiv},"]
@@ -542,8 +614,10 @@ def bibtex_entry(work: Reference) -> str:
 
 def to_bibtex(rw: RelatedWork) -> str:
     """Every listed paper and every outside work the clusters build on, sorted by key."""
-    header = (f"% References of the related-work clusters of {tex_comment(rw.list_title)}, written by awesome-kg.\n"
-              f"% Keys: first author's family name, year, first significant title word.\n\n")
+    header = (
+        f"% References of the related-work clusters of {tex_comment(rw.list_title)}, written by awesome-kg.\n"
+        f"% Keys: first author's family name, year, first significant title word.\n\n"
+    )
     return header + "\n".join(bibtex_entry(w) for w in rw.cited())
 
 
@@ -559,9 +633,12 @@ def to_latex(rw: RelatedWork) -> str:
     """A \\subsection per cluster with its paragraph, for \\input into a paper whose bibliography is
     references.bib."""
     c = rw.clustering
-    lines = [f"% Related work on {tex_comment(rw.list_title)}: Leiden clusters of the {c.method} citation graph "
-             f"(resolution {c.resolution:g}, seed {c.seed}), written by awesome-kg.",
-             "% Use: \\input{related-work} in the document body and \\bibliography{references} at its end.", ""]
+    lines = [
+        f"% Related work on {tex_comment(rw.list_title)}: Leiden clusters of the {c.method} citation graph "
+        f"(resolution {c.resolution:g}, seed {c.seed}), written by awesome-kg.",
+        "% Use: \\input{related-work} in the document body and \\bibliography{references} at its end.",
+        "",
+    ]
     headings = c.data.headings
     for cluster in c.clusters:
         paragraph = render(cluster_paragraph(rw, cluster), escape_latex, cite)
@@ -569,10 +646,15 @@ def to_latex(rw: RelatedWork) -> str:
             lines += ["\\subsection{Other related work}", "\\label{sec:related-unconnected}", paragraph, ""]
             continue
         span = year_span([rw.works[iri] for iri in cluster.members]).replace("\u2013", "--")
-        lines += [f"\\subsection{{{latex(cluster.label)}}}", f"\\label{{sec:related-{cluster.id}}}",
-                  f"% {plural(cluster.size, 'paper')}{', ' + span if span else ''}; listed under "
-                  f"{latex(heading_counts(cluster.headings, headings))}",
-                  f"% distinctive terms: {latex(', '.join(cluster.terms))}", paragraph, ""]
+        lines += [
+            f"\\subsection{{{latex(cluster.label)}}}",
+            f"\\label{{sec:related-{cluster.id}}}",
+            f"% {plural(cluster.size, 'paper')}{', ' + span if span else ''}; listed under "
+            f"{latex(heading_counts(cluster.headings, headings))}",
+            f"% distinctive terms: {latex(', '.join(cluster.terms))}",
+            paragraph,
+            "",
+        ]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -580,14 +662,21 @@ def to_latex(rw: RelatedWork) -> str:
 # CSL-JSON (Zotero, Pandoc)
 # ---------------------------------------------------------------------------
 
-CSL_TYPES = {"inproceedings": "paper-conference", "article": "article-journal", "book": "book",
-             "incollection": "chapter"}
+CSL_TYPES = {
+    "inproceedings": "paper-conference",
+    "article": "article-journal",
+    "book": "book",
+    "incollection": "chapter",
+}
 
 
 def csl_item(work: Reference) -> dict:
-    item: dict = {"id": work.key, "citation-key": work.key,
-                  "type": CSL_TYPES.get(work.entry_type, "article" if work.arxiv else "document"),
-                  "title": work.title}
+    item: dict = {
+        "id": work.key,
+        "citation-key": work.key,
+        "type": CSL_TYPES.get(work.entry_type, "article" if work.arxiv else "document"),
+        "title": work.title,
+    }
     authors = []
     for name in work.authors:
         if work.organisation:
@@ -623,6 +712,7 @@ def to_csl_json(rw: RelatedWork) -> str:
 # JSON and CSV
 # ---------------------------------------------------------------------------
 
+
 def to_json(rw: RelatedWork) -> str:
     """The clustering in full: parameters, agreement with the headings, and every cluster."""
     c = rw.clustering
@@ -633,22 +723,48 @@ def to_json(rw: RelatedWork) -> str:
 
     def paper(iri):
         work, listed = rw.works[iri], c.data.papers[iri]
-        return {"key": work.key, "title": work.title, "year": work.year, "iri": iri,
-                "citations": listed.citation_count or 0, "influential_citations": listed.influential_count or 0,
-                "headings": [headings[h].label for h in listed.headings]}
+        return {
+            "key": work.key,
+            "title": work.title,
+            "year": work.year,
+            "iri": iri,
+            "citations": listed.citation_count or 0,
+            "influential_citations": listed.influential_count or 0,
+            "headings": [headings[h].label for h in listed.headings],
+        }
 
     clusters = []
     for cluster in c.clusters:
-        clusters.append({
-            "id": cluster.id, "label": cluster.label, "size": cluster.size, "terms": cluster.terms,
-            "headings": heading_list(cluster.headings), "top_headings": heading_list(cluster.top_headings),
-            "members": [paper(iri) for iri in cluster.members],
-            "builds_on": [{"key": rw.works[i].key, "title": rw.works[i].title, "year": rw.works[i].year, "iri": i,
-                           "cited_by_members": n} for i, n in cluster.builds_on],
-            "listed_elsewhere": [paper(iri) for iri in cluster.elsewhere],
-        })
-    document = {"list": rw.list_title, "method": "leiden", "parameters": c.parameters,
-                "similarity_edges": len(c.edges), "agreement": c.agreement(), "clusters": clusters}
+        clusters.append(
+            {
+                "id": cluster.id,
+                "label": cluster.label,
+                "size": cluster.size,
+                "terms": cluster.terms,
+                "headings": heading_list(cluster.headings),
+                "top_headings": heading_list(cluster.top_headings),
+                "members": [paper(iri) for iri in cluster.members],
+                "builds_on": [
+                    {
+                        "key": rw.works[i].key,
+                        "title": rw.works[i].title,
+                        "year": rw.works[i].year,
+                        "iri": i,
+                        "cited_by_members": n,
+                    }
+                    for i, n in cluster.builds_on
+                ],
+                "listed_elsewhere": [paper(iri) for iri in cluster.elsewhere],
+            }
+        )
+    document = {
+        "list": rw.list_title,
+        "method": "leiden",
+        "parameters": c.parameters,
+        "similarity_edges": len(c.edges),
+        "agreement": c.agreement(),
+        "clusters": clusters,
+    }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -660,12 +776,20 @@ def node_rows(rw: RelatedWork) -> list[dict]:
         for iri in cluster.members:
             work, listed = rw.works[iri], c.data.papers[iri]
             first = listed.headings[0] if listed.headings else None
-            rows.append({"iri": iri, "key": work.key, "title": work.title, "year": work.year or "",
-                         "cluster": cluster.id, "cluster_label": cluster.label,
-                         "heading": headings[first].label if first else "",
-                         "top_heading": headings[headings[first].top].label if first else "",
-                         "headings": " | ".join(headings[h].label for h in listed.headings),
-                         "under_dominant_heading": "no" if iri in cluster.elsewhere else "yes"})
+            rows.append(
+                {
+                    "iri": iri,
+                    "key": work.key,
+                    "title": work.title,
+                    "year": work.year or "",
+                    "cluster": cluster.id,
+                    "cluster_label": cluster.label,
+                    "heading": headings[first].label if first else "",
+                    "top_heading": headings[headings[first].top].label if first else "",
+                    "headings": " | ".join(headings[h].label for h in listed.headings),
+                    "under_dominant_heading": "no" if iri in cluster.elsewhere else "yes",
+                }
+            )
     return rows
 
 
@@ -721,13 +845,15 @@ def to_gexf(rw: RelatedWork) -> str:
     root = ET.Element("gexf", {"xmlns": "http://gexf.net/1.3", "version": "1.3"})
     meta = ET.SubElement(root, "meta")
     ET.SubElement(meta, "creator").text = "awesome-kg"
-    ET.SubElement(meta, "description").text = xml_value(f"Related-work clusters of {rw.list_title} "
-                                                         f"({rw.clustering.method} citation graph)")
+    ET.SubElement(meta, "description").text = xml_value(
+        f"Related-work clusters of {rw.list_title} ({rw.clustering.method} citation graph)"
+    )
     graph = ET.SubElement(root, "graph", {"defaultedgetype": "undirected", "mode": "static"})
     attributes = ET.SubElement(graph, "attributes", {"class": "node"})
     for n, name in enumerate(NODE_ATTRIBUTES):
-        ET.SubElement(attributes, "attribute", {"id": str(n), "title": name,
-                                                "type": "integer" if name == "year" else "string"})
+        ET.SubElement(
+            attributes, "attribute", {"id": str(n), "title": name, "type": "integer" if name == "year" else "string"}
+        )
     nodes = ET.SubElement(graph, "nodes")
     for row in node_rows(rw):
         node = ET.SubElement(nodes, "node", {"id": row["iri"], "label": xml_value(row["title"])})
@@ -765,38 +891,59 @@ def to_table(rw: RelatedWork) -> str:
     grid = Table("cluster", "size", "label", "top papers", header_style="bold")
     for cluster in c.clusters:
         papers = c.data.papers
-        top = sorted(cluster.members, key=lambda i: (-(papers[i].influential_count or 0),
-                                                     -(papers[i].citation_count or 0),
-                                                     cluster.members.index(i)))[:TOP_PAPERS]
-        grid.add_row(cluster.id, str(cluster.size), terminal_text(cluster.label),
-                     terminal_text("; ".join(citation_text(rw.works[i]) for i in top)))
+        top = sorted(
+            cluster.members,
+            key=lambda i: (
+                -(papers[i].influential_count or 0),
+                -(papers[i].citation_count or 0),
+                cluster.members.index(i),
+            ),
+        )[:TOP_PAPERS]
+        grid.add_row(
+            cluster.id,
+            str(cluster.size),
+            terminal_text(cluster.label),
+            terminal_text("; ".join(citation_text(rw.works[i]) for i in top)),
+        )
     buffer = io.StringIO()
     Console(file=buffer, width=160, force_terminal=False, color_system=None).print(grid)
     agreement = c.agreement()
-    return (buffer.getvalue() + f"leiden on the {c.method} graph, resolution {c.resolution:g}, seed {c.seed}: "
-            f"{len(c.edges)} weighted links. Agreement with the headings of {agreement['papers']} clustered papers: "
-            f"leaf NMI {agreement['leaf']['nmi']:.2f} ARI {agreement['leaf']['ari']:.2f}, "
-            f"top-level NMI {agreement['top']['nmi']:.2f} ARI {agreement['top']['ari']:.2f}\n")
+    return (
+        buffer.getvalue() + f"leiden on the {c.method} graph, resolution {c.resolution:g}, seed {c.seed}: "
+        f"{len(c.edges)} weighted links. Agreement with the headings of {agreement['papers']} clustered papers: "
+        f"leaf NMI {agreement['leaf']['nmi']:.2f} ARI {agreement['leaf']['ari']:.2f}, "
+        f"top-level NMI {agreement['top']['nmi']:.2f} ARI {agreement['top']['ari']:.2f}\n"
+    )
 
 
 # ---------------------------------------------------------------------------
 # Entry points
 # ---------------------------------------------------------------------------
 
-FORMATS = {"markdown": to_markdown, "latex": to_latex, "bibtex": to_bibtex, "csl-json": to_csl_json,
-           "json": to_json, "csv": to_csv, "graphml": to_graphml, "gexf": to_gexf}
+FORMATS = {
+    "markdown": to_markdown,
+    "latex": to_latex,
+    "bibtex": to_bibtex,
+    "csl-json": to_csl_json,
+    "json": to_json,
+    "csv": to_csv,
+    "graphml": to_graphml,
+    "gexf": to_gexf,
+}
 
 
-def export(source: KnowledgeGraph | GraphModel, fmt: str, method: str = DEFAULT_METHOD,
-           resolution: float = DEFAULT_RESOLUTION) -> str:
+def export(
+    source: KnowledgeGraph | GraphModel, fmt: str, method: str = DEFAULT_METHOD, resolution: float = DEFAULT_RESOLUTION
+) -> str:
     """One export of the clusters of a build (its model, or its graph read into one), as text."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}: expected one of {', '.join(FORMATS)}")
     return FORMATS[fmt](related_work(source, method, resolution))
 
 
-def write_cluster_files(source: KnowledgeGraph | GraphModel, out: str | Path,
-                        clustering: Clustering | None = None) -> list[Path]:
+def write_cluster_files(
+    source: KnowledgeGraph | GraphModel, out: str | Path, clustering: Clustering | None = None
+) -> list[Path]:
     """Build view: clusters.md, related-work.tex, references.bib and clusters.json with default settings (of
     the build's default clustering, when given)."""
     rw = related_work(source, clustering=clustering)

@@ -5,6 +5,7 @@ shipped snapshot go to their own named graphs, with a PROV record per paper sayi
 where and when each came from. No blank nodes: every node has a minted IRI, so the
 output is deterministic.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,9 +44,14 @@ from kg.vocab import (
 
 SOURCE_GRAPHS = {"semantic-scholar": S2_GRAPH, "snapshot": SNAPSHOT_GRAPH}
 SOURCE_AGENTS = {"semantic-scholar": akg.SemanticScholar, "snapshot": akg.SeedSnapshot}
-ID_PROPERTIES = {"arxiv": (akg.arxiv, "arXiv"), "doi": (akg.doi, "DOI"), "acl": (akg.aclId, "ACL"),
-                 "openreview": (akg.openReviewId, "OpenReview"), "pmlr": (akg.pmlrId, "PMLR"),
-                 "ieee": (akg.ieeeDocument, "IEEE")}
+ID_PROPERTIES = {
+    "arxiv": (akg.arxiv, "arXiv"),
+    "doi": (akg.doi, "DOI"),
+    "acl": (akg.aclId, "ACL"),
+    "openreview": (akg.openReviewId, "OpenReview"),
+    "pmlr": (akg.pmlrId, "PMLR"),
+    "ieee": (akg.ieeeDocument, "IEEE"),
+}
 S2_ID_KINDS = {"ArXiv": "arxiv", "DOI": "doi", "ACL": "acl"}
 
 
@@ -83,8 +89,9 @@ def key_strength(key: str) -> tuple[int, str]:
     return (order.index(kind) if kind in order else len(order)), key
 
 
-def one_node_per_work(parsed: ParsedList, enrichments: dict[str, Enrichment]) -> tuple[ParsedList,
-                                                                                        dict[str, Enrichment]]:
+def one_node_per_work(
+    parsed: ParsedList, enrichments: dict[str, Enrichment]
+) -> tuple[ParsedList, dict[str, Enrichment]]:
     """Listed papers that turn out to be one work (their links or records share an arXiv id, DOI, ACL
     id, S2 paperId or CorpusId) become one paper. Its key, and so its IRI, is the strongest of their
     keys (arXiv, DOI, ACL, OpenReview, PMLR, IEEE, then URL, then title): it depends only on the list
@@ -111,8 +118,9 @@ def one_node_per_work(parsed: ParsedList, enrichments: dict[str, Enrichment]) ->
     for group in groups.values():
         key = min((p.key for p in group), key=key_strength)
         papers.append(ListedPaper(key, [e for p in group for e in p.entries]))
-        found = next((enrichments[p.key] for p in sorted(group, key=lambda p: key_strength(p.key))
-                      if p.key in enrichments), None)
+        found = next(
+            (enrichments[p.key] for p in sorted(group, key=lambda p: key_strength(p.key)) if p.key in enrichments), None
+        )
         if found:
             merged[key] = found
     return replace(parsed, papers=papers), merged
@@ -150,8 +158,9 @@ def list_quads(parsed: ParsedList, slug: str, enrichments: dict[str, Enrichment]
         yield from model_quads(model, slug, parsed, listed)
 
 
-def listed_paper_quads(paper: ListedPaper, slug: str, the_list: NamedNode,
-                       real_title: tuple[str, NamedNode] | None = None) -> Iterator[Quad]:
+def listed_paper_quads(
+    paper: ListedPaper, slug: str, the_list: NamedNode, real_title: tuple[str, NamedNode] | None = None
+) -> Iterator[Quad]:
     """A listed paper: its title (the source's when one is given, else the list's), the list's spelling
     (akg:listedTitle) and its other spellings. A title unlike the first (a line whose link points at
     another paper) stays on that line's listing only."""
@@ -186,8 +195,10 @@ def listed_paper_quads(paper: ListedPaper, slug: str, the_list: NamedNode,
     for entry in paper.entries:
         seen[entry.heading] = seen.get(entry.heading, 0) + 1  # the same paper twice under one heading: two listings
         # "False" keeps the listing IRIs of earlier builds (it once told made-up model-table entries apart)
-        listing = NamedNode(f"{ID}list/{slug}/listing/{digest(paper.key, entry.heading, 'False')}"
-                            + (f"-{seen[entry.heading]}" if seen[entry.heading] > 1 else ""))
+        listing = NamedNode(
+            f"{ID}list/{slug}/listing/{digest(paper.key, entry.heading, 'False')}"
+            + (f"-{seen[entry.heading]}" if seen[entry.heading] > 1 else "")
+        )
         yield Quad(listing, rdf.type, akg.Listing, g)
         yield Quad(listing, akg.listedPaper, node, g)
         yield Quad(listing, akg.underHeading, heading_iri(slug, entry.heading), g)
@@ -213,13 +224,20 @@ def identifier_quads(node: NamedNode, ids: dict[str, str], g: NamedNode) -> Iter
             yield Quad(node, dcterms.identifier, text(f"{label}:{value}"), g)
 
 
-MODEL_COLUMNS = {"para": "parameters", "l": "layers", "h": "attentionHeads", "d model": "dModel",
-                 "d ffn": "dFfn", "d expert": "dExpert", "affiliation": "affiliation", "time": "releaseMonth",
-                 "experts": "experts"}
+MODEL_COLUMNS = {
+    "para": "parameters",
+    "l": "layers",
+    "h": "attentionHeads",
+    "d model": "dModel",
+    "d ffn": "dFfn",
+    "d expert": "dExpert",
+    "affiliation": "affiliation",
+    "time": "releaseMonth",
+    "experts": "experts",
+}
 
 
-def model_quads(model: ModelRow, slug: str, parsed: ParsedList,
-                listed: dict[str, str] | None = None) -> Iterator[Quad]:
+def model_quads(model: ModelRow, slug: str, parsed: ParsedList, listed: dict[str, str] | None = None) -> Iterator[Quad]:
     """A model-table row: typed columns, linked to its technical report. The report is a listed paper
     only when the list also lists it as an entry; else it is a work of its own (a paper link) or a web
     page (a blog post), never made a listed paper by the table."""
@@ -358,8 +376,8 @@ def enrichment_quads(parsed: ParsedList, enrichments: dict[str, Enrichment]) -> 
         for title in paper.titles:
             index.add_title(title, node)
     enriched = {paper_iri(key) for key in enrichments}
-    described: set[tuple[NamedNode, NamedNode]] = set()   # far ends already described, once per graph
-    people: set[tuple[NamedNode, str, NamedNode]] = set()   # authors already described, once per graph
+    described: set[tuple[NamedNode, NamedNode]] = set()  # far ends already described, once per graph
+    people: set[tuple[NamedNode, str, NamedNode]] = set()  # authors already described, once per graph
 
     def far_end(node: NamedNode, stub: dict, g: NamedNode) -> Iterator[Quad]:
         """What an edge says of its far end, unless that paper has a record of its own or was described."""
@@ -410,14 +428,19 @@ def citation_detail_quads(node: NamedNode, detail: dict, g: NamedNode, index: Pa
     yield Quad(citation, rdf.type, cito.Citation, g)
     yield Quad(citation, cito.hasCitingEntity, citing, g)
     yield Quad(citation, cito.hasCitedEntity, cited, g)
-    yield Quad(citation, akg.isInfluential, Literal("true" if detail.get("isInfluential") else "false",
-                                                       datatype=xsd.boolean), g)
+    yield Quad(
+        citation,
+        akg.isInfluential,
+        Literal("true" if detail.get("isInfluential") else "false", datatype=xsd.boolean),
+        g,
+    )
     for intent in sorted(detail.get("intents") or []):
         yield Quad(citation, akg.intent, text(intent), g)
 
 
-def record_quads(node: NamedNode, record: dict, g: NamedNode, listed: bool,
-                 people: set | None = None) -> Iterator[Quad]:
+def record_quads(
+    node: NamedNode, record: dict, g: NamedNode, listed: bool, people: set | None = None
+) -> Iterator[Quad]:
     """What an S2-shaped record says of a paper (a paper's own record, or an edge's description of its far
     end, which is written once per graph). A listed paper keeps the list's title."""
     yield Quad(node, rdf.type, fabio.Expression, g)
@@ -430,8 +453,11 @@ def record_quads(node: NamedNode, record: dict, g: NamedNode, listed: bool,
     if record.get("corpusId"):
         yield Quad(node, akg.corpusId, integer(record["corpusId"]), g)
     ext = record.get("externalIds") or {}
-    yield from identifier_quads(node, {S2_ID_KINDS[k]: (v.lower() if k == "DOI" else str(v))
-                                       for k, v in ext.items() if k in S2_ID_KINDS and v}, g)
+    yield from identifier_quads(
+        node,
+        {S2_ID_KINDS[k]: (v.lower() if k == "DOI" else str(v)) for k, v in ext.items() if k in S2_ID_KINDS and v},
+        g,
+    )
     issued = record.get("publicationDate") or record.get("year")
     if issued:
         yield Quad(node, dcterms.issued, year_or_date(issued), g)
@@ -456,8 +482,9 @@ def record_quads(node: NamedNode, record: dict, g: NamedNode, listed: bool,
     yield from author_quads(node, record.get("authors") or [], g, people)
 
 
-def author_quads(node: NamedNode, authors: Iterable[dict], g: NamedNode,
-                 described: set | None = None) -> Iterator[Quad]:
+def author_quads(
+    node: NamedNode, authors: Iterable[dict], g: NamedNode, described: set | None = None
+) -> Iterator[Quad]:
     """Authors in order: dcterms:creator, and an akg:Authorship node holding the position. A person
     already in `described` (with this graph) was described by an earlier paper and is not again."""
     for position, author in enumerate(authors, 1):
@@ -490,8 +517,12 @@ def provenance_quads(node: NamedNode, found: Enrichment) -> Iterator[Quad]:
     yield Quad(record_node, prov.generatedAtTime, Literal(found.retrieved, datatype=xsd.dateTime), g)
     yield Quad(record_node, akg.inGraph, SOURCE_GRAPHS[found.source], g)
     if found.record.get("paperId"):
-        yield Quad(record_node, prov.wasDerivedFrom,
-                   NamedNode(f"https://api.semanticscholar.org/graph/v1/paper/{found.record['paperId']}"), g)
+        yield Quad(
+            record_node,
+            prov.wasDerivedFrom,
+            NamedNode(f"https://api.semanticscholar.org/graph/v1/paper/{found.record['paperId']}"),
+            g,
+        )
 
 
 def graph_provenance_quads(list_path_sha: str, slug: str) -> Iterator[Quad]:

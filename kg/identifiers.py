@@ -4,6 +4,7 @@ A link that carries none is kept as a normalized URL. The strongest identifier a
 paper has decides its identity key, which both merges duplicate entries of one list
 and mints the paper's IRI, so it must not depend on anything but the link itself.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,13 +16,19 @@ from urllib.parse import parse_qs, quote, urlsplit
 # Strongest first: the first kind a paper has is its identity.
 ID_KINDS = ("arxiv", "doi", "acl", "openreview", "pmlr", "ieee")
 
-_ARXIV = re.compile(r"arxiv\.org/(?:abs|pdf|html)/(?P<id>\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})"
-                    r"(?:v\d+)?(?:\.pdf)?/?$", re.I)
+_ARXIV = re.compile(
+    r"arxiv\.org/(?:abs|pdf|html)/(?P<id>\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})"
+    r"(?:v\d+)?(?:\.pdf)?/?$",
+    re.I,
+)
 _DOI_IN_PATH = re.compile(r"(?:^|/)(?P<doi>10\.\d{4,9}/[^?#\s]+)")
-_ACL = re.compile(r"aclanthology\.org/(?P<id>[A-Za-z0-9.\-]+?)(?:\.pdf)?/?$"
-                  r"|aclweb\.org/anthology/(?P<old>[A-Za-z0-9.\-]+?)(?:\.pdf)?/?$")
-_PMLR = re.compile(r"proceedings\.mlr\.press/(?P<vol>v\d+)/(?P<key>[a-z0-9]+)(?:/[a-z0-9]+\.pdf|\.html|\.pdf)?/?$",
-                   re.I)
+_ACL = re.compile(
+    r"aclanthology\.org/(?P<id>[A-Za-z0-9.\-]+?)(?:\.pdf)?/?$"
+    r"|aclweb\.org/anthology/(?P<old>[A-Za-z0-9.\-]+?)(?:\.pdf)?/?$"
+)
+_PMLR = re.compile(
+    r"proceedings\.mlr\.press/(?P<vol>v\d+)/(?P<key>[a-z0-9]+)(?:/[a-z0-9]+\.pdf|\.html|\.pdf)?/?$", re.I
+)
 _IEEE_DOC = re.compile(r"ieeexplore\.ieee\.org/(?:abstract/)?document/(?P<num>\d+)")
 _PREPRINTS = re.compile(r"preprints\.org/manuscript/(?P<id>\d{6}\.\d{4})(?:/v(?P<v>\d+))?")
 
@@ -68,16 +75,56 @@ def identifiers_from_url(url: str) -> dict[str, str]:
 
 
 # Hosts whose pages are papers (proceedings, publishers, preprint servers): a link there names a work.
-PAPER_HOSTS = ("arxiv.org", "openreview.net", "aclanthology.org", "aclweb.org", "proceedings.mlr.press",
-               "proceedings.neurips.cc", "papers.nips.cc", "proceedings.mlsys.org", "openaccess.thecvf.com",
-               "ieeexplore.ieee.org", "dl.acm.org", "doi.org", "dx.doi.org", "link.springer.com",
-               "onlinelibrary.wiley.com", "sciencedirect.com", "mdpi.com", "ojs.aaai.org", "jmlr.org",
-               "isca-archive.org", "preprints.org", "biorxiv.org", "medrxiv.org", "semanticscholar.org",
-               "usenix.org", "ecva.net", "scirp.org", "nature.com", "science.org", "pnas.org", "ijcai.org",
-               "aaai.org", "researchgate.net", "papers.ssrn.com", "hal.science", "direct.mit.edu")
+PAPER_HOSTS = (
+    "arxiv.org",
+    "openreview.net",
+    "aclanthology.org",
+    "aclweb.org",
+    "proceedings.mlr.press",
+    "proceedings.neurips.cc",
+    "papers.nips.cc",
+    "proceedings.mlsys.org",
+    "openaccess.thecvf.com",
+    "ieeexplore.ieee.org",
+    "dl.acm.org",
+    "doi.org",
+    "dx.doi.org",
+    "link.springer.com",
+    "onlinelibrary.wiley.com",
+    "sciencedirect.com",
+    "mdpi.com",
+    "ojs.aaai.org",
+    "jmlr.org",
+    "isca-archive.org",
+    "preprints.org",
+    "biorxiv.org",
+    "medrxiv.org",
+    "semanticscholar.org",
+    "usenix.org",
+    "ecva.net",
+    "scirp.org",
+    "nature.com",
+    "science.org",
+    "pnas.org",
+    "ijcai.org",
+    "aaai.org",
+    "researchgate.net",
+    "papers.ssrn.com",
+    "hal.science",
+    "direct.mit.edu",
+)
 # Hosts of code and models: a link there is attached to a paper as its code, never taken for the paper.
-CODE_HOSTS = ("github.com", "gitlab.com", "huggingface.co", "bitbucket.org", "gitee.com", "pypi.org",
-              "anonymous.4open.science", "colab.research.google.com", "modelscope.cn")
+CODE_HOSTS = (
+    "github.com",
+    "gitlab.com",
+    "huggingface.co",
+    "bitbucket.org",
+    "gitee.com",
+    "pypi.org",
+    "anonymous.4open.science",
+    "colab.research.google.com",
+    "modelscope.cn",
+)
 _PAPER_PATH = re.compile(r"\.pdf$|/(?:publications?|papers?|paper_files|abs|pdf)(?:/|$)", re.I)
 _WEB_ADDRESS = re.compile(r"^[a-z][a-z0-9+.-]*:|^(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)+/", re.I)
 

@@ -9,6 +9,7 @@ bold text, a link label that is not a tag, or the text before the links), never 
 Every line that carries a link ends up as a paper, a model row, a skipped line of a named kind
 (`Skipped`) or a `ParseWarning` with a stable code: nothing is dropped without a word.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,40 +20,107 @@ from pathlib import Path, PurePosixPath
 
 from kg.identifiers import identifiers_from_url, identity_key, link_kind, normalize_title, slugify
 
-BOILERPLATE_HEADINGS = {"contents", "table of contents", "contribute", "contributing", "citation",
-                        "license", "todo", "todos", "acknowledgements", "acknowledgement", "acknowledgments",
-                        "star history", "contributors", "news", "updates"}
-CODE_LABELS = {"code", "codes", "github", "github repo", "repo", "repository", "project", "official code", "model",
-               "models", "huggingface", "hugging face", "demo", "website", "homepage", "project page", "blog",
-               "news", "slides", "video", "dataset", "data", "weights", "checkpoint", "checkpoints"}
-PAPER_LABELS = {"paper", "pdf", "arxiv", "link", "tech report", "technical report", "report", "openreview",
-                "abs", "doi", "proceedings", "preprint", "acl", "pmlr"}
-MODEL_COLUMNS = {"para", "params", "parameters", "experts", "l", "h", "d model", "d ffn", "d expert",
-                 "affiliation", "active params", "total params"}
-MONTHS = {m: n for n, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                       "dec"), 1)}
+BOILERPLATE_HEADINGS = {
+    "contents",
+    "table of contents",
+    "contribute",
+    "contributing",
+    "citation",
+    "license",
+    "todo",
+    "todos",
+    "acknowledgements",
+    "acknowledgement",
+    "acknowledgments",
+    "star history",
+    "contributors",
+    "news",
+    "updates",
+}
+CODE_LABELS = {
+    "code",
+    "codes",
+    "github",
+    "github repo",
+    "repo",
+    "repository",
+    "project",
+    "official code",
+    "model",
+    "models",
+    "huggingface",
+    "hugging face",
+    "demo",
+    "website",
+    "homepage",
+    "project page",
+    "blog",
+    "news",
+    "slides",
+    "video",
+    "dataset",
+    "data",
+    "weights",
+    "checkpoint",
+    "checkpoints",
+}
+PAPER_LABELS = {
+    "paper",
+    "pdf",
+    "arxiv",
+    "link",
+    "tech report",
+    "technical report",
+    "report",
+    "openreview",
+    "abs",
+    "doi",
+    "proceedings",
+    "preprint",
+    "acl",
+    "pmlr",
+}
+MODEL_COLUMNS = {
+    "para",
+    "params",
+    "parameters",
+    "experts",
+    "l",
+    "h",
+    "d model",
+    "d ffn",
+    "d expert",
+    "affiliation",
+    "active params",
+    "total params",
+}
+MONTHS = {
+    m: n for n, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
 _TAG = re.compile(r"^\s*\[(?P<tag>[^\[\]]*)\]\s*")
 _VENUE_DATE = re.compile(r"['’‘`´]\s*(?P<year>\d{2}|\d{4})(?:\.(?P<month>\d{1,2}))?$")
 _BRACKETED = re.compile(r"\[([^\[\]]+)\]")
-_DATE = re.compile(r"^(?:(?P<day>\d{1,2})\s+)?(?P<month>[A-Za-z]{3,9})\.?,?\s+(?P<year>(?:19|20)\d{2})$"
-                   r"|^(?P<iso>(?:19|20)\d{2})(?:[-./](?P<isomonth>\d{1,2})(?:[-./]\d{1,2})?)?$")
+_DATE = re.compile(
+    r"^(?:(?P<day>\d{1,2})\s+)?(?P<month>[A-Za-z]{3,9})\.?,?\s+(?P<year>(?:19|20)\d{2})$"
+    r"|^(?P<iso>(?:19|20)\d{2})(?:[-./](?P<isomonth>\d{1,2})(?:[-./]\d{1,2})?)?$"
+)
 _PRINTED_VENUE_YEAR = re.compile(r"(?P<venue>[A-Za-z][A-Za-z.&-]*(?:\s[A-Za-z.&-]+){0,3})\s*'?(?P<year>(?:19|20)\d{2})")
 _NAME_COMMA_YEAR = re.compile(r"(?P<name>.*\S),\s*(?P<year>(?:19|20)\d{2})")
 _BR = re.compile(r"<br\s*/?>", re.I)
 _BADGE = re.compile(r"img\.shields\.io/badge/(?P<text>[^?#]+?)-[0-9a-zA-Z]+(?:\?|$)")
 _SPACED_LINK = re.compile(r"\[(?P<title>[^\[\]]+)\]\s+\((?P<url>https?://[^()\s]+)\)")
 _REFERENCE_DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s")
-_NOTHING_TO_READ = re.compile(r"[\s>]*(?:(?:[-*+]|\d{1,9}[.)])[\s>]*)?")   # blank, an empty quote or list item
-_MD_LINK = re.compile(r"\.md\s*[)#?]", re.I)        # a page that may link other pages of its list
+_NOTHING_TO_READ = re.compile(r"[\s>]*(?:(?:[-*+]|\d{1,9}[.)])[\s>]*)?")  # blank, an empty quote or list item
+_MD_LINK = re.compile(r"\.md\s*[)#?]", re.I)  # a page that may link other pages of its list
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Markdown counts as a line break (not U+2028, \f, ...)
 _CONTRIBUTOR = re.compile(r"\b(?:contributed|maintained|created|curated|made|written|compiled)\s+by\b", re.I)
 # A paper's line is a few hundred characters; a longer one is junk (minified, base64, binary) and
 # only costs time in the Markdown parser, so it is skipped with a warning.
 MAX_LINE_CHARS = 10_000
 _OVERLONG_LINE = re.compile(rf"(?<![^\r\n])[^\r\n]{{{MAX_LINE_CHARS + 1},}}")
-MAX_LIST_BYTES = 128 * 2**20    # one list (all its pages together) larger than this is refused, read with this bound
-MAX_PAGES = 1_000             # linked pages followed from one README
-UNRELATED_TITLES = 0.5        # share of the shorter title's words two titles of one paper must have in common
+MAX_LIST_BYTES = 128 * 2**20  # one list (all its pages together) larger than this is refused, read with this bound
+MAX_PAGES = 1_000  # linked pages followed from one README
+UNRELATED_TITLES = 0.5  # share of the shorter title's words two titles of one paper must have in common
 
 
 class ListTooLarge(ValueError):
@@ -64,7 +132,7 @@ class ParseWarning:
     file: str
     line: int
     message: str
-    code: str = "malformed-entry"   # stable: the CLI and tests decide by it, never by the message text
+    code: str = "malformed-entry"  # stable: the CLI and tests decide by it, never by the message text
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}"
@@ -73,6 +141,7 @@ class ParseWarning:
 @dataclass
 class Skipped:
     """A line with a link that names no paper, and why (e.g. "anchor", "contributor", "repository")."""
+
     file: str
     line: int
     kind: str
@@ -81,18 +150,19 @@ class Skipped:
 
 @dataclass
 class Heading:
-    key: str            # slug path, e.g. "model-level-optimizations/model-compression/pruning"
+    key: str  # slug path, e.g. "model-level-optimizations/model-compression/pruning"
     label: str
     level: int
     parent: str | None
     order: int
     line: int
-    file: str = ""      # the page it is on, relative to the README ("" for the README itself)
+    file: str = ""  # the page it is on, relative to the README ("" for the README itself)
 
 
 @dataclass
 class Entry:
     """One line (or table row) of the list that names a paper."""
+
     line: int
     heading: str
     title: str
@@ -119,6 +189,7 @@ class Entry:
 @dataclass
 class ModelRow:
     """A row of a model table (e.g. "SOTA Open Source MoE LLMs")."""
+
     line: int
     heading: str
     name: str
@@ -134,7 +205,7 @@ def titles_related(a: str, b: str) -> bool:
         return True
     name_a, name_b = (normalize_title(t.split(":", 1)[0]) if ":" in t else "" for t in (a, b))
     if name_a and name_a == name_b:
-        return True                    # "ModuleFormer: ..." renamed between versions is still ModuleFormer
+        return True  # "ModuleFormer: ..." renamed between versions is still ModuleFormer
     words_x, words_y = set(x.split()), set(y.split())
     return len(words_x & words_y) >= UNRELATED_TITLES * min(len(words_x), len(words_y))
 
@@ -142,6 +213,7 @@ def titles_related(a: str, b: str) -> bool:
 @dataclass
 class ListedPaper:
     """Every entry of one paper merged: one paper may sit under several headings."""
+
     key: str
     entries: list[Entry]
 
@@ -208,8 +280,8 @@ class ParsedList:
     models: list[ModelRow]
     warnings: list[ParseWarning]
     skipped: list[Skipped] = field(default_factory=list)
-    entries: int = 0                  # lines (and table rows) read as paper entries, before merging
-    pages: list[str] = field(default_factory=list)   # files read, the README first
+    entries: int = 0  # lines (and table rows) read as paper entries, before merging
+    pages: list[str] = field(default_factory=list)  # files read, the README first
 
     def paper(self, key: str) -> ListedPaper:
         return next(p for p in self.papers if p.key == key)
@@ -227,7 +299,7 @@ def split_venue_tag(tag: str) -> tuple[str | None, int | None, int | None]:
     year = int(m["year"])
     year = year + 2000 if year < 100 else year
     month = int(m["month"]) if m["month"] else None
-    return tag[:m.start()].strip() or None, year, month
+    return tag[: m.start()].strip() or None, year, month
 
 
 def read_label(label: str, bracketed: bool = False) -> tuple[str | None, int | None, int | None] | None:
@@ -249,7 +321,7 @@ def read_label(label: str, bracketed: bool = False) -> tuple[str | None, int | N
     if m := _PRINTED_VENUE_YEAR.fullmatch(label):
         return m["venue"], int(m["year"]), None
     if bracketed and len(label.split()) <= 4 and label.lower() not in GENERIC_LABELS:
-        return label, None, None     # a short bracketed name such as [[AI Open]](url): a venue, not a title
+        return label, None, None  # a short bracketed name such as [[AI Open]](url): a venue, not a title
     return None
 
 
@@ -259,8 +331,9 @@ def decode_list(data: bytes, name: str) -> tuple[str, list[ParseWarning]]:
     text = data.decode("utf-8", errors="replace")
     for number, line in enumerate(_LINE_BREAK.split(text), 1):
         if "\ufffd" in line or "\x00" in line:
-            warnings.append(ParseWarning(name, number, "bytes that are not UTF-8 text (binary junk?) were skipped",
-                                         "not-utf8"))
+            warnings.append(
+                ParseWarning(name, number, "bytes that are not UTF-8 text (binary junk?) were skipped", "not-utf8")
+            )
     return text.replace("\x00", ""), warnings
 
 
@@ -276,6 +349,7 @@ def read_bounded(path: Path, limit: int = MAX_LIST_BYTES) -> bytes:
 @dataclass
 class ListFiles:
     """A list as read from disk or git: the README's bytes and every linked local page's, by relative path."""
+
     root: str
     pages: dict[str, bytes]
 
@@ -316,8 +390,9 @@ def read_list_files_at(repository: str | Path, commit: str, path: str, limit: in
         name = str(PurePosixPath(folder + relative))
         if name.startswith("..") or "/../" in name:
             return None
-        done = subprocess.run(["git", "-C", str(repository), "show", f"{commit}:{name}"], capture_output=True,
-                              check=False)
+        done = subprocess.run(
+            ["git", "-C", str(repository), "show", f"{commit}:{name}"], capture_output=True, check=False
+        )
         if done.returncode != 0:
             return None
         if len(done.stdout) > limit - total[0]:
@@ -391,14 +466,16 @@ def parse_list_files(files: ListFiles, label: str) -> ParsedList:
         text, found = decode_list(data, label if name == files.root else name)
         pages[name] = text
         warnings += found
-    parsed = parse_list_text(pages[files.root], label, pages={k: v for k, v in pages.items() if k != files.root},
-                             root=files.root)
+    parsed = parse_list_text(
+        pages[files.root], label, pages={k: v for k, v in pages.items() if k != files.root}, root=files.root
+    )
     parsed.warnings[:] = sorted(warnings + parsed.warnings, key=lambda warning: (warning.file != label, warning.line))
     return parsed
 
 
-def parse_list_text(text: str, name: str = "<list>", pages: dict[str, str] | None = None,
-                    root: str = "README.md") -> ParsedList:
+def parse_list_text(
+    text: str, name: str = "<list>", pages: dict[str, str] | None = None, root: str = "README.md"
+) -> ParsedList:
     """Parse a list's text; `pages` are the local pages its links may lead to, by path relative to it."""
     return _ListReader(name, pages or {}, root).read(text)
 
@@ -420,12 +497,12 @@ class _ListReader:
         self.warnings: list[ParseWarning] = []
         self.skipped: list[Skipped] = []
         self.stack: list[Heading] = []
-        self.base: list[Heading] = []       # the headings a sub-page sits under (the README link's place)
+        self.base: list[Heading] = []  # the headings a sub-page sits under (the README link's place)
         self.skipping = False
         self.heading_keys: set[str] = set()
         self.last_suffix: dict[str, int] = {}
-        self.table_header: list[str] = []     # the current table's column names, normalized
-        self.table_labels: list[str] = []     # ... and as printed
+        self.table_header: list[str] = []  # the current table's column names, normalized
+        self.table_labels: list[str] = []  # ... and as printed
         self.pending_pages: list[tuple[str, str, list[Heading], int, str]] = []
 
     def warn(self, line: int, message: str, code: str) -> None:
@@ -440,8 +517,17 @@ class _ListReader:
         self.check_empty_headings()
         papers = merge_entries(self.entries, self.warn_on)
         self.warnings.sort(key=lambda warning: (warning.file != self.name, warning.file, warning.line))
-        return ParsedList(self.name, self.title, self.headings, papers, self.models, self.warnings, self.skipped,
-                          len(self.entries), [self.root, *sorted(self.read_pages)])
+        return ParsedList(
+            self.name,
+            self.title,
+            self.headings,
+            papers,
+            self.models,
+            self.warnings,
+            self.skipped,
+            len(self.entries),
+            [self.root, *sorted(self.read_pages)],
+        )
 
     def warn_on(self, entry: Entry, message: str, code: str) -> None:
         self.warnings.append(ParseWarning(entry.file or self.name, entry.line, message, code))
@@ -464,8 +550,12 @@ class _ListReader:
             if cut is None:
                 return
             end = next_covered_line(tokens, cut, len(lines))
-            self.warn(offset + cut + 1, f"lines {offset + cut + 1}-{offset + end} are nested deeper than Markdown "
-                                        f"can be read: read again without their indentation", "nested-too-deep")
+            self.warn(
+                offset + cut + 1,
+                f"lines {offset + cut + 1}-{offset + end} are nested deeper than Markdown "
+                f"can be read: read again without their indentation",
+                "nested-too-deep",
+            )
             lines = [re.sub(r"^[\s>]+", "", line) if n < end else line for n, line in enumerate(lines[cut:], cut)]
             offset += cut
 
@@ -491,8 +581,12 @@ class _ListReader:
         for match in _OVERLONG_LINE.finditer(text):
             start = match.start()
             line += text.count("\n", last, start) + text.count("\r", last, start) - text.count("\r\n", last, start)
-            self.warn(line, f"line is {len(match[0]):,} characters long, more than the {MAX_LINE_CHARS:,} a list "
-                            f"line may have (junk?): skipped", "overlong-line")
+            self.warn(
+                line,
+                f"line is {len(match[0]):,} characters long, more than the {MAX_LINE_CHARS:,} a list "
+                f"line may have (junk?): skipped",
+                "overlong-line",
+            )
             kept.append(text[last:start])
             last = match.end()
         return "".join(kept) + text[last:] if kept else text
@@ -506,7 +600,7 @@ class _ListReader:
 
     def on_heading(self, level: int, inline, line: int) -> None:
         label = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline", "html_inline"))
-        label = re.sub(r"\s+", " ", label).strip() or inline.content.strip()     # link labels without their URLs
+        label = re.sub(r"\s+", " ", label).strip() or inline.content.strip()  # link labels without their URLs
         if level == 1 and not self.title and not self.page:
             self.title = label
             return
@@ -546,12 +640,12 @@ class _ListReader:
             for offset, parts in lines:
                 links = [p for p in parts if p[0] == "link"]
                 pages = [(p[1], t) for p in links if (t := page_path(p[2], self.page or self.root)) is not None]
-                for label, target in pages:       # a table of contents may link the list's pages
+                for label, target in pages:  # a table of contents may link the list's pages
                     self.on_page_link(label or target, target, line + offset)
                 if links and not pages:
                     self.skip(line + offset, "boilerplate" if self.skipping else "preamble", line_text(parts))
             return
-        held: tuple[int, list[tuple]] | None = None    # a bold title alone on its line, waiting for its links
+        held: tuple[int, list[tuple]] | None = None  # a bold title alone on its line, waiting for its links
         for offset, parts in lines:
             kinds = {p[0] for p in parts}
             if kinds <= {"strong", "text"} and "strong" in kinds and not line_text(parts, "text").strip():
@@ -560,11 +654,11 @@ class _ListReader:
                 held = (offset, parts)
                 continue
             if held and "link" in kinds and not self.names_a_title(parts):
-                parts = held[1] + parts          # **Title**\ authors\ Venue, [[Paper](url)]: one entry
+                parts = held[1] + parts  # **Title**\ authors\ Venue, [[Paper](url)]: one entry
                 offset = held[0]
                 held = None
             elif held and "link" not in kinds:
-                continue                          # the authors' or the date's line of a held title
+                continue  # the authors' or the date's line of a held title
             elif held:
                 self.on_line(held[1], line + held[0])
                 held = None
@@ -573,8 +667,10 @@ class _ListReader:
             self.on_line(held[1], line + held[0])
 
     def names_a_title(self, parts: list[tuple]) -> bool:
-        return any(p[0] == "link" and not p[3] and read_label(p[1]) is None and p[1].lower() not in GENERIC_LABELS
-                   for p in parts)
+        return any(
+            p[0] == "link" and not p[3] and read_label(p[1]) is None and p[1].lower() not in GENERIC_LABELS
+            for p in parts
+        )
 
     def on_line(self, parts: list[tuple], line: int) -> None:
         """One logical line: a paper entry, a link to a page of the list, a skipped line, or a warning."""
@@ -582,16 +678,21 @@ class _ListReader:
         text = line_text(parts)
         spaced = _SPACED_LINK.search(line_text(parts, "text"))
         if spaced and link_kind(spaced["url"]) == "paper":
-            self.warn(line, f"'[{spaced['title']}] ({spaced['url']})' has a space between title and link: "
-                            f"read as a link; expected [Title](url)", "space-before-link")
+            self.warn(
+                line,
+                f"'[{spaced['title']}] ({spaced['url']})' has a space between title and link: "
+                f"read as a link; expected [Title](url)",
+                "space-before-link",
+            )
             self.add_entry(parts, line, spaced_link=(spaced["title"].strip(), spaced["url"]))
             return
         if not links:
-            if (tagged := _TAG.match(text)) and _BRACKETED.search(text[tagged.end():]):
-                self.add_entry(parts, line)       # [Venue'YY] [Title] with no link yet
+            if (tagged := _TAG.match(text)) and _BRACKETED.search(text[tagged.end() :]):
+                self.add_entry(parts, line)  # [Venue'YY] [Title] with no link yet
             elif _TAG.match(text):
-                self.warn(line, "entry has a venue tag but no [Title](link): expected [Venue'YY] [Title](url)",
-                          "no-title")
+                self.warn(
+                    line, "entry has a venue tag but no [Title](link): expected [Venue'YY] [Title](url)", "no-title"
+                )
             elif [p for p in parts if p[0] == "strong"] and not text.replace(strong_text(parts), "").strip():
                 self.skip(line, "sub-label", text)
             return
@@ -616,8 +717,11 @@ class _ListReader:
             self.pending_pages.append((target, label.strip(), list(self.stack), line, self.page))
             self.skip(line, "page-link", f"[{label}]({target})")
         else:
-            self.warn(line, f"the list links the page {target}, which is not beside it: its papers are not read",
-                      "page-missing")
+            self.warn(
+                line,
+                f"the list links the page {target}, which is not beside it: its papers are not read",
+                "page-missing",
+            )
 
     def read_linked_pages(self) -> None:
         """Each linked page once, its headings under a heading named by the link that leads to it."""
@@ -633,8 +737,14 @@ class _ListReader:
             self.read_page(self.pages[target])
         self.page, self.label, self.stack, self.base = "", self.name, [], []
 
-    def add_entry(self, parts: list[tuple], line: int, spaced_link: tuple[str, str] | None = None,
-                  authors: list[str] | None = None, venue_column: str | None = None) -> None:
+    def add_entry(
+        self,
+        parts: list[tuple],
+        line: int,
+        spaced_link: tuple[str, str] | None = None,
+        authors: list[str] | None = None,
+        venue_column: str | None = None,
+    ) -> None:
         entry = self.entry_from_parts(parts, line, spaced_link)
         if entry is None:
             return
@@ -644,8 +754,9 @@ class _ListReader:
             entry.venue, entry.tag = venue_column, entry.tag or venue_column
         self.entries.append(entry)
 
-    def entry_from_parts(self, parts: list[tuple], line: int,
-                         spaced_link: tuple[str, str] | None = None) -> Entry | None:
+    def entry_from_parts(
+        self, parts: list[tuple], line: int, spaced_link: tuple[str, str] | None = None
+    ) -> Entry | None:
         """An entry from one logical line: ("text", s) / ("link", label, href, bracketed) / ("strong", s) /
         ("badge", text) / ("note", s)."""
         text = line_text(parts)
@@ -658,14 +769,17 @@ class _ListReader:
         venue, year, month = split_venue_tag(tag) if tag else (None, None, None)
         if tag and year is None and read_label(tag) is None:
             self.warn(line, f"venue tag [{tag}] has no year: expected e.g. [Venue'24] or [Arxiv'24.10]", "tag-no-year")
-        title, title_link = self.find_title(parts, links, lead[tag_match.end():] if tag_match else None, spaced_link)
+        title, title_link = self.find_title(parts, links, lead[tag_match.end() :] if tag_match else None, spaced_link)
         paper_link = next((link for link in links if link_kind(link[2]) == "paper"), None)
         if paper_link is None and title_link is not None and link_kind(title_link[2]) == "web" and tag:
-            paper_link = title_link        # [Venue'YY] [Title](some page): the tag says it is a paper
+            paper_link = title_link  # [Venue'YY] [Title](some page): the tag says it is a paper
         if title is None:
             if links:
-                self.warn(line, "line has links but no title: expected [Title](url), **Title** [pdf](url) or "
-                                "Title [label](url)", "no-title")
+                self.warn(
+                    line,
+                    "line has links but no title: expected [Title](url), **Title** [pdf](url) or Title [label](url)",
+                    "no-title",
+                )
             return None
         if not title:
             self.warn(line, "entry has an empty title: expected [Venue'YY] [Title](url)", "empty-title")
@@ -688,7 +802,7 @@ class _ListReader:
                 tag = tag or label.strip("[] ")
         if year is None and (found := trailing_venue(parts)):
             venue, year = venue or found[0], found[1]
-        if named_year := _NAME_COMMA_YEAR.fullmatch(title):      # [Switch Transformer, 2021](url)
+        if named_year := _NAME_COMMA_YEAR.fullmatch(title):  # [Switch Transformer, 2021](url)
             title, year = named_year["name"], year or int(named_year["year"])
         entry = Entry(line, self.stack[-1].key, title, url, tag or None, venue, year, month, file=self.page)
         for label, href in [(p[1], p[2]) for p in links]:
@@ -711,7 +825,7 @@ class _ListReader:
         if strong.strip():
             return clean_title(strong), None
         if after_tag is not None and not [p for p in parts[1:2] if p[0] == "link"]:
-            if bracketed := _BRACKETED.search(after_tag):        # [Venue'YY] [Title] with no link
+            if bracketed := _BRACKETED.search(after_tag):  # [Venue'YY] [Title] with no link
                 return bracketed[1].strip(), None
         for link in links:
             label = link[1].strip()
@@ -725,8 +839,8 @@ class _ListReader:
                 before.append(part[1])
         lead = "".join(before)
         if after_tag is not None:
-            lead = lead[tagged.end():] if (tagged := _TAG.match(lead)) else lead
-        lead = re.sub(r"(?:\s*\[[^\[\]]*\]?)+\s*$", "", lead)     # trailing [Dec 2023] tags and an open [
+            lead = lead[tagged.end() :] if (tagged := _TAG.match(lead)) else lead
+        lead = re.sub(r"(?:\s*\[[^\[\]]*\]?)+\s*$", "", lead)  # trailing [Dec 2023] tags and an open [
         lead = lead.strip().rstrip(",:;-–—([").strip()
         if lead:
             return clean_title(lead), None
@@ -763,27 +877,53 @@ class _ListReader:
         paper = [(k, p) for k, p in links if link_kind(p[2]) == "paper"]
         if not paper:
             if links:
-                self.warn(line, "table row has no link to a paper (arXiv, DOI, proceedings, PDF): expected "
-                                "[Title](paper url) in a cell", "table-row-no-paper")
+                self.warn(
+                    line,
+                    "table row has no link to a paper (arXiv, DOI, proceedings, PDF): expected "
+                    "[Title](paper url) in a cell",
+                    "table-row-no-paper",
+                )
             return
-        titled = next((k for k, p in links if not p[3] and read_label(p[1]) is None
-                       and p[1].strip().lower() not in GENERIC_LABELS), paper[0][0])
+        titled = next(
+            (
+                k
+                for k, p in links
+                if not p[3] and read_label(p[1]) is None and p[1].strip().lower() not in GENERIC_LABELS
+            ),
+            paper[0][0],
+        )
         parts = [p for p in cells[titled] if p[0] != "break" or not p[1]]
         authors: list[str] = []
         segments = split_segments(cells[titled])
-        title_segment = next((n for n, seg in enumerate(segments) if any(p[0] == "link" and p[1] and
-                                                                          read_label(p[1]) is None for p in seg)), 0)
-        for segment in segments[title_segment + 1:]:
+        title_segment = next(
+            (
+                n
+                for n, seg in enumerate(segments)
+                if any(p[0] == "link" and p[1] and read_label(p[1]) is None for p in seg)
+            ),
+            0,
+        )
+        for segment in segments[title_segment + 1 :]:
             names = line_text(segment, "text").strip()
             if names and not any(p[0] == "link" for p in segment):
                 authors = [a.strip() for a in re.split(r",|\band\b", names) if a.strip()]
                 break
-        parts = [p for seg in segments[:title_segment + 1] for p in seg]
+        parts = [p for seg in segments[: title_segment + 1] for p in seg]
         extra = [p for k, cell in enumerate(cells) if k != titled for p in cell if p[0] in ("link", "badge")]
-        columns = {self.table_header[k] if k < len(self.table_header) else "": line_text(c).strip()
-                   for k, c in enumerate(cells)}
-        venue = next((v for h, v in columns.items() if h in ("venue", "conference", "publication", "published")
-                      and v and v.lower() not in ("none", "-", "n/a")), None)
+        columns = {
+            self.table_header[k] if k < len(self.table_header) else "": line_text(c).strip()
+            for k, c in enumerate(cells)
+        }
+        venue = next(
+            (
+                v
+                for h, v in columns.items()
+                if h in ("venue", "conference", "publication", "published")
+                and v
+                and v.lower() not in ("none", "-", "n/a")
+            ),
+            None,
+        )
         when = next((v for h, v in columns.items() if h in ("year", "month", "date", "time") and v), "")
         if when and (m := re.fullmatch(r"((?:19|20)\d{2})(?:[.\-/](\d{1,2}))?", when.strip())):
             extra.append(("badge", f"{venue or ''} {m[1]}".strip() if not m[2] else f"{m[1]}-{m[2]}"))
@@ -793,13 +933,18 @@ class _ListReader:
         names = self.table_labels
         first_links = [p for p in cells[0] if p[0] == "link"]
         if not first_links:
-            self.warn(line, "table row has no [Name](link) in its first column: expected a model with a link",
-                      "model-row-no-link")
+            self.warn(
+                line,
+                "table row has no [Name](link) in its first column: expected a model with a link",
+                "model-row-no-link",
+            )
             return
         name, url = first_links[0][1].strip(), first_links[0][2]
         report = next((p[2] for p in first_links[1:] if p[1].strip("[] ").lower() in PAPER_LABELS), None)
-        values = {names[k] if k < len(names) else f"column {k + 1}": line_text(cell).strip()
-                  for k, cell in enumerate(cells[1:], 1)}
+        values = {
+            names[k] if k < len(names) else f"column {k + 1}": line_text(cell).strip()
+            for k, cell in enumerate(cells[1:], 1)
+        }
         self.models.append(ModelRow(line, self.stack[-1].key, name, url, report, values))
 
     def check_empty_headings(self) -> None:
@@ -809,8 +954,14 @@ class _ListReader:
             filled.update("/".join(parts[:n]) for n in range(1, len(parts) + 1))
         for heading in self.headings:
             if heading.key not in filled:
-                self.warnings.append(ParseWarning(heading.file or self.name, heading.line,
-                                                  f"heading '{heading.label}' has no entries yet", "heading-empty"))
+                self.warnings.append(
+                    ParseWarning(
+                        heading.file or self.name,
+                        heading.line,
+                        f"heading '{heading.label}' has no entries yet",
+                        "heading-empty",
+                    )
+                )
 
 
 GENERIC_LABELS = CODE_LABELS | PAPER_LABELS | {"here", "this", "url", "page", "website", "official", "source"}
@@ -834,7 +985,7 @@ def strong_text(parts: list[tuple]) -> str:
         return ""
     text, lead = strong[1], strong[2] if len(strong) > 2 else ""
     if lead and text.startswith(lead):
-        text = re.sub(r"^\s*[-–—:]\s*", "", text[len(lead):])
+        text = re.sub(r"^\s*[-–—:]\s*", "", text[len(lead) :])
     return text
 
 
@@ -899,8 +1050,16 @@ def inline_parts(children) -> list[tuple]:
         elif kind == "image":
             src = str(child.attrs.get("src", ""))
             if badge := _BADGE.search(src):
-                parts.append(("badge", re.sub(r"^(?:Conference|Journal|Venue|Publish)-", "",
-                                              badge["text"].replace("--", "-").replace("_", " "))))
+                parts.append(
+                    (
+                        "badge",
+                        re.sub(
+                            r"^(?:Conference|Journal|Venue|Publish)-",
+                            "",
+                            badge["text"].replace("--", "-").replace("_", " "),
+                        ),
+                    )
+                )
             else:
                 parts.append(("image", src))
     return parts
@@ -957,8 +1116,9 @@ def merge_entries(entries: list[Entry], warn) -> list[ListedPaper]:
     papers: dict[str, ListedPaper] = {}
     for entry in entries:
         papers.setdefault(entry.key, ListedPaper(entry.key, [])).entries.append(entry)
-    by_title = {normalize_title(e.title): p.key for p in papers.values() if not p.key.startswith("title:")
-                for e in p.entries}
+    by_title = {
+        normalize_title(e.title): p.key for p in papers.values() if not p.key.startswith("title:") for e in p.entries
+    }
     order = {id(entry): n for n, entry in enumerate(entries)}
     for key in [k for k in papers if k.startswith("title:")]:
         if (home := by_title.get(key.removeprefix("title:"))) is not None:
@@ -968,10 +1128,18 @@ def merge_entries(entries: list[Entry], warn) -> list[ListedPaper]:
         lines = ", ".join(str(e.line) for e in paper.entries)
         if paper.conflicting_titles:
             wrong = next(e for e in paper.entries if e.title in paper.conflicting_titles)
-            warn(wrong, f"one link ({paper.key}) is listed under unrelated titles: '{paper.titles[0]}' and "
-                        f"'{wrong.title}' (lines {lines}); one of the links points at a different paper than its "
-                        f"title says", "link-title-mismatch")
+            warn(
+                wrong,
+                f"one link ({paper.key}) is listed under unrelated titles: '{paper.titles[0]}' and "
+                f"'{wrong.title}' (lines {lines}); one of the links points at a different paper than its "
+                f"title says",
+                "link-title-mismatch",
+            )
         if len(paper.titles) > 1:
-            warn(paper.first, f"one paper ({paper.key}) is listed with {len(paper.titles)} different titles "
-                              f"(lines {lines}): kept as alternatives", "title-variants")
+            warn(
+                paper.first,
+                f"one paper ({paper.key}) is listed with {len(paper.titles)} different titles "
+                f"(lines {lines}): kept as alternatives",
+                "title-variants",
+            )
     return list(papers.values())

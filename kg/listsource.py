@@ -2,6 +2,7 @@
 commit, a finished build's manifest, or the list the package ships. Reading is bounded and
 checked on the raw bytes; parsing is the next stage's (kg.listparse).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,8 @@ from kg.listparse import (
 )
 
 DEFAULT_NAME = "awesome-moe-inference"
-MAX_PAPERS = 100_000          # a list past this is refused (--max-papers)
-MAX_BYTES_PER_PAPER = 500     # real entries take 150-350 bytes: a bigger file is refused before parsing
+MAX_PAPERS = 100_000  # a list past this is refused (--max-papers)
+MAX_BYTES_PER_PAPER = 500  # real entries take 150-350 bytes: a bigger file is refused before parsing
 
 
 class BuildError(Exception):
@@ -33,12 +34,13 @@ class BuildError(Exception):
 @dataclass
 class ListSource:
     """The list to build: its text, a name for messages and manifest, and its slug."""
+
     text: str
     label: str
     slug: str
     sha256: str
     warnings: list[ParseWarning] = field(default_factory=list)
-    files: ListFiles | None = None    # the README and the local pages it links, as read (raw bytes)
+    files: ListFiles | None = None  # the README and the local pages it links, as read (raw bytes)
 
     @property
     def size(self) -> int:
@@ -51,8 +53,9 @@ class ListSource:
         return cls.from_bytes(data, f"awesome-kg:data/{DEFAULT_NAME}/README.md", DEFAULT_NAME)
 
     @classmethod
-    def from_path(cls, path: str | Path, name: str | None = None,
-                  max_bytes: int = MAX_PAPERS * MAX_BYTES_PER_PAPER) -> ListSource:
+    def from_path(
+        cls, path: str | Path, name: str | None = None, max_bytes: int = MAX_PAPERS * MAX_BYTES_PER_PAPER
+    ) -> ListSource:
         """A list file, or a folder's README, with the local pages it links; read with a bound."""
         path = Path(path)
         try:
@@ -65,15 +68,17 @@ class ListSource:
         return cls.from_files(files, label, name or slug_for(Path(label)))
 
     @classmethod
-    def from_git(cls, path: str | Path, commit: str, name: str | None = None,
-                 max_bytes: int = MAX_PAPERS * MAX_BYTES_PER_PAPER) -> ListSource:
+    def from_git(
+        cls, path: str | Path, commit: str, name: str | None = None, max_bytes: int = MAX_PAPERS * MAX_BYTES_PER_PAPER
+    ) -> ListSource:
         """The list as it was at a commit of the git repository it is in (a folder means its README)."""
         import subprocess
 
         path = Path(path).resolve()
         folder = path if path.is_dir() else path.parent
-        top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True,
-                             text=True, check=False)
+        top = subprocess.run(
+            ["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
+        )
         if top.returncode != 0:
             raise BuildError(f"{path}: not in a git repository ({top.stderr.strip()})")
         root = Path(top.stdout.strip()).resolve()

@@ -11,6 +11,7 @@ live here only:
   venue  where the paper was published (akg:publishedVenue), else the venue the list prints.
 Where sources disagree on a value the alphabetically first is taken, so the choice is stable.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -25,43 +26,45 @@ from kg.vocab import LIST_GRAPH, akg, cito, dcterms, fabio, foaf, rdf, skos
 @dataclass
 class Heading:
     """A heading of the list's taxonomy."""
+
     iri: str
     label: str
     position: int
     parent: str | None
-    top: str                    # IRI of its top-level heading (itself when it is one)
+    top: str  # IRI of its top-level heading (itself when it is one)
     line: int | None
 
 
 @dataclass
 class Work:
     """A paper in the graph: one the list names (listed) or one reached through citations."""
+
     iri: str
     listed: bool = False
-    title: str = ""                                        # the real title (see the module's rules)
-    listed_title: str | None = None                        # the list's spelling
-    source_title: str | None = None                        # an outside source's spelling of a listed paper
-    issued: str | None = None                              # earliest date a source gives: 2024, 2024-02, 2024-02-10
+    title: str = ""  # the real title (see the module's rules)
+    listed_title: str | None = None  # the list's spelling
+    source_title: str | None = None  # an outside source's spelling of a listed paper
+    issued: str | None = None  # earliest date a source gives: 2024, 2024-02, 2024-02-10
     listed_year: int | None = None
     listed_month: int | None = None
-    published_year: int | None = None                      # the venue's year where a source gives it apart
+    published_year: int | None = None  # the venue's year where a source gives it apart
     published_venue: str | None = None
     listed_venue: str | None = None
     abstract: str | None = None
     tldr: str | None = None
-    citation_count: int | None = None                      # Semantic Scholar's counts
+    citation_count: int | None = None  # Semantic Scholar's counts
     influential_count: int | None = None
     s2_id: str | None = None
     arxiv: str | None = None
     doi: str | None = None
     identifiers: list[str] = field(default_factory=list)  # dcterms:identifier, sorted
-    listed_identified: bool = False                        # the list's own link carries an identifier
-    pages: list[str] = field(default_factory=list)        # foaf:page, sorted
+    listed_identified: bool = False  # the list's own link carries an identifier
+    pages: list[str] = field(default_factory=list)  # foaf:page, sorted
     listed_pages: list[str] = field(default_factory=list)  # the pages the list gives, sorted
     code: list[str] = field(default_factory=list)
-    types: set[str] = field(default_factory=set)           # Semantic Scholar's publication types
-    authors: list[str] = field(default_factory=list)       # byline order
-    headings: list[str] = field(default_factory=list)      # heading IRIs, in list order
+    types: set[str] = field(default_factory=set)  # Semantic Scholar's publication types
+    authors: list[str] = field(default_factory=list)  # byline order
+    headings: list[str] = field(default_factory=list)  # heading IRIs, in list order
 
     @property
     def year(self) -> int | None:
@@ -92,6 +95,7 @@ class Work:
 @dataclass
 class Listing:
     """One line of the list naming a paper under a heading."""
+
     iri: str
     paper: str
     heading: str
@@ -110,6 +114,7 @@ class Citation:
 @dataclass
 class ClusterRecord:
     """A related-work cluster a build stored (akg:Cluster)."""
+
     iri: str
     label: str
     members: set[str]
@@ -118,6 +123,7 @@ class ClusterRecord:
 @dataclass
 class TechReport:
     """What a model-table row says of its report: the model's affiliation and release month."""
+
     work: str
     affiliation: str | None
     release_month: str | None
@@ -126,15 +132,16 @@ class TechReport:
 @dataclass
 class GraphModel:
     """A build read once: the list's title, taxonomy, works, listings, citations and clusters."""
+
     title: str | None
-    headings: dict[str, Heading]        # in list order
-    works: dict[str, Work]              # by IRI, sorted
-    listings: list[Listing]             # by line
-    citations: list[Citation]           # distinct (citing, cited), sorted; a work citing itself left out
+    headings: dict[str, Heading]  # in list order
+    works: dict[str, Work]  # by IRI, sorted
+    listings: list[Listing]  # by line
+    citations: list[Citation]  # distinct (citing, cited), sorted; a work citing itself left out
     clusters: list[ClusterRecord]
     tech_reports: list[TechReport]
     list_sha256: set[str]
-    filed_under: set[str]               # headings something (a paper, a model-table row) is listed under
+    filed_under: set[str]  # headings something (a paper, a model-table row) is listed under
 
     @property
     def listed(self) -> list[Work]:
@@ -169,10 +176,17 @@ def read_model(graph: KnowledgeGraph) -> GraphModel:
     citations = [Citation(a, b, (a, b) in influential) for a, b in sorted(cites)]
     titles = read.values(dcterms.title)
     list_titles = sorted(t for iri in read.subjects(rdf.type, akg.PaperList) for t in titles.get(iri, ()))
-    return GraphModel(list_titles[0] if list_titles else None, headings, works, read_listings(read), citations,
-                      read_clusters(read), read_tech_reports(read),
-                      {v for values in read.values(akg.sha256).values() for v in values},
-                      {heading for _, heading in read.pairs(akg.listedUnder)})
+    return GraphModel(
+        list_titles[0] if list_titles else None,
+        headings,
+        works,
+        read_listings(read),
+        citations,
+        read_clusters(read),
+        read_tech_reports(read),
+        {v for values in read.values(akg.sha256).values() for v in values},
+        {heading for _, heading in read.pairs(akg.listedUnder)},
+    )
 
 
 class StoreValues:
@@ -187,8 +201,10 @@ class StoreValues:
         triples (RDF-star), so every term has a value."""
         key = (predicate, graph)
         if key not in self.cache:
-            self.cache[key] = [(q.subject.value, q.object.value)  # type: ignore[union-attr]
-                              for q in self.store.quads_for_pattern(None, predicate, None, graph)]
+            self.cache[key] = [
+                (q.subject.value, q.object.value)  # type: ignore[union-attr]
+                for q in self.store.quads_for_pattern(None, predicate, None, graph)
+            ]
         return self.cache[key]
 
     def values(self, predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> dict[str, list[str]]:
@@ -207,8 +223,10 @@ class StoreValues:
         return found
 
     def subjects(self, predicate: ox.NamedNode, value: ox.NamedNode) -> set[str]:
-        return {q.subject.value  # type: ignore[union-attr]
-                for q in self.store.quads_for_pattern(None, predicate, value, None)}
+        return {
+            q.subject.value  # type: ignore[union-attr]
+            for q in self.store.quads_for_pattern(None, predicate, value, None)
+        }
 
 
 def read_headings(read: StoreValues) -> dict[str, Heading]:
@@ -233,6 +251,7 @@ def read_headings(read: StoreValues) -> dict[str, Heading]:
 
 def fill_works(works: dict[str, Work], read: StoreValues, headings: dict[str, Heading]) -> None:
     """Each work's facts: titles, dates, venues, texts, counts, identifiers, links, authors, headings."""
+
     def each(predicate: ox.NamedNode, graph: ox.NamedNode | None = None):
         for iri, values in read.values(predicate, graph).items():
             if iri in works:
@@ -250,7 +269,7 @@ def fill_works(works: dict[str, Work], read: StoreValues, headings: dict[str, He
     for work, value in first(akg.listedTitle):
         work.listed_title = value
         work.title = work.title or value
-    for work, values in each(dcterms.issued):    # the earliest year, as precisely as a source gives it
+    for work, values in each(dcterms.issued):  # the earliest year, as precisely as a source gives it
         work.issued = min(values, key=lambda v: (v[:4], -len(v)))
     for work, values in each(akg.listedYear):
         work.listed_year = min(int(v[:4]) for v in values)
@@ -258,13 +277,18 @@ def fill_works(works: dict[str, Work], read: StoreValues, headings: dict[str, He
         work.listed_month = int(value)
     for work, value in first(akg.publishedYear):
         work.published_year = int(value[:4])
-    for prop, attribute in ((akg.publishedVenue, "published_venue"), (akg.listedVenue, "listed_venue"),
-                            (dcterms.abstract, "abstract"), (akg.tldr, "tldr"), (akg.s2PaperId, "s2_id"),
-                            (akg.arxiv, "arxiv"), (akg.doi, "doi")):
+    for prop, attribute in (
+        (akg.publishedVenue, "published_venue"),
+        (akg.listedVenue, "listed_venue"),
+        (dcterms.abstract, "abstract"),
+        (akg.tldr, "tldr"),
+        (akg.s2PaperId, "s2_id"),
+        (akg.arxiv, "arxiv"),
+        (akg.doi, "doi"),
+    ):
         for work, value in first(prop):
             setattr(work, attribute, value)
-    for prop, attribute in ((akg.citationCount, "citation_count"), (akg.influentialCitationCount,
-                                                                     "influential_count")):
+    for prop, attribute in ((akg.citationCount, "citation_count"), (akg.influentialCitationCount, "influential_count")):
         for work, values in each(prop):
             setattr(work, attribute, max(int(v) for v in values))
     for work, values in each(dcterms.identifier):
@@ -300,16 +324,21 @@ def read_authors(works: dict[str, Work], read: StoreValues) -> None:
 
 def read_influential(read: StoreValues) -> set[tuple[str, str]]:
     citing, cited = read.first(cito.hasCitingEntity), read.first(cito.hasCitedEntity)
-    return {(citing[c], cited[c]) for c, values in read.values(akg.isInfluential).items()
-            if "true" in values and c in citing and c in cited}
+    return {
+        (citing[c], cited[c])
+        for c, values in read.values(akg.isInfluential).items()
+        if "true" in values and c in citing and c in cited
+    }
 
 
 def read_listings(read: StoreValues) -> list[Listing]:
     papers, under, printed = read.first(akg.listedPaper), read.first(akg.underHeading), read.first(akg.printedTitle)
     lines, tags = read.first(akg.sourceLine), read.first(akg.venueTag)
-    listings = [Listing(iri, papers[iri], under[iri], printed[iri], int(lines[iri]), tags.get(iri))
-                for iri in read.subjects(rdf.type, akg.Listing)
-                if iri in papers and iri in under and iri in printed and iri in lines]
+    listings = [
+        Listing(iri, papers[iri], under[iri], printed[iri], int(lines[iri]), tags.get(iri))
+        for iri in read.subjects(rdf.type, akg.Listing)
+        if iri in papers and iri in under and iri in printed and iri in lines
+    ]
     return sorted(listings, key=lambda listing: (listing.line, listing.paper, listing.iri))
 
 
@@ -326,15 +355,19 @@ def read_clusters(read: StoreValues) -> list[ClusterRecord]:
     for member, cluster in read.pairs(akg.memberOf):
         members[cluster].add(member)
     labels = read.first(akg.clusterLabel)
-    clusters = [ClusterRecord(iri, labels.get(iri, iri.rsplit("/", 1)[-1]), members[iri])
-                for iri in read.subjects(rdf.type, akg.Cluster)]
+    clusters = [
+        ClusterRecord(iri, labels.get(iri, iri.rsplit("/", 1)[-1]), members[iri])
+        for iri in read.subjects(rdf.type, akg.Cluster)
+    ]
     return sorted(clusters, key=lambda c: (-len(c.members), c.label, c.iri))
 
 
 def read_tech_reports(read: StoreValues) -> list[TechReport]:
     affiliations, months = read.first(akg.affiliation), read.first(akg.releaseMonth)
-    return [TechReport(work, affiliations.get(model), months.get(model))
-            for model, work in sorted(read.pairs(akg.techReport))]
+    return [
+        TechReport(work, affiliations.get(model), months.get(model))
+        for model, work in sorted(read.pairs(akg.techReport))
+    ]
 
 
 def as_model(source: KnowledgeGraph | GraphModel) -> GraphModel:

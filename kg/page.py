@@ -15,6 +15,7 @@ draws only the dots: the script draws the citations (one canvas path per style, 
 vis-network would build and stroke an object per edge) and the labels (most important first,
 skipping any that would overlap one already drawn).
 """
+
 from __future__ import annotations
 
 import base64
@@ -32,30 +33,32 @@ PAGE_NAME = "graph.html"
 NODE_BUDGET = 5000
 LAYOUT_SEED = 0
 LAYOUT_ITERATIONS = 500
-NODE_SPACING = 80          # pixels per paper, about, in the precomputed layout
-LABEL_ROOM = 220           # width kept for a lone paper, so labels side by side do not overlap
-YEAR_LANE = 44             # pixels between papers of one year in the timeline, across and down
-TIMELINE_ASPECT = 1.6      # width over height the timeline aims for
-EMPTY_YEARS_WIDTH = 60     # a run of years without papers is drawn this wide
-UNKNOWN_YEAR_GAP = 90      # between the papers of unknown year and the first year
+NODE_SPACING = 80  # pixels per paper, about, in the precomputed layout
+LABEL_ROOM = 220  # width kept for a lone paper, so labels side by side do not overlap
+YEAR_LANE = 44  # pixels between papers of one year in the timeline, across and down
+TIMELINE_ASPECT = 1.6  # width over height the timeline aims for
+EMPTY_YEARS_WIDTH = 60  # a run of years without papers is drawn this wide
+UNKNOWN_YEAR_GAP = 90  # between the papers of unknown year and the first year
 # Paul Tol's "muted" qualitative scheme, told apart with every common colour-vision deficiency.
 # Beyond its nine colours, the smaller groups share one dark grey (and one legend entry), so a
 # colour never means two things; pale grey marks papers outside every group.
 PALETTE = ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499")
 OTHER_COLOUR = "#555555"
 OUTSIDE_COLOUR = "#BBBBBB"
-PANEL_WORKS = 10           # works listed in each of the prior and derivative panels
+PANEL_WORKS = 10  # works listed in each of the prior and derivative panels
 SHOWN_AUTHORS = 10
 S2_PAPER_PAGE = "https://www.semanticscholar.org/paper/"
-LARGE_NODES, LARGE_EDGES = 2000, 10000   # above either: edges hidden while the view moves
-LABEL_SIZE = 12                          # pixels on screen, whatever the zoom
+LARGE_NODES, LARGE_EDGES = 2000, 10000  # above either: edges hidden while the view moves
+LABEL_SIZE = 12  # pixels on screen, whatever the zoom
 # How the page's script strokes citations: width in graph units (it grows as one zooms in).
-EDGE_STYLES = {"plain": {"width": 1, "colour": "rgba(110, 110, 110, 0.35)"},
-               "influential": {"width": 3, "colour": "rgba(60, 60, 60, 0.85)"},
-               "selected": {"width": 2, "colour": "rgba(30, 30, 30, 0.9)"}}
-TEMPLATES = Path(__file__).with_name("templates")     # our page template, script and style
+EDGE_STYLES = {
+    "plain": {"width": 1, "colour": "rgba(110, 110, 110, 0.35)"},
+    "influential": {"width": 3, "colour": "rgba(60, 60, 60, 0.85)"},
+    "selected": {"width": 2, "colour": "rgba(30, 30, 30, 0.9)"},
+}
+TEMPLATES = Path(__file__).with_name("templates")  # our page template, script and style
 TEMPLATE = "graph.html"
-STATIC = Path(__file__).with_name("static")           # vendored vis-network, see LICENSES.md
+STATIC = Path(__file__).with_name("static")  # vendored vis-network, see LICENSES.md
 
 
 class PageError(Exception):
@@ -66,7 +69,7 @@ class PageError(Exception):
 class Heading:
     iri: str
     label: str
-    parent: int | None          # index into CitationGraph.headings
+    parent: int | None  # index into CitationGraph.headings
 
 
 @dataclass
@@ -80,17 +83,17 @@ class Paper:
     iri: str
     listed: bool
     title: str
-    listed_title: str | None = None                       # the list's spelling, where it differs from the title
+    listed_title: str | None = None  # the list's spelling, where it differs from the title
     year: int | None = None
     venue: str | None = None
     authors: list[str] = field(default_factory=list)
-    headings: list[int] = field(default_factory=list)     # indices into CitationGraph.headings
-    clusters: list[int] = field(default_factory=list)     # indices into CitationGraph.clusters
-    citation_count: int | None = None                     # Semantic Scholar's count
+    headings: list[int] = field(default_factory=list)  # indices into CitationGraph.headings
+    clusters: list[int] = field(default_factory=list)  # indices into CitationGraph.clusters
+    citation_count: int | None = None  # Semantic Scholar's count
     influential_count: int | None = None
-    cited_by: int = 0                                     # citing papers in this graph
-    cited_in_list: int = 0                                # citing listed papers in this graph
-    cites_listed: int = 0                                 # listed papers of this graph it cites
+    cited_by: int = 0  # citing papers in this graph
+    cited_in_list: int = 0  # citing listed papers in this graph
+    cites_listed: int = 0  # listed papers of this graph it cites
     tldr: str | None = None
     pages: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)
@@ -100,6 +103,7 @@ class Paper:
 @dataclass
 class CitationGraph:
     """Papers, citation edges (citing, cited, influential) and the taxonomy, as the page draws them."""
+
     title: str
     papers: list[Paper]
     edges: list[tuple[int, int, bool]]
@@ -110,8 +114,11 @@ class CitationGraph:
         """The papers in `keep` (in their order here) and the edges among them."""
         order = sorted(keep)
         new_index = {old: new for new, old in enumerate(order)}
-        edges = [(new_index[a], new_index[b], influential) for a, b, influential in self.edges
-                 if a in new_index and b in new_index]
+        edges = [
+            (new_index[a], new_index[b], influential)
+            for a, b, influential in self.edges
+            if a in new_index and b in new_index
+        ]
         return replace(self, papers=[self.papers[i] for i in order], edges=edges)
 
     def neighbours(self) -> list[set[int]]:
@@ -128,8 +135,10 @@ def citation_graph(model: GraphModel) -> CitationGraph:
     iris = sorted({w.iri for w in model.listed} | {iri for c in model.citations for iri in (c.citing, c.cited)})
     index = {iri: i for i, iri in enumerate(iris)}
     heading_index = {iri: i for i, iri in enumerate(model.headings)}
-    headings = [Heading(h.iri, h.label, None if h.parent is None else heading_index.get(h.parent))
-                for h in model.headings.values()]
+    headings = [
+        Heading(h.iri, h.label, None if h.parent is None else heading_index.get(h.parent))
+        for h in model.headings.values()
+    ]
     papers = [drawn_paper(model.works[iri], heading_index) for iri in iris]
     edges = sorted((index[c.citing], index[c.cited], c.influential) for c in model.citations)
     count_citations(papers, edges)
@@ -162,16 +171,25 @@ def web_links(values: list[str] | None) -> list[str]:
 def drawn_paper(work: Work, heading_index: dict[str, int]) -> Paper:
     title = work.title or "(untitled)"
     return Paper(
-        iri=work.iri, listed=work.listed, title=title,
+        iri=work.iri,
+        listed=work.listed,
+        title=title,
         listed_title=work.listed_title if work.listed_title and work.listed_title != title else None,
-        year=work.year, venue=work.venue, authors=list(work.authors),
+        year=work.year,
+        venue=work.venue,
+        authors=list(work.authors),
         headings=[heading_index[h] for h in work.headings],
-        citation_count=work.citation_count, influential_count=work.influential_count, tldr=work.tldr,
+        citation_count=work.citation_count,
+        influential_count=work.influential_count,
+        tldr=work.tldr,
         pages=[url for url in web_links(work.pages) if not url.startswith(S2_PAPER_PAGE)],
-        code=web_links(work.code), s2_id=work.s2_id)
+        code=web_links(work.code),
+        s2_id=work.s2_id,
+    )
 
 
 # --- choosing what to draw -----------------------------------------------------------------
+
 
 def title_words(text: str) -> list[str]:
     """Words as the page's search box compares them (the same rule runs in graph.js)."""
@@ -221,7 +239,7 @@ def under_heading(graph: CitationGraph, label: str) -> CitationGraph:
         raise PageError(f"no heading is labelled {label!r}; the headings are: {known}")
     for i, heading in enumerate(graph.headings):
         if heading.parent in wanted:
-            wanted.add(i)          # headings come parents first, so one pass reaches every depth
+            wanted.add(i)  # headings come parents first, so one pass reaches every depth
     keep = {i for i, p in enumerate(graph.papers) if set(p.headings) & wanted}
     around = graph.neighbours()
     keep |= {j for i in list(keep) for j in around[i] if not graph.papers[j].listed}
@@ -235,10 +253,12 @@ def within_budget(graph: CitationGraph, max_nodes: int) -> tuple[CitationGraph, 
     listed = {i for i, p in enumerate(graph.papers) if p.listed}
     return graph.subgraph(listed), (
         f"This graph has {len(graph.papers):,} papers, more than the {max_nodes:,} this page draws: only the "
-        f"{len(listed):,} listed papers are drawn, the outside works they cite or are cited by are left out.")
+        f"{len(listed):,} listed papers are drawn, the outside works they cite or are cited by are left out."
+    )
 
 
 # --- layout and page -----------------------------------------------------------------------
+
 
 def layout(count: int, edges: list[tuple[int, int, bool]]) -> list[tuple[int, int]]:
     """Positions in pixels: each connected part laid out with Fruchterman-Reingold (seeded, so the
@@ -270,8 +290,9 @@ def part_layout(network, members: list[int]) -> list[tuple[float, float]]:
 
 def pack(parts: list[list[int]], boxes: list[list[tuple[float, float]]], count: int) -> list[tuple[int, int]]:
     """Place the parts left to right in rows about as wide as the whole is tall."""
-    sizes = [(max(max(x for x, _ in box) + NODE_SPACING, LABEL_ROOM), max(y for _, y in box) + NODE_SPACING)
-             for box in boxes]
+    sizes = [
+        (max(max(x for x, _ in box) + NODE_SPACING, LABEL_ROOM), max(y for _, y in box) + NODE_SPACING) for box in boxes
+    ]
     row_width = max(max((w for w, _ in sizes), default=0), math.sqrt(sum(w * h for w, h in sizes)))
     positions = [(0, 0)] * count
     x = y = row_height = 0.0
@@ -305,7 +326,7 @@ def timeline(papers: list[Paper], force: list[tuple[int, int]]) -> tuple[list[tu
     bands, left, width = [], 0, lanes * YEAR_LANE
 
     def place(members: list[int]) -> None:
-        free = [0.0] * lanes          # where each lane's next paper may go
+        free = [0.0] * lanes  # where each lane's next paper may go
         for i in sorted(members, key=lambda i: (target[i], i)):
             lane = min(range(lanes), key=lambda k: (max(free[k], target[i]), k))
             y = max(free[lane], target[i])
@@ -317,7 +338,7 @@ def timeline(papers: list[Paper], force: list[tuple[int, int]]) -> tuple[list[tu
         bands.append({"label": "year unknown", "left": left, "width": width, "papers": len(by_year[None])})
         left += width + UNKNOWN_YEAR_GAP
     years = sorted(year for year in by_year if year is not None)
-    for year, following in zip(years, [*years[1:], None][:len(years)], strict=True):
+    for year, following in zip(years, [*years[1:], None][: len(years)], strict=True):
         place(by_year[year])
         bands.append({"label": str(year), "year": year, "left": left, "width": width, "papers": len(by_year[year])})
         left += width
@@ -337,17 +358,21 @@ def node_size(paper: Paper) -> float:
 def label_order(papers: list[Paper]) -> list[int]:
     """Which papers are labelled first where labels would collide: listed papers, most cited
     first, then the outside works most listed papers cite."""
+
     def importance(i: int) -> tuple:
         paper = papers[i]
         cited = max(paper.citation_count or 0, paper.cited_by)
         return (0, 0, -cited, i) if paper.listed else (1, -paper.cited_in_list, -cited, i)
+
     return sorted(range(len(papers)), key=importance)
 
 
 def most_connected(papers: list[Paper], count_of) -> list[int]:
     """The outside works with the highest count, ties broken by citations then title."""
-    ranked = sorted((i for i, p in enumerate(papers) if not p.listed and count_of(p)),
-                    key=lambda i: (-count_of(papers[i]), -(papers[i].citation_count or 0), papers[i].title, i))
+    ranked = sorted(
+        (i for i, p in enumerate(papers) if not p.listed and count_of(p)),
+        key=lambda i: (-count_of(papers[i]), -(papers[i].citation_count or 0), papers[i].title, i),
+    )
     return ranked[:PANEL_WORKS]
 
 
@@ -365,8 +390,8 @@ def group_colours(sizes: list[int]) -> list[str]:
     """A palette colour for each group, the largest first; past the palette, the smaller groups
     share OTHER_COLOUR so that no colour stands for two groups."""
     if len(sizes) <= len(PALETTE):
-        return list(PALETTE[:len(sizes)])
-    coloured = sorted(range(len(sizes)), key=lambda g: (-sizes[g], g))[:len(PALETTE) - 1]
+        return list(PALETTE[: len(sizes)])
+    coloured = sorted(range(len(sizes)), key=lambda g: (-sizes[g], g))[: len(PALETTE) - 1]
     colours = [OTHER_COLOUR] * len(sizes)
     for n, group in enumerate(coloured):
         colours[group] = PALETTE[n]
@@ -409,10 +434,14 @@ def page_data(graph: CitationGraph, large: bool, years: list[dict]) -> dict:
         "otherColour": OTHER_COLOUR,
         "edgeStyles": EDGE_STYLES,
         "s2PaperPage": S2_PAPER_PAGE,
-        "headings": [{"label": h.label, "parent": h.parent, "count": counts[i], "colour": top_colour.get(i)}
-                     for i, h in enumerate(graph.headings)],
-        "clusters": [{"label": c.label, "count": count, "colour": colour} for c, count, colour
-                     in zip(graph.clusters, cluster_counts, group_colours(cluster_counts), strict=True)],
+        "headings": [
+            {"label": h.label, "parent": h.parent, "count": counts[i], "colour": top_colour.get(i)}
+            for i, h in enumerate(graph.headings)
+        ],
+        "clusters": [
+            {"label": c.label, "count": count, "colour": colour}
+            for c, count, colour in zip(graph.clusters, cluster_counts, group_colours(cluster_counts), strict=True)
+        ],
         "years": years,
         "labelOrder": label_order(graph.papers),
         "prior": prior_works(graph.papers),
@@ -422,17 +451,33 @@ def page_data(graph: CitationGraph, large: bool, years: list[dict]) -> dict:
 
 def node_data(paper: Paper, force: tuple[int, int], year: tuple[int, int], headings: list[Heading]) -> dict:
     """One node's drawing and hover facts; empty facts are left out to keep large pages small."""
-    node = {"iri": paper.iri, "title": paper.title, "x": force[0], "y": force[1], "yearX": year[0], "yearY": year[1],
-            "size": node_size(paper)}
+    node = {
+        "iri": paper.iri,
+        "title": paper.title,
+        "x": force[0],
+        "y": force[1],
+        "yearX": year[0],
+        "yearY": year[1],
+        "size": node_size(paper),
+    }
     if paper.listed:
-        node.update(listed=1, headings=paper.headings,
-                    top=top_heading(headings, paper.headings[0]) if paper.headings else None)
+        node.update(
+            listed=1, headings=paper.headings, top=top_heading(headings, paper.headings[0]) if paper.headings else None
+        )
     optional = {
-        "listedTitle": paper.listed_title, "year": paper.year, "venue": paper.venue,
-        "authors": paper.authors[:SHOWN_AUTHORS], "moreAuthors": max(0, len(paper.authors) - SHOWN_AUTHORS) or None,
-        "clusters": paper.clusters, "citedInList": paper.cited_in_list or None,
-        "citesListed": paper.cites_listed or None, "citations": paper.citation_count,
-        "influential": paper.influential_count, "tldr": paper.tldr, "pages": paper.pages, "code": paper.code,
+        "listedTitle": paper.listed_title,
+        "year": paper.year,
+        "venue": paper.venue,
+        "authors": paper.authors[:SHOWN_AUTHORS],
+        "moreAuthors": max(0, len(paper.authors) - SHOWN_AUTHORS) or None,
+        "clusters": paper.clusters,
+        "citedInList": paper.cited_in_list or None,
+        "citesListed": paper.cites_listed or None,
+        "citations": paper.citation_count,
+        "influential": paper.influential_count,
+        "tldr": paper.tldr,
+        "pages": paper.pages,
+        "code": paper.code,
         "s2": paper.s2_id,
     }
     node.update({key: value for key, value in optional.items() if value is not None and value != []})
@@ -480,8 +525,10 @@ def page_network(drawn: CitationGraph, *, scope: str = "", note: str = ""):
     positions = layout(len(drawn.papers), drawn.edges)
     on_timeline, years = timeline(drawn.papers, positions)
     network = Network(heading=drawn.title)
-    network.nodes = [node_data(paper, at, when, drawn.headings)
-                     for paper, at, when in zip(drawn.papers, positions, on_timeline, strict=True)]
+    network.nodes = [
+        node_data(paper, at, when, drawn.headings)
+        for paper, at, when in zip(drawn.papers, positions, on_timeline, strict=True)
+    ]
     network.edges = [[a, b, 1 if influential else 0] for a, b, influential in drawn.edges]
     network.options = vis_options()
     network.set_template_dir(str(TEMPLATES), TEMPLATE)
@@ -490,8 +537,10 @@ def page_network(drawn: CitationGraph, *, scope: str = "", note: str = ""):
     page_js = inline((TEMPLATES / "graph.js").read_text("utf-8"), "script")
     css = inline((TEMPLATES / "graph.css").read_text("utf-8"), "style")
     # Only our two scripts may run: no inline event handler, no injected script, no request.
-    csp = (f"default-src 'none'; script-src {script_hash(vis_js)} {script_hash(page_js)}; "
-           "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'")
+    csp = (
+        f"default-src 'none'; script-src {script_hash(vis_js)} {script_hash(page_js)}; "
+        "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+    )
     listed = sum(1 for p in drawn.papers if p.listed)
     # pyvis's Jinja environment escapes nothing: turn autoescaping on and make tojson write compact,
     # sorted JSON, before the template is first loaded (as Jinja requires).
@@ -499,10 +548,16 @@ def page_network(drawn: CitationGraph, *, scope: str = "", note: str = ""):
     templates.autoescape = True
     templates.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
     templates.globals.update(
-        page=page_data(drawn, large, years), scope=scope, note=note, csp=csp,
-        css=Markup(css), vis_js=Markup(vis_js), page_js=Markup(page_js),
+        page=page_data(drawn, large, years),
+        scope=scope,
+        note=note,
+        csp=csp,
+        css=Markup(css),
+        vis_js=Markup(vis_js),
+        page_js=Markup(page_js),
         summary=f"{len(drawn.papers):,} papers ({listed:,} listed, {len(drawn.papers) - listed:,} outside works), "
-                f"{len(drawn.edges):,} citations")
+        f"{len(drawn.edges):,} citations",
+    )
     return network
 
 
@@ -517,9 +572,15 @@ def write_graph_page(source: KnowledgeGraph | GraphModel, out: str | Path) -> li
     return [atomic_write(Path(out) / PAGE_NAME, page_html(drawn, note=note))]
 
 
-def view_page(build: str | Path, *, focus: str | None = None, depth: int | None = None,
-              heading: str | None = None, out: str | Path | None = None,
-              max_nodes: int = NODE_BUDGET) -> tuple[Path, CitationGraph, str]:
+def view_page(
+    build: str | Path,
+    *,
+    focus: str | None = None,
+    depth: int | None = None,
+    heading: str | None = None,
+    out: str | Path | None = None,
+    max_nodes: int = NODE_BUDGET,
+) -> tuple[Path, CitationGraph, str]:
     """`kg view`: the whole graph, one paper's neighbourhood or one heading, written as a page;
     gives the page's path, what it draws and the note when the budget left outside works out."""
     from kg.identifiers import slugify
@@ -536,8 +597,9 @@ def view_page(build: str | Path, *, focus: str | None = None, depth: int | None 
     if focus is not None:
         depth = 1 if depth is None else depth
         centre = find_paper(graph, focus)
-        scope.append(f"Papers within {depth} citation step{'s' if depth != 1 else ''} of "
-                     f"“{graph.papers[centre].title}”.")
+        scope.append(
+            f"Papers within {depth} citation step{'s' if depth != 1 else ''} of “{graph.papers[centre].title}”."
+        )
         graph = neighbourhood(graph, centre, depth)
         name += ["focus", slugify(focus), "depth", str(depth)]
     folder = build if build.is_dir() else build.parent

@@ -1,4 +1,5 @@
 """Progress on the terminal (rich): shown for long work, silent when piped or --quiet."""
+
 from __future__ import annotations
 
 import sys
@@ -61,7 +62,12 @@ def progress_for(quiet: bool):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[info]}", markup=False))
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}", markup=False),
+    )
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         yield Bar(progress)

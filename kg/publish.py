@@ -11,6 +11,7 @@ site loads anything from elsewhere, and its Content-Security-Policy forbids it.
 The site is written into a staging folder and swapped in whole; a folder that holds
 anything but an earlier site is never replaced.
 """
+
 from __future__ import annotations
 
 import base64
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).with_name("templates") / "site"
 OXIGRAPH = Path(__file__).with_name("static") / "oxigraph"
-SITE_MARKER = ".kg-site"          # names a folder `kg publish` wrote, so a later publish may replace it
+SITE_MARKER = ".kg-site"  # names a folder `kg publish` wrote, so a later publish may replace it
 BUILD_DOWNLOADS = (*GRAPH_FILES, "references.bib", "clusters.md", "clusters.json", "related-work.tex")
 CSL_JSON = "related-work.csl.json"
 DOWNLOAD_NOTES = {
@@ -48,11 +49,14 @@ DOWNLOAD_NOTES = {
     "related-work.tex": "a LaTeX related-work section, one subsection per cluster",
     CSL_JSON: "the clusters' works as CSL-JSON (Zotero, Pandoc)",
 }
-TOP_CITED = 10                    # most-cited works shown on a heading page
-SUGGESTED = 3                     # suggested headings shown on a paper page
+TOP_CITED = 10  # most-cited works shown on a heading page
+SUGGESTED = 3  # suggested headings shown on a paper page
 # Scripts come from the site's own files only; the WebAssembly engine needs wasm-unsafe-eval; no connection.
-CSP = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; "
-       "connect-src 'none'; base-uri 'none'; form-action 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self'; "
+    "connect-src 'none'; base-uri 'none'; form-action 'none'"
+)
+
 
 class PublishError(Exception):
     """A site that cannot be written (no build there, an output folder that is not a site)."""
@@ -61,17 +65,18 @@ class PublishError(Exception):
 @dataclass
 class PaperPage:
     """What a listed paper's page shows."""
+
     paper: Paper
-    path: str                              # relative to the site root
+    path: str  # relative to the site root
     arxiv: str | None = None
     doi: str | None = None
     date: str | None = None
     headings: list[int] = field(default_factory=list)
     heading_iris: list[str] = field(default_factory=list)
-    cites: list[int] = field(default_factory=list)            # listed papers it cites (indices into papers)
-    cited_by: list[int] = field(default_factory=list)         # listed papers citing it
-    builds_on: list[int] = field(default_factory=list)        # outside works it cites
-    findings: list[Finding] = field(default_factory=list)     # lint findings on its lines of the list
+    cites: list[int] = field(default_factory=list)  # listed papers it cites (indices into papers)
+    cited_by: list[int] = field(default_factory=list)  # listed papers citing it
+    builds_on: list[int] = field(default_factory=list)  # outside works it cites
+    findings: list[Finding] = field(default_factory=list)  # lint findings on its lines of the list
     suggested: list[Candidate] = field(default_factory=list)  # headings kg classify gives it
     suggestion_note: str = ""
 
@@ -86,8 +91,8 @@ class PaperPage:
 class HeadingPage:
     index: int
     path: str
-    papers: list[int] = field(default_factory=list)           # listed papers under it or below, in time order
-    top_cited: list[tuple[int, int]] = field(default_factory=list)   # (paper index, citing papers here)
+    papers: list[int] = field(default_factory=list)  # listed papers under it or below, in time order
+    top_cited: list[tuple[int, int]] = field(default_factory=list)  # (paper index, citing papers here)
     children: list[int] = field(default_factory=list)
 
 
@@ -120,16 +125,18 @@ def doi_url(doi: str) -> str:
 
 # --- reading the build ----------------------------------------------------------------------
 
+
 @dataclass
 class Site:
     """Everything the pages show, read from a build folder."""
+
     title: str
     counts: dict
-    drawn: CitationGraph                   # papers, edges, headings, clusters
-    papers: dict[int, PaperPage]           # listed papers by index into drawn.papers
+    drawn: CitationGraph  # papers, edges, headings, clusters
+    papers: dict[int, PaperPage]  # listed papers by index into drawn.papers
     headings: list[HeadingPage]
     downloads: list[str]
-    outside_links: dict[int, str]          # an outside work's arXiv or DOI page, where known
+    outside_links: dict[int, str]  # an outside work's arXiv or DOI page, where known
 
 
 def read_site(build: Path, model: GraphModel, progress) -> Site:
@@ -149,10 +156,15 @@ def read_site(build: Path, model: GraphModel, progress) -> Site:
     pages = {}
     for i, path in zip(listed, paths, strict=True):
         work = works.get(drawn.papers[i].iri)
-        pages[i] = PaperPage(drawn.papers[i], path, arxiv=work.arxiv if work else None,
-                             doi=work.doi if work else None, date=work.date if work else None,
-                             headings=list(drawn.papers[i].headings),
-                             heading_iris=[drawn.headings[h].iri for h in drawn.papers[i].headings])
+        pages[i] = PaperPage(
+            drawn.papers[i],
+            path,
+            arxiv=work.arxiv if work else None,
+            doi=work.doi if work else None,
+            date=work.date if work else None,
+            headings=list(drawn.papers[i].headings),
+            heading_iris=[drawn.headings[h].iri for h in drawn.papers[i].headings],
+        )
     for citing, cited, _ in drawn.edges:
         if citing in pages and cited in pages:
             pages[citing].cites.append(cited)
@@ -189,8 +201,9 @@ def key_of(iri: str) -> str:
     return iri.removeprefix(ID + "paper/")
 
 
-def attach_findings(pages: dict[int, PaperPage], findings: list[Finding], model: GraphModel,
-                    drawn: CitationGraph) -> None:
+def attach_findings(
+    pages: dict[int, PaperPage], findings: list[Finding], model: GraphModel, drawn: CitationGraph
+) -> None:
     """Lint findings are per line of the list: each goes to the papers listed on that line."""
     index = {drawn.papers[i].iri: i for i in pages}
     on_line = defaultdict(set)
@@ -232,18 +245,25 @@ def heading_pages(drawn: CitationGraph, pages: dict[int, PaperPage]) -> list[Hea
     for citing, cited, _ in drawn.edges:
         cited_by[citing].add(cited)
     for page in result:
-        page.papers.sort(key=lambda i: (pages[i].date or str(drawn.papers[i].year or "9999"),
-                                        drawn.papers[i].title.lower(), drawn.papers[i].iri))
+        page.papers.sort(
+            key=lambda i: (
+                pages[i].date or str(drawn.papers[i].year or "9999"),
+                drawn.papers[i].title.lower(),
+                drawn.papers[i].iri,
+            )
+        )
         counts: defaultdict[int, int] = defaultdict(int)
         for i in page.papers:
             for cited in cited_by[i]:
                 counts[cited] += 1
-        page.top_cited = sorted(counts.items(), key=lambda item: (-item[1], drawn.papers[item[0]].title.lower(),
-                                                                  drawn.papers[item[0]].iri))[:TOP_CITED]
+        page.top_cited = sorted(
+            counts.items(), key=lambda item: (-item[1], drawn.papers[item[0]].title.lower(), drawn.papers[item[0]].iri)
+        )[:TOP_CITED]
     return result
 
 
 # --- the query page's data ------------------------------------------------------------------
+
 
 def query_data(site: Site) -> dict:
     """The saved queries with their parameters, the lookups that bind headings and papers, the
@@ -256,10 +276,27 @@ def query_data(site: Site) -> dict:
     return {
         "prefixes": PREFIXES,
         "lookups": {"heading": HEADING_LOOKUP, "paper": PAPER_LOOKUP},
-        "queries": [{"name": q.name, "title": q.title, "description": q.description, "text": q.text,
-                     "params": [{"name": p.name, "kind": p.kind, "description": p.description, "default": p.default,
-                                 "low": p.low, "high": p.high, "type": p.type_text} for p in q.params]}
-                    for q in saved_queries().values()],
+        "queries": [
+            {
+                "name": q.name,
+                "title": q.title,
+                "description": q.description,
+                "text": q.text,
+                "params": [
+                    {
+                        "name": p.name,
+                        "kind": p.kind,
+                        "description": p.description,
+                        "default": p.default,
+                        "low": p.low,
+                        "high": p.high,
+                        "type": p.type_text,
+                    }
+                    for p in q.params
+                ],
+            }
+            for q in saved_queries().values()
+        ],
         "pages": dict(sorted(pages.items())),
         "headings": [h.label for h in site.drawn.headings],
         "papers": sorted({site.drawn.papers[i].title for i in site.papers}),
@@ -297,25 +334,34 @@ def oxigraph_scripts() -> tuple[str, str]:
     exports = re.compile(r"^export (class|function|async function) ", re.M)
     names = re.findall(r"^export (?:class|function|async function) (\w+)", glue, re.M)
     tail = "export { initSync, __wbg_init as default };"
-    wasm_url = "new URL('web_bg.wasm', import.meta.url)"   # only used when init is given no wasm; we always give it
+    wasm_url = "new URL('web_bg.wasm', import.meta.url)"  # only used when init is given no wasm; we always give it
     if not names or glue.count(tail) != 1 or glue.count(wasm_url) != 1 or glue.count("import.meta") != 1:
-        raise PublishError("kg/static/oxigraph/web.js does not have the shape kg publish expects "
-                           "(exports, one default export, one import.meta.url); see its LICENSES.md")
+        raise PublishError(
+            "kg/static/oxigraph/web.js does not have the shape kg publish expects "
+            "(exports, one default export, one import.meta.url); see its LICENSES.md"
+        )
     glue = exports.sub(r"\1 ", glue).replace(tail, "").replace(wasm_url, "undefined")
     if re.search(r"^\s*(export|import)\b", glue, re.M):
         raise PublishError("kg/static/oxigraph/web.js has an export or import kg publish does not know how to undo")
     members = ", ".join(sorted(names)) + ", initSync, init: __wbg_init"
-    script = f"(function () {{\n\"use strict\";\n{glue}\nwindow.oxigraph = {{ {members} }};\n}})();\n"
+    script = f'(function () {{\n"use strict";\n{glue}\nwindow.oxigraph = {{ {members} }};\n}})();\n'
     return script, f'window.kgOxigraphWasm = "{gzip_base64((OXIGRAPH / "web_bg.wasm").read_bytes())}";\n'
 
 
 # --- writing --------------------------------------------------------------------------------
 
+
 def environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
-                      keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.globals.update(csp=CSP, arxiv_url=arxiv_url, doi_url=doi_url)
     return env
 
@@ -327,16 +373,28 @@ def render_pages(site: Site, graph: KnowledgeGraph, model: GraphModel, build: Pa
     env = environment()
     drawn = site.drawn
     files: dict[str, str | bytes] = {}
-    common = {"site": site, "drawn": drawn, "papers": drawn.papers, "pages": site.papers,
-              "heading_pages": site.headings, "title": site.title}
+    common = {
+        "site": site,
+        "drawn": drawn,
+        "papers": drawn.papers,
+        "pages": site.papers,
+        "heading_pages": site.headings,
+        "title": site.title,
+    }
     listed_order = sorted(site.papers, key=lambda i: (drawn.papers[i].title.lower(), drawn.papers[i].iri))
     top_headings = [h.index for h in site.headings if drawn.headings[h.index].parent is None]
     files["index.html"] = env.get_template("index.html").render(
-        root="", listed_order=listed_order, top_headings=top_headings, download_notes=DOWNLOAD_NOTES, **common)
+        root="", listed_order=listed_order, top_headings=top_headings, download_notes=DOWNLOAD_NOTES, **common
+    )
     data = query_data(site)
     files["query.html"] = env.get_template("query.html").render(
-        root="", prefixes=list(data["prefixes"]), queries=data["queries"], heading_names=data["headings"],
-        paper_names=data["papers"], **common)
+        root="",
+        prefixes=list(data["prefixes"]),
+        queries=data["queries"],
+        heading_names=data["headings"],
+        paper_names=data["papers"],
+        **common,
+    )
     paper_template, heading_template = env.get_template("paper.html"), env.get_template("heading.html")
     for page in site.papers.values():
         files[page.path] = paper_template.render(root="../", page=page, **common)
@@ -377,7 +435,7 @@ def publish(build: str | Path, out: str | Path, progress=None) -> list[Path]:
     try:
         graph = KnowledgeGraph.load(build)
         json.loads((build / "manifest.json").read_text("utf-8"))
-    except (SyntaxError, ValueError) as error:       # pyoxigraph's parse errors are SyntaxErrors
+    except (SyntaxError, ValueError) as error:  # pyoxigraph's parse errors are SyntaxErrors
         raise PublishError(f"{build}: a build file cannot be read ({error}); rebuild it with `kg build`") from None
     model = read_model(graph)
     site = read_site(build, model, progress)

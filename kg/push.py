@@ -23,6 +23,7 @@ printed: every URL shown has them cut out.
 same dataset as a local build: the union of awesome-kg's named graphs (sent as
 default-graph-uri), so saved queries give the same answers here and there.
 """
+
 from __future__ import annotations
 
 import netrc
@@ -63,8 +64,11 @@ def redact(text: str) -> str:
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     """The URL without its user:password@, and the login to use: the URL's, the environment's or netrc's."""
     parts = urlsplit(url)
-    bare = urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")
-                                     if parts.hostname else parts.netloc))
+    bare = urlunsplit(
+        parts._replace(
+            netloc=parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else parts.netloc
+        )
+    )
     if parts.username is not None:
         return bare, (unquote(parts.username), unquote(parts.password or ""))
     if os.environ.get(USER_VARIABLE):
@@ -173,17 +177,29 @@ def push(build: str | Path, url: str, client: httpx.Client | None = None) -> Pus
         if server == "oxigraph":
             method = "DELETE each graph, then one N-Quads POST with no_transaction (Oxigraph bulk load)"
             quads = [ox.Quad(t.subject, t.predicate, t.object, g) for g, triples in graphs.items() for t in triples]
-            send(http, "POST", store_url + "?no_transaction", content=ox.serialize(quads, format=ox.RdfFormat.N_QUADS),
-                 headers={"content-type": "application/n-quads"})
+            send(
+                http,
+                "POST",
+                store_url + "?no_transaction",
+                content=ox.serialize(quads, format=ox.RdfFormat.N_QUADS),
+                headers={"content-type": "application/n-quads"},
+            )
         else:
-            method = (f"DELETE each graph, then N-Triples POSTs of at most {CHUNK_TRIPLES} triples per graph "
-                      "(Graph Store Protocol)")
+            method = (
+                f"DELETE each graph, then N-Triples POSTs of at most {CHUNK_TRIPLES} triples per graph "
+                "(Graph Store Protocol)"
+            )
             for graph, triples in graphs.items():
                 for first in range(0, len(triples), CHUNK_TRIPLES):
-                    chunk = triples[first:first + CHUNK_TRIPLES]
-                    send(http, "POST", store_url, params={"graph": graph.value},
-                         content=ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES) or b"",
-                         headers={"content-type": "application/n-triples"})
+                    chunk = triples[first : first + CHUNK_TRIPLES]
+                    send(
+                        http,
+                        "POST",
+                        store_url,
+                        params={"graph": graph.value},
+                        content=ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES) or b"",
+                        headers={"content-type": "application/n-triples"},
+                    )
     counts = {g.value: len(t) for g, t in sorted(graphs.items(), key=lambda item: item[0].value)}
     return PushReport(store_url, query_url, counts, removed, time.perf_counter() - started, method)
 
@@ -194,10 +210,14 @@ def send(http: httpx.Client, method: str, url: str, allowed: tuple[int, ...] = (
     except httpx.HTTPError as error:
         raise PushError(f"cannot reach {redact(url)}: {redact(str(error))}") from None
     if answer.status_code >= 300 and answer.status_code not in allowed:
-        login = " (the server wants a login: user:password@ in the URL, KG_ENDPOINT_USER/KG_ENDPOINT_PASSWORD " \
-                "or ~/.netrc)" if answer.status_code == 401 else ""
-        raise PushError(redact(f"{method} {answer.request.url} answered HTTP {answer.status_code}{login}: "
-                               f"{answer.text[:500]}"))
+        login = (
+            " (the server wants a login: user:password@ in the URL, KG_ENDPOINT_USER/KG_ENDPOINT_PASSWORD or ~/.netrc)"
+            if answer.status_code == 401
+            else ""
+        )
+        raise PushError(
+            redact(f"{method} {answer.request.url} answered HTTP {answer.status_code}{login}: {answer.text[:500]}")
+        )
     return answer
 
 
@@ -217,8 +237,13 @@ class Endpoint:
         if self._graphs is None:
             # One EXISTS per graph we know, rather than GRAPH ?g {}: Virtuoso answers that with no graphs.
             listed = " ".join(f"<{graph.value}>" for graph in OUR_GRAPHS)
-            answer = self.post({"query": f"SELECT ?g WHERE {{ VALUES ?g {{ {listed} }} "
-                                         "FILTER EXISTS { GRAPH ?g { ?s ?p ?o } } }"}, "SELECT ?g ...")
+            answer = self.post(
+                {
+                    "query": f"SELECT ?g WHERE {{ VALUES ?g {{ {listed} }} "
+                    "FILTER EXISTS { GRAPH ?g { ?s ?p ?o } } }"
+                },
+                "SELECT ?g ...",
+            )
             self._graphs = sorted(row["g"].value for row in answer if isinstance(row["g"], ox.NamedNode))
         return self._graphs
 

@@ -6,6 +6,7 @@ writers serve `kg query` and `kg serve`, and they take a row limit: results are 
 while they stream, so a query that matches millions of rows never materializes them.
 A syntax error is shown with the line of the query where it failed.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,8 +19,12 @@ from xml.etree import ElementTree
 import pyoxigraph as ox
 
 RESULT_FORMATS = ("json", "xml", "csv", "tsv")
-GRAPH_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD,
-                 "rdfxml": ox.RdfFormat.RDF_XML}
+GRAPH_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
 MEDIA_TYPES = {
     "json": "application/sparql-results+json",
     "xml": "application/sparql-results+xml",
@@ -50,10 +55,10 @@ def explain_syntax_error(text: str, error: Exception) -> str:
     lines = text.splitlines() or [""]
     shown = lines[min(line, len(lines)) - 1]
     first = message.split(": expected")[0]
-    expected = message[len(first):].lstrip(": ")
+    expected = message[len(first) :].lstrip(": ")
     expected = expected if len(expected) < 160 else expected[:157] + "..."
     start = max(column - 1 - SHOWN_CHARS // 2, 0)  # a long line is shown around the column, never whole
-    excerpt = shown[start:start + SHOWN_CHARS]
+    excerpt = shown[start : start + SHOWN_CHARS]
     caret = column - 1 - start
     excerpt, caret = ("..." + excerpt, caret + 3) if start else (excerpt, caret)
     excerpt += "..." if start + SHOWN_CHARS < len(shown) else ""
@@ -73,6 +78,7 @@ def run_query(graph, text: str, bindings: dict | None = None):
 @dataclass
 class Answer:
     """A query's results held in memory, at most `limit` rows or triples of them."""
+
     variables: list[str] = field(default_factory=list)
     rows: list[list] = field(default_factory=list)
     boolean: bool | None = None
@@ -124,8 +130,14 @@ def json_term(term) -> dict:
     if isinstance(term, ox.BlankNode):
         return {"type": "bnode", "value": term.value}
     if isinstance(term, ox.Triple):
-        return {"type": "triple", "value": {"subject": json_term(term.subject),
-                                            "predicate": json_term(term.predicate), "object": json_term(term.object)}}
+        return {
+            "type": "triple",
+            "value": {
+                "subject": json_term(term.subject),
+                "predicate": json_term(term.predicate),
+                "object": json_term(term.object),
+            },
+        }
     out = {"type": "literal", "value": term.value}
     if term.language:
         out["xml:lang"] = term.language
@@ -138,10 +150,19 @@ def write_json(answer: Answer) -> bytes:
     if answer.boolean is not None:
         document = {"head": {}, "boolean": answer.boolean}
     else:
-        document = {"head": {"vars": answer.variables},
-                    "results": {"bindings": [{name: json_term(term)
-                                              for name, term in zip(answer.variables, row, strict=True)
-                                              if term is not None} for row in answer.rows]}}
+        document = {
+            "head": {"vars": answer.variables},
+            "results": {
+                "bindings": [
+                    {
+                        name: json_term(term)
+                        for name, term in zip(answer.variables, row, strict=True)
+                        if term is not None
+                    }
+                    for row in answer.rows
+                ]
+            },
+        }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -193,12 +214,24 @@ def write_csv(answer: Answer, for_spreadsheets: bool = False) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(answer.variables)
     for row in answer.rows:
-        writer.writerow([cell("" if t is None else f"_:{t.value}" if isinstance(t, ox.BlankNode)
-                              else t.value if isinstance(t, (ox.NamedNode, ox.Literal)) else str(t)) for t in row])
+        writer.writerow(
+            [
+                cell(
+                    ""
+                    if t is None
+                    else f"_:{t.value}"
+                    if isinstance(t, ox.BlankNode)
+                    else t.value
+                    if isinstance(t, (ox.NamedNode, ox.Literal))
+                    else str(t)
+                )
+                for t in row
+            ]
+        )
     return out.getvalue().encode("utf-8")
 
 
-SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")     # OWASP: a cell starting so is a formula
+SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # OWASP: a cell starting so is a formula
 
 
 def spreadsheet_cell(value) -> str:
@@ -240,8 +273,8 @@ def term_text(term) -> str:
         from kg.vocab import PREFIXES
 
         for prefix, base in PREFIXES.items():
-            if term.value.startswith(base) and re.fullmatch(r"[\w.\-]*", term.value[len(base):]):
-                return f"{prefix}:{term.value[len(base):]}"
+            if term.value.startswith(base) and re.fullmatch(r"[\w.\-]*", term.value[len(base) :]):
+                return f"{prefix}:{term.value[len(base) :]}"
         return term.value
     return str(term)
 

@@ -19,6 +19,7 @@ also runs faster than Oxigraph's substitutions, which its optimizer does not see
 10 times on the synthetic graph where a parameter sits in a join). Parameters are used in
 the query's top-level group only, where a VALUES block binds them for the whole query.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -34,15 +35,18 @@ from kg.vocab import xsd
 
 QUERY_FILE_SUFFIXES = (".rq", ".sparql")
 _HEADER = re.compile(r"^#\+\s*(?P<key>\w+)\s*:\s*(?P<value>.*?)\s*$")
-_PARAM = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s+(?P<kind>string|integer|heading|paper)"
-                    r"(?:\((?P<low>-?\d*)\.\.(?P<high>-?\d*)\))?"
-                    r"(?:\s*=\s*(?P<default>.*?))?\s+--\s+(?P<description>.+)$")
+_PARAM = re.compile(
+    r"^(?P<name>[A-Za-z_]\w*)\s+(?P<kind>string|integer|heading|paper)"
+    r"(?:\((?P<low>-?\d*)\.\.(?P<high>-?\d*)\))?"
+    r"(?:\s*=\s*(?P<default>.*?))?\s+--\s+(?P<description>.+)$"
+)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
 @dataclass(frozen=True)
 class Param:
     """One parameter: a variable of the query, its type, its default (None: required)."""
+
     name: str
     kind: str
     description: str
@@ -104,8 +108,10 @@ def parse_saved_query(name: str, text: str, origin: str) -> SavedQuery:
 def parse_param(spec: str, where: str) -> Param:
     m = _PARAM.match(spec)
     if not m:
-        raise QueryError(f"{where}: cannot read parameter {spec!r}: expected "
-                         f"'NAME TYPE [= DEFAULT] -- description' with TYPE string, integer, heading or paper")
+        raise QueryError(
+            f"{where}: cannot read parameter {spec!r}: expected "
+            f"'NAME TYPE [= DEFAULT] -- description' with TYPE string, integer, heading or paper"
+        )
     low, high = (int(m[k]) if m[k] not in (None, "") else None for k in ("low", "high"))
     default = m["default"].strip('"') if m["default"] else None
     param = Param(m["name"], m["kind"], m["description"], default, low, high)
@@ -170,8 +176,7 @@ def bind_params(graph, query: SavedQuery, given: dict[str, str]) -> dict[str, Na
     for param in query.params:
         value = given.get(param.name, param.default)
         if value is None:
-            raise QueryError(f"parameter {param.name!r} of {query.name} is required (no default): "
-                             f"{param.description}")
+            raise QueryError(f"parameter {param.name!r} of {query.name} is required (no default): {param.description}")
         bindings[param.name] = term_for(graph, param, value)
     return bindings
 
@@ -184,10 +189,17 @@ def term_for(graph, param: Param, value: str) -> NamedNode | Literal:
     if param.kind == "integer":
         return Literal(str(integer_value(param, value)), datatype=xsd.integer)
     if param.kind == "heading":
-        return find_one(graph, param, value, HEADING_LOOKUP, "heading",
-                        "a heading label (Pruning), key (model-compression/pruning) or IRI")
-    return find_one(graph, param, value, PAPER_LOOKUP, "paper",
-                    "an arXiv id, DOI, Semantic Scholar id, IRI, or (part of) its title")
+        return find_one(
+            graph,
+            param,
+            value,
+            HEADING_LOOKUP,
+            "heading",
+            "a heading label (Pruning), key (model-compression/pruning) or IRI",
+        )
+    return find_one(
+        graph, param, value, PAPER_LOOKUP, "paper", "an arXiv id, DOI, Semantic Scholar id, IRI, or (part of) its title"
+    )
 
 
 def integer_value(param: Param, value: str) -> int:
@@ -243,8 +255,10 @@ def find_one(graph, param: Param, value: str, lookup: str, what: str, forms: str
     ref = value.strip().removeprefix("<").removesuffix(">")
     if not ref:
         raise QueryError(f"parameter {param.name!r}: expected {forms}, got nothing")
-    rows = [(row["found"], row["label"].value, row["exact"].value == "true")
-            for row in run_query(graph, with_values(lookup, {"ref": Literal(ref)}))]
+    rows = [
+        (row["found"], row["label"].value, row["exact"].value == "true")
+        for row in run_query(graph, with_values(lookup, {"ref": Literal(ref)}))
+    ]
     exact = {node: label for node, label, is_exact in rows if is_exact}
     matches = exact or {node: label for node, label, _ in rows}
     if len(matches) == 1:
@@ -254,11 +268,14 @@ def find_one(graph, param: Param, value: str, lookup: str, what: str, forms: str
     first = sorted(matches.items(), key=lambda match: match[0].value)[:10]
     shown = "\n".join(f"  {node.value}  {label}" for node, label in first)
     more = f"\n  ... and {len(matches) - 10} more" if len(matches) > 10 else ""
-    raise QueryError(f"parameter {param.name!r}: {value!r} matches {len(matches)} {what}s; "
-                     f"give one of these IRIs (or a longer key):\n{shown}{more}")
+    raise QueryError(
+        f"parameter {param.name!r}: {value!r} matches {len(matches)} {what}s; "
+        f"give one of these IRIs (or a longer key):\n{shown}{more}"
+    )
 
 
-_TOKENS = re.compile(r"""
+_TOKENS = re.compile(
+    r"""
     (?P<comment>\#[^\n]*)
   | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
                |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
@@ -268,7 +285,9 @@ _TOKENS = re.compile(r"""
   | (?P<open>\{)
   | (?P<close>\})
   | (?P<other>.)
-""", re.X | re.S)
+""",
+    re.X | re.S,
+)
 
 
 def where_group_start(text: str) -> int:

@@ -18,6 +18,7 @@ Safe by default, because any web page the user visits can send requests to a loc
 - read-only unless started with --allow-update and a token; updates then change the served
   graph in memory only, never the build's files.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,11 +49,22 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-SELECT_TYPES = {"application/sparql-results+json": "json", "application/json": "json",
-                "application/sparql-results+xml": "xml", "text/csv": "csv", "text/tab-separated-values": "tsv",
-                "application/xml": "xml", "text/xml": "xml"}
-GRAPH_TYPES = {"text/turtle": "turtle", "application/n-triples": "ntriples", "text/plain": "ntriples",
-               "application/ld+json": "jsonld", "application/rdf+xml": "rdfxml"}
+SELECT_TYPES = {
+    "application/sparql-results+json": "json",
+    "application/json": "json",
+    "application/sparql-results+xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+    "application/xml": "xml",
+    "text/xml": "xml",
+}
+GRAPH_TYPES = {
+    "text/turtle": "turtle",
+    "application/n-triples": "ntriples",
+    "text/plain": "ntriples",
+    "application/ld+json": "jsonld",
+    "application/rdf+xml": "rdfxml",
+}
 RESULT_HEADERS = ["X-Result-Limit", "X-Result-Truncated"]
 STARTUP_SECONDS = 300.0
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -96,7 +108,9 @@ SPARQL_TOKENS = re.compile(
     r"|(?P<var>[?$]\w+)"
     r"|(?P<word>[^\s{}()\[\];,'\"<>#?$]+)"
     r"|(?P<space>\s+)"
-    r"|(?P<other>.)", re.DOTALL)
+    r"|(?P<other>.)",
+    re.DOTALL,
+)
 
 
 def remote_targets(text: str) -> list[str | None]:
@@ -106,7 +120,7 @@ def remote_targets(text: str) -> list[str | None]:
     targets: list[str | None] = []
     for position, (kind, value) in enumerate(tokens):
         if kind == "word" and value.upper() in ("SERVICE", "LOAD"):
-            after = [v for _, v in tokens[position + 1:position + 3]] + ["", ""]
+            after = [v for _, v in tokens[position + 1 : position + 3]] + ["", ""]
             target = after[1] if after[0].upper() == "SILENT" else after[0]
             iri = target[1:-1] if target.startswith("<") else ""
             targets.append(iri if re.match(r"https?://", iri) else None)
@@ -120,8 +134,10 @@ def federation_refusal(text: str, allowed: tuple[str, ...]) -> str | None:
         return None
     named = ", ".join(clip(f"<{t}>", 200) if t else "a target that is not a full http(s) IRI" for t in refused)
     if not allowed:
-        return (f"federated queries are off on this server (SERVICE/LOAD to {named}); "
-                "start it with --federate URL to allow an endpoint")
+        return (
+            f"federated queries are off on this server (SERVICE/LOAD to {named}); "
+            "start it with --federate URL to allow an endpoint"
+        )
     return f"SERVICE/LOAD to {named} is not allowed here; allowed endpoints: {', '.join(allowed)}"
 
 
@@ -182,9 +198,12 @@ def evaluate(graph, request: dict) -> dict:
     elif request["default_graphs"] or request["named_graphs"]:
         import pyoxigraph as ox
 
-        results = graph.store.query(request["text"], prefixes=PREFIXES,
-                                    default_graph=[ox.NamedNode(g) for g in request["default_graphs"]],
-                                    named_graphs=[ox.NamedNode(g) for g in request["named_graphs"]])
+        results = graph.store.query(
+            request["text"],
+            prefixes=PREFIXES,
+            default_graph=[ox.NamedNode(g) for g in request["default_graphs"]],
+            named_graphs=[ox.NamedNode(g) for g in request["named_graphs"]],
+        )
     else:
         results = graph.query(request["text"])
     answer = collect(results, request["max_rows"])
@@ -194,11 +213,20 @@ def evaluate(graph, request: dict) -> dict:
         fmt = negotiate(request["accept"], SELECT_TYPES, "json")
         fmt = fmt if answer.boolean is None or fmt in ("json", "xml") else None
     if fmt is None:
-        return {"status": 406, "body": f"cannot answer this query in {clip(request['accept'] or '', 200)}; offered: "
-                                       f"{', '.join(GRAPH_TYPES if answer.triples is not None else SELECT_TYPES)}"}
-    return {"status": 200, "body": write(answer, fmt), "media_type": MEDIA_TYPES[fmt],
-            "headers": {"X-Result-Limit": str(request["max_rows"]),
-                        "X-Result-Truncated": "true" if answer.truncated else "false"}}
+        return {
+            "status": 406,
+            "body": f"cannot answer this query in {clip(request['accept'] or '', 200)}; offered: "
+            f"{', '.join(GRAPH_TYPES if answer.triples is not None else SELECT_TYPES)}",
+        }
+    return {
+        "status": 200,
+        "body": write(answer, fmt),
+        "media_type": MEDIA_TYPES[fmt],
+        "headers": {
+            "X-Result-Limit": str(request["max_rows"]),
+            "X-Result-Truncated": "true" if answer.truncated else "false",
+        },
+    }
 
 
 def address_space() -> int:
@@ -231,6 +259,7 @@ def worker_main(connection, build: str, updates: list[str], max_memory_mb: int) 
 @dataclass
 class GraphWorker:
     """The graph in a child process; stopped after a timeout, and started again with the updates replayed."""
+
     build: Path
     max_memory_mb: int = 1024
     updates: list[str] = field(default_factory=list)
@@ -241,8 +270,12 @@ class GraphWorker:
     def start(self) -> None:
         context = multiprocessing.get_context("spawn")
         connection, child = context.Pipe()
-        process = context.Process(target=worker_main, daemon=True, name="kg-serve-graph",
-                                  args=(child, str(self.build), list(self.updates), self.max_memory_mb))
+        process = context.Process(
+            target=worker_main,
+            daemon=True,
+            name="kg-serve-graph",
+            args=(child, str(self.build), list(self.updates), self.max_memory_mb),
+        )
         self.connection, self.process = connection, process
         process.start()
         child.close()
@@ -258,8 +291,9 @@ class GraphWorker:
         if not self.alive:
             self.start()
         process, connection = self.process, self.connection
-        assert process is not None and process.pid is not None and connection is not None, \
+        assert process is not None and process.pid is not None and connection is not None, (
             "a started worker has a running process and its pipe"
+        )
         try:
             connection.send(request)
             answered = connection.poll(min(timeout, DEMOTE_AFTER))
@@ -295,8 +329,9 @@ class WorkerPool:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.updates: list[str] = []
-        self.workers = [GraphWorker(Path(settings.build), settings.max_memory_mb, self.updates)
-                        for _ in range(settings.workers)]
+        self.workers = [
+            GraphWorker(Path(settings.build), settings.max_memory_mb, self.updates) for _ in range(settings.workers)
+        ]
         self.idle: asyncio.Queue[GraphWorker] = asyncio.Queue()
         self.writing = asyncio.Lock()
         self.restarts: set[asyncio.Task] = set()
@@ -321,6 +356,7 @@ class WorkerPool:
         async def restart() -> None:
             await run_in_threadpool(worker.start)
             self.idle.put_nowait(worker)
+
         task = asyncio.create_task(restart())
         self.restarts.add(task)
         task.add_done_callback(self.restarts.discard)
@@ -360,12 +396,14 @@ ABSOLUTE_PATH = re.compile(r"(?<![\w:/\\])(?:/|[A-Za-z]:\\)(?:[^\s/\\\"':]+[/\\]
 
 def served_manifest(build: Path) -> bytes:
     """manifest.json with every absolute path of this machine cut to its file name."""
+
     def strip(value):
         if isinstance(value, dict):
             return {key: strip(item) for key, item in value.items()}
         if isinstance(value, list):
             return [strip(item) for item in value]
         return ABSOLUTE_PATH.sub(lambda m: m["name"], value) if isinstance(value, str) else value
+
     manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
     return (json.dumps(strip(manifest), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -398,8 +436,9 @@ def create_app(settings: Settings) -> Starlette:
         try:
             answer = await (pool.update(request) if request["kind"] == "update" else pool.ask(request))
         except QueryTimeout:
-            return PlainTextResponse(f"query stopped after {settings.timeout:g} s (the server's --timeout)",
-                                     status_code=503)
+            return PlainTextResponse(
+                f"query stopped after {settings.timeout:g} s (the server's --timeout)", status_code=503
+            )
         body = answer.get("body", b"")
         if answer["status"] != 200:
             return PlainTextResponse(body, status_code=answer["status"]) if body else Response(status_code=204)
@@ -409,21 +448,25 @@ def create_app(settings: Settings) -> Starlette:
         try:
             return await protocol(request)
         except BodyTooLarge:
-            return PlainTextResponse(f"the request body is over {settings.max_body} bytes (the server's --max-body)",
-                                     status_code=413)
+            return PlainTextResponse(
+                f"the request body is over {settings.max_body} bytes (the server's --max-body)", status_code=413
+            )
 
     async def protocol(request: Request) -> Response:
         args = request.query_params
-        query_args = {"default-graph-uri": args.getlist("default-graph-uri"),
-                      "named-graph-uri": args.getlist("named-graph-uri")}
+        query_args = {
+            "default-graph-uri": args.getlist("default-graph-uri"),
+            "named-graph-uri": args.getlist("named-graph-uri"),
+        }
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if request.method == "GET":
             if "update" in args:
                 return PlainTextResponse("updates must be sent with POST", status_code=405, headers={"Allow": "POST"})
             queries = args.getlist("query")
         elif kind == "application/x-www-form-urlencoded":
-            form = parse_qs((await read_body(request, settings.max_body)).decode("utf-8", errors="replace"),
-                            keep_blank_values=True)
+            form = parse_qs(
+                (await read_body(request, settings.max_body)).decode("utf-8", errors="replace"), keep_blank_values=True
+            )
             if "update" in form:
                 return await update(request, form["update"])
             queries = form.get("query", [])
@@ -434,25 +477,43 @@ def create_app(settings: Settings) -> Starlette:
         elif kind == "application/sparql-update":
             return await update(request, [(await read_body(request, settings.max_body)).decode("utf-8", "replace")])
         else:
-            return PlainTextResponse(f"unsupported content type {clip(kind, 100) or '(none)'}: expected "
-                                     "application/x-www-form-urlencoded, application/sparql-query or "
-                                     "application/sparql-update", status_code=415)
+            return PlainTextResponse(
+                f"unsupported content type {clip(kind, 100) or '(none)'}: expected "
+                "application/x-www-form-urlencoded, application/sparql-query or "
+                "application/sparql-update",
+                status_code=415,
+            )
         if len(queries) != 1:
-            return PlainTextResponse("expected exactly one query (a `query` parameter or a "
-                                     "application/sparql-query body); the query page is at /", status_code=400)
-        return await ask({"kind": "query", "text": queries[0], "accept": request.headers.get("accept"),
-                          "max_rows": settings.max_rows, "default_graphs": query_args["default-graph-uri"],
-                          "named_graphs": query_args["named-graph-uri"]})
+            return PlainTextResponse(
+                "expected exactly one query (a `query` parameter or a "
+                "application/sparql-query body); the query page is at /",
+                status_code=400,
+            )
+        return await ask(
+            {
+                "kind": "query",
+                "text": queries[0],
+                "accept": request.headers.get("accept"),
+                "max_rows": settings.max_rows,
+                "default_graphs": query_args["default-graph-uri"],
+                "named_graphs": query_args["named-graph-uri"],
+            }
+        )
 
     async def update(request: Request, texts: list[str]) -> Response:
         if token is None:
-            return PlainTextResponse("this endpoint is read-only (start it with --allow-update and a token to "
-                                     "accept updates)", status_code=403)
+            return PlainTextResponse(
+                "this endpoint is read-only (start it with --allow-update and a token to accept updates)",
+                status_code=403,
+            )
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         # Starlette decodes headers as latin-1: back to the bytes sent, compared as bytes (any characters).
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode("latin-1"), token):
-            return PlainTextResponse("updates need the server's token: Authorization: Bearer TOKEN",
-                                     status_code=401, headers={"WWW-Authenticate": 'Bearer realm="kg serve"'})
+            return PlainTextResponse(
+                "updates need the server's token: Authorization: Bearer TOKEN",
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="kg serve"'},
+            )
         if len(texts) != 1:
             return PlainTextResponse("expected exactly one update", status_code=400)
         return await ask({"kind": "update", "text": texts[0]})
@@ -460,20 +521,39 @@ def create_app(settings: Settings) -> Starlette:
     async def saved_list(request: Request) -> Response:
         from kg.savedqueries import saved_queries
 
-        return JSONResponse([{"name": q.name, "title": q.title, "description": q.description,
-                              "params": [{"name": p.name, "type": p.type_text, "default": p.default,
-                                          "description": p.description} for p in q.params],
-                              "text": q.text} for q in saved_queries().values()])
+        return JSONResponse(
+            [
+                {
+                    "name": q.name,
+                    "title": q.title,
+                    "description": q.description,
+                    "params": [
+                        {"name": p.name, "type": p.type_text, "default": p.default, "description": p.description}
+                        for p in q.params
+                    ],
+                    "text": q.text,
+                }
+                for q in saved_queries().values()
+            ]
+        )
 
     async def saved_run(request: Request) -> Response:
         from kg.savedqueries import saved_queries
 
         name = request.path_params["name"]
         if name not in saved_queries():
-            return PlainTextResponse(f"no saved query named {clip(name, 100)!r} (GET /queries lists them)",
-                                     status_code=404)
-        return await ask({"kind": "saved", "name": name, "params": dict(request.query_params),
-                          "accept": request.headers.get("accept"), "max_rows": settings.max_rows})
+            return PlainTextResponse(
+                f"no saved query named {clip(name, 100)!r} (GET /queries lists them)", status_code=404
+            )
+        return await ask(
+            {
+                "kind": "saved",
+                "name": name,
+                "params": dict(request.query_params),
+                "accept": request.headers.get("accept"),
+                "max_rows": settings.max_rows,
+            }
+        )
 
     async def page(request: Request) -> Response:
         text, script = query_page(Path(settings.build), settings.max_rows)
@@ -490,23 +570,36 @@ def create_app(settings: Settings) -> Starlette:
 
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))]
     if settings.cors_origins:
-        middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
-                                     allow_methods=["GET", "POST", "OPTIONS"],
-                                     allow_headers=["Accept", "Authorization", "Content-Type"],
-                                     expose_headers=RESULT_HEADERS))
-    routes = [Route("/", page), Route("/sparql", sparql, methods=["GET", "POST"]), Route("/queries", saved_list),
-              Route("/queries/{name}", saved_run), Route("/build/manifest.json", manifest),
-              Mount("/build", StaticFiles(directory=settings.build))]
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Accept", "Authorization", "Content-Type"],
+                expose_headers=RESULT_HEADERS,
+            )
+        )
+    routes = [
+        Route("/", page),
+        Route("/sparql", sparql, methods=["GET", "POST"]),
+        Route("/queries", saved_list),
+        Route("/queries/{name}", saved_run),
+        Route("/build/manifest.json", manifest),
+        Mount("/build", StaticFiles(directory=settings.build)),
+    ]
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 def page_headers(script: str) -> dict[str, str]:
     """A Content Security Policy under which only the page's own script runs (no javascript: links)."""
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
-    return {"Content-Security-Policy": f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; "
-                                       "connect-src 'self'; base-uri 'none'; form-action 'none'; "
-                                       "frame-ancestors 'none'",
-            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+    return {
+        "Content-Security-Policy": f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7878) -> None:
@@ -524,10 +617,12 @@ def query_page(build: Path, max_rows: int) -> tuple[str, str]:
     files = [name for name in [*GRAPH_FILES, "manifest.json"] if (build / name).exists()]
     links = " · ".join(f'<a href="/build/{html.escape(quote(name))}">{html.escape(name)}</a>' for name in pages + files)
     script = SCRIPT.replace("{{max_rows}}", str(int(max_rows)))
-    text = (PAGE.replace("{{script}}", script)
-                .replace("{{title}}", html.escape(build.resolve().name))
-                .replace("{{links}}", links)
-                .replace("{{example}}", html.escape(EXAMPLE_QUERY)))
+    text = (
+        PAGE.replace("{{script}}", script)
+        .replace("{{title}}", html.escape(build.resolve().name))
+        .replace("{{links}}", links)
+        .replace("{{example}}", html.escape(EXAMPLE_QUERY))
+    )
     return text, script
 
 

@@ -5,6 +5,7 @@ about 40 times slower); quads are sorted before writing so the same graph always
 gives byte-identical files. SPARQL runs in Oxigraph with the common prefixes
 predeclared and the union of the named graphs as the default graph.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -62,7 +63,7 @@ class KnowledgeGraph:
             try:
                 graph.store = ox.Store.read_only(str(folder / STORE_FOLDER))
             except OSError:
-                return cls.load(folder)       # a store from another Oxigraph version: the files still serve
+                return cls.load(folder)  # a store from another Oxigraph version: the files still serve
             return graph
         return cls.load(folder)
 
@@ -72,9 +73,9 @@ class KnowledgeGraph:
     def query(self, sparql: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None):
         """Run SPARQL with the common prefixes; `bindings` are substituted, never pasted in."""
         substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
-            ox.Variable(name): value for name, value in (bindings or {}).items()}
-        return self.store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True,
-                                substitutions=substitutions)
+            ox.Variable(name): value for name, value in (bindings or {}).items()
+        }
+        return self.store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=substitutions)
 
     def write(self, folder: str | Path) -> list[Path]:
         """Write graph.ttl/.nt/.jsonld (union of graphs) and graph.nq/.trig (named graphs kept).
@@ -85,19 +86,30 @@ class KnowledgeGraph:
         so no list of Python triples is ever held.
         """
         folder = Path(folder)
-        graphs = {str(g): sorted_lines(in_memory(self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g)))
-                  for g in [ox.DefaultGraph(), *self.store.named_graphs()]}
+        graphs = {
+            str(g): sorted_lines(in_memory(self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g)))
+            for g in [ox.DefaultGraph(), *self.store.named_graphs()]
+        }
         union = sorted({line for lines in graphs.values() for line in lines})
         written = [atomic_write(folder / "graph.nt", "".join(union))]
         del union
-        written.append(atomic_write(folder / "graph.nq", "".join(
-            f"{line[:-3]} {name} .\n" if name != "DEFAULT" else line
-            for name, lines in sorted(graphs.items()) for line in lines)))
+        written.append(
+            atomic_write(
+                folder / "graph.nq",
+                "".join(
+                    f"{line[:-3]} {name} .\n" if name != "DEFAULT" else line
+                    for name, lines in sorted(graphs.items())
+                    for line in lines
+                ),
+            )
+        )
         del graphs
         triples, quads = str(folder / "graph.nt"), str(folder / "graph.nq")
-        for name, source, fmt in (("graph.ttl", triples, ox.RdfFormat.TURTLE),
-                                  ("graph.jsonld", triples, ox.RdfFormat.JSON_LD),
-                                  ("graph.trig", quads, ox.RdfFormat.TRIG)):
+        for name, source, fmt in (
+            ("graph.ttl", triples, ox.RdfFormat.TURTLE),
+            ("graph.jsonld", triples, ox.RdfFormat.JSON_LD),
+            ("graph.trig", quads, ox.RdfFormat.TRIG),
+        ):
             input_format = ox.RdfFormat.N_TRIPLES if source == triples else ox.RdfFormat.N_QUADS
             prefixes = PREFIXES if fmt != ox.RdfFormat.JSON_LD else None
             written.append(atomic_serialize(folder / name, ox.parse(path=source, format=input_format), fmt, prefixes))
@@ -109,7 +121,7 @@ class KnowledgeGraph:
         disk = ox.Store(str(target))
         disk.bulk_extend(self.store.quads_for_pattern(None, None, None, None))
         disk.flush()
-        del disk                                   # closes the store: the folder can be renamed
+        del disk  # closes the store: the folder can be renamed
         return target
 
 

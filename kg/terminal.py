@@ -6,6 +6,7 @@ user's terminal, and inside rich a `[/red]` is taken as markup and crashes. Here
 text is shown, never obeyed: control characters as `\\x1b`-style escapes, table cells as
 rich Text (no markup parsing).
 """
+
 from __future__ import annotations
 
 import io
@@ -15,7 +16,7 @@ import sys
 
 # C0 and C1 controls, DEL, and the bidirectional overrides that can reorder what is shown.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-UNBOUNDED = 10_000   # width of a table written to a pipe or file: never wrapped
+UNBOUNDED = 10_000  # width of a table written to a pipe or file: never wrapped
 
 
 def inert(text: object) -> str:
@@ -48,6 +49,13 @@ def text_table(headers: list[str], rows: list[list[str]], width: int | None = No
     for row in rows:
         grid.add_row(*(Text(inert(cell)) for cell in row))
     buffer = io.StringIO()
-    Console(file=buffer, width=width or terminal_width(), force_terminal=False, color_system=None,
-            markup=False, emoji=False, highlight=False).print(grid)
+    Console(
+        file=buffer,
+        width=width or terminal_width(),
+        force_terminal=False,
+        color_system=None,
+        markup=False,
+        emoji=False,
+        highlight=False,
+    ).print(grid)
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().split("\n")[:-1])

@@ -14,6 +14,7 @@ a constraint is tested on every subject of its property, without joining the sha
 target class (the join is most of the cost), and only the few subjects that fail are then
 checked for the target; a minCount of 1 is a NOT EXISTS, a class a MINUS.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,9 +28,28 @@ from kg.store import KnowledgeGraph
 PYSHACL_LIMIT = 20_000
 SH = "http://www.w3.org/ns/shacl#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-SUPPORTED = {"path", "message", "minCount", "maxCount", "datatype", "class", "nodeKind", "pattern",
-             "minInclusive", "maxInclusive", "minExclusive", "maxExclusive", "property", "targetClass",
-             "targetSubjectsOf", "severity", "name", "description", "order", "flags"}
+SUPPORTED = {
+    "path",
+    "message",
+    "minCount",
+    "maxCount",
+    "datatype",
+    "class",
+    "nodeKind",
+    "pattern",
+    "minInclusive",
+    "maxInclusive",
+    "minExclusive",
+    "maxExclusive",
+    "property",
+    "targetClass",
+    "targetSubjectsOf",
+    "severity",
+    "name",
+    "description",
+    "order",
+    "flags",
+}
 NODE_KIND_TESTS = {"IRI": "isIRI(?v)", "Literal": "isLiteral(?v)", "BlankNode": "isBlank(?v)"}
 RANGE_TESTS = {"minInclusive": ">=", "maxInclusive": "<=", "minExclusive": ">", "maxExclusive": "<"}
 
@@ -55,13 +75,14 @@ class Violation:
 class Check:
     """One constraint as a SPARQL query; its solutions are the violations of its focus nodes that
     have the shape's target (when `targeted` is false, the query leaves the target to Python)."""
+
     sparql: str
     bindings: dict
     path: ox.NamedNode | None
     message: str
     per_value: bool = True
-    python_pattern: re.Pattern | None = None   # solutions are violations only where this does not match
-    target: tuple[str, ox.NamedNode] | None = None   # ("targetClass" | "targetSubjectsOf", node) still to test
+    python_pattern: re.Pattern | None = None  # solutions are violations only where this does not match
+    target: tuple[str, ox.NamedNode] | None = None  # ("targetClass" | "targetSubjectsOf", node) still to test
 
 
 def shapes_text() -> str:
@@ -93,32 +114,44 @@ def pyshacl_violations(graph: KnowledgeGraph) -> set[Violation]:
     for result in results.subjects(rdflib.RDF.type, sh.ValidationResult):
         path = results.value(result, sh.resultPath)
         value = results.value(result, sh.value)
-        found.add(Violation(f"<{results.value(result, sh.focusNode)}>",
-                            f"<{path}>" if isinstance(path, rdflib.URIRef) else None,
-                            None if value is None else str(value), str(results.value(result, sh.resultMessage))))
+        found.add(
+            Violation(
+                f"<{results.value(result, sh.focusNode)}>",
+                f"<{path}>" if isinstance(path, rdflib.URIRef) else None,
+                None if value is None else str(value),
+                str(results.value(result, sh.resultMessage)),
+            )
+        )
     return found
 
 
 def sparql_violations(graph: KnowledgeGraph) -> set[Violation]:
     from kg.vocab import PREFIXES
 
-    same_query: dict[tuple, list[Check]] = {}   # shapes sharing a property constraint share its query
+    same_query: dict[tuple, list[Check]] = {}  # shapes sharing a property constraint share its query
     for check in compile_shapes(shapes_text()):
         same_query.setdefault((check.sparql, tuple(sorted(check.bindings.items(), key=str))), []).append(check)
     found = set()
     for (sparql, _), checks in same_query.items():
-        rows = list(solutions(graph.store.query(sparql, substitutions=checks[0].bindings, prefixes=PREFIXES,
-                                                use_default_graph_as_union=True)))
+        rows = list(
+            solutions(
+                graph.store.query(
+                    sparql, substitutions=checks[0].bindings, prefixes=PREFIXES, use_default_graph_as_union=True
+                )
+            )
+        )
         for check in checks:
             for row in rows:
                 value = row["v"].value if check.per_value else None
-                if (check.python_pattern and not isinstance(row["v"], ox.BlankNode)
-                        and check.python_pattern.search(value)):
+                if (
+                    check.python_pattern
+                    and not isinstance(row["v"], ox.BlankNode)
+                    and check.python_pattern.search(value)
+                ):
                     continue
                 if check.target and not has_target(graph.store, row["focus"], check.target):
                     continue
-                found.add(Violation(str(row["focus"]), str(check.path) if check.path else None, value,
-                                    check.message))
+                found.add(Violation(str(row["focus"]), str(check.path) if check.path else None, value, check.message))
     return found
 
 
@@ -148,14 +181,32 @@ def compile_shapes(turtle: str) -> list[Check]:
         target = target_pattern(node)
         message = text_of(node, "message", "the shape's node constraint")
         for kind in node.get("class", []):
-            checks.append(Check(f"SELECT DISTINCT ?focus ?target ?class WHERE {{ {target} FILTER NOT EXISTS "
-                                "{ ?focus a ?class } }", {**target_binding(node), "class": kind},
-                                None, message, per_value=False))
+            checks.append(
+                Check(
+                    f"SELECT DISTINCT ?focus ?target ?class WHERE {{ {target} FILTER NOT EXISTS "
+                    "{ ?focus a ?class } }",
+                    {**target_binding(node), "class": kind},
+                    None,
+                    message,
+                    per_value=False,
+                )
+            )
         for quad in shapes.quads_for_pattern(shape, ox.NamedNode(SH + "property"), None):
-            checks.extend(property_checks(constraints_of(shapes, quad.object), target, target_binding(node),
-                                          target_of(node)))
-    return [Check(c.sparql, {ox.Variable(k): v for k, v in c.bindings.items()}, c.path, c.message, c.per_value,
-                  c.python_pattern, c.target) for c in checks]
+            checks.extend(
+                property_checks(constraints_of(shapes, quad.object), target, target_binding(node), target_of(node))
+            )
+    return [
+        Check(
+            c.sparql,
+            {ox.Variable(k): v for k, v in c.bindings.items()},
+            c.path,
+            c.message,
+            c.per_value,
+            c.python_pattern,
+            c.target,
+        )
+        for c in checks
+    ]
 
 
 def constraints_of(shapes: ox.Store, node) -> dict[str, list]:
@@ -210,33 +261,76 @@ def property_checks(prop: dict, target: str, bound: dict, focus_of: tuple[str, o
 
     def each_value(condition: str, extra: dict) -> None:
         names = " ".join(f"?{k}" for k in extra)
-        checks.append(Check(f"SELECT DISTINCT ?focus ?v ?path {names} WHERE {{ {step} FILTER({condition}) }}",
-                            {**bound, **extra}, shown_path, message, target=focus_of))
+        checks.append(
+            Check(
+                f"SELECT DISTINCT ?focus ?v ?path {names} WHERE {{ {step} FILTER({condition}) }}",
+                {**bound, **extra},
+                shown_path,
+                message,
+                target=focus_of,
+            )
+        )
 
     if "minCount" in prop:
         keys = " ".join(f"?{k}" for k in targeted)
         if prop["minCount"][0].value == "1":
-            checks.append(Check(f"SELECT ?focus {keys} WHERE {{ {target} FILTER NOT EXISTS {{ {step} }} }}",
-                                targeted, shown_path, message, per_value=False))
+            checks.append(
+                Check(
+                    f"SELECT ?focus {keys} WHERE {{ {target} FILTER NOT EXISTS {{ {step} }} }}",
+                    targeted,
+                    shown_path,
+                    message,
+                    per_value=False,
+                )
+            )
         else:
-            checks.append(Check(f"SELECT ?focus {keys} ?min WHERE {{ {target} OPTIONAL {{ {step} }} }} "
-                                f"GROUP BY ?focus {keys} ?min HAVING (COUNT(DISTINCT ?v) < ?min)",
-                                {**targeted, "min": prop["minCount"][0]}, shown_path, message, per_value=False))
+            checks.append(
+                Check(
+                    f"SELECT ?focus {keys} ?min WHERE {{ {target} OPTIONAL {{ {step} }} }} "
+                    f"GROUP BY ?focus {keys} ?min HAVING (COUNT(DISTINCT ?v) < ?min)",
+                    {**targeted, "min": prop["minCount"][0]},
+                    shown_path,
+                    message,
+                    per_value=False,
+                )
+            )
     if "maxCount" in prop:
-        checks.append(Check(f"SELECT ?focus ?path ?max WHERE {{ {step} }} "
-                            "GROUP BY ?focus ?path ?max HAVING (COUNT(DISTINCT ?v) > ?max)",
-                            {**bound, "max": prop["maxCount"][0]}, shown_path, message, per_value=False,
-                            target=focus_of))
+        checks.append(
+            Check(
+                f"SELECT ?focus ?path ?max WHERE {{ {step} }} "
+                "GROUP BY ?focus ?path ?max HAVING (COUNT(DISTINCT ?v) > ?max)",
+                {**bound, "max": prop["maxCount"][0]},
+                shown_path,
+                message,
+                per_value=False,
+                target=focus_of,
+            )
+        )
     for datatype in prop.get("datatype", []):
         each_value("!isLiteral(?v) || datatype(?v) != ?datatype", {"datatype": datatype})
     for kind in prop.get("class", []):
-        checks.append(Check(f"SELECT DISTINCT ?focus ?v ?path ?class WHERE {{ {step} MINUS {{ ?v a ?class }} }}",
-                            {**bound, "class": kind}, shown_path, message, target=focus_of))
+        checks.append(
+            Check(
+                f"SELECT DISTINCT ?focus ?v ?path ?class WHERE {{ {step} MINUS {{ ?v a ?class }} }}",
+                {**bound, "class": kind},
+                shown_path,
+                message,
+                target=focus_of,
+            )
+        )
     for kind in prop.get("nodeKind", []):
         each_value(f"!{NODE_KIND_TESTS[kind.value.removeprefix(SH)]}", {})
-    for pattern in prop.get("pattern", []):   # matched in Python: Oxigraph compiles a bound regex per row
-        checks.append(Check(f"SELECT DISTINCT ?focus ?v ?path WHERE {{ {step} }}", bound, shown_path,
-                            message, python_pattern=re.compile(pattern.value), target=focus_of))
+    for pattern in prop.get("pattern", []):  # matched in Python: Oxigraph compiles a bound regex per row
+        checks.append(
+            Check(
+                f"SELECT DISTINCT ?focus ?v ?path WHERE {{ {step} }}",
+                bound,
+                shown_path,
+                message,
+                python_pattern=re.compile(pattern.value),
+                target=focus_of,
+            )
+        )
     for name, operator in RANGE_TESTS.items():
         for limit in prop.get(name, []):
             each_value(f"!(?v {operator} ?limit)", {"limit": limit})

@@ -3,6 +3,7 @@
 IRIs depend only on identifiers, never on build order or enrichment state, so the
 same paper keeps its IRI across rebuilds and across versions of the list.
 """
+
 from __future__ import annotations
 
 from pyoxigraph import NamedNode
@@ -38,7 +39,7 @@ class Namespace:
     def __getattr__(self, name: str) -> NamedNode:
         if name.startswith("__"):
             raise AttributeError(name)
-        term = self.__dict__[name] = self[name]   # later `ns.term` is a plain attribute: the mapping reads millions
+        term = self.__dict__[name] = self[name]  # later `ns.term` is a plain attribute: the mapping reads millions
         return term
 
     def __getitem__(self, name: str) -> NamedNode:

@@ -1,4 +1,5 @@
 """Test fixtures: the test data (tests/data, see its README), and builds of real list versions."""
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ DATA = ROOT / "tests" / "data"
 LISTS = DATA / "lists" / "awesome-moe-inference"
 DEFAULT_LIST = LISTS / "2024-11-05_ec0877e.md"
 LATEST_LIST = LISTS / "2025-10-20_f7ccad0.md"
-PUBLISHED_EXAMPLE = ROOT / "examples" / "awesome-moe-inference"   # `make example` writes it
+PUBLISHED_EXAMPLE = ROOT / "examples" / "awesome-moe-inference"  # `make example` writes it
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,27 +12,72 @@ local `.md` pages it links.
 
     python tests/count_paper_links.py LIST_OR_FOLDER ...
 """
+
 from __future__ import annotations
 
 import re
 import sys
 from pathlib import Path
 
-BOILERPLATE = {"contents", "table of contents", "contribute", "contributing", "citation", "license", "todo", "todos",
-               "acknowledgements", "acknowledgement", "acknowledgments", "star history", "contributors", "news",
-               "updates"}
+BOILERPLATE = {
+    "contents",
+    "table of contents",
+    "contribute",
+    "contributing",
+    "citation",
+    "license",
+    "todo",
+    "todos",
+    "acknowledgements",
+    "acknowledgement",
+    "acknowledgments",
+    "star history",
+    "contributors",
+    "news",
+    "updates",
+}
 MODEL_COLUMNS = {"para", "params", "parameters", "experts", "l", "h", "d model", "d ffn", "d expert", "affiliation"}
-PAPER_SITES = ("arxiv.org", "openreview.net", "aclanthology.org", "aclweb.org", "proceedings.mlr.press",
-               "proceedings.neurips.cc", "papers.nips.cc", "proceedings.mlsys.org", "openaccess.thecvf.com",
-               "ieeexplore.ieee.org", "dl.acm.org", "doi.org", "link.springer.com", "onlinelibrary.wiley.com",
-               "sciencedirect.com", "mdpi.com", "ojs.aaai.org", "jmlr.org", "isca-archive.org", "preprints.org",
-               "biorxiv.org", "medrxiv.org", "semanticscholar.org", "usenix.org", "ecva.net", "scirp.org",
-               "nature.com", "science.org", "pnas.org", "ijcai.org", "aaai.org", "researchgate.net", "ssrn.com",
-               "hal.science", "direct.mit.edu")
+PAPER_SITES = (
+    "arxiv.org",
+    "openreview.net",
+    "aclanthology.org",
+    "aclweb.org",
+    "proceedings.mlr.press",
+    "proceedings.neurips.cc",
+    "papers.nips.cc",
+    "proceedings.mlsys.org",
+    "openaccess.thecvf.com",
+    "ieeexplore.ieee.org",
+    "dl.acm.org",
+    "doi.org",
+    "link.springer.com",
+    "onlinelibrary.wiley.com",
+    "sciencedirect.com",
+    "mdpi.com",
+    "ojs.aaai.org",
+    "jmlr.org",
+    "isca-archive.org",
+    "preprints.org",
+    "biorxiv.org",
+    "medrxiv.org",
+    "semanticscholar.org",
+    "usenix.org",
+    "ecva.net",
+    "scirp.org",
+    "nature.com",
+    "science.org",
+    "pnas.org",
+    "ijcai.org",
+    "aaai.org",
+    "researchgate.net",
+    "ssrn.com",
+    "hal.science",
+    "direct.mit.edu",
+)
 LINK = re.compile(r"\]\s?\(\s*(<?[^()\s<>]*(?:\([^()\s]*\)[^()\s<>]*)*>?)(?:\s+\"[^\"]*\")?\s*\)")
 HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 TAGGED = re.compile(r"^\s*\[[^\[\]]*['’‘`´]\s*\d{2,4}(?:\.\d{1,2})?\]\s*\[([^\[\]]+)\]")
-NOT_LINKED = re.compile(r"^\s*\[[^\[\]]*\]\s*\[([^\[\]]+)\]\s*$")      # [Venue'YY] [Title] (or [] [Title]), no link
+NOT_LINKED = re.compile(r"^\s*\[[^\[\]]*\]\s*\[([^\[\]]+)\]\s*$")  # [Venue'YY] [Title] (or [] [Title]), no link
 
 
 def site(url: str) -> str:
@@ -57,8 +102,11 @@ def paper_key(url: str) -> str | None:
     path = "/" + plain.partition("/")[2].split("?")[0]
     on_paper_site = any(host == s or host.endswith("." + s) for s in PAPER_SITES)
     code_site = any(host == s or host.endswith("." + s) for s in ("github.com", "gitlab.com", "huggingface.co"))
-    if on_paper_site or path.endswith(".pdf") or (not code_site and re.search(r"/(?:publications?|papers?)(?:/|$)",
-                                                                                 path)):
+    if (
+        on_paper_site
+        or path.endswith(".pdf")
+        or (not code_site and re.search(r"/(?:publications?|papers?)(?:/|$)", path))
+    ):
         return "url " + plain
     return None
 
@@ -123,7 +171,7 @@ def scan(text: str, keys: set[str], titled: dict[str, str | None], is_readme: bo
             continue
         if line.lstrip().startswith("|"):
             following = lines[number + 1] if number + 1 < len(lines) else ""
-            if re.match(r"^\s*\|?\s*:?-{3,}", following):          # a table's header row
+            if re.match(r"^\s*\|?\s*:?-{3,}", following):  # a table's header row
                 cells = {" ".join(re.sub(r"[^a-z0-9 ]", " ", c.lower()).split()) for c in line.split("|")}
                 model_table = len(cells & MODEL_COLUMNS) >= 2
                 continue

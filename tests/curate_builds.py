@@ -3,6 +3,7 @@
 Each version is built once per test session (one cache for all of them), the way a curator
 builds it: `kg.build.build` against a server speaking the Semantic Scholar Graph API.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

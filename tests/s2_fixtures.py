@@ -124,11 +124,15 @@ VENUES = {
     "kdd": ("Knowledge Discovery and Data Mining", "conference"),
     "atc": ("USENIX Annual Technical Conference", "conference"),
     "osdi": ("USENIX Symposium on Operating Systems Design and Implementation", "conference"),
-    "asplos": ("International Conference on Architectural Support for Programming Languages and "
-               "Operating Systems", "conference"),
+    "asplos": (
+        "International Conference on Architectural Support for Programming Languages and Operating Systems",
+        "conference",
+    ),
     "ppopp": ("ACM SIGPLAN Symposium on Principles & Practice of Parallel Programming", "conference"),
-    "sigcomm": ("Conference on Applications, Technologies, Architectures, and Protocols for "
-                "Computer Communication", "conference"),
+    "sigcomm": (
+        "Conference on Applications, Technologies, Architectures, and Protocols for Computer Communication",
+        "conference",
+    ),
     "sigmod": ("ACM SIGMOD Conference", "conference"),
     "eurosys": ("European Conference on Computer Systems", "conference"),
     "infocom": ("IEEE Conference on Computer Communications", "conference"),
@@ -137,8 +141,7 @@ VENUES = {
     "tmm": ("IEEE transactions on multimedia", "journal"),
     "iccv": ("IEEE International Conference on Computer Vision", "conference"),
     "jmlr": ("Journal of machine learning research", "journal"),
-    "sc": ("International Conference for High Performance Computing, Networking, Storage and "
-           "Analysis", "conference"),
+    "sc": ("International Conference for High Performance Computing, Networking, Storage and Analysis", "conference"),
     "dac": ("Design Automation Conference", "conference"),
     "hpca": ("International Symposium on High-Performance Computer Architecture", "conference"),
     "isca": ("International Symposium on Computer Architecture", "conference"),
@@ -160,15 +163,72 @@ ARXIV_VENUE = {
     "issn": "2331-8422",
     "url": "https://arxiv.org",
 }
-FIRST_NAMES = ("Wei", "Yuxin", "Ananya", "Lukas", "Maria", "Jiahao", "Sofia", "Kenji", "Omar",
-               "Chen", "Priya", "Tomás", "Hannah", "Ravi", "Mei", "Daniel", "Zhiyuan", "Elena")
-LAST_NAMES = ("Zhang", "Liu", "Müller", "Kumar", "Rossi", "Tanaka", "Haddad", "Wang", "Novak",
-              "Li", "Garcia", "Chen", "Schmidt", "Iyer", "Kim", "Okafor", "Zhao", "Petrov")
-RECORD_ORDER = ("paperId", "externalIds", "corpusId", "publicationVenue", "url", "title", "abstract",
-                "venue", "year", "referenceCount", "citationCount", "influentialCitationCount",
-                "isOpenAccess", "openAccessPdf", "fieldsOfStudy", "s2FieldsOfStudy", "tldr",
-                "publicationTypes", "publicationDate", "journal", "citationStyles", "authors",
-                "citations", "references")
+FIRST_NAMES = (
+    "Wei",
+    "Yuxin",
+    "Ananya",
+    "Lukas",
+    "Maria",
+    "Jiahao",
+    "Sofia",
+    "Kenji",
+    "Omar",
+    "Chen",
+    "Priya",
+    "Tomás",
+    "Hannah",
+    "Ravi",
+    "Mei",
+    "Daniel",
+    "Zhiyuan",
+    "Elena",
+)
+LAST_NAMES = (
+    "Zhang",
+    "Liu",
+    "Müller",
+    "Kumar",
+    "Rossi",
+    "Tanaka",
+    "Haddad",
+    "Wang",
+    "Novak",
+    "Li",
+    "Garcia",
+    "Chen",
+    "Schmidt",
+    "Iyer",
+    "Kim",
+    "Okafor",
+    "Zhao",
+    "Petrov",
+)
+RECORD_ORDER = (
+    "paperId",
+    "externalIds",
+    "corpusId",
+    "publicationVenue",
+    "url",
+    "title",
+    "abstract",
+    "venue",
+    "year",
+    "referenceCount",
+    "citationCount",
+    "influentialCitationCount",
+    "isOpenAccess",
+    "openAccessPdf",
+    "fieldsOfStudy",
+    "s2FieldsOfStudy",
+    "tldr",
+    "publicationTypes",
+    "publicationDate",
+    "journal",
+    "citationStyles",
+    "authors",
+    "citations",
+    "references",
+)
 NESTED_OMIT = ("tldr", "citations", "references")
 
 
@@ -311,8 +371,12 @@ def venue_of(work: Work) -> tuple[str, dict | None]:
     prefix = re.match(r"[A-Za-z]*", work.tag).group(0).lower()
     if prefix in VENUES:
         name, kind = VENUES[prefix]
-        return name, {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, name)), "name": name, "type": kind,
-                      "alternate_names": [work.tag.split("'")[0].split("’")[0].strip()]}
+        return name, {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+            "name": name,
+            "type": kind,
+            "alternate_names": [work.tag.split("'")[0].split("’")[0].strip()],
+        }
     if work.key.startswith("ARXIV:"):
         return "arXiv.org", ARXIV_VENUE
     return "", None
@@ -368,10 +432,12 @@ def base_record(work: Work) -> dict:
     venue, publication_venue = venue_of(work)
     authors = authors_of(work)
     short = work.title.split(":")[0]
-    topic = work.title[len(short):].strip(": ") or "efficient inference"
-    abstract = (f"Mixture-of-Experts (MoE) models scale capacity without scaling compute, but serving "
-                f"them is costly. We present {short}, addressing {topic}. "
-                f"Experiments show up to {2 + digest(work.key, 'x') % 7}x lower latency at equal quality.")
+    topic = work.title[len(short) :].strip(": ") or "efficient inference"
+    abstract = (
+        f"Mixture-of-Experts (MoE) models scale capacity without scaling compute, but serving "
+        f"them is costly. We present {short}, addressing {topic}. "
+        f"Experiments show up to {2 + digest(work.key, 'x') % 7}x lower latency at equal quality."
+    )
     pdf = open_access(work)
     kinds = ["JournalArticle"]
     if publication_venue and publication_venue.get("type") == "conference":
@@ -398,16 +464,22 @@ def base_record(work: Work) -> dict:
         "isOpenAccess": pdf is not None,
         "openAccessPdf": pdf,
         "fieldsOfStudy": ["Computer Science"],
-        "s2FieldsOfStudy": [{"category": "Computer Science", "source": "external"},
-                            {"category": "Computer Science", "source": "s2-fos-model"}],
-        "tldr": None if digest(work.key, "tldr") % 10 == 0 else
-        {"model": "tldr@v2.0.0", "text": f"{short} makes mixture-of-experts inference cheaper."},
+        "s2FieldsOfStudy": [
+            {"category": "Computer Science", "source": "external"},
+            {"category": "Computer Science", "source": "s2-fos-model"},
+        ],
+        "tldr": None
+        if digest(work.key, "tldr") % 10 == 0
+        else {"model": "tldr@v2.0.0", "text": f"{short} makes mixture-of-experts inference cheaper."},
         "publicationTypes": kinds,
         "publicationDate": f"{year}-{month:02d}-{day:02d}",
-        "journal": {"name": "ArXiv", "volume": f"abs/{work.key[6:]}"} if work.key.startswith("ARXIV:")
+        "journal": {"name": "ArXiv", "volume": f"abs/{work.key[6:]}"}
+        if work.key.startswith("ARXIV:")
         else ({"name": venue} if venue else None),
-        "citationStyles": {"bibtex": f"@Article{{{bib_key},\n author = {{{names}}},\n title = {{{work.title}}},\n"
-                                     f" year = {{{year}}}\n}}\n"},
+        "citationStyles": {
+            "bibtex": f"@Article{{{bib_key},\n author = {{{names}}},\n title = {{{work.title}}},\n"
+            f" year = {{{year}}}\n}}\n"
+        },
         "authors": authors,
     }
 
@@ -445,8 +517,9 @@ def synthetic_records() -> list[dict]:
             if cites(citing, cited, dates):
                 refs[citing.key].append(cited.key)
                 citers[cited.key].append(citing.key)
-    unresolved = {w.key: [unresolved_reference(w)] if w.listed and digest(w.key, "has-unresolved") % 3 == 0
-                  else [] for w in works}
+    unresolved = {
+        w.key: [unresolved_reference(w)] if w.listed and digest(w.key, "has-unresolved") % 3 == 0 else [] for w in works
+    }
     records = {w.key: base_record(w) for w in works}
     for key, rec in records.items():
         rec["referenceCount"] = len(refs[key]) + len(unresolved[key])
@@ -478,8 +551,15 @@ def cassette_interactions(name: str) -> list[dict]:
         response = item["response"]
         body = response["body"]["string"] if "body" in response else response["content"]
         status = response["status"]["code"] if "status" in response else response["status_code"]
-        out.append({"method": item["request"]["method"], "uri": item["request"]["uri"],
-                    "body": item["request"]["body"], "status": status, "text": body})
+        out.append(
+            {
+                "method": item["request"]["method"],
+                "uri": item["request"]["uri"],
+                "body": item["request"]["body"],
+                "status": status,
+                "text": body,
+            }
+        )
     return out
 
 
@@ -521,7 +601,15 @@ def list_entries(path: Path | None = None) -> list[dict]:
         key = identify(url)
         work = works[key] if key else by_title[norm_title(title)]
         status = "unknown" if is_unknown(work) else ("id" if key else "title")
-        out.append({"tag": tag, "title": title, "url": url, "heading": heading,
-                    "key": work.key, "paperId": None if status == "unknown" else paper_id(work.key),
-                    "status": status})
+        out.append(
+            {
+                "tag": tag,
+                "title": title,
+                "url": url,
+                "heading": heading,
+                "key": work.key,
+                "paperId": None if status == "unknown" else paper_id(work.key),
+                "status": status,
+            }
+        )
     return out

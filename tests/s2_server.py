@@ -26,27 +26,60 @@ BATCH_LIMIT = 500
 CITATION_CAP = 9999
 PAGE_LIMIT = 1000
 HANG_CAP = 5.0
-ANSWER_LIMIT = 10 * 1000 * 1000    # "Can only return up to 10 MB of data at a time"
-TOO_LARGE = ("Response would exceed maximum size of {limit} bytes. Please break your request into smaller "
-             "batches or make use of the limit and offset features.")
+ANSWER_LIMIT = 10 * 1000 * 1000  # "Can only return up to 10 MB of data at a time"
+TOO_LARGE = (
+    "Response would exceed maximum size of {limit} bytes. Please break your request into smaller "
+    "batches or make use of the limit and offset features."
+)
 
-BASE_FIELDS = ("paperId", "corpusId", "externalIds", "url", "title", "abstract", "venue",
-               "publicationVenue", "year", "referenceCount", "citationCount",
-               "influentialCitationCount", "isOpenAccess", "openAccessPdf", "fieldsOfStudy",
-               "s2FieldsOfStudy", "publicationTypes", "publicationDate", "journal",
-               "citationStyles", "authors")
+BASE_FIELDS = (
+    "paperId",
+    "corpusId",
+    "externalIds",
+    "url",
+    "title",
+    "abstract",
+    "venue",
+    "publicationVenue",
+    "year",
+    "referenceCount",
+    "citationCount",
+    "influentialCitationCount",
+    "isOpenAccess",
+    "openAccessPdf",
+    "fieldsOfStudy",
+    "s2FieldsOfStudy",
+    "publicationTypes",
+    "publicationDate",
+    "journal",
+    "citationStyles",
+    "authors",
+)
 PAPER_FIELDS = BASE_FIELDS + ("citations", "references", "embedding", "tldr", "textAvailability")
-AUTHOR_FIELDS = ("authorId", "externalIds", "url", "name", "affiliations", "homepage",
-                 "paperCount", "citationCount", "hIndex")
+AUTHOR_FIELDS = (
+    "authorId",
+    "externalIds",
+    "url",
+    "name",
+    "affiliations",
+    "homepage",
+    "paperCount",
+    "citationCount",
+    "hIndex",
+)
 EDGE_FIELDS = ("contexts", "intents", "contextsWithIntent", "isInfluential")
 INTENTS = ("background", "methodology", "result")
 
 STATUS_FAULTS = ("429", "500", "502", "503", "504")
 FAULTS = STATUS_FAULTS + ("hang", "close", "malformed", "html", "short", "foreign", "truncate")
-TOO_MANY = ("Too Many Requests. Please wait and try again or apply for a key for higher rate limits. "
-            "https://www.semanticscholar.org/product/api#api-key-form")
-GATEWAY_HTML = ("<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n"
-                "<center><h1>{code} {reason}</h1></center>\r\n</body>\r\n</html>\r\n")
+TOO_MANY = (
+    "Too Many Requests. Please wait and try again or apply for a key for higher rate limits. "
+    "https://www.semanticscholar.org/product/api#api-key-form"
+)
+GATEWAY_HTML = (
+    "<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n"
+    "<center><h1>{code} {reason}</h1></center>\r\n</body>\r\n</html>\r\n"
+)
 PORTAL_HTML = "<!DOCTYPE html><html><head><title>Semantic Scholar</title></head><body>Loading…</body></html>"
 
 
@@ -155,8 +188,14 @@ def lookup_key(raw: str) -> str | None:
 
 def record_keys(record: dict) -> list[str]:
     """Every key a record is found under: its paperId, CorpusId and external ids S2 accepts."""
-    names = {"ArXiv": "ARXIV", "ACL": "ACL", "MAG": "MAG", "PubMed": "PMID", "PubMedCentral": "PMCID",
-             "CorpusId": "CORPUSID"}
+    names = {
+        "ArXiv": "ARXIV",
+        "ACL": "ACL",
+        "MAG": "MAG",
+        "PubMed": "PMID",
+        "PubMedCentral": "PMCID",
+        "CorpusId": "CORPUSID",
+    }
     keys = [record["paperId"].lower()]
     if record.get("corpusId") is not None:
         keys.append(f"CORPUSID:{record['corpusId']}")
@@ -168,8 +207,9 @@ def record_keys(record: dict) -> list[str]:
     return keys
 
 
-def parse_fields(raw: str | None, allowed: tuple[str, ...],
-                 nested_allowed: dict[str, tuple[str, ...]]) -> tuple[list[str], dict[str, list[str]]]:
+def parse_fields(
+    raw: str | None, allowed: tuple[str, ...], nested_allowed: dict[str, tuple[str, ...]]
+) -> tuple[list[str], dict[str, list[str]]]:
     """Split `fields` into top-level names and dotted sub-fields; unknown names give S2's 400."""
     if raw is None:
         return ["title"], {}
@@ -199,8 +239,9 @@ def render_author(author: dict, extra: list[str]) -> dict:
     return {name: author.get(name) for name in names}
 
 
-def render_paper(record: dict, top: list[str], nested: dict[str, list[str]], cap: int | None = None,
-                 truncate: bool = False) -> dict:
+def render_paper(
+    record: dict, top: list[str], nested: dict[str, list[str]], cap: int | None = None, truncate: bool = False
+) -> dict:
     """A record cut down to paperId plus the requested fields, in the record's own field order;
     nested citations stop at `cap`, and `truncate` halves both nested lists (a fault)."""
     wanted = [name for name in record if name in top] + [name for name in top if name not in record]
@@ -227,9 +268,12 @@ def edge_facts(citing: dict, cited: dict) -> dict:
     contexts = [f"Prior work on {(cited.get('title') or 'this topic')[:60]} [{1 + h[4] % 40}] motivates our design."]
     if h[5] % 2:
         contexts.append(f"We compare against {(cited.get('title') or 'it').split(':')[0]} [{1 + h[6] % 40}].")
-    return {"contexts": contexts, "intents": intents,
-            "contextsWithIntent": [{"context": c, "intents": intents} for c in contexts],
-            "isInfluential": h[7] % 4 == 0}
+    return {
+        "contexts": contexts,
+        "intents": intents,
+        "contextsWithIntent": [{"context": c, "intents": intents} for c in contexts],
+        "isInfluential": h[7] % 4 == 0,
+    }
 
 
 def int_param(query: dict[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -297,7 +341,7 @@ class S2Api:
         """POST /paper/batch: a list aligned with `ids`, null where unknown."""
         ids = body.get("ids") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            raise ApiError(400, {"error": "Unacceptable request body: expected {\"ids\": [string, ...]}"})
+            raise ApiError(400, {"error": 'Unacceptable request body: expected {"ids": [string, ...]}'})
         if len(ids) > BATCH_LIMIT:
             raise ApiError(400, {"error": f"Cannot process more than {BATCH_LIMIT} ids at once"})
         top, nested = parse_fields(query.get("fields"), PAPER_FIELDS, nested_fields())
@@ -329,7 +373,7 @@ class S2Api:
         offset = int_param(query, "offset", 0, 0, 10**9)
         limit = int_param(query, "limit", 100, 1, PAGE_LIMIT)
         items = record.get(kind) or []
-        chunk = items[offset: offset + limit]
+        chunk = items[offset : offset + limit]
         more = offset + limit < len(items)
         if fault == "truncate":
             chunk, more = chunk[: len(chunk) // 2], False
@@ -358,15 +402,19 @@ class S2Api:
 
 def nested_fields() -> dict[str, tuple[str, ...]]:
     """Sub-fields allowed after a dot for each nested top-level field."""
-    return {"citations": BASE_FIELDS, "references": BASE_FIELDS, "authors": AUTHOR_FIELDS,
-            "embedding": ("specter_v1", "specter_v2")}
+    return {
+        "citations": BASE_FIELDS,
+        "references": BASE_FIELDS,
+        "authors": AUTHOR_FIELDS,
+        "embedding": ("specter_v1", "specter_v2"),
+    }
 
 
 def route(method: str, path: str) -> tuple[str, str | None]:
     """(endpoint name, paper id) for an API path; paper ids may contain slashes (DOIs)."""
     if not path.startswith(API_PREFIX + "/paper/"):
         return "unknown", None
-    rest = path[len(API_PREFIX + "/paper/"):]
+    rest = path[len(API_PREFIX + "/paper/") :]
     if rest == "batch":
         return ("batch" if method == "POST" else "unknown"), None
     if rest == "search/match":
@@ -414,8 +462,15 @@ class _Handler(BaseHTTPRequestHandler):
 class S2TestServer:
     """Serves `records` like the S2 Graph API on 127.0.0.1, in a background thread; a context manager."""
 
-    def __init__(self, records: list[dict], *, faults: Faults | None = None,
-                 citation_cap: int = CITATION_CAP, api_key: str | None = None, answer_limit: int = ANSWER_LIMIT):
+    def __init__(
+        self,
+        records: list[dict],
+        *,
+        faults: Faults | None = None,
+        citation_cap: int = CITATION_CAP,
+        api_key: str | None = None,
+        answer_limit: int = ANSWER_LIMIT,
+    ):
         self.api = S2Api(PaperIndex(records))
         self.faults = faults or Faults()
         self.citation_cap = citation_cap
@@ -423,7 +478,7 @@ class S2TestServer:
         self.answer_limit = answer_limit
         self.requests: list[Received] = []
         self.counts: Counter[str] = Counter()
-        self.sizes: list[int] = []          # bytes of each API answer served (faults aside)
+        self.sizes: list[int] = []  # bytes of each API answer served (faults aside)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
@@ -447,8 +502,9 @@ class S2TestServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), name="s2-test-server",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.02,), name="s2-test-server", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -494,11 +550,20 @@ class S2TestServer:
         except ValueError:
             body = raw.decode("utf-8", "replace")
         endpoint, paper = route(handler.command, path)
-        api_path = path[len(API_PREFIX):] if path.startswith(API_PREFIX) else path
+        api_path = path[len(API_PREFIX) :] if path.startswith(API_PREFIX) else path
         with self._lock:
             fault = self.faults.pick(endpoint, api_path)
-            self.requests.append(Received(handler.command, path, query, body,
-                                          {k.lower(): v for k, v in handler.headers.items()}, endpoint, fault))
+            self.requests.append(
+                Received(
+                    handler.command,
+                    path,
+                    query,
+                    body,
+                    {k.lower(): v for k, v in handler.headers.items()},
+                    endpoint,
+                    fault,
+                )
+            )
             self.counts[endpoint] += 1
         if fault == "close":
             handler.close_connection = True
@@ -521,8 +586,9 @@ class S2TestServer:
             data, content_type = PORTAL_HTML, "text/html; charset=utf-8"
         self._send(handler, status, data.encode(), content_type, short=fault == "short")
 
-    def _answer(self, endpoint: str, paper: str | None, query: dict, body: Any, handler: _Handler,
-                fault: str | None) -> tuple[int, Any]:
+    def _answer(
+        self, endpoint: str, paper: str | None, query: dict, body: Any, handler: _Handler, fault: str | None
+    ) -> tuple[int, Any]:
         """The API answer for a routed request (auth checked first, like the gateway does)."""
         if self.api_key is not None and handler.headers.get("x-api-key") != self.api_key:
             return 403, {"message": "Forbidden"}
@@ -551,8 +617,15 @@ class S2TestServer:
             body = GATEWAY_HTML.format(code=status, reason=handler.responses[status][0])
             self._send(handler, status, body.encode(), "text/html")
 
-    def _send(self, handler: _Handler, status: int, data: bytes, content_type: str,
-              headers: dict[str, str] | None = None, short: bool = False) -> None:
+    def _send(
+        self,
+        handler: _Handler,
+        status: int,
+        data: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        short: bool = False,
+    ) -> None:
         """Write one response; `short` announces the full length but sends half and hangs up."""
         try:
             handler.send_response(status)

@@ -1,4 +1,5 @@
 """Starting real SPARQL servers in tests (`oxigraph serve`, `kg serve`) and waiting for them."""
+
 from __future__ import annotations
 
 import socket
@@ -33,8 +34,11 @@ class RecordingServer:
     """A local HTTP server that records every request it gets and answers each with `body` (a bad
     SPARQL endpoint, or a target a SERVICE clause must never reach)."""
 
-    def __init__(self, body: bytes = b'{"head": {"vars": ["s"]}, "results": {"bindings": [{"s": 7}',
-                 media_type: str = "application/sparql-results+json"):
+    def __init__(
+        self,
+        body: bytes = b'{"head": {"vars": ["s"]}, "results": {"bindings": [{"s": 7}',
+        media_type: str = "application/sparql-results+json",
+    ):
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         requests = self.requests = []
@@ -71,8 +75,12 @@ def build_list(tmp_path_factory, list_file, name: str):
     """A list version built offline (snapshot only) into a temporary folder, from its absolute path."""
     from kg.build import ListSource, build
 
-    return build(ListSource.from_path(list_file), out=tmp_path_factory.mktemp(name), offline=True,
-                 cache_dir=tmp_path_factory.mktemp(name + "-cache"))
+    return build(
+        ListSource.from_path(list_file),
+        out=tmp_path_factory.mktemp(name),
+        offline=True,
+        cache_dir=tmp_path_factory.mktemp(name + "-cache"),
+    )
 
 
 VIRTUOSO = "/usr/bin/virtuoso-t"
@@ -131,8 +139,12 @@ def start_virtuoso(folder) -> tuple[object, str]:
     http_port, sql_port = free_port(), free_port()
     ini = folder / "virtuoso.ini"
     ini.write_text(VIRTUOSO_INI.format(db=folder, http_port=http_port, sql_port=sql_port))
-    process = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(ini)], cwd=folder,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [VIRTUOSO, "+foreground", "+configfile", str(ini)],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{http_port}"
     wait_until_answering(process, url + "/sparql", "virtuoso-t", 120)
     return process, url

@@ -1,4 +1,5 @@
 """The flow of docs/architecture.md, checked on the code: no module imports one later in the flow."""
+
 from __future__ import annotations
 
 import ast
@@ -6,9 +7,31 @@ from pathlib import Path
 
 KG = Path(__file__).resolve().parents[1] / "kg"
 # The flow, earliest first; a module may import only itself, its package and modules before it.
-FLOW = ["kg.identifiers", "kg.terminal", "kg.progress", "kg.vocab", "kg.listparse", "kg.listsource", "kg.enrich",
-        "kg.graphmap", "kg.store", "kg.model", "kg.query", "kg.savedqueries", "kg.clusters", "kg.counts",
-        "kg.validate", "kg.exports", "kg.page", "kg.curate", "kg.build", "kg.publish", "kg.serve", "kg.push", "kg.cli"]
+FLOW = [
+    "kg.identifiers",
+    "kg.terminal",
+    "kg.progress",
+    "kg.vocab",
+    "kg.listparse",
+    "kg.listsource",
+    "kg.enrich",
+    "kg.graphmap",
+    "kg.store",
+    "kg.model",
+    "kg.query",
+    "kg.savedqueries",
+    "kg.clusters",
+    "kg.counts",
+    "kg.validate",
+    "kg.exports",
+    "kg.page",
+    "kg.curate",
+    "kg.build",
+    "kg.publish",
+    "kg.serve",
+    "kg.push",
+    "kg.cli",
+]
 
 
 def stage(module: str) -> int:
@@ -38,8 +61,12 @@ def imported(path: Path) -> set[str]:
 def test_no_module_imports_one_later_in_the_flow():
     modules = {module_name(path): path for path in KG.rglob("*.py") if path.name != "__main__.py"}
     assert len(modules) > 20 and "kg.build" in modules
-    backwards = sorted(f"{name} imports {other}" for name, path in modules.items() for other in imported(path)
-                       if stage(other) > stage(name))
+    backwards = sorted(
+        f"{name} imports {other}"
+        for name, path in modules.items()
+        for other in imported(path)
+        if stage(other) > stage(name)
+    )
     assert backwards == []
 
 

@@ -4,6 +4,7 @@ The cache never trades a complete edge list for a partial one; a title match fro
 is rejected; newer missing papers rank higher; a DOI read from a PDF link is the paper's DOI;
 the graph page's inlined files cannot end their element early.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -25,9 +26,15 @@ SWITCHHEAD = "SwitchHead: Accelerating Transformers with Mixture-of-Experts Atte
 
 
 def edge_row(items: list[dict], complete: bool) -> dict:
-    return {"kind": "edges", "paper": "c7e493f664b33e2528d10723d4b437a2b9404a1e", "direction": "references",
-            "items": items, "complete": complete, "source": "semantic-scholar",
-            "retrieved": "2026-11-01T00:00:00+00:00"}
+    return {
+        "kind": "edges",
+        "paper": "c7e493f664b33e2528d10723d4b437a2b9404a1e",
+        "direction": "references",
+        "items": items,
+        "complete": complete,
+        "source": "semantic-scholar",
+        "retrieved": "2026-11-01T00:00:00+00:00",
+    }
 
 
 def references_of(title: str) -> list[dict]:
@@ -40,10 +47,10 @@ def test_the_cache_never_replaces_a_complete_edge_list_with_a_partial_one(tmp_pa
     assert len(references) >= 2
     cache = Cache(tmp_path)
     cache.write([edge_row(references, complete=True)])
-    cache.write([edge_row(references[:1], complete=False)])       # a later answer that was cut short
+    cache.write([edge_row(references[:1], complete=False)])  # a later answer that was cut short
     kept = cache.edges(edge_row([], True)["paper"], "references")
     assert kept["complete"] and kept["items"] == references
-    cache.write([edge_row(references[:1], complete=True)])        # a complete answer does replace it
+    cache.write([edge_row(references[:1], complete=True)])  # a complete answer does replace it
     assert cache.edges(edge_row([], True)["paper"], "references")["items"] == references[:1]
     cache.close()
 
@@ -52,15 +59,20 @@ def test_a_title_match_from_another_year_is_rejected_and_one_from_the_same_year_
     from s2_server import S2TestServer
 
     listfile = tmp_path / "README.md"
-    listfile.write_text(f"# L\n## Models\n[Arxiv'24] [{JETMOE}](https://example.org/jetmoe)\n\n"
-                        f"[ICML'15] [{SWITCHHEAD}](https://example.org/switchhead)\n", encoding="utf-8")
+    listfile.write_text(
+        f"# L\n## Models\n[Arxiv'24] [{JETMOE}](https://example.org/jetmoe)\n\n"
+        f"[ICML'15] [{SWITCHHEAD}](https://example.org/switchhead)\n",
+        encoding="utf-8",
+    )
     with S2TestServer(build_records()) as server:
         result = build_against(server, tmp_path, ListSource.from_path(listfile))
     report = result.manifest["enrichment"]
     assert report["enriched"] == 1 and server.counts["match"] == 2
     assert report["unresolved"] == {"url:example.org/switchhead": f"title match rejected: found '{SWITCHHEAD}' (2023)"}
-    titles = {row["t"].value for row in result.graph.query(
-        "SELECT ?t WHERE { ?p a akg:ListedPaper ; akg:s2PaperId ?id ; dcterms:title ?t }")}
+    titles = {
+        row["t"].value
+        for row in result.graph.query("SELECT ?t WHERE { ?p a akg:ListedPaper ; akg:s2PaperId ?id ; dcterms:title ?t }")
+    }
     assert titles == {JETMOE}
 
 
@@ -83,28 +95,36 @@ def test_newer_missing_papers_score_higher_by_the_documented_recency(default_bui
         assert by_year[0].recency > by_year[-1].recency
 
 
-@pytest.mark.parametrize("url, doi", [
-    ("https://link.springer.com/content/pdf/10.1007/s11432-023-3884-3.pdf", "10.1007/s11432-023-3884-3"),
-    ("https://dl.acm.org/doi/pdf/10.1145/3649329.3655951.pdf", "10.1145/3649329.3655951"),
-    ("https://dl.acm.org/doi/pdf/10.1145/3649329.3655951", "10.1145/3649329.3655951"),
-])
+@pytest.mark.parametrize(
+    "url, doi",
+    [
+        ("https://link.springer.com/content/pdf/10.1007/s11432-023-3884-3.pdf", "10.1007/s11432-023-3884-3"),
+        ("https://dl.acm.org/doi/pdf/10.1145/3649329.3655951.pdf", "10.1145/3649329.3655951"),
+        ("https://dl.acm.org/doi/pdf/10.1145/3649329.3655951", "10.1145/3649329.3655951"),
+    ],
+)
 def test_a_doi_read_from_a_pdf_link_is_the_papers_doi(url, doi):
     assert identifiers_from_url(url)["doi"] == doi
 
 
 def test_a_pdf_link_and_the_doi_page_of_one_paper_are_one_listed_paper():
-    parsed = parse_list_text("# L\n## A\n"
-                             "[DAC'24] [MoE-Lightning](https://dl.acm.org/doi/10.1145/3649329.3655951)\n\n"
-                             "## B\n[DAC'24] [MoE-Lightning](https://dl.acm.org/doi/pdf/10.1145/3649329.3655951.pdf)\n")
+    parsed = parse_list_text(
+        "# L\n## A\n"
+        "[DAC'24] [MoE-Lightning](https://dl.acm.org/doi/10.1145/3649329.3655951)\n\n"
+        "## B\n[DAC'24] [MoE-Lightning](https://dl.acm.org/doi/pdf/10.1145/3649329.3655951.pdf)\n"
+    )
     assert [paper.key for paper in parsed.papers] == ["doi:10.1145/3649329.3655951"]
 
 
-@pytest.mark.parametrize("text, tag", [
-    ("let a = 1;</script><script>alert(1)</script>", "script"),
-    ("x = '</SCRIPT >'", "script"),
-    ("<!-- a comment that never ends in a script", "script"),
-    ("body { color: red }</style><script>alert(1)</script>", "style"),
-])
+@pytest.mark.parametrize(
+    "text, tag",
+    [
+        ("let a = 1;</script><script>alert(1)</script>", "script"),
+        ("x = '</SCRIPT >'", "script"),
+        ("<!-- a comment that never ends in a script", "script"),
+        ("body { color: red }</style><script>alert(1)</script>", "style"),
+    ],
+)
 def test_inlined_files_cannot_end_their_element_early(text, tag):
     with pytest.raises(PageError, match="cannot inline"):
         inline(text, tag)

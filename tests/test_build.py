@@ -1,4 +1,5 @@
 """`kg build` end to end: files, SHACL validity, determinism, offline behaviour, `kg query`."""
+
 from __future__ import annotations
 
 import json
@@ -31,22 +32,32 @@ def test_default_build_writes_graph_files_and_manifest(default_build):
 def test_every_graph_file_holds_the_same_triples(default_build):
     import rdflib
 
-    counts = {name: len(rdflib.Dataset().parse(default_build.out / name,
-                                                format={"graph.ttl": "turtle", "graph.nt": "nt",
-                                                        "graph.jsonld": "json-ld", "graph.trig": "trig"}[name]))
-              for name in ("graph.ttl", "graph.nt", "graph.jsonld")}
+    counts = {
+        name: len(
+            rdflib.Dataset().parse(
+                default_build.out / name,
+                format={"graph.ttl": "turtle", "graph.nt": "nt", "graph.jsonld": "json-ld", "graph.trig": "trig"}[name],
+            )
+        )
+        for name in ("graph.ttl", "graph.nt", "graph.jsonld")
+    }
     assert len(set(counts.values())) == 1
     trig = KnowledgeGraph.load(default_build.out / "graph.trig")
     graphs = {str(q.graph_name) for q in trig.store}
-    assert {"<https://w3id.org/awesome-kg/id/graph/list>", "<https://w3id.org/awesome-kg/id/graph/snapshot>",
-            "<https://w3id.org/awesome-kg/id/graph/provenance>"} <= graphs
+    assert {
+        "<https://w3id.org/awesome-kg/id/graph/list>",
+        "<https://w3id.org/awesome-kg/id/graph/snapshot>",
+        "<https://w3id.org/awesome-kg/id/graph/provenance>",
+    } <= graphs
 
 
 def test_offline_build_has_the_snapshot_citation_edges(default_graph):
-    rows = list(default_graph.query("""
+    rows = list(
+        default_graph.query("""
         SELECT ?citing ?cited WHERE {
           GRAPH <https://w3id.org/awesome-kg/id/graph/snapshot> { ?a cito:cites ?b }
-          ?a a akg:ListedPaper ; dcterms:title ?citing . ?b a akg:ListedPaper ; dcterms:title ?cited }"""))
+          ?a a akg:ListedPaper ; dcterms:title ?citing . ?b a akg:ListedPaper ; dcterms:title ?cited }""")
+    )
     pairs = {(r["citing"].value[:20], r["cited"].value[:20]) for r in rows}
     assert ("A Survey on Mixture ", "A Review of Sparse E") in pairs
     # DeepSpeed-MoE is listed by its PMLR page but cited by arXiv id: still one node
@@ -60,8 +71,12 @@ def test_rebuild_is_byte_identical(default_build, tmp_path):
 
 
 def test_iris_are_stable_across_list_versions(default_graph, tmp_path):
-    latest = build(ListSource.from_path(LATEST_LIST, "awesome-moe-inference"), tmp_path / "latest", offline=True,
-                   cache_dir=tmp_path / "cache")
+    latest = build(
+        ListSource.from_path(LATEST_LIST, "awesome-moe-inference"),
+        tmp_path / "latest",
+        offline=True,
+        cache_dir=tmp_path / "cache",
+    )
     query = "SELECT ?p WHERE { ?p a akg:ListedPaper }"
     old = {r["p"].value for r in default_graph.query(query)}
     new = {r["p"].value for r in latest.graph.query(query)}
@@ -70,17 +85,21 @@ def test_iris_are_stable_across_list_versions(default_graph, tmp_path):
 
 def test_published_example_build_is_current(default_build):
     committed = PUBLISHED_EXAMPLE
-    written = [path.name for path in default_build.files if path.name != "manifest.json"]   # the build time
+    written = [path.name for path in default_build.files if path.name != "manifest.json"]  # the build time
     assert set(GRAPH_FILES) | {"graph.html", "references.bib", "report.md"} <= set(written)
     for name in written:
-        assert (committed / name).read_bytes() == (default_build.out / name).read_bytes(), \
+        assert (committed / name).read_bytes() == (default_build.out / name).read_bytes(), (
             f"examples/awesome-moe-inference/{name} is stale: run `make example`"
+        )
 
 
 def test_strict_fails_on_warnings_and_keeps_the_earlier_build(tmp_path):
     bad = tmp_path / "README.md"
-    bad.write_text("# My list\n## Offloading\n[Arxiv'24] [Fiddler](https://arxiv.org/abs/2402.07033)\n"
-                   "[Arxiv'24] [Broken link](https://arxiv.org/abs/2401.00001\n", encoding="utf-8")
+    bad.write_text(
+        "# My list\n## Offloading\n[Arxiv'24] [Fiddler](https://arxiv.org/abs/2402.07033)\n"
+        "[Arxiv'24] [Broken link](https://arxiv.org/abs/2401.00001\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     built = build(ListSource.from_path(bad), out, offline=True, cache_dir=tmp_path / "cache")
     assert built.manifest["counts"]["listed_papers"] == 2
@@ -94,30 +113,43 @@ def test_cli_build_reports_warnings_offline_and_strict_exit_code(tmp_path):
     bad = tmp_path / "README.md"
     bad.write_text("# L\n## A\n[Arxiv'24] [No link]\n", encoding="utf-8")
     runner = CliRunner()
-    result = runner.invoke(main, ["build", str(bad), "--out", str(tmp_path / "o"), "--offline",
-                                  "--cache", str(tmp_path / "c")])
+    result = runner.invoke(
+        main, ["build", str(bad), "--out", str(tmp_path / "o"), "--offline", "--cache", str(tmp_path / "c")]
+    )
     assert result.exit_code == 0
     assert "README.md:3: entry 'No link' has no link" in result.output
     assert "offline: Semantic Scholar not asked" in result.output
-    strict = runner.invoke(main, ["build", str(bad), "--out", str(tmp_path / "o"), "--offline", "--strict",
-                                  "--cache", str(tmp_path / "c")])
+    strict = runner.invoke(
+        main, ["build", str(bad), "--out", str(tmp_path / "o"), "--offline", "--strict", "--cache", str(tmp_path / "c")]
+    )
     assert strict.exit_code == 1 and "--strict" in strict.output
 
 
 def test_build_without_network_finishes_and_says_so(tmp_path):
     """No S2_API_URL and no network here: the API host does not resolve; the build goes on."""
     env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path), "S2_API_URL": "http://127.0.0.1:9/graph/v1"}
-    done = subprocess.run([sys.executable, "-m", "kg", "build", "--out", str(tmp_path / "b"),
-                           "--cache", str(tmp_path / "c")], capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "kg", "build", "--out", str(tmp_path / "b"), "--cache", str(tmp_path / "c")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert "offline: Semantic Scholar not asked (cannot reach" in done.stderr
     assert "12 from the snapshot" in done.stderr
 
 
-@pytest.mark.parametrize("fmt, expect", [
-    ("table", "12 rows"), ("csv", "t\n"), ("tsv", "?t\n"),
-    ("json", '"vars":["t"]'), ("xml", "<sparql"),
-])
+@pytest.mark.parametrize(
+    "fmt, expect",
+    [
+        ("table", "12 rows"),
+        ("csv", "t\n"),
+        ("tsv", "?t\n"),
+        ("json", '"vars":["t"]'),
+        ("xml", "<sparql"),
+    ],
+)
 def test_kg_query_in_each_format(default_build, fmt, expect):
     result = CliRunner().invoke(main, ["query", str(default_build.out), TITLES, "--format", fmt])
     assert result.exit_code == 0, result.output
@@ -135,8 +167,7 @@ def test_kg_query_reads_rq_files_and_points_at_syntax_errors(default_build, tmp_
 
 
 def test_kg_help_is_fast():
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "kg", "--help"], capture_output=True,
-                          text=True)
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "kg", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "build" in done.stdout
     heavy = [line for line in done.stderr.splitlines() if line.rstrip().endswith(("rdflib", "pyoxigraph"))]
     assert not heavy, "kg --help must not import the RDF stack"
@@ -144,16 +175,41 @@ def test_kg_help_is_fast():
 
 def test_a_list_over_the_size_limit_is_refused_with_a_clear_message(tmp_path):
     listfile = tmp_path / "README.md"
-    listfile.write_text("# L\n## A\n" + "".join(f"[Arxiv'24] [Paper {n}](https://arxiv.org/abs/2401.{n:05d})\n\n"
-                                                   for n in range(30)))
-    result = CliRunner().invoke(main, ["build", str(listfile), "--offline", "--max-papers", "20",
-                                       "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c")])
+    listfile.write_text(
+        "# L\n## A\n" + "".join(f"[Arxiv'24] [Paper {n}](https://arxiv.org/abs/2401.{n:05d})\n\n" for n in range(30))
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            str(listfile),
+            "--offline",
+            "--max-papers",
+            "20",
+            "--out",
+            str(tmp_path / "o"),
+            "--cache",
+            str(tmp_path / "c"),
+        ],
+    )
     assert result.exit_code == 1
     assert "30 papers, more than the limit of 20 (--max-papers); nothing was built" in result.output
     assert not (tmp_path / "o").exists()
     listfile.write_text(listfile.read_text() + "padding " * 1000)
-    huge = CliRunner().invoke(main, ["build", str(listfile), "--offline", "--max-papers", "1",
-                                     "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c")])
+    huge = CliRunner().invoke(
+        main,
+        [
+            "build",
+            str(listfile),
+            "--offline",
+            "--max-papers",
+            "1",
+            "--out",
+            str(tmp_path / "o"),
+            "--cache",
+            str(tmp_path / "c"),
+        ],
+    )
     assert huge.exit_code == 1 and "is more than a list of 1 papers can be" in huge.output
 
 
@@ -165,15 +221,15 @@ def test_a_build_that_fails_half_way_leaves_the_earlier_build_whole(tmp_path, mo
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     (out / "notes.txt").write_text("mine")
     latest = ListSource.from_path(LATEST_LIST, "awesome-moe-inference")
-    monkeypatch.setattr(kg.build, "write_graph_page", lambda model, out: 1 / 0)   # the last view raises
+    monkeypatch.setattr(kg.build, "write_graph_page", lambda model, out: 1 / 0)  # the last view raises
     with pytest.raises(ZeroDivisionError):
         build(latest, out, offline=True, cache_dir=tmp_path / "cache")
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.name != "notes.txt"} == before
     monkeypatch.undo()
     second = build(latest, out, offline=True, cache_dir=tmp_path / "cache")
     assert second.manifest["counts"]["listed_papers"] > first.manifest["counts"]["listed_papers"]
-    assert (out / "notes.txt").read_text() == "mine"                              # not ours: kept
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []   # no staging left over
+    assert (out / "notes.txt").read_text() == "mine"  # not ours: kept
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging left over
 
 
 def test_source_date_epoch_makes_the_manifest_byte_stable(tmp_path, monkeypatch):
@@ -183,4 +239,5 @@ def test_source_date_epoch_makes_the_manifest_byte_stable(tmp_path, monkeypatch)
     second = build(out=tmp_path / "b", offline=True, cache_dir=tmp_path / "cache")
     assert first.manifest["built"] == "2024-11-24T00:00:00+00:00"
     assert (first.out / "manifest.json").read_text() == (second.out / "manifest.json").read_text().replace(
-        str(second.out), str(first.out))
+        str(second.out), str(first.out)
+    )

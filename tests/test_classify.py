@@ -1,4 +1,5 @@
 """`kg classify`: a heading for a paper from its citation neighbours and its words, measured honestly."""
+
 from __future__ import annotations
 
 import json
@@ -50,7 +51,7 @@ def test_leave_one_out_beats_the_largest_headings_baseline(facts):
     assert figures["combined"].top1 > 2 * baseline.top1
     unlinked = sum(1 for w in listed if not facts.neighbours.get(w.iri))
     assert unlinked and figures["vote"].answered <= len(listed) - unlinked
-    assert figures["combined"].answered == len(listed)           # unlinked papers are answered from their words
+    assert figures["combined"].answered == len(listed)  # unlinked papers are answered from their words
 
 
 def test_combined_reaches_80_percent_top1_and_92_percent_top3_with_weights_learned_without_the_paper(facts):
@@ -76,18 +77,18 @@ def test_a_hidden_heading_cannot_leak_into_its_own_prediction(facts):
 
 def test_a_paper_without_citation_links_is_answered_from_its_words_and_says_so(latest):
     runner = CliRunner()
-    result = runner.invoke(main, ["classify", str(latest.out), "OpenReview:PhMrGCMIRL", "--offline",
-                                  "--format", "json"])
+    result = runner.invoke(
+        main, ["classify", str(latest.out), "OpenReview:PhMrGCMIRL", "--offline", "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["title"] == "Fusing Models with Complementary Expertise"
     assert report["reason"] == WORDS_ONLY
     evidence = [e for h in report["headings"] for e in h["evidence"]]
     assert evidence and not any(e.startswith(("cites ", "cited by ")) for e in evidence)
-    vote = runner.invoke(main, ["classify", str(latest.out), "OpenReview:PhMrGCMIRL", "--offline",
-                                "--method", "vote"])
+    vote = runner.invoke(main, ["classify", str(latest.out), "OpenReview:PhMrGCMIRL", "--offline", "--method", "vote"])
     assert f"{NOT_ENOUGH}: no citation link to a listed paper" in vote.output
-    assert "|" not in vote.output                                # the citation vote does not guess
+    assert "|" not in vote.output  # the citation vote does not guess
 
 
 def test_a_listed_paper_is_classified_as_if_not_listed(latest, facts):
@@ -105,33 +106,67 @@ def test_a_listed_paper_is_classified_as_if_not_listed(latest, facts):
 def test_a_paper_outside_the_build_is_fetched_through_the_enrichment(default_build, tmp_path):
     """MoE-Infinity is not in the shipped 12-paper list; Semantic Scholar knows what it cites."""
     runner = CliRunner()
-    offline = runner.invoke(main, ["classify", str(default_build.out), "https://arxiv.org/abs/2401.14361",
-                                   "--offline", "--cache", str(tmp_path / "empty")])
+    offline = runner.invoke(
+        main,
+        [
+            "classify",
+            str(default_build.out),
+            "https://arxiv.org/abs/2401.14361",
+            "--offline",
+            "--cache",
+            str(tmp_path / "empty"),
+        ],
+    )
     assert offline.exit_code == 1 and NOT_ENOUGH in offline.output and "offline" in offline.output  # not found
     with S2TestServer(build_records()) as server:
-        online = runner.invoke(main, ["classify", str(default_build.out), "arXiv:2401.14361", "--format", "json",
-                                      "--cache", str(tmp_path / "cache")], env={"S2_API_URL": server.url})
+        online = runner.invoke(
+            main,
+            [
+                "classify",
+                str(default_build.out),
+                "arXiv:2401.14361",
+                "--format",
+                "json",
+                "--cache",
+                str(tmp_path / "cache"),
+            ],
+            env={"S2_API_URL": server.url},
+        )
         asked = len(server.requests)
     report = json.loads(online.stdout)
     assert asked >= 1 and report["title"] == "MoE-Infinity: Offloading-Efficient MoE Model Serving"
     assert report["headings"] and report["reason"] is None
     evidence = [e for h in report["headings"] for e in h["evidence"]]
-    assert any("Fiddler" in e for e in evidence)                  # the listed paper that cites it
-    with S2TestServer(build_records()) as server:                  # the answer is cached: no request
-        again = runner.invoke(main, ["classify", str(default_build.out), "arXiv:2401.14361", "--format", "json",
-                                     "--cache", str(tmp_path / "cache")], env={"S2_API_URL": server.url})
+    assert any("Fiddler" in e for e in evidence)  # the listed paper that cites it
+    with S2TestServer(build_records()) as server:  # the answer is cached: no request
+        again = runner.invoke(
+            main,
+            [
+                "classify",
+                str(default_build.out),
+                "arXiv:2401.14361",
+                "--format",
+                "json",
+                "--cache",
+                str(tmp_path / "cache"),
+            ],
+            env={"S2_API_URL": server.url},
+        )
         assert len(server.requests) == 0
     assert json.loads(again.stdout)["headings"] == report["headings"]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("arXiv:2401.14361", "arXiv:2401.14361"),
-    ("ARXIV:2401.14361", "arXiv:2401.14361"),
-    ("https://arxiv.org/pdf/2401.14361v2", "arXiv:2401.14361"),
-    ("doi:10.1145/3698038.3698521", "DOI:10.1145/3698038.3698521"),
-    ("https://dl.acm.org/doi/10.1145/3698038.3698521", "DOI:10.1145/3698038.3698521"),
-    ("https://openreview.net/forum?id=s-c96mSU0u5", "OpenReview:s-c96mSU0u5"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("arXiv:2401.14361", "arXiv:2401.14361"),
+        ("ARXIV:2401.14361", "arXiv:2401.14361"),
+        ("https://arxiv.org/pdf/2401.14361v2", "arXiv:2401.14361"),
+        ("doi:10.1145/3698038.3698521", "DOI:10.1145/3698038.3698521"),
+        ("https://dl.acm.org/doi/10.1145/3698038.3698521", "DOI:10.1145/3698038.3698521"),
+        ("https://openreview.net/forum?id=s-c96mSU0u5", "OpenReview:s-c96mSU0u5"),
+    ],
+)
 def test_identifiers_are_read_as_the_graph_writes_them(text, expected):
     assert parse_identifier(text) == expected
 

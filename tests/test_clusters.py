@@ -1,5 +1,6 @@
 """Related-work clusters: each method finds planted communities, the default build clusters sensibly,
 clusters go back into the graph, and the same graph always gives the same clusters."""
+
 from __future__ import annotations
 
 import hashlib
@@ -30,8 +31,11 @@ from kg.store import KnowledgeGraph
 from kg.validate import validate
 
 # Three planted groups, each filed under its own heading with its own title words, and one loner.
-GROUPS = {"Quantization": ("calibration", "bits"), "Offloading": ("prefetching", "cpu"),
-          "Routing": ("gating", "balance")}
+GROUPS = {
+    "Quantization": ("calibration", "bits"),
+    "Offloading": ("prefetching", "cpu"),
+    "Routing": ("gating", "balance"),
+}
 PER_GROUP = 5
 AUTHORS = ("José Müller", "Ana van der Berg", "Li Wei", "Søren Ødegård", "Zoë Ng")
 
@@ -56,8 +60,11 @@ def planted_graph(*signals: str, noise: bool = True) -> tuple[KnowledgeGraph, di
         lines += [f"## {name}", ""]
         for i in range(PER_GROUP):
             group = list(GROUPS).index(name)
-            lines += [f"[Arxiv'24] [{name[:2]}{i}: {w1.title()} and {w2} for sparse experts, part {i}]"
-                      f"(https://arxiv.org/abs/{arxiv_id(group, i)})", ""]
+            lines += [
+                f"[Arxiv'24] [{name[:2]}{i}: {w1.title()} and {w2} for sparse experts, part {i}]"
+                f"(https://arxiv.org/abs/{arxiv_id(group, i)})",
+                "",
+            ]
     lines += ["## Misc", "", "[Arxiv'24] [Loner: a paper nobody links](https://arxiv.org/abs/2412.00001)", ""]
     parsed = parse_list_text("\n".join(lines), "planted.md")
     records, truth = {}, {}
@@ -65,11 +72,18 @@ def planted_graph(*signals: str, noise: bool = True) -> tuple[KnowledgeGraph, di
         arxiv = paper.ids["arxiv"]
         group = int(arxiv[2:4]) - 1
         i = int(arxiv.split(".")[1]) - 1
-        records[paper.key] = {"paperId": hex_id(arxiv), "externalIds": {"ArXiv": arxiv}, "title": paper.titles[0],
-                              "publicationDate": f"202{i % 3}-0{1 + i % 9}-15", "year": 2020 + i % 3,
-                              "authors": [{"name": AUTHORS[(group + i) % len(AUTHORS)]}, {"name": "Kai Stone"}],
-                              "influentialCitationCount": 10 - i, "citationCount": 50 - i,
-                              "references": [], "citations": []}
+        records[paper.key] = {
+            "paperId": hex_id(arxiv),
+            "externalIds": {"ArXiv": arxiv},
+            "title": paper.titles[0],
+            "publicationDate": f"202{i % 3}-0{1 + i % 9}-15",
+            "year": 2020 + i % 3,
+            "authors": [{"name": AUTHORS[(group + i) % len(AUTHORS)]}, {"name": "Kai Stone"}],
+            "influentialCitationCount": 10 - i,
+            "citationCount": 50 - i,
+            "references": [],
+            "citations": [],
+        }
         if group < len(GROUPS):
             truth[paper.key] = list(GROUPS)[group]
 
@@ -83,11 +97,14 @@ def planted_graph(*signals: str, noise: bool = True) -> tuple[KnowledgeGraph, di
             if "direct" in signals:
                 record["references"] += [ref(other) for other in members[:i]]
             if "coupling" in signals:
-                record["references"] += [{"paperId": hex_id(f"ref-{g}-{k}"), "title": f"Foundation {g}{k}",
-                                          "citationCount": 100} for k in range(4)]
+                record["references"] += [
+                    {"paperId": hex_id(f"ref-{g}-{k}"), "title": f"Foundation {g}{k}", "citationCount": 100}
+                    for k in range(4)
+                ]
             if "cocitation" in signals:
-                record["citations"] += [{"paperId": hex_id(f"citer-{g}-{k}"), "title": f"Follow-up {g}{k}"}
-                                        for k in range(3)]
+                record["citations"] += [
+                    {"paperId": hex_id(f"citer-{g}-{k}"), "title": f"Follow-up {g}{k}"} for k in range(3)
+                ]
             if noise and "coupling" in signals:
                 record["references"].append({"paperId": hex_id("landmark"), "title": "Landmark", "citationCount": 9999})
     if noise:
@@ -100,11 +117,14 @@ def planted_graph(*signals: str, noise: bool = True) -> tuple[KnowledgeGraph, di
         if "coupling" in signals:
             for key in (first_a, first_b):
                 records[key]["references"].append({"paperId": hex_id("shared-ref"), "title": "Shared"})
-    enrichments = {key: Enrichment(record, "semantic-scholar", "2024-11-05T00:00:00+00:00")
-                   for key, record in records.items()}
-    graph = KnowledgeGraph(list(list_quads(parsed, "planted", enrichments))
-                           + list(enrichment_quads(parsed, enrichments)) +
-                           list(graph_provenance_quads(hex_id("planted") + "0" * 24, "planted")))
+    enrichments = {
+        key: Enrichment(record, "semantic-scholar", "2024-11-05T00:00:00+00:00") for key, record in records.items()
+    }
+    graph = KnowledgeGraph(
+        list(list_quads(parsed, "planted", enrichments))
+        + list(enrichment_quads(parsed, enrichments))
+        + list(graph_provenance_quads(hex_id("planted") + "0" * 24, "planted"))
+    )
     from kg.vocab import paper_iri
 
     return graph, {paper_iri(key).value: group for key, group in truth.items()}
@@ -152,8 +172,8 @@ def test_labels_members_and_builds_on_come_from_the_cluster():
             assert cluster.label == "Unconnected"
             continue
         group = truth[cluster.members[0]]
-        assert cluster.label == group                          # the heading every member sits under
-        assert set(cluster.terms) == set(GROUPS[group])        # the words its members share, and only those
+        assert cluster.label == group  # the heading every member sits under
+        assert set(cluster.terms) == set(GROUPS[group])  # the words its members share, and only those
         order = [(papers[i].year, -(papers[i].influential_count or 0)) for i in cluster.members]
         assert order == sorted(order)
         builds_on = {clustering.data.titles[i] for i, _ in cluster.builds_on}
@@ -176,10 +196,13 @@ def test_cluster_names_are_the_headings_most_members_sit_under(which, default_gr
     for cluster in named:
         headings = clustering.data.headings
         leaf = [(headings[h].label.lower(), n) for h, n in cluster.headings]
-        choices = {leaf[0][0]: leaf[0][1], f"{leaf[0][0]} and {leaf[1][0]}": leaf[0][1] + leaf[1][1]} \
-            if len(leaf) > 1 else {leaf[0][0]: leaf[0][1]}
+        choices = (
+            {leaf[0][0]: leaf[0][1], f"{leaf[0][0]} and {leaf[1][0]}": leaf[0][1] + leaf[1][1]}
+            if len(leaf) > 1
+            else {leaf[0][0]: leaf[0][1]}
+        )
         tops = {headings[h].label.lower(): n for h, n in cluster.top_headings}
-        held = choices.get(cluster.label.lower(), tops.get(cluster.label.lower()))   # leaf headings, else a top one
+        held = choices.get(cluster.label.lower(), tops.get(cluster.label.lower()))  # leaf headings, else a top one
         assert held is not None and held * 2 >= cluster.size, (cluster.label, leaf, tops)
         assert ":" not in cluster.label and cluster.terms
     assert len({c.label for c in clustering.clusters}) == len(clustering.clusters)
@@ -193,8 +216,10 @@ def test_hybrid_weight_is_the_mean_of_normalized_direct_cocitation_and_coupling(
     def neighbours(pattern: str, iri: str) -> set[str]:
         from pyoxigraph import NamedNode
 
-        return {row["x"].value for row in default_graph.query(f"SELECT DISTINCT ?p ?x WHERE {{ {pattern} }}",
-                                                             {"p": NamedNode(iri)})}
+        return {
+            row["x"].value
+            for row in default_graph.query(f"SELECT DISTINCT ?p ?x WHERE {{ {pattern} }}", {"p": NamedNode(iri)})
+        }
 
     assert hybrid
     for (a, b), weight in hybrid.items():
@@ -221,7 +246,7 @@ def test_default_build_clusters_every_listed_paper_once(default_build, default_g
         { ?p cito:cites ?q } UNION { ?q cito:cites ?p } UNION { ?p cito:cites ?w . ?q cito:cites ?w }
         UNION { ?w cito:cites ?p . ?w cito:cites ?q } } }"""
     assert set(unconnected.members) == {row["p"].value for row in default_graph.query(lonely)}
-    assert len(clustering.clusters) >= 3   # the 12-paper list still splits into groups through outside works
+    assert len(clustering.clusters) >= 3  # the 12-paper list still splits into groups through outside works
 
 
 def test_clusters_are_in_the_built_graph_and_sparql_finds_cross_heading_ones(default_graph):
@@ -235,7 +260,8 @@ def test_clusters_are_in_the_built_graph_and_sparql_finds_cross_heading_ones(def
         ?c a akg:Cluster ; akg:clusterMember/akg:listedUnder ?h FILTER NOT EXISTS { ?c a akg:UnconnectedGroup } }
         GROUP BY ?c HAVING (COUNT(DISTINCT ?h) > 1)""")
     assert {row["c"].value.rsplit("/", 1)[1] for row in crossing} == {
-        c.id for c in clustering.clusters if c.id != UNCONNECTED and len(c.headings) > 1}
+        c.id for c in clustering.clusters if c.id != UNCONNECTED and len(c.headings) > 1
+    }
     params = {row["p"].value for row in default_graph.query("SELECT DISTINCT ?p WHERE { ?c akg:clusterParameters ?p }")}
     assert params == {'{"graph": "hybrid", "objective": "modularity", "resolution": 1.0, "seed": 0}'}
     activity = default_graph.query("ASK { ?c prov:wasGeneratedBy ?run . ?run a prov:Activity ; prov:used ?g }")
@@ -258,7 +284,7 @@ def test_build_output_is_byte_identical_across_builds(tmp_path, default_build):
 
 def test_agreement_scores_match_their_definitions():
     assert ari([0, 0, 1, 1], [1, 1, 0, 0]) == 1.0
-    assert ari([0, 0, 1, 1], [0, 0, 1, 2]) == pytest.approx(0.571429)      # scikit-learn's documented example
+    assert ari([0, 0, 1, 1], [0, 0, 1, 2]) == pytest.approx(0.571429)  # scikit-learn's documented example
     assert nmi([0, 0, 1, 1], [0, 0, 1, 2]) == pytest.approx(0.8)
     assert ari([0, 0, 0, 1, 1, 1], [0, 1, 2, 0, 1, 2]) < 0 < ari([0, 0, 0, 1, 1, 1], [0, 0, 0, 1, 1, 2])
     assert nmi([0, 1, 0, 1], [0, 0, 1, 1]) == 0.0
@@ -272,8 +298,9 @@ def test_bad_parameters_say_what_was_expected(default_graph):
 
 
 def test_kg_clusters_prints_a_table(default_build):
-    result = CliRunner().invoke(main, ["clusters", str(default_build.out), "--method", "coupling",
-                                       "--resolution", "1.2"])
+    result = CliRunner().invoke(
+        main, ["clusters", str(default_build.out), "--method", "coupling", "--resolution", "1.2"]
+    )
     assert result.exit_code == 0, result.output
     clustering = cluster_papers(KnowledgeGraph.load(default_build.out), "coupling", 1.2)
     for cluster in clustering.clusters:

@@ -1,5 +1,6 @@
 """The counts a build materialises agree with the citations and listings they count, and a
 build's on-disk store answers as its graph files do."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -16,8 +17,12 @@ from kg.store import STORE_FOLDER, KnowledgeGraph
 @pytest.fixture(scope="module")
 def latest(tmp_path_factory):
     """The latest list version built offline (snapshot citations only)."""
-    return build(ListSource.from_path(LATEST_LIST, "awesome-moe-inference"), tmp_path_factory.mktemp("latest"),
-                 offline=True, cache_dir=tmp_path_factory.mktemp("cache"))
+    return build(
+        ListSource.from_path(LATEST_LIST, "awesome-moe-inference"),
+        tmp_path_factory.mktemp("latest"),
+        offline=True,
+        cache_dir=tmp_path_factory.mktemp("cache"),
+    )
 
 
 def stated(graph: KnowledgeGraph, prop: str) -> dict[str, int]:
@@ -50,12 +55,15 @@ def test_heading_counts_equal_the_listings(latest):
     assert {h: counts[h] for h in headings} == {h: len(direct[h]) for h in headings}
     rolled = stated(graph, "rolledUpPaperCount")
     assert all(rolled[h] >= counts[h] for h in headings)
-    assert sum(rolled[h] for h in headings) > sum(counts[h] for h in headings)   # the list nests its headings
+    assert sum(rolled[h] for h in headings) > sum(counts[h] for h in headings)  # the list nests its headings
 
 
 def test_counts_are_recorded_as_derived_from_the_source_graphs(latest):
-    rows = list(latest.graph.query("SELECT ?source WHERE { <https://w3id.org/awesome-kg/id/graph/counts> "
-                                   "prov:wasDerivedFrom ?source }"))
+    rows = list(
+        latest.graph.query(
+            "SELECT ?source WHERE { <https://w3id.org/awesome-kg/id/graph/counts> prov:wasDerivedFrom ?source }"
+        )
+    )
     assert {row["source"].value.rsplit("/", 1)[-1] for row in rows} == {"list", "semantic-scholar", "snapshot"}
 
 

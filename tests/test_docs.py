@@ -5,6 +5,7 @@ reference in it must name every command and option of `kg`, the saved-query refe
 saved query and parameter, and every console example in docs/ must be what its command
 prints today (tools/docs_examples.py reruns them; `--update` rewrites them).
 """
+
 from __future__ import annotations
 
 import html
@@ -32,8 +33,13 @@ def site(tmp_path_factory) -> Path:
     if MKDOCS is None:
         pytest.skip("needs the docs extra: pip install -e '.[docs]'")
     out = tmp_path_factory.mktemp("site")
-    result = subprocess.run([MKDOCS, "build", "--strict", "--site-dir", str(out)], cwd=ROOT,
-                            capture_output=True, text=True, env={"NO_MKDOCS_2_WARNING": "1", "PATH": ""})
+    result = subprocess.run(
+        [MKDOCS, "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"NO_MKDOCS_2_WARNING": "1", "PATH": ""},
+    )
     assert result.returncode == 0, result.stderr
     return out
 
@@ -42,8 +48,10 @@ def sections(page: Path) -> dict[str, str]:
     """The page's text under each heading, by the heading's id."""
     text = page.read_text(encoding="utf-8")
     parts = re.split(r'<h[1-6] id="([^"]+)"[^>]*>', text)
-    return {anchor: html.unescape(re.sub(r"<[^>]+>", "", body))
-            for anchor, body in zip(parts[1::2], parts[2::2], strict=True)}
+    return {
+        anchor: html.unescape(re.sub(r"<[^>]+>", "", body))
+        for anchor, body in zip(parts[1::2], parts[2::2], strict=True)
+    }
 
 
 def commands(group: click.Group, path: tuple[str, ...] = ("kg",)):
@@ -70,8 +78,9 @@ def test_every_command_and_option_is_in_the_cli_reference(site):
         anchor = "-".join(path)
         assert anchor in documented, f"`{' '.join(path)}` is not in the CLI reference"
         options = [opt for param in command.params if isinstance(param, click.Option) for opt in param.opts]
-        missing = [opt for opt in options
-                   if re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])", documented[anchor]) is None]
+        missing = [
+            opt for opt in options if re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])", documented[anchor]) is None
+        ]
         assert missing == [], f"`{' '.join(path)}`: options not documented: {missing}"
 
 
@@ -99,5 +108,6 @@ def test_console_examples_are_what_the_commands_print():
     for path in pages:
         text = path.read_text(encoding="utf-8")
         assert docs_examples.examples(text)
-        assert docs_examples.produced(text) == text, \
+        assert docs_examples.produced(text) == text, (
             f"docs/{path.name}: a console example is stale; run `python tools/docs_examples.py --update`"
+        )

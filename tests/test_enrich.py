@@ -1,4 +1,5 @@
 """Enrichment against a real HTTP server speaking the Graph API, with its fault modes."""
+
 from __future__ import annotations
 
 import json
@@ -54,10 +55,13 @@ def test_latest_list_is_enriched_with_few_requests_and_a_warm_rebuild_sends_none
         report = first.manifest["enrichment"]
         papers = first.manifest["counts"]["listed_papers"]
         matches = server.counts["match"]
-        assert server.counts["batch"] <= math.ceil(papers / 500) + 1     # ids, then matched papers' edges
-        assert report["requests"] == len(server.requests) == server.counts["batch"] + matches + \
-            server.counts["references"] + server.counts["citations"]
-        assert len(server.requests) < papers / 3                          # one per paper would be 156+
+        assert server.counts["batch"] <= math.ceil(papers / 500) + 1  # ids, then matched papers' edges
+        assert (
+            report["requests"]
+            == len(server.requests)
+            == server.counts["batch"] + matches + server.counts["references"] + server.counts["citations"]
+        )
+        assert len(server.requests) < papers / 3  # one per paper would be 156+
         server.clear()
         second = build_against(server, tmp_path, out="again")
         assert len(server.requests) == 0 and second.manifest["enrichment"]["requests"] == 0
@@ -65,18 +69,21 @@ def test_latest_list_is_enriched_with_few_requests_and_a_warm_rebuild_sends_none
         assert (first.out / name).read_bytes() == (second.out / name).read_bytes()
     unresolved = report["unresolved"]
     assert all("openreview" in k or "shaohuais" in k or k.startswith("url:") for k in unresolved), unresolved
-    assert len(listed_with_s2_ids(first)) == report["enriched"] == papers - len(unresolved) >= 120   # 127 listed
+    assert len(listed_with_s2_ids(first)) == report["enriched"] == papers - len(unresolved) >= 120  # 127 listed
 
 
 def test_unknown_ids_are_reported_not_guessed(records, tmp_path):
-    text = ("# L\n## A\n[Arxiv'24] [Fiddler](https://arxiv.org/abs/2402.07033)\n\n"
-            "[Arxiv'24] [Nobody wrote this](https://arxiv.org/abs/2401.99999)\n")
+    text = (
+        "# L\n## A\n[Arxiv'24] [Fiddler](https://arxiv.org/abs/2402.07033)\n\n"
+        "[Arxiv'24] [Nobody wrote this](https://arxiv.org/abs/2401.99999)\n"
+    )
     listfile = tmp_path / "README.md"
     listfile.write_text(text)
     with S2TestServer(records) as server:
         result = build_against(server, tmp_path, ListSource.from_path(listfile))
     assert result.manifest["enrichment"]["unresolved"] == {
-        "arxiv:2401.99999": "ARXIV:2401.99999 not found in Semantic Scholar; no Semantic Scholar title match"}
+        "arxiv:2401.99999": "ARXIV:2401.99999 not found in Semantic Scholar; no Semantic Scholar title match"
+    }
     assert result.manifest["enrichment"]["enriched"] == 1
 
 
@@ -90,7 +97,7 @@ def test_each_fault_mode_is_retried_and_nothing_is_lost(records, tmp_path, fault
     assert len(faulted) == 2 and report["errors"] == []
     assert report["enriched"] == 12 and report["from_snapshot"] == 0
     if fault == "429":
-        assert report["waited_seconds"] >= 2.0                          # Retry-After: 1, twice
+        assert report["waited_seconds"] >= 2.0  # Retry-After: 1, twice
 
 
 def test_retry_after_is_honoured(records, tmp_path):
@@ -108,9 +115,15 @@ def test_a_record_for_another_paper_is_not_stored(records, tmp_path):
     report = result.manifest["enrichment"]
     assert any("answer was for another paper" in e for e in report["errors"])
     cache = Cache(tmp_path / "cache")
-    wrong = [row for row in cache.rows() if row["kind"] == "lookup" and row["paper"]
-             and cache.paper(row["paper"]) and row["lookup"].startswith("ARXIV:")
-             and row["lookup"].split(":")[1] != (cache.paper(row["paper"])["record"]["externalIds"].get("ArXiv"))]
+    wrong = [
+        row
+        for row in cache.rows()
+        if row["kind"] == "lookup"
+        and row["paper"]
+        and cache.paper(row["paper"])
+        and row["lookup"].startswith("ARXIV:")
+        and row["lookup"].split(":")[1] != (cache.paper(row["paper"])["record"]["externalIds"].get("ArXiv"))
+    ]
     assert wrong == []
 
 
@@ -120,22 +133,27 @@ def test_a_truncated_citation_list_is_paged_and_never_stored_short(records, tmp_
         pages = server.counts["citations"]
     assert pages > 0
     cache = Cache(tmp_path / "cache")
-    complete = [(json.loads(record), cache.edges(key, "citations"))
-                for key, record in cache.db.execute("SELECT key, record FROM papers").fetchall()]
+    complete = [
+        (json.loads(record), cache.edges(key, "citations"))
+        for key, record in cache.db.execute("SELECT key, record FROM papers").fetchall()
+    ]
     complete = [(record, edges) for record, edges in complete if edges and edges["complete"]]
-    assert any(record["citationCount"] > 5 for record, _ in complete)     # lists that needed paging are among them
+    assert any(record["citationCount"] > 5 for record, _ in complete)  # lists that needed paging are among them
     for record, edges in complete:
         assert len(edges["items"]) >= record["citationCount"]
     assert result.manifest["enrichment"]["incomplete_edge_lists"] == []
 
 
 def test_empty_answers_are_never_cached_as_no_references(records, tmp_path):
-    with S2TestServer(records, faults=Faults(per_path={"references": "truncate", "citations": "truncate"}),
-                      citation_cap=0) as server:
+    with S2TestServer(
+        records, faults=Faults(per_path={"references": "truncate", "citations": "truncate"}), citation_cap=0
+    ) as server:
         result = build_against(server, tmp_path, ListSource.shipped())
     cache = Cache(tmp_path / "cache")
-    empty = cache.db.execute("SELECT COUNT(*) FROM edges WHERE items = '[]' AND complete = 1 AND paper IN "
-                             "(SELECT key FROM papers WHERE json_extract(record, '$.citationCount') > 0)").fetchone()
+    empty = cache.db.execute(
+        "SELECT COUNT(*) FROM edges WHERE items = '[]' AND complete = 1 AND paper IN "
+        "(SELECT key FROM papers WHERE json_extract(record, '$.citationCount') > 0)"
+    ).fetchone()
     assert empty[0] == 0
     assert result.manifest["enrichment"]["incomplete_edge_lists"]
 
@@ -147,7 +165,7 @@ def test_twenty_percent_faults_still_enrich_every_paper(records, tmp_path):
         result = build_against(server, tmp_path)
         assert any(r.fault for r in server.requests)
     assert result.manifest["enrichment"]["enriched"] == reference.manifest["enrichment"]["enriched"]
-    assert facts(result) == facts(reference)             # the same graph but for retrieval times
+    assert facts(result) == facts(reference)  # the same graph but for retrieval times
 
 
 def test_a_run_that_gave_up_resumes_where_it_stopped(records, tmp_path):
@@ -157,7 +175,7 @@ def test_a_run_that_gave_up_resumes_where_it_stopped(records, tmp_path):
         server.faults.per_path.clear()
         server.clear()
         second = build_against(server, tmp_path, out="second")
-        assert server.counts["batch"] <= 1 and server.counts["match"] > 0     # only what was missing
+        assert server.counts["batch"] <= 1 and server.counts["match"] > 0  # only what was missing
     assert second.manifest["enrichment"]["errors"] == []
     assert second.manifest["enrichment"]["enriched"] > first.manifest["enrichment"]["enriched"]
 
@@ -177,8 +195,9 @@ def test_contexts_pass_adds_one_request_per_listed_paper(records, tmp_path):
         server.clear()
         result = build_against(server, tmp_path, ListSource.shipped(), contexts=True, out="contexts")
         assert len(server.requests) == server.counts["references"] == 12
-    rows = list(result.graph.query("SELECT ?c WHERE { ?c a cito:Citation ; cito:hasCitingEntity ?a ; "
-                                   "cito:hasCitedEntity ?b }"))
+    rows = list(
+        result.graph.query("SELECT ?c WHERE { ?c a cito:Citation ; cito:hasCitingEntity ?a ; cito:hasCitedEntity ?b }")
+    )
     assert rows
 
 
@@ -194,7 +213,7 @@ def test_shipped_snapshot_is_the_seed_in_cache_format():
     assert shipped_rows() == json.loads(json.dumps(convert_seed(seed)))
     unread = [p["key"] for p in seed["papers"] if not p["references_read"]]
     edges = {r["paper"] for r in shipped_rows() if r["kind"] == "edges"}
-    assert not {f"snapshot:{k}" for k in unread} & edges      # unknown, not "no references"
+    assert not {f"snapshot:{k}" for k in unread} & edges  # unknown, not "no references"
 
 
 def test_cache_export_import_and_stats(records, tmp_path):
@@ -224,7 +243,7 @@ def test_enrich_command_refreshes_stale_records(records, tmp_path):
         assert server.requests == []
         result = runner.invoke(main, ["enrich", str(out), "--cache", str(cache), "--refresh-older-than", "0m"])
         assert result.exit_code == 0, result.output
-        assert (server.counts["batch"], server.counts["match"]) == (2, 2)   # everything asked again
+        assert (server.counts["batch"], server.counts["match"]) == (2, 2)  # everything asked again
 
 
 def test_two_builds_share_one_cache(records, tmp_path):
@@ -232,8 +251,12 @@ def test_two_builds_share_one_cache(records, tmp_path):
 
     with S2TestServer(records) as server:
         results = []
-        threads = [threading.Thread(target=lambda n=n: results.append(
-            build_against(server, tmp_path, ListSource.shipped(), out=f"out{n}"))) for n in range(2)]
+        threads = [
+            threading.Thread(
+                target=lambda n=n: results.append(build_against(server, tmp_path, ListSource.shipped(), out=f"out{n}"))
+            )
+            for n in range(2)
+        ]
         [t.start() for t in threads]
         [t.join() for t in threads]
     assert [r.manifest["enrichment"]["enriched"] for r in results] == [12, 12]
@@ -263,13 +286,17 @@ def test_answers_over_the_10_mb_limit_are_asked_again_in_smaller_batches(records
     with S2TestServer(records, answer_limit=limit) as server:
         split = build_against(server, tmp_path, out="split", cache="cache-split")
         assert server.counts["batch"] > batches
-        assert max(server.sizes) <= limit            # every answer, the refusals of too large ones too
+        assert max(server.sizes) <= limit  # every answer, the refusals of too large ones too
     assert split.manifest["enrichment"]["errors"] == []
-    assert facts(split) == facts(whole)          # the same graph, only in more requests
-    outside = {r["w"].value for r in split.graph.query(
-        "SELECT ?w WHERE { ?w akg:s2PaperId ?id FILTER NOT EXISTS { ?w a akg:ListedPaper } }")}
+    assert facts(split) == facts(whole)  # the same graph, only in more requests
+    outside = {
+        r["w"].value
+        for r in split.graph.query(
+            "SELECT ?w WHERE { ?w akg:s2PaperId ?id FILTER NOT EXISTS { ?w a akg:ListedPaper } }"
+        )
+    }
     with_authors = {r["w"].value for r in split.graph.query("SELECT ?w WHERE { ?w akg:authorship ?a }")}
-    assert outside and outside <= with_authors     # every outside work S2 knows has its authors
+    assert outside and outside <= with_authors  # every outside work S2 knows has its authors
 
 
 def test_a_page_of_edges_over_the_limit_is_asked_again_in_smaller_pages(records, tmp_path):
@@ -280,30 +307,31 @@ def test_a_page_of_edges_over_the_limit_is_asked_again_in_smaller_pages(records,
     with S2TestServer(records, answer_limit=8_000) as server:
         client = S2Client(server.url, policy=FAST)
         try:
-            items = Enricher(Cache(tmp_path / "cache"), client=client).edge_items(cited["paperId"], "citations",
-                                                                                  list(EDGE_FIELDS))
+            items = Enricher(Cache(tmp_path / "cache"), client=client).edge_items(
+                cited["paperId"], "citations", list(EDGE_FIELDS)
+            )
         finally:
             client.close()
         pages = [r.query["limit"] for r in server.requests]
     assert [item["citingPaper"]["paperId"] for item in items] == [c["paperId"] for c in cited["citations"]]
     assert pages[:3] == ["1000", "100", "10"] and set(pages[2:]) == {"10"}
-    assert all("authors" in item["citingPaper"] for item in items)   # asked for, and served
+    assert all("authors" in item["citingPaper"] for item in items)  # asked for, and served
 
 
 def test_edge_lists_cached_without_authors_are_fetched_again_once(records, tmp_path, monkeypatch):
     from kg.enrich import enricher
 
     with S2TestServer(records) as server:
-        with monkeypatch.context() as old_version:      # a cache written when edges carried no authors
+        with monkeypatch.context() as old_version:  # a cache written when edges carried no authors
             old_version.setattr(enricher, "EDGE_FIELDS", ("paperId", "externalIds", "title", "year"))
             before = build_against(server, tmp_path, out="before")
         server.clear()
         after = build_against(server, tmp_path, out="after")
-        assert server.counts["batch"] == server.counts["match"] == 0      # records come from the cache
+        assert server.counts["batch"] == server.counts["match"] == 0  # records come from the cache
         assert server.counts["references"] + server.counts["citations"] > 0
         server.clear()
         again = build_against(server, tmp_path, out="again")
-        assert len(server.requests) == 0                                    # once
+        assert len(server.requests) == 0  # once
     query = "SELECT ?w WHERE { ?w akg:s2PaperId ?id ; akg:authorship ?a FILTER NOT EXISTS { ?w a akg:ListedPaper } }"
     authored = [{r["w"].value for r in result.graph.query(query)} for result in (before, after, again)]
     assert not authored[0] and authored[1] and authored[1] == authored[2]

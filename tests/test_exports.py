@@ -1,5 +1,6 @@
 """Exports of the related-work clusters: the BibTeX parses back, every LaTeX citation resolves (and
 compiles when a TeX engine is present), CSL-JSON, GraphML/GEXF, Markdown and CSV carry the clusters."""
+
 from __future__ import annotations
 
 import csv
@@ -90,7 +91,7 @@ def test_bibtex_parses_back_and_every_latex_citation_is_in_it(which, default_gra
     assert cited <= set(keys)
     outside = {iri for c in rw.clustering.clusters for iri, _ in c.builds_on}
     assert len(keys) == len(rw.clustering.data.papers) + len(outside)
-    assert {rw.works[iri].key for iri in rw.clustering.data.papers} <= cited   # every listed paper is cited
+    assert {rw.works[iri].key for iri in rw.clustering.data.papers} <= cited  # every listed paper is cited
 
 
 def test_special_characters_survive_a_round_trip_through_bibtex(odd_graph):
@@ -102,34 +103,40 @@ def test_special_characters_survive_a_round_trip_through_bibtex(odd_graph):
     authors = {e.fields_dict["author"].value for e in library.entries if "author" in e.fields_dict}
     assert any("Müller, José" in a for a in authors) and any("van der Berg, Ana" in a for a in authors)
     raw = to_bibtex(rw)
-    assert r'M{\"u}ller' in raw and r"50\% \& \$x\_1\$ \#2" in raw
+    assert r"M{\"u}ller" in raw and r"50\% \& \$x\_1\$ \#2" in raw
 
 
 def test_keys_are_human_and_follow_the_author_year_word_pattern(default_rw):
     works = {w.title: w for w in default_rw.cited()}
     fiddler = next(w for title, w in works.items() if title.startswith("Fiddler"))
-    assert fiddler.key == "kamahori2025fiddler"        # published at ICLR 2025 (on arXiv since 2024)
+    assert fiddler.key == "kamahori2025fiddler"  # published at ICLR 2025 (on arXiv since 2024)
     for work in default_rw.cited():
         family = work.authors[0].split()[-1].lower() if work.authors else ""
         assert re.fullmatch(rf"{re.escape(family)}[a-z0-9]*{work.year}[a-z0-9]+", work.key), work.key
 
 
 def test_clashing_keys_get_letters_in_a_stable_order():
-    same = {"listed": Reference("iri:z", "Fiddler: fast", listed=True, authors=["Keisuke Kamahori"], date="2024-02-10"),
-            "older": Reference("iri:b", "Fiddler revisited", authors=["Kei Kamahori"], date="2024-01-01"),
-            "newer": Reference("iri:a", "Fiddler again", authors=["K. Kamahori"], date="2024-05-01"),
-            "other": Reference("iri:c", "Fiddlerb", authors=["Ann Kamahori"], date="2024")}
+    same = {
+        "listed": Reference("iri:z", "Fiddler: fast", listed=True, authors=["Keisuke Kamahori"], date="2024-02-10"),
+        "older": Reference("iri:b", "Fiddler revisited", authors=["Kei Kamahori"], date="2024-01-01"),
+        "newer": Reference("iri:a", "Fiddler again", authors=["K. Kamahori"], date="2024-05-01"),
+        "other": Reference("iri:c", "Fiddlerb", authors=["Ann Kamahori"], date="2024"),
+    }
     assign_keys(same)
     assert {name: work.key for name, work in same.items()} == {
-        "listed": "kamahori2024fiddler", "older": "kamahori2024fiddlerc", "newer": "kamahori2024fiddlerd",
-        "other": "kamahori2024fiddlerb"}
+        "listed": "kamahori2024fiddler",
+        "older": "kamahori2024fiddlerc",
+        "newer": "kamahori2024fiddlerd",
+        "other": "kamahori2024fiddlerb",
+    }
 
 
 def test_entry_types_follow_venue_and_publication_type(default_rw):
     library = parse_bibtex(to_bibtex(default_rw))
     by_title = {e.fields_dict["title"].value.replace("{", "").replace("}", ""): e for e in library.entries}
-    deepspeed = by_title["DeepSpeed-MoE: Advancing Mixture-of-Experts Inference and Training to Power "
-                         "Next-Generation AI Scale"]
+    deepspeed = by_title[
+        "DeepSpeed-MoE: Advancing Mixture-of-Experts Inference and Training to Power Next-Generation AI Scale"
+    ]
     assert deepspeed.entry_type == "inproceedings" and "ICML" in deepspeed.fields_dict["booktitle"].value
     survey = by_title["A Survey on Mixture of Experts"]
     assert survey.entry_type == "article" and "Transactions" in survey.fields_dict["journal"].value
@@ -137,9 +144,12 @@ def test_entry_types_follow_venue_and_publication_type(default_rw):
     assert review.entry_type == "misc"
     assert review.fields_dict["eprint"].value == "2209.01667"
     assert review.fields_dict["archivePrefix"].value == "arXiv"
-    s2 = {"Neural Information Processing Systems": ({"JournalArticle", "Conference"}, "inproceedings"),
-          "IEEE Transactions on Parallel and Distributed Systems": ({"JournalArticle"}, "article"),
-          "Electronics": ({"JournalArticle"}, "article"), "": (set(), "misc")}
+    s2 = {
+        "Neural Information Processing Systems": ({"JournalArticle", "Conference"}, "inproceedings"),
+        "IEEE Transactions on Parallel and Distributed Systems": ({"JournalArticle"}, "article"),
+        "Electronics": ({"JournalArticle"}, "article"),
+        "": (set(), "misc"),
+    }
     for venue, (types, kind) in s2.items():
         assert Reference("x", "T", venue=venue or None, types=types).entry_type == kind
 
@@ -175,13 +185,16 @@ def test_references_compile_with_biblatex_and_biber_without_a_warning(tmp_path, 
     rw = related_work(graph_of("latest", request))
     (tmp_path / "references.bib").write_text(to_bibtex(rw))
     (tmp_path / "related-work.tex").write_text(to_latex(rw))
-    (tmp_path / "paper.tex").write_text("\\documentclass{article}\n\\usepackage[backend=biber]{biblatex}\n"
-                                        "\\addbibresource{references.bib}\n\\begin{document}\n"
-                                        "\\input{related-work}\n\\printbibliography\n\\end{document}\n")
+    (tmp_path / "paper.tex").write_text(
+        "\\documentclass{article}\n\\usepackage[backend=biber]{biblatex}\n"
+        "\\addbibresource{references.bib}\n\\begin{document}\n"
+        "\\input{related-work}\n\\printbibliography\n\\end{document}\n"
+    )
     latex_run = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "paper"]
     for command in (latex_run, ["biber", "paper"], latex_run):
-        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, errors="replace",
-                              timeout=120)   # TeX prints 8-bit font bytes that are not UTF-8
+        done = subprocess.run(
+            command, cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=120
+        )  # TeX prints 8-bit font bytes that are not UTF-8
         assert done.returncode == 0, done.stdout[-3000:]
     assert "WARN" not in (tmp_path / "paper.blg").read_text(errors="replace")
 
@@ -199,8 +212,14 @@ def test_csl_json_validates_against_the_csl_schema(which, request):
 def test_csl_json_is_what_zotero_imports(default_rw):
     items = json.loads(to_csl_json(default_rw))
     assert [item["id"] for item in items] == [w.key for w in default_rw.cited()]
-    assert {item["type"] for item in items} <= {"paper-conference", "article-journal", "article", "book",
-                                                 "chapter", "document"}
+    assert {item["type"] for item in items} <= {
+        "paper-conference",
+        "article-journal",
+        "article",
+        "book",
+        "chapter",
+        "document",
+    }
     fiddler = next(item for item in items if item["id"] == "kamahori2025fiddler")
     assert fiddler["author"][0] == {"family": "Kamahori", "given": "Keisuke"}
     assert fiddler["issued"] == {"date-parts": [[2025]]} and fiddler["container-title"].startswith("ICLR 2025")
@@ -237,8 +256,11 @@ def test_markdown_has_a_section_per_cluster_and_names_every_paper(default_rw, de
         assert f"`{default_rw.works[iri].key}`" in text
     for cluster in default_rw.clustering.clusters:
         for iri in cluster.elsewhere:
-            assert "listed under " + default_rw.clustering.data.headings[
-                default_rw.clustering.data.papers[iri].headings[0]].label in text
+            assert (
+                "listed under "
+                + default_rw.clustering.data.headings[default_rw.clustering.data.papers[iri].headings[0]].label
+                in text
+            )
 
 
 def test_csv_has_one_row_per_listed_paper(default_rw, default_graph):
@@ -251,11 +273,14 @@ def test_csv_has_one_row_per_listed_paper(default_rw, default_graph):
 def test_latex_escapes_every_special_character():
     assert latex("a & b % c $ d # e _ f { g } h ~ i ^ j \\ k") == (
         r"a \& b \% c \$ d \# e \_ f \textbraceleft{} g \textbraceright{} h \textasciitilde{} i "
-        r"\textasciicircum{} j \textbackslash{} k")
+        r"\textasciicircum{} j \textbackslash{} k"
+    )
     assert latex("Çelik Łukasz Søren José naïve") == r"{\c{C}}elik {\L}ukasz S{\o}ren Jos{\'e} na{\"\i}ve"
-    assert latex("模型 α\x07") == (r"\ensuremath{\langle}\texttt{U+6A21}\ensuremath{\rangle}"
-                                 r"\ensuremath{\langle}\texttt{U+578B}\ensuremath{\rangle} {\ensuremath{\alpha}}"
-                                 r"\texttt{U+0007}")
+    assert latex("模型 α\x07") == (
+        r"\ensuremath{\langle}\texttt{U+6A21}\ensuremath{\rangle}"
+        r"\ensuremath{\langle}\texttt{U+578B}\ensuremath{\rangle} {\ensuremath{\alpha}}"
+        r"\texttt{U+0007}"
+    )
 
 
 def test_kg_export_writes_each_format(default_build, tmp_path):
@@ -279,17 +304,21 @@ def test_kg_export_writes_each_format(default_build, tmp_path):
 # Exports cannot attack the person who compiles or opens them (issue 15, items 7, 9, 10)
 # ---------------------------------------------------------------------------
 
-HOSTILE_TITLES = {"atx": '# My list @preamble{"\\input{/etc/hostname}"}\n',
-                  "setext": "My list\n\\input{/etc/hostname} \\immediate\\write18{touch pwned}\n=======\n"}
+HOSTILE_TITLES = {
+    "atx": '# My list @preamble{"\\input{/etc/hostname}"}\n',
+    "setext": "My list\n\\input{/etc/hostname} \\immediate\\write18{touch pwned}\n=======\n",
+}
 
 
 def compile_paper(folder, bib: str, tex: str) -> str:
     """pdflatex + bibtex + pdflatex twice, as an author does; returns the LaTeX log."""
     (folder / "references.bib").write_text(bib)
     (folder / "related-work.tex").write_text(tex)
-    (folder / "paper.tex").write_text("\\documentclass{article}\n\\usepackage{url}\n\\begin{document}\n"
-                                      "\\section{Related work}\n\\input{related-work}\n\\bibliographystyle{plain}\n"
-                                      "\\bibliography{references}\n\\end{document}\n")
+    (folder / "paper.tex").write_text(
+        "\\documentclass{article}\n\\usepackage{url}\n\\begin{document}\n"
+        "\\section{Related work}\n\\input{related-work}\n\\bibliographystyle{plain}\n"
+        "\\bibliography{references}\n\\end{document}\n"
+    )
     latex_run = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "paper"]
 
     def run(command):
@@ -298,7 +327,7 @@ def compile_paper(folder, bib: str, tex: str) -> str:
 
     for command in (latex_run, ["bibtex", "paper"], latex_run, latex_run):
         run(command)
-    for _ in range(2):                                   # as latexmk does: again while LaTeX asks for it
+    for _ in range(2):  # as latexmk does: again while LaTeX asks for it
         if "Rerun to get" in (folder / "paper.log").read_text(errors="replace"):
             run(latex_run)
     return (folder / "paper.log").read_text(errors="replace")
@@ -315,10 +344,10 @@ def test_a_hostile_list_title_stays_text_in_latex_and_bibtex(form, tmp_path):
     bib, tex = (out / "references.bib").read_text(), (out / "related-work.tex").read_text()
     library = parse_bibtex(bib)
     assert library.entries and not library.preambles
-    assert len(re.findall(r"^@", bib, re.M)) == len(library.entries)       # no @command outside an entry
+    assert len(re.findall(r"^@", bib, re.M)) == len(library.entries)  # no @command outside an entry
     assert "input{" not in bib and "@preamble" not in bib
     for line in tex.splitlines():
-        assert line.startswith("%") or "\\input" not in line, line       # nothing runs outside a comment
+        assert line.startswith("%") or "\\input" not in line, line  # nothing runs outside a comment
     assert "\\input{/etc/hostname}" not in tex.replace("\\textbackslash{}", "")
     if shutil.which("pdflatex") and shutil.which("bibtex"):
         log = compile_paper(tmp_path, bib, tex)
@@ -343,8 +372,15 @@ def test_hostile_identifiers_never_leave_their_field():
     assert "input{" not in bib
 
 
-@pytest.mark.parametrize("page", ["javascript://%0aalert(document.domain)", "javascript:alert(1)",
-                                  "data:text/html,<script>alert(1)</script>", "file:///etc/hostname"])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "javascript://%0aalert(document.domain)",
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "file:///etc/hostname",
+    ],
+)
 def test_only_http_links_are_written(page):
     from kg.exports import bibtex_entry, csl_item, markdown_item
 
@@ -356,8 +392,7 @@ def test_only_http_links_are_written(page):
     assert safe.url == "https://example.org/a%20b%7Bc%7D%5C%22d"
 
 
-@pytest.mark.parametrize("formula", ["=cmd|' /C calc'!A0", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)",
-                                     "\tx", "\rx"])
+@pytest.mark.parametrize("formula", ["=cmd|' /C calc'!A0", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\tx", "\rx"])
 def test_csv_cells_never_start_a_spreadsheet_formula(formula):
     from pyoxigraph import NamedNode
 
@@ -387,6 +422,7 @@ def test_titles_reach_the_terminal_as_text_not_markup_or_escape_codes():
 # Paper-ready: every entry has its authors, year and venue agree (issue 14)
 # ---------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def latest_bib(tmp_path_factory):
     """references.bib of the latest list version, built through the Semantic Scholar test server."""
@@ -404,11 +440,12 @@ def test_every_entry_has_its_authors_outside_works_too(latest_bib):
 
     library, rw = latest_bib
     outside = {rw.works[iri].key for c in rw.clustering.clusters for iri, _ in c.builds_on}
-    assert len(library.entries) > 120 and outside    # the latest list names 127 papers
+    assert len(library.entries) > 120 and outside  # the latest list names 127 papers
     without = [e for e in library.entries if "author" not in e.fields_dict]
     # Only papers Semantic Scholar does not know and whose authors the list does not name.
-    assert all(any(host in e.fields_dict["url"].value for host in UNKNOWN_HOSTS) for e in without), \
-        [e.key for e in without]
+    assert all(any(host in e.fields_dict["url"].value for host in UNKNOWN_HOSTS) for e in without), [
+        e.key for e in without
+    ]
     assert not outside & {e.key for e in without}
 
 
@@ -416,15 +453,21 @@ def test_year_is_the_year_of_the_version_cited(latest_bib):
     from kg.exports import cited_date
 
     library, _ = latest_bib
-    preprints = [e for e in library.entries if e.entry_type == "misc" and "eprint" in e.fields_dict
-                 and re.fullmatch(r"\d{4}\.\d{4,5}", e.fields_dict["eprint"].value)]
+    preprints = [
+        e
+        for e in library.entries
+        if e.entry_type == "misc"
+        and "eprint" in e.fields_dict
+        and re.fullmatch(r"\d{4}\.\d{4,5}", e.fields_dict["eprint"].value)
+    ]
     assert preprints
-    for entry in preprints:                       # an arXiv preprint: the arXiv year
+    for entry in preprints:  # an arXiv preprint: the arXiv year
         assert entry.fields_dict["year"].value == "20" + entry.fields_dict["eprint"].value[:2], entry.key
     findings = Reference("x", "T", venue="Findings of ACL 2025", arxiv="2411.00001")
     assert cited_date(findings, None, None, "2024-11-03") == "2025"
-    iclr = Reference("x", "Fiddler: fast", venue="International Conference on Learning Representations",
-                arxiv="2402.07033")
+    iclr = Reference(
+        "x", "Fiddler: fast", venue="International Conference on Learning Representations", arxiv="2402.07033"
+    )
     assert cited_date(iclr, "2025", None, "2024-02-10") == "2025"
     assert cited_date(iclr, None, "2025", "2025-01-22") == "2025-01-22"
     assert cited_date(Reference("x", "T", arxiv="2402.07033"), "2025", None, "2024-02-10") == "2024-02"
@@ -441,12 +484,12 @@ def test_each_cluster_paragraph_tells_its_papers_in_time_and_what_each_builds_on
     for cluster in clusters:
         parts = cluster_paragraph(rw, cluster)
         cited = [p for p in parts if isinstance(p, Reference)]
-        assert {rw.works[i].key for i in cluster.members} <= {w.key for w in cited}   # every member is told
+        assert {rw.works[i].key for i in cluster.members} <= {w.key for w in cited}  # every member is told
         years = [int(y) for y in re.findall(r"In (\d{4}), ", "".join(p for p in parts if isinstance(p, str)))]
-        assert years == sorted(set(years))                                            # in time
+        assert years == sorted(set(years))  # in time
         for n, part in enumerate(parts):
             if part == " (building on ":
-                paper, bases = parts[n - 1], [p for p in parts[n + 1: parts.index(")", n)] if isinstance(p, Reference)]
+                paper, bases = parts[n - 1], [p for p in parts[n + 1 : parts.index(")", n)] if isinstance(p, Reference)]
                 assert bases and all(base.iri in data.references[paper.iri] for base in bases)  # a citation edge
                 assert all((base.year or 0) <= paper.year for base in bases)
                 told += 1

@@ -5,6 +5,7 @@ nothing wrong is cached, and a rerun without faults gives the graph a clean run 
 
 CI runs a few fixed seeds; HYPOTHESIS_PROFILE=long (or bench/fuzz_long.py) runs many more.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,9 @@ def latest():
 
 def fault_server(records, seed: int, rate: float) -> S2TestServer:
     """The test server with every fault it knows mixed in at `rate`; hangs outlast the client's timeout."""
-    return S2TestServer(records, faults=Faults(rate=rate, mix=FAULTS, seed=seed, retry_after=0,
-                                               hang_seconds=CLIENT_TIMEOUT + 0.5))
+    return S2TestServer(
+        records, faults=Faults(rate=rate, mix=FAULTS, seed=seed, retry_after=0, hang_seconds=CLIENT_TIMEOUT + 0.5)
+    )
 
 
 def fast_client(server: S2TestServer, seed: int) -> S2Client:
@@ -55,8 +57,15 @@ def enrich_against(server, parsed, cache_dir, seed: int = 0):
     """The build's enrichment stage (cache, API, snapshot) against `server`."""
     client = fast_client(server, seed)
     try:
-        return enrich(parsed.papers, offline=False, cache_dir=cache_dir, refresh_older_than=None, contexts=False,
-                      progress=Silent(), client=client)
+        return enrich(
+            parsed.papers,
+            offline=False,
+            cache_dir=cache_dir,
+            refresh_older_than=None,
+            contexts=False,
+            progress=Silent(),
+            client=client,
+        )
     finally:
         client.close()
 
@@ -166,12 +175,14 @@ def test_a_build_under_heavy_faults_completes_reports_and_rebuilds_like_a_clean_
     with fault_server(records, seed=3, rate=0.7) as server:
         faulty = build_with(server, "cache", "faulty", 3)
     report = faulty.manifest["enrichment"]
-    assert report["errors"] or report["incomplete_edge_lists"] or report["from_snapshot"], \
+    assert report["errors"] or report["incomplete_edge_lists"] or report["from_snapshot"], (
         "at 70% faults something should have failed for good"
+    )
     in_graphs = faulty.graph.query("SELECT DISTINCT ?p ?g WHERE { GRAPH ?g { ?p a fabio:Expression } }")
     enriched = {row["p"] for row in in_graphs if row["g"] in SOURCE_GRAPHS.values()}
-    unreported = [p.key for p in faulty.parsed.papers if paper_iri(p.key) not in enriched
-                  and p.key not in report["unresolved"]]
+    unreported = [
+        p.key for p in faulty.parsed.papers if paper_iri(p.key) not in enriched and p.key not in report["unresolved"]
+    ]
     assert unreported == [], "papers neither enriched nor reported"
     with S2TestServer(records) as server:
         rebuilt = build_with(server, "cache", "rebuilt", 4)

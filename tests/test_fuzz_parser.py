@@ -5,6 +5,7 @@ CI runs a short, repeatable budget. For a longer local run:
     HYPOTHESIS_PROFILE=long pytest tests/test_fuzz_parser.py
 or `python bench/fuzz_long.py`, which runs the same properties for longer and reports.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,11 +25,19 @@ from kg.store import KnowledgeGraph
 
 PROFILES = {
     # Repeatable and short: the same examples every CI run, nothing written to .hypothesis/.
-    "ci": settings(max_examples=60, deadline=timedelta(seconds=5), derandomize=True, database=None,
-                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]),
+    "ci": settings(
+        max_examples=60,
+        deadline=timedelta(seconds=5),
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    ),
     # Random and long, with the example database, for local runs.
-    "long": settings(max_examples=3000, deadline=timedelta(seconds=10),
-                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]),
+    "long": settings(
+        max_examples=3000,
+        deadline=timedelta(seconds=10),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    ),
 }
 PROFILE_NAME = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 if PROFILE_NAME not in PROFILES:
@@ -37,24 +46,71 @@ FUZZ = PROFILES[PROFILE_NAME]
 
 # --- Markdown made of the fragments real lists are written in, and of what breaks them -------------
 
-ODD = ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\u200b", "\u202e", "\ufeff", "\ufffd", "\x00",
-       "\t", "ｘ", "’", "`", "\\", "[", "]", "(", ")", "|", "*", "**", "_", "#", "<", ">", "&amp;", "&#0;",
-       "é", "中文", "🙂", "\u0301", "İ", "ß"]
+ODD = [
+    "\u2028",
+    "\u2029",
+    "\x85",
+    "\x0b",
+    "\x0c",
+    "\x1c",
+    "\u200b",
+    "\u202e",
+    "\ufeff",
+    "\ufffd",
+    "\x00",
+    "\t",
+    "ｘ",
+    "’",
+    "`",
+    "\\",
+    "[",
+    "]",
+    "(",
+    ")",
+    "|",
+    "*",
+    "**",
+    "_",
+    "#",
+    "<",
+    ">",
+    "&amp;",
+    "&#0;",
+    "é",
+    "中文",
+    "🙂",
+    "\u0301",
+    "İ",
+    "ß",
+]
 odd_text = st.lists(st.one_of(st.text(max_size=12), st.sampled_from(ODD)), max_size=6).map("".join)
 word = st.text(alphabet=st.characters(codec="utf-8", categories=("L", "N")), min_size=1, max_size=10)
 plain_title = st.lists(word, min_size=1, max_size=8).map(" ".join)
 title = st.one_of(plain_title, odd_text)
 url = st.one_of(
-    st.builds("https://arxiv.org/abs/{}.{:05d}".format, st.sampled_from(["2401", "2312", "1701"]),
-              st.integers(0, 99999)),
+    st.builds(
+        "https://arxiv.org/abs/{}.{:05d}".format, st.sampled_from(["2401", "2312", "1701"]), st.integers(0, 99999)
+    ),
     st.builds("https://doi.org/10.{}/{}".format, st.integers(1000, 99999), word),
     st.builds("https://openreview.net/forum?id={}".format, word),
     st.builds("https://aclanthology.org/2024.acl-long.{}.pdf".format, st.integers(1, 999)),
     st.builds("https://proceedings.mlr.press/v{}/{}.html".format, st.integers(1, 300), word),
     st.builds("https://ieeexplore.ieee.org/document/{}".format, st.integers(1, 10**9)),
     st.builds("https://github.com/{}/{}".format, word, word),
-    st.sampled_from(["", "#", "/relative/path", "mailto:a@b", "http://[::1", "http://%zz", "javascript:x",
-                     "https://arxiv.org/abs/", "https://doi.org/10.1/<>{}", "data:text/html,x"]),
+    st.sampled_from(
+        [
+            "",
+            "#",
+            "/relative/path",
+            "mailto:a@b",
+            "http://[::1",
+            "http://%zz",
+            "javascript:x",
+            "https://arxiv.org/abs/",
+            "https://doi.org/10.1/<>{}",
+            "data:text/html,x",
+        ]
+    ),
     odd_text,
 )
 venue_tag = st.one_of(
@@ -62,17 +118,26 @@ venue_tag = st.one_of(
     st.builds("{}’{}.{}".format, st.sampled_from(["Arxiv", "NeurIPS"]), st.integers(0, 99), st.integers(0, 99)),
     odd_text,
 )
-entry = st.builds("[{}] [{}]({}){}".format, venue_tag, title, url,
-                  st.one_of(st.just(""), st.builds(" [[Code]({})]".format, url), odd_text))
+entry = st.builds(
+    "[{}] [{}]({}){}".format,
+    venue_tag,
+    title,
+    url,
+    st.one_of(st.just(""), st.builds(" [[Code]({})]".format, url), odd_text),
+)
 bold_entry = st.builds("- **{}** [[Paper]({})] [[Code]({})]".format, title, url, url)
 heading = st.builds("{} {}".format, st.integers(1, 8).map("#".__mul__), title)
 setext = st.builds("{}\n{}".format, title, st.sampled_from(["===", "---"]))
-table = st.builds("| Model | Experts |\n|---|---|\n| [{}]({}) [[Tech Report]({})] | {} |".format,
-                  title, url, url, odd_text)
+table = st.builds(
+    "| Model | Experts |\n|---|---|\n| [{}]({}) [[Tech Report]({})] | {} |".format, title, url, url, odd_text
+)
 table_row = st.builds("| [{}]({}) | {} |".format, title, url, odd_text)
 fence = st.sampled_from(["```", "~~~", "```python", "    indented code"])
-long_line = st.builds(str.__mul__, st.sampled_from(["[", "a ", "*a **", "[Arxiv'24] ", " ", "#", "[a]("]),
-                      st.integers(100, 3 * MAX_LINE_CHARS))
+long_line = st.builds(
+    str.__mul__,
+    st.sampled_from(["[", "a ", "*a **", "[Arxiv'24] ", " ", "#", "[a]("]),
+    st.integers(100, 3 * MAX_LINE_CHARS),
+)
 fragment = st.one_of(entry, bold_entry, heading, setext, table, table_row, fence, odd_text, long_line)
 prefix = st.sampled_from(["", "", "", "> ", "- ", "  ", "1. ", "> - ", "    ", "\t", "> > > > "])
 line = st.builds("{}{}".format, prefix, fragment)
@@ -121,8 +186,23 @@ def test_any_markdown_parses_with_warnings_on_real_lines(text):
     check_parsed(parsed, text, "fuzz.md")
 
 
-junk = st.one_of(st.binary(max_size=40), st.sampled_from([b"\x00", b"\xff\xfe", b"\xc3", b"\xe2\x80", b"\xed\xa0\x80",
-                                                          b"\x00" * 300, b"\r", b"\n", b"\r\n", b"\xef\xbb\xbf"]))
+junk = st.one_of(
+    st.binary(max_size=40),
+    st.sampled_from(
+        [
+            b"\x00",
+            b"\xff\xfe",
+            b"\xc3",
+            b"\xe2\x80",
+            b"\xed\xa0\x80",
+            b"\x00" * 300,
+            b"\r",
+            b"\n",
+            b"\r\n",
+            b"\xef\xbb\xbf",
+        ]
+    ),
+)
 
 
 @FUZZ
@@ -135,8 +215,9 @@ def test_undecodable_bytes_are_warned_on_their_own_line(text, insertions):
     parsed = ListSource.from_bytes(data, "fuzz.md", "fuzz").parse()
     decoded = data.decode("utf-8", errors="replace")
     check_parsed(parsed, decoded, "fuzz.md")
-    junk_lines = {number for number, raw in enumerate(re.split(rb"\r\n|\r|\n", data), 1)
-                  if b"\x00" in raw or not is_utf8(raw)}
+    junk_lines = {
+        number for number, raw in enumerate(re.split(rb"\r\n|\r|\n", data), 1) if b"\x00" in raw or not is_utf8(raw)
+    }
     warned = {w.line for w in parsed.warnings if "not UTF-8" in w.message}
     assert junk_lines <= warned
 
@@ -168,8 +249,11 @@ def clean_lists(draw) -> tuple[str, list[tuple], list[int]]:
                 tag, (venue, year, month) = venue, (venue, None, None)
             elif fault == "no link":
                 name, link = f"{name} {h}-{n}", None
-            lines.append({"no title": f"[{tag}] just prose", "no link": f"[{tag}] [{name}]"}.get(
-                fault, f"[{tag}] [{name}]({link})"))
+            lines.append(
+                {"no title": f"[{tag}] just prose", "no link": f"[{tag}] [{name}]"}.get(
+                    fault, f"[{tag}] [{name}]({link})"
+                )
+            )
             if fault:
                 broken.append(len(lines))
             if fault != "no title":
@@ -177,7 +261,7 @@ def clean_lists(draw) -> tuple[str, list[tuple], list[int]]:
             lines.append("")
         headings.append((heading_line, level, len(expected) - entries_before))
     for n, (line, level, entries) in enumerate(headings):  # empty: no entries in it nor below it
-        below = takewhile(lambda deeper, top=level: deeper[1] > top, headings[n + 1:])
+        below = takewhile(lambda deeper, top=level: deeper[1] > top, headings[n + 1 :])
         if not entries and not any(count for _, _, count in below):
             broken.append(line)
     return "\n".join(lines), expected, sorted(broken)
@@ -208,10 +292,12 @@ PATHOLOGICAL = {  # built when the test runs, not when it is collected
     "3,000 sibling headings with one label": lambda: "# T\n" + "## Same\n[A'24] [X](https://a.org/x)\n" * 3000,
     "20,000 empty headings": lambda: "# T\n" + "".join(f"## H{i}\n### S{i}\n" for i in range(10_000)),
     "venue tags padded with spaces": lambda: "# T\n## A\n" + f"[Arxiv{' ' * 9000}x] [T](https://a.org)\n\n" * 200,
-    "headings nested in 40 quotes": lambda: "# T\n" + "".join(f"{'> ' * 40}{'#' * (1 + i % 6)} H\n"
-                                                             for i in range(2000)),
-    "list items nested 200 deep": lambda: "# T\n## A\n" + "".join(f"{'  ' * i}- [X{i}](https://a.org/{i})\n"
-                                                                  for i in range(200)),
+    "headings nested in 40 quotes": lambda: (
+        "# T\n" + "".join(f"{'> ' * 40}{'#' * (1 + i % 6)} H\n" for i in range(2000))
+    ),
+    "list items nested 200 deep": lambda: (
+        "# T\n## A\n" + "".join(f"{'  ' * i}- [X{i}](https://a.org/{i})\n" for i in range(200))
+    ),
     "a 20 MB line of brackets": lambda: "# T\n## A\n" + "[" * 20_000_000 + "\n[A'24] [X](https://a.org/x)\n",
 }
 
@@ -227,8 +313,10 @@ def test_pathological_input_parses_in_seconds(name):
 
 
 def test_overlong_line_is_skipped_with_a_warning_and_the_rest_is_read():
-    text = f"# T\n## A\n[Arxiv'24] [{'x' * (MAX_LINE_CHARS + 1)}](https://a.org/long)\n\n" \
-           f"[Arxiv'24] [Short](https://a.org/short)\n"
+    text = (
+        f"# T\n## A\n[Arxiv'24] [{'x' * (MAX_LINE_CHARS + 1)}](https://a.org/long)\n\n"
+        f"[Arxiv'24] [Short](https://a.org/short)\n"
+    )
     parsed = parse_list_text(text, "long.md")
     assert [p.first.title for p in parsed.papers] == ["Short"]
     assert [(w.line, "characters long" in w.message) for w in parsed.warnings] == [(3, True)]
@@ -245,8 +333,11 @@ def test_line_numbers_count_only_real_line_breaks():
 def test_a_50_mb_file_parses_in_bounded_time(tmp_path):
     """Junk around a real list: the real entries all come through, the junk only as warnings."""
     real = LATEST_LIST.read_bytes()
-    odd_lines = "".join(f"{'#' * (n % 8)} [{ODD[n % len(ODD)]}'{n % 100}] [{ODD[n * 7 % len(ODD)]} {n}]"
-                        f"(https://a.org/{n}){ODD[n * 3 % len(ODD)]}\n" for n in range(5_000))
+    odd_lines = "".join(
+        f"{'#' * (n % 8)} [{ODD[n % len(ODD)]}'{n % 100}] [{ODD[n * 7 % len(ODD)]} {n}]"
+        f"(https://a.org/{n}){ODD[n * 3 % len(ODD)]}\n"
+        for n in range(5_000)
+    )
     chunks = [real, b"\n\n## Junk\n", odd_lines.encode(), b"\x00" * 2**20, b"\n", b"\xff\xfe" * 2**19, b"\n"]
     while sum(map(len, chunks)) < 50 * 2**20:
         chunks += [b"[" * 8 * 2**20, b"\n", "é🙂\u2028".encode() * 2**20, b"\n", b"*a **" * 2**20, b"\r\n"]

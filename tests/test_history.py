@@ -1,4 +1,5 @@
 """`kg history`: the real list over its 88 versions, and over a git repository of some of them."""
+
 from __future__ import annotations
 
 import csv
@@ -49,7 +50,7 @@ def test_every_version_is_read_in_commit_order_and_counted(whole):
     default = [row["file"] for row in INDEX].index(DEFAULT_LIST.name)
     assert history.counts[default] == len(parse_list_file(DEFAULT_LIST).papers) == 12
     assert history.counts[-1] == len(parse_list_file(LATEST_LIST).papers)
-    assert history.counts[0] == 0 and max(history.counts) > 10 * 12   # the list grew, then was pruned to 127
+    assert history.counts[0] == 0 and max(history.counts) > 10 * 12  # the list grew, then was pruned to 127
 
 
 @pytest.mark.parametrize("number", [3, 5, 29, 36, 39, 49, 50, 73, 85, 87])
@@ -63,16 +64,18 @@ def test_a_fixed_heading_typo_is_a_rename_not_a_move(whole):
     history, _, _ = whole
     typo = next(i for i, v in enumerate(history.versions) if v.subject == "typo")
     renames = [e for e in history.events if e.version == typo and e.kind == "renamed"]
-    assert [(e.removed_labels, e.added_labels) for e in renames] == \
-        [(["Hareware-Level Optimization"], ["Hardware-Level Optimization"])]
+    assert [(e.removed_labels, e.added_labels) for e in renames] == [
+        (["Hareware-Level Optimization"], ["Hardware-Level Optimization"])
+    ]
     assert not [e for e in history.events if e.version == typo and e.kind == "moved"]
 
 
 def test_a_changed_link_with_the_same_title_is_a_relink(whole):
     history, _, _ = whole
     relinks = [e for e in history.events if e.kind == "relinked" and e.title.startswith("One Student Knows")]
-    assert {(e.former, e.key) for e in relinks} >= {("arxiv:2201.10890",
-                                                      "title:one student knows all experts know from sparse to dens")}
+    assert {(e.former, e.key) for e in relinks} >= {
+        ("arxiv:2201.10890", "title:one student knows all experts know from sparse to dens")
+    }
     assert all(history.lineage[e.key] == history.lineage[e.former] for e in relinks)
 
 
@@ -80,14 +83,16 @@ def test_the_history_graph_says_when_each_paper_entered(whole):
     _, out, _ = whole
     graph = KnowledgeGraph.load(out)
     first = next(row for row in INDEX if "2402.07033" in (LISTS / row["file"]).read_text(encoding="utf-8"))
-    rows = list(graph.query("""
+    rows = list(
+        graph.query("""
         SELECT ?date ?hash WHERE {
           ?change a akg:PaperEntered ; akg:changedPaper ?paper ; dcterms:date ?date ; dcterms:isPartOf ?commit ;
                   prov:generated ?version .
           ?paper akg:arxiv "2402.07033" .
           ?commit a akg:Commit ; akg:commitHash ?hash .
           ?version prov:wasGeneratedBy ?commit .
-        }"""))
+        }""")
+    )
     assert [(r["date"].value, r["hash"].value) for r in rows] == [(first["date"], first["commit"])]
     revisions = "SELECT (COUNT(*) AS ?n) WHERE { ?v a akg:ListVersion ; prov:wasRevisionOf ?w }"
     assert int(next(iter(graph.query(revisions)))["n"].value) == len(INDEX) - 1
@@ -100,7 +105,7 @@ def test_arxiv_dates_and_listing_lag(whole):
     assert history.arxiv_dates["arxiv:2402.07033"].isoformat() == fiddler["arxiv_first_date"]
     lags = history.lags()
     assert len(lags) == len(history.arxiv_dates) > 100
-    assert all(days >= -31 for days in lags.values())             # listed after (or within the month of) arXiv
+    assert all(days >= -31 for days in lags.values())  # listed after (or within the month of) arXiv
 
 
 def test_the_report_embeds_the_plots_and_states_the_growth(whole):
@@ -139,8 +144,9 @@ def test_kg_history_on_a_git_repository_is_byte_identical_when_rerun(tmp_path):
     runner = CliRunner()
     outputs = []
     for run in ("a", "b"):
-        result = runner.invoke(main, ["history", str(repo), "--out", str(tmp_path / run), "--offline",
-                                      "--cache", str(tmp_path / "cache")])
+        result = runner.invoke(
+            main, ["history", str(repo), "--out", str(tmp_path / run), "--offline", "--cache", str(tmp_path / "cache")]
+        )
         assert result.exit_code == 0, result.output
         outputs.append({p.name: p.read_bytes() for p in sorted((tmp_path / run).iterdir())})
     assert outputs[0] == outputs[1]

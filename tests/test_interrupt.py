@@ -5,6 +5,7 @@ clean build gives.
 
 CI runs a few interrupts; HYPOTHESIS_PROFILE=long (or bench/fuzz_long.py) runs many.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,6 +44,7 @@ RUN_TIMEOUT = 180
 @dataclass
 class Interrupt:
     """Send `signal` once the build has sent `at` API requests, written `at` files, or run `at` seconds."""
+
     signal: signal.Signals
     trigger: str
     at: float
@@ -63,8 +65,19 @@ def interrupt_plan(seed: int, count: int, build_seconds: float) -> list[Interrup
 
 
 def build_command(out: Path, cache: Path) -> list[str]:
-    return [sys.executable, "-m", "kg", "build", str(DEFAULT_LIST), "--name", NAME, "--out", str(out),
-            "--cache", str(cache)]
+    return [
+        sys.executable,
+        "-m",
+        "kg",
+        "build",
+        str(DEFAULT_LIST),
+        "--name",
+        NAME,
+        "--out",
+        str(out),
+        "--cache",
+        str(cache),
+    ]
 
 
 def written_since(folder: Path, started_ns: int) -> int:
@@ -83,13 +96,16 @@ def run_build(server: S2TestServer, out: Path, cache: Path, interrupt: Interrupt
     """Run `python -m kg build` against the test server; interrupt it as told. -> (fired, returncode, stderr)."""
     env = {**os.environ, "S2_API_URL": server.url}
     requests_before, started_ns, started = len(server.requests), time.time_ns(), time.monotonic()
-    process = subprocess.Popen(build_command(out, cache), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        build_command(out, cache), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     fired = False
     while interrupt and process.poll() is None and time.monotonic() - started < RUN_TIMEOUT:
-        reached = {"requests": len(server.requests) - requests_before,
-                   "writes": written_since(out, started_ns),
-                   "seconds": time.monotonic() - started}[interrupt.trigger]
+        reached = {
+            "requests": len(server.requests) - requests_before,
+            "writes": written_since(out, started_ns),
+            "seconds": time.monotonic() - started,
+        }[interrupt.trigger]
         if reached >= interrupt.at:
             process.send_signal(interrupt.signal)
             fired = True
@@ -107,7 +123,7 @@ def check_build_folder(out: Path) -> dict[str, bytes]:
     """Every file in `out` is whole: graph files parse, manifest.json is JSON. -> the files' bytes."""
     files = {}
     for path in sorted(out.iterdir()) if out.exists() else []:
-        if is_temp(path) or path.name == STORE_FOLDER:   # the store is a folder Oxigraph itself keeps whole
+        if is_temp(path) or path.name == STORE_FOLDER:  # the store is a folder Oxigraph itself keeps whole
             continue
         data = path.read_bytes()
         if path.name in GRAPH_FILES:
@@ -131,8 +147,9 @@ def check_cache(folder: Path) -> None:
         papers = {r["key"]: r["record"] for r in rows if r["kind"] == "paper"}
         for row in rows:
             if row["kind"] == "edges" and row["complete"] and row["direction"] in ("references", "citations"):
-                count = papers[row["paper"]].get("referenceCount" if row["direction"] == "references"
-                                                 else "citationCount")
+                count = papers[row["paper"]].get(
+                    "referenceCount" if row["direction"] == "references" else "citationCount"
+                )
                 assert len(row["items"]) >= (count or 0), f"{row['paper']} {row['direction']} stored short"
     finally:
         cache.close()

@@ -1,4 +1,5 @@
 """`kg lint`: each finding pinned on a real line of a real version of the awesome list."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ from kg.cli import main
 from kg.curate.lint import fix_tags, lint
 
 LATEST = "2025-10-20_f7ccad0.md"
-BEFORE_TAG_UPDATE = "2024-11-14_7d0f6e4.md"     # the next commit is "update year and conference"
+BEFORE_TAG_UPDATE = "2024-11-14_7d0f6e4.md"  # the next commit is "update year and conference"
 AFTER_TAG_UPDATE = "2024-11-16_90fff68.md"
 
 
@@ -50,7 +51,7 @@ def test_one_paper_under_two_titles_is_a_duplicate(latest_findings):
 
 def test_the_same_paper_twice_under_one_heading_is_a_duplicate(latest_findings):
     finding = at(latest_findings, "duplicate", 425)
-    for line in (389, 425):                                      # MoE-Lightning, listed twice
+    for line in (389, 425):  # MoE-Lightning, listed twice
         assert "[MoE-Lightning: High-Throughput" in line_of(LATEST, line) and "2411.11217" in line_of(LATEST, line)
     assert "same heading (lines 389 and 425)" in finding.message
 
@@ -59,7 +60,7 @@ def test_a_tag_year_that_disagrees_with_the_arxiv_id(latest_findings):
     finding = at(latest_findings, "year", 218)
     assert line_of(LATEST, 218).startswith("[Arxiv'23]") and "arxiv.org/abs/2405." in line_of(LATEST, 218)
     assert finding.fix == "Arxiv'24" and finding.tag == "Arxiv'23"
-    with_month = at(latest_findings, "year", 376)                # [Arxiv'24.12] on a 2501.x paper
+    with_month = at(latest_findings, "year", 376)  # [Arxiv'24.12] on a 2501.x paper
     assert with_month.fix == "Arxiv'25.1"
 
 
@@ -67,18 +68,22 @@ def test_a_link_without_identifier_that_could_not_be_resolved(latest, latest_fin
     finding = at(lint(latest.graph, latest.manifest["enrichment"]), "unresolved", 271)
     assert "shaohuais.github.io" in line_of(LATEST, 271) and "shaohuais.github.io" in finding.message
     assert "Semantic Scholar did not resolve it (no Semantic Scholar title match)" in finding.message
-    assert latest.manifest["enrichment"]["unresolved"]           # the build said so too
-    graph_only = at(latest_findings, "unresolved", 271)          # a graph without its manifest claims nothing
+    assert latest.manifest["enrichment"]["unresolved"]  # the build said so too
+    graph_only = at(latest_findings, "unresolved", 271)  # a graph without its manifest claims nothing
     assert "the graph alone does not say whether it was looked up" in graph_only.message
     assert "did not resolve" not in graph_only.message
     resolved_lines = {f.line for f in latest_findings if f.kind == "unresolved"}
-    assert 195 not in resolved_lines                             # an arXiv link is never "unresolved"
+    assert 195 not in resolved_lines  # an arXiv link is never "unresolved"
 
 
 def test_offline_lint_says_the_link_was_never_asked_about(tmp_path):
     """Built offline, the unresolved link was not looked up: lint must not say Semantic Scholar failed."""
-    built = build(ListSource.from_path(LISTS / LATEST, "awesome-moe-inference"), tmp_path / "out", offline=True,
-                  cache_dir=tmp_path / "empty-cache")
+    built = build(
+        ListSource.from_path(LISTS / LATEST, "awesome-moe-inference"),
+        tmp_path / "out",
+        offline=True,
+        cache_dir=tmp_path / "empty-cache",
+    )
     result = CliRunner().invoke(main, ["lint", str(built.out), "--format", "json"])
     assert result.exit_code == 0, result.output
     findings = [f for f in json.loads(result.stdout)["findings"] if f["kind"] == "unresolved"]
@@ -126,11 +131,11 @@ def test_empty_headings_and_published_preprints_in_the_shipped_list(default_buil
     assert shipped[23] == "### Efficient Architecture Design" and at(findings, "empty-heading", 24)  # empty children
     parent_headings = ("## Model-Level Optimizations", "### Model Compression")
     parents = [n + 1 for n, line in enumerate(shipped) if line in parent_headings]
-    assert len(parents) == 2 and not [f for f in findings if f.line in parents]   # their sub-headings hold papers
-    fiddler = at(findings, "published", 71)                       # ICLR 2025, from the shipped snapshot
+    assert len(parents) == 2 and not [f for f in findings if f.line in parents]  # their sub-headings hold papers
+    fiddler = at(findings, "published", 71)  # ICLR 2025, from the shipped snapshot
     assert shipped[70].startswith("[Arxiv'24] [Fiddler") and fiddler.fix == "ICLR'25"
-    assert at(findings, "published", 45).fix == "MLSys'24"        # QMoE
-    assert at(findings, "year", 43).fix == "Arxiv'23"             # MoQE is arXiv 2310.02410
+    assert at(findings, "published", 45).fix == "MLSys'24"  # QMoE
+    assert at(findings, "year", 43).fix == "Arxiv'23"  # MoQE is arXiv 2310.02410
 
 
 def test_fix_tags_writes_what_the_curators_wrote_next(tmp_path_factory):
@@ -140,7 +145,7 @@ def test_fix_tags_writes_what_the_curators_wrote_next(tmp_path_factory):
     fixed, applied = fix_tags((LISTS / BEFORE_TAG_UPDATE).read_text(encoding="utf-8"), findings)
     assert applied == len({f.line for f in findings if f.kind in ("published", "year")})
     after = (LISTS / AFTER_TAG_UPDATE).read_text(encoding="utf-8").splitlines()
-    for arxiv in ("2401.08383", "2304.03946"):                  # now at IPDPS'24 and SIGMOD'23
+    for arxiv in ("2401.08383", "2304.03946"):  # now at IPDPS'24 and SIGMOD'23
         ours = next(line for line in fixed.splitlines() if arxiv in line)
         theirs = next(line for line in after if arxiv in line)
         assert ours == theirs, (ours, theirs)
@@ -158,14 +163,15 @@ def test_kg_lint_fix_tags_writes_a_corrected_copy_never_the_list(default_build, 
     changed = {n + 1 for n, (a, b) in enumerate(zip(original, fixed, strict=True)) if a != b}
     assert changed == {f["line"] for f in report["findings"] if f["kind"] in ("published", "year")}
     assert fixed[70].startswith("[ICLR'25] [Fiddler")
-    assert ListSource.shipped().text.splitlines() == original     # the shipped list is untouched
+    assert ListSource.shipped().text.splitlines() == original  # the shipped list is untouched
 
 
 def test_fix_tags_refuses_a_list_the_build_did_not_read(default_build, tmp_path):
     runner = CliRunner()
     other = LISTS / LATEST
-    result = runner.invoke(main, ["lint", str(default_build.out), "--fix-tags", str(tmp_path / "x.md"),
-                                  "--list", str(other)])
+    result = runner.invoke(
+        main, ["lint", str(default_build.out), "--fix-tags", str(tmp_path / "x.md"), "--list", str(other)]
+    )
     assert result.exit_code == 1 and "not the list this build read" in result.output
     copy = tmp_path / "README.md"
     copy.write_bytes(DEFAULT_LIST.read_bytes())
@@ -181,8 +187,12 @@ def test_the_same_paper_under_another_link(tmp_path):
     text = text.replace("#### Low Rank Decomposition\n", "#### Low Rank Decomposition\n" + added)
     listfile = tmp_path / "README.md"
     listfile.write_text(text, encoding="utf-8")
-    result = build(ListSource.from_path(listfile, "awesome-moe-inference"), tmp_path / "out", offline=True,
-                   cache_dir=tmp_path / "cache")
+    result = build(
+        ListSource.from_path(listfile, "awesome-moe-inference"),
+        tmp_path / "out",
+        offline=True,
+        cache_dir=tmp_path / "cache",
+    )
     line = text.splitlines().index(added.strip()) + 1
     finding = at(lint(result.graph), "duplicate", line)
     # one work is one node: the two links are one paper, listed twice under two spellings

@@ -1,4 +1,5 @@
 """The list parser on every real version of the awesome list, and on malformed input."""
+
 from __future__ import annotations
 
 import re
@@ -33,7 +34,7 @@ def count_papers_by_hand(path) -> int:
         if section is None or section in SKIPPED_SECTIONS or line.startswith("#") or line.startswith("|"):
             continue
         title = re.search(r"^\s*\[[^\]]*\]\s*\[([^\]]+)\]", line)
-        if re.match(r"\s*\[[^\]]*\]\s*\[[^\]]+\]\s*$", line):          # [Venue'YY] [Title], no link
+        if re.match(r"\s*\[[^\]]*\]\s*\[[^\]]+\]\s*$", line):  # [Venue'YY] [Title], no link
             titled.setdefault(re.sub(r"[^a-z0-9]", "", line.split("] [")[-1].lower()), None)
             continue
         if not line.startswith("["):
@@ -73,15 +74,22 @@ def test_default_list_has_its_twelve_papers_with_headings_venues_and_years():
     labels = [h.label for h in parsed.headings]
     assert labels[:2] == ["Survey", "SOTA MoE LLMs"]
     assert "Contents" not in labels and "Contribute" not in labels
-    assert "Speculative Decoding" in labels          # empty headings are kept
+    assert "Speculative Decoding" in labels  # empty headings are kept
     pruning = next(h for h in parsed.headings if h.label == "Pruning")
     assert pruning.parent == "model-level-optimizations/model-compression"
 
 
-@pytest.mark.parametrize("tag, expected", [
-    ("Arxiv'24.10", ("Arxiv", 2024, 10)), ("SoCC '24.11", ("SoCC", 2024, 11)), ("NeurIPS'24.9", ("NeurIPS", 2024, 9)),
-    ("Preprints'24.8", ("Preprints", 2024, 8)), ("ICML'22", ("ICML", 2022, None)), ("ISSCC’24.2", ("ISSCC", 2024, 2)),
-])
+@pytest.mark.parametrize(
+    "tag, expected",
+    [
+        ("Arxiv'24.10", ("Arxiv", 2024, 10)),
+        ("SoCC '24.11", ("SoCC", 2024, 11)),
+        ("NeurIPS'24.9", ("NeurIPS", 2024, 9)),
+        ("Preprints'24.8", ("Preprints", 2024, 8)),
+        ("ICML'22", ("ICML", 2022, None)),
+        ("ISSCC’24.2", ("ISSCC", 2024, 2)),
+    ],
+)
 def test_venue_tags_split_into_venue_year_month(tag, expected):
     assert split_venue_tag(tag) == expected
 
@@ -89,7 +97,7 @@ def test_venue_tags_split_into_venue_year_month(tag, expected):
 def test_latest_version_tricky_rows():
     parsed = parse_list_file(LATEST_LIST)
     twice = [p for p in parsed.papers if len(p.headings) > 1]
-    assert len(twice) == 17          # the model table's rows are models, not a second listing of their report
+    assert len(twice) == 17  # the model table's rows are models, not a second listing of their report
     moduleformer = parsed.paper("arxiv:2306.04640")
     assert len(moduleformer.titles) == 2 and len(moduleformer.headings) == 3
     assert any("2 different titles" in w.message and w.line == moduleformer.first.line for w in parsed.warnings)
@@ -112,35 +120,43 @@ def test_model_table_rows_become_models_linked_to_tech_reports():
     grok = models["Grok-1"]
     assert grok.report_url == "https://x.ai/blog/grok-os"
     listed = {key for p in parsed.papers for key in [p.key]}
-    assert "arxiv:2401.04088" not in listed       # Mixtral's report is a model's report, not an entry
+    assert "arxiv:2401.04088" not in listed  # Mixtral's report is a model's report, not an entry
     assert not [p for p in parsed.papers if "technical report" in p.titles[0].lower()]
 
 
 def test_same_arxiv_paper_behind_abs_and_pdf_links_is_one_paper():
-    parsed = parse_list_text("# L\n## A\n[Arxiv'24] [X](https://arxiv.org/abs/2401.00001)\n\n"
-                             "## B\n[Arxiv'24] [X](https://arxiv.org/pdf/2401.00001v2)\n")
+    parsed = parse_list_text(
+        "# L\n## A\n[Arxiv'24] [X](https://arxiv.org/abs/2401.00001)\n\n"
+        "## B\n[Arxiv'24] [X](https://arxiv.org/pdf/2401.00001v2)\n"
+    )
     assert len(parsed.papers) == 1 and parsed.papers[0].headings == ["a", "b"]
 
 
 def test_bullets_with_bold_titles():
-    parsed = parse_list_text("# L\n## Offloading\n- **Fiddler: CPU-GPU Orchestration** [[Paper](https://arxiv.org/"
-                             "abs/2402.07033)] [[Code](https://github.com/efeslab/fiddler)]\n")
+    parsed = parse_list_text(
+        "# L\n## Offloading\n- **Fiddler: CPU-GPU Orchestration** [[Paper](https://arxiv.org/"
+        "abs/2402.07033)] [[Code](https://github.com/efeslab/fiddler)]\n"
+    )
     paper = parsed.papers[0]
     assert paper.titles == ["Fiddler: CPU-GPU Orchestration"]
     assert paper.ids == {"arxiv": "2402.07033"} and paper.code_urls == ["https://github.com/efeslab/fiddler"]
 
 
-@pytest.mark.parametrize("text, line, expected", [
-    ("# L\n## A\n[Arxiv'24] [Broken](https://arxiv.org/abs/2401.00001\n", 3, "no link"),
-    ("# L\n## A\n[Arxiv'24] [No link at all]\n", 3, "no link"),
-    ("# L\n## A\n\n## B\n[Arxiv'24] [T](https://arxiv.org/abs/2401.00001)\n", 2, "has no entries"),
-    ("", 1, "empty"),
-    ("# L\n## A\n[Arxiv] [T](https://arxiv.org/abs/2401.00001)\n", 3, "no year"),
-])
+@pytest.mark.parametrize(
+    "text, line, expected",
+    [
+        ("# L\n## A\n[Arxiv'24] [Broken](https://arxiv.org/abs/2401.00001\n", 3, "no link"),
+        ("# L\n## A\n[Arxiv'24] [No link at all]\n", 3, "no link"),
+        ("# L\n## A\n\n## B\n[Arxiv'24] [T](https://arxiv.org/abs/2401.00001)\n", 2, "has no entries"),
+        ("", 1, "empty"),
+        ("# L\n## A\n[Arxiv] [T](https://arxiv.org/abs/2401.00001)\n", 3, "no year"),
+    ],
+)
 def test_malformed_input_gives_a_warning_with_its_line(text, line, expected):
     parsed = parse_list_text(text, "bad.md")
-    assert any(w.line == line and expected in w.message and w.file == "bad.md" for w in parsed.warnings), \
+    assert any(w.line == line and expected in w.message and w.file == "bad.md" for w in parsed.warnings), (
         parsed.warnings
+    )
 
 
 def test_binary_junk_is_a_warning_and_the_rest_still_parses(tmp_path):

@@ -1,4 +1,5 @@
 """The parser on real awesome lists of other styles (tests/data/lists/*/, each with its SOURCE.md)."""
+
 from __future__ import annotations
 
 import re
@@ -23,9 +24,11 @@ from kg.listparse import (
 )
 
 FIXTURES = sorted(p.parent for p in (DATA / "lists").glob("*/README.md"))
-DATE_OR_TAG = re.compile(r"^\[?\s*(?:\d{1,2}\s+)?[A-Z][a-z]{2,8}\.?\s+\d{4}\s*\]?$"     # 4 Sep 2022, Dec 2023
-                         r"|^\[?\s*[A-Za-z]+\s?['’]?\d{2,4}(?:\.\d{1,2})?\s*\]?$"     # ICML 2023, ICLR2017, Arxiv'24
-                         r"|^\[?\s*\d{4}(?:[-./]\d{1,2}){0,2}\s*\]?$")                 # 2025-6-16
+DATE_OR_TAG = re.compile(
+    r"^\[?\s*(?:\d{1,2}\s+)?[A-Z][a-z]{2,8}\.?\s+\d{4}\s*\]?$"  # 4 Sep 2022, Dec 2023
+    r"|^\[?\s*[A-Za-z]+\s?['’]?\d{2,4}(?:\.\d{1,2})?\s*\]?$"  # ICML 2023, ICLR2017, Arxiv'24
+    r"|^\[?\s*\d{4}(?:[-./]\d{1,2}){0,2}\s*\]?$"
+)  # 2025-6-16
 LABELS = {"pdf", "paper", "code", "github", "repo", "link", "arxiv", "project", "tech report", "blog", "publication"}
 
 
@@ -71,7 +74,7 @@ def test_no_non_paper_is_a_paper(folder):
     parsed = parse_list_file(folder)
     assert parsed.papers
     for paper in parsed.papers:
-        assert paper.urls, paper.titles     # every fixture paper has a paper link
+        assert paper.urls, paper.titles  # every fixture paper has a paper link
         assert not all(re.search(r"github\.com|huggingface\.co|^#", u) for u in paper.urls)
         assert not re.search(r"contributed by|^publication$|^arxiv$", paper.titles[0], re.I)
 
@@ -86,26 +89,29 @@ def test_date_tagged_bullets_and_the_paper_link_among_repo_and_news_links():
     assert ("Repo", "https://mistral.ai/news/mixtral-of-experts/") in mixtral.first.other_links
     deepseek = parsed.paper("arxiv:2401.06066")
     assert deepseek.code_urls == ["https://github.com/deepseek-ai/DeepSeek-MoE"]
-    openmoe = parsed.paper("arxiv:2402.01739")           # `Title [Aug 2023](url)`: the date is the label
+    openmoe = parsed.paper("arxiv:2402.01739")  # `Title [Aug 2023](url)`: the date is the label
     assert openmoe.titles == ["OpenMoE: An Early Effort on Open Mixture-of-Experts Language Models"]
     assert papers["Brainformers: Trading Simplicity for Efficiency"].tagged.venue == "ICML"
     skipped = Counter(s.kind for s in parsed.skipped)
-    assert skipped["sub-label"] == 6 and skipped["repository"] == 5     # **Publication**, **arXiv**; LLaMA-MoE
+    assert skipped["sub-label"] == 6 and skipped["repository"] == 5  # **Publication**, **arXiv**; LLaMA-MoE
     assert not [p for p in parsed.papers if "LLaMA-MoE" in p.titles[0] or "Tutel" in p.titles[0]]
 
 
 def test_one_link_under_two_unrelated_titles_is_not_an_alternative_title():
     parsed = parse_list_file(fixture("xuefuzhao-awesome-moe"))
     switch = parsed.paper("arxiv:2101.03961")
-    assert switch.titles == ["Switch Transformers: Scaling to Trillion Parameter Models with Simple and "
-                             "Efficient Sparsity"]
+    assert switch.titles == [
+        "Switch Transformers: Scaling to Trillion Parameter Models with Simple and Efficient Sparsity"
+    ]
     assert switch.conflicting_titles == ["Mixture-of-Experts with Expert Choice Routing"]
     mismatch = [w for w in parsed.warnings if w.code == "link-title-mismatch"]
     assert {w.line for w in mismatch} == {75, 84}
     assert any("Sparse Mixers" in w.message and "AdaMix" in w.message for w in mismatch)
-    st_moe = parsed.paper("arxiv:2202.08906")       # renamed between versions: one paper, two spellings
-    assert st_moe.titles == ["ST-MoE: Designing Stable and Transferable Sparse Expert Models",
-                             "Designing Effective Sparse Expert Models"]
+    st_moe = parsed.paper("arxiv:2202.08906")  # renamed between versions: one paper, two spellings
+    assert st_moe.titles == [
+        "ST-MoE: Designing Stable and Transferable Sparse Expert Models",
+        "Designing Effective Sparse Expert Models",
+    ]
 
 
 def test_bold_titles_with_pdf_links_give_title_venue_and_year():
@@ -127,7 +133,7 @@ def test_a_multi_file_list_reads_its_pages_under_the_readme_links_that_lead_to_t
     assert moe.parent == "full-list" and moe.line == 9
     lancet = parsed.paper("arxiv:2404.19429")
     assert lancet.headings == ["full-list/efficient-moe/efficient-moe"] and lancet.first.file == "efficient_moe.md"
-    assert (lancet.tagged.venue, lancet.tagged.year) == ("MLsys", 2024)        # the Conference-MLsys'24 badge
+    assert (lancet.tagged.venue, lancet.tagged.year) == ("MLsys", 2024)  # the Conference-MLsys'24 badge
     assert lancet.authors[:2] == ["Chenyu Jiang", "Ye Tian"]
     fiddler = parsed.paper("arxiv:2402.07033")
     assert fiddler.code_urls == ["https://github.com/efeslab/fiddler"]
@@ -139,10 +145,15 @@ def test_a_multi_file_list_reads_its_pages_under_the_readme_links_that_lead_to_t
 
 
 def test_a_paper_on_the_readme_and_on_a_page_is_one_paper_under_both_headings(tmp_path):
-    (tmp_path / "README.md").write_text("# L\n## Recent\n- **Fiddler** [[pdf]](https://arxiv.org/abs/2402.07033)\n"
-                                        "## Areas\n- [Offloading](offloading.md)\n", encoding="utf-8")
-    (tmp_path / "offloading.md").write_text("# Offloading\n## 2024\n- **Fiddler: CPU-GPU Orchestration** "
-                                            "[[pdf]](https://arxiv.org/pdf/2402.07033v2)\n", encoding="utf-8")
+    (tmp_path / "README.md").write_text(
+        "# L\n## Recent\n- **Fiddler** [[pdf]](https://arxiv.org/abs/2402.07033)\n"
+        "## Areas\n- [Offloading](offloading.md)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "offloading.md").write_text(
+        "# Offloading\n## 2024\n- **Fiddler: CPU-GPU Orchestration** [[pdf]](https://arxiv.org/pdf/2402.07033v2)\n",
+        encoding="utf-8",
+    )
     for parsed in (parse_list_file(tmp_path), parse_list_file(tmp_path / "README.md")):
         assert [p.key for p in parsed.papers] == ["arxiv:2402.07033"]
         assert parsed.papers[0].headings == ["recent", "areas/offloading/offloading/2024"]
@@ -153,15 +164,18 @@ def test_a_git_directory_at_a_commit(tmp_path):
         subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
 
     (tmp_path / "README.md").write_text("# L\n## Areas\n- [Pruning](pruning.md)\n", encoding="utf-8")
-    (tmp_path / "pruning.md").write_text("# Pruning\n- **Old** [[pdf]](https://arxiv.org/abs/2401.00001)\n",
-                                         encoding="utf-8")
+    (tmp_path / "pruning.md").write_text(
+        "# Pruning\n- **Old** [[pdf]](https://arxiv.org/abs/2401.00001)\n", encoding="utf-8"
+    )
     git("init", "-q")
     git("add", ".")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
-    commit = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True,
-                            check=True).stdout.strip()
-    (tmp_path / "pruning.md").write_text("# Pruning\n- **New** [[pdf]](https://arxiv.org/abs/2402.00002)\n",
-                                         encoding="utf-8")
+    commit = subprocess.run(
+        ["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    (tmp_path / "pruning.md").write_text(
+        "# Pruning\n- **New** [[pdf]](https://arxiv.org/abs/2402.00002)\n", encoding="utf-8"
+    )
     files = read_list_files_at(tmp_path, commit, "README.md")
     assert sorted(files.pages) == ["README.md", "pruning.md"]
     from kg.listparse import parse_list_files
@@ -169,8 +183,20 @@ def test_a_git_directory_at_a_commit(tmp_path):
     assert [p.key for p in parse_list_files(files, "README.md").papers] == ["arxiv:2401.00001"]
     assert [p.key for p in parse_list_file(tmp_path).papers] == ["arxiv:2402.00002"]
     out = tmp_path.parent / "at-commit"
-    result = CliRunner().invoke(main, ["build", str(tmp_path), "--at", commit, "--offline", "--out", str(out),
-                                       "--cache", str(tmp_path.parent / "cache")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            str(tmp_path),
+            "--at",
+            commit,
+            "--offline",
+            "--out",
+            str(out),
+            "--cache",
+            str(tmp_path.parent / "cache"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "read: 1 entry -> 1 paper" in result.output
     assert '"https://w3id.org/awesome-kg/id/paper/arxiv/2401.00001"' in (out / "graph.jsonld").read_text()
@@ -181,9 +207,9 @@ def test_paper_tables_with_venue_and_month_columns():
     film = by_title(parsed)["Film: Frequency improved legendre memory model for long-term time series forecasting"]
     assert (film.tagged.venue, film.tagged.year) == ("NeurIPS", 2022)
     assert film.code_urls == ["https://github.com/tianzhou2011/FiLM/"]
-    traffic = parsed.paper("arxiv:2409.03282")         # listed twice under two short names: one paper
+    traffic = parsed.paper("arxiv:2409.03282")  # listed twice under two short names: one paper
     assert len(traffic.entries) == 2 and (traffic.tagged.year, traffic.tagged.month) == (2024, 9)
-    assert parsed.title == ""              # the title is an HTML block, not a Markdown H1
+    assert parsed.title == ""  # the title is an HTML block, not a Markdown H1
 
 
 def test_paragraph_entries_with_hard_breaks_and_italic_notes_in_bold_titles():
@@ -196,7 +222,7 @@ def test_paragraph_entries_with_hard_breaks_and_italic_notes_in_bold_titles():
     assert len(parsed.paper("arxiv:2402.12851").headings) == 3
     book = parsed.paper("doi:10.1007/978-3-031-23190-2")
     assert book.titles[0].startswith("Foundation Models for Natural Language Processing")
-    web_pages = sorted(s.text for s in parsed.skipped if s.kind == "web-page")     # a course, a book in a shop
+    web_pages = sorted(s.text for s in parsed.skipped if s.kind == "web-page")  # a course, a book in a shop
     assert len(web_pages) == 2 and web_pages[0].startswith("Stanford CS324: Large Language Models")
     assert web_pages[1].startswith("The Path to Artificial General Intelligence")
 
@@ -207,7 +233,7 @@ def test_names_with_years_as_labels_and_a_paper_beside_its_repository():
     assert switch.titles == ["Switch Transformer"] and switch.tagged.year == 2021
     fastmoe = parsed.paper("arxiv:2103.13262")
     assert fastmoe.titles == ["fastmoe"] and fastmoe.code_urls == ["https://github.com/laekov/fastmoe"]
-    assert [s.kind for s in parsed.skipped] == ["repository"]          # tutel: a repository only
+    assert [s.kind for s in parsed.skipped] == ["repository"]  # tutel: a repository only
 
 
 def test_the_shipped_list_keeps_its_model_table_and_lists_127_papers():
@@ -227,9 +253,11 @@ def test_a_space_between_title_and_link_still_gives_the_paper():
 
 
 def test_an_entry_without_link_is_the_paper_a_later_entry_links():
-    parsed = parse_list_text("# L\n## A\n[Arxiv'24] [MoEsaic: Shared Mixture of Experts]\n\n"
-                             "## B\n[SoCC'24] [MoEsaic: Shared Mixture of Experts]"
-                             "(https://dl.acm.org/doi/10.1145/3698038.3698521)\n")
+    parsed = parse_list_text(
+        "# L\n## A\n[Arxiv'24] [MoEsaic: Shared Mixture of Experts]\n\n"
+        "## B\n[SoCC'24] [MoEsaic: Shared Mixture of Experts]"
+        "(https://dl.acm.org/doi/10.1145/3698038.3698521)\n"
+    )
     assert [p.key for p in parsed.papers] == ["doi:10.1145/3698038.3698521"]
     assert parsed.papers[0].headings == ["a", "b"]
     assert [w.code for w in parsed.warnings] == ["no-link"]
@@ -248,15 +276,17 @@ def test_strict_build_fails_on_a_deeply_nested_list(tmp_path):
     deep = "".join("  " * n + f"- [Paper {n}: a study](https://arxiv.org/abs/2401.{n:05d})\n" for n in range(12))
     listfile = tmp_path / "deep.md"
     listfile.write_text("# L\n## A\n" + deep, encoding="utf-8")
-    result = CliRunner().invoke(main, ["build", str(listfile), "--offline", "--strict", "--out", str(tmp_path / "o"),
-                                       "--cache", str(tmp_path / "c")])
+    result = CliRunner().invoke(
+        main,
+        ["build", str(listfile), "--offline", "--strict", "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c")],
+    )
     assert result.exit_code == 1 and "nested deeper" in result.output
     assert not (tmp_path / "o").exists()
 
 
 def test_sizes_are_checked_on_the_raw_bytes_read_with_a_bound(tmp_path):
     nul = tmp_path / "nul.md"
-    with open(nul, "wb") as handle:          # 1 GB of NUL bytes, sparse on disk
+    with open(nul, "wb") as handle:  # 1 GB of NUL bytes, sparse on disk
         handle.truncate(2**30)
     with pytest.raises(BuildError, match="nothing was built"):
         ListSource.from_path(nul)
@@ -267,14 +297,17 @@ def test_sizes_are_checked_on_the_raw_bytes_read_with_a_bound(tmp_path):
 
 
 def test_every_warning_carries_a_stable_code_and_the_cli_decides_by_code(tmp_path):
-    text = ("# L\n## Empty\n\n## A\n[Arxiv] [T](https://arxiv.org/abs/2401.00001)\n[Arxiv'24] [No link]\n"
-            "- [Pruning](pruning.md)\n")
+    text = (
+        "# L\n## Empty\n\n## A\n[Arxiv] [T](https://arxiv.org/abs/2401.00001)\n[Arxiv'24] [No link]\n"
+        "- [Pruning](pruning.md)\n"
+    )
     parsed = parse_list_text(text, "codes.md")
     assert {w.code for w in parsed.warnings} == {"heading-empty", "tag-no-year", "no-link", "page-missing"}
     listfile = tmp_path / "codes.md"
     listfile.write_text(text, encoding="utf-8")
-    result = CliRunner().invoke(main, ["build", str(listfile), "--offline", "--out", str(tmp_path / "o"),
-                                       "--cache", str(tmp_path / "c")])
+    result = CliRunner().invoke(
+        main, ["build", str(listfile), "--offline", "--out", str(tmp_path / "o"), "--cache", str(tmp_path / "c")]
+    )
     assert result.exit_code == 0, result.output
     assert "note: 1 heading with no entries yet: Empty" in result.output
     assert "read: 2 entries -> 2 papers; skipped lines: none; 4 warnings" in result.output

@@ -2,6 +2,7 @@
 
 Expected values come from SPARQL over the same build, not from kg.model.
 """
+
 from __future__ import annotations
 
 import ast
@@ -21,8 +22,12 @@ from test_page import page_json
 @pytest.fixture(scope="module")
 def latest(tmp_path_factory):
     """The latest list built offline: most of its papers are known only from the list."""
-    return build(ListSource.from_path(LATEST_LIST), tmp_path_factory.mktemp("latest"), offline=True,
-                 cache_dir=tmp_path_factory.mktemp("cache"))
+    return build(
+        ListSource.from_path(LATEST_LIST),
+        tmp_path_factory.mktemp("latest"),
+        offline=True,
+        cache_dir=tmp_path_factory.mktemp("cache"),
+    )
 
 
 def rows(graph: KnowledgeGraph, sparql: str) -> dict[str, str]:
@@ -38,8 +43,8 @@ def test_a_title_is_the_sources_title_and_the_lists_spelling_is_kept_beside_it(l
         assert model.works[iri].title == title
         assert model.works[iri].listed_title == listed[iri]
     respelled = [iri for iri in source if source[iri] != listed[iri]]
-    assert respelled                                        # the list spells some titles its own way
-    for iri in listed.keys() - source.keys():               # no source: the list's spelling is the title
+    assert respelled  # the list spells some titles its own way
+    for iri in listed.keys() - source.keys():  # no source: the list's spelling is the title
         assert model.works[iri].title == listed[iri]
 
 
@@ -85,7 +90,7 @@ def test_listings_citations_and_clusters_are_all_read(latest):
     assert listings and cites and members
     assert len(model.listings) == len(listings)
     lines = [listing.line for listing in model.listings]
-    assert lines == sorted(lines)                               # in the list's order
+    assert lines == sorted(lines)  # in the list's order
     assert {(c.citing, c.cited) for c in model.citations} == {(a, b) for a, b in cites if a != b}
     assert set().union(*(c.members for c in model.clusters)) == members
 

@@ -1,5 +1,6 @@
 """The ontology and the SHACL shapes: they parse, they declare every term the code uses,
 and the shapes accept a well-formed graph and reject each kind of broken one."""
+
 from __future__ import annotations
 
 import re
@@ -53,6 +54,7 @@ def undocumented(graph: rdflib.Graph, term) -> bool:
 
 # --- (a) both files parse, the ontology has its header ---------------------------------------
 
+
 def test_both_files_parse(ontology, shapes):
     assert len(ontology) > 100 and len(shapes) > 100
 
@@ -67,6 +69,7 @@ def test_the_ontology_header(ontology):
 
 
 # --- (b) every term the code uses is declared and documented ---------------------------------
+
 
 def test_the_scan_finds_the_terms_of_the_mapping():
     used = terms_in_code()
@@ -118,9 +121,11 @@ def test_the_mapping_emits_only_declared_terms_of_the_right_kind(ontology):
 
     parsed = parse_list_text(MAPPED_LIST, "test.md")
     key = parsed.papers[0].key
-    quads = [*list_quads(parsed, "t"), *enrichment_quads(parsed, {key: Enrichment(RECORD, "semantic-scholar",
-                                                                                   "2026-11-29T12:00:00+00:00")}),
-             *graph_provenance_quads("0" * 64, "t")]
+    quads = [
+        *list_quads(parsed, "t"),
+        *enrichment_quads(parsed, {key: Enrichment(RECORD, "semantic-scholar", "2026-11-29T12:00:00+00:00")}),
+        *graph_provenance_quads("0" * 64, "t"),
+    ]
     problems = set()
     for quad in quads:
         p, o = quad.predicate.value, quad.object
@@ -129,8 +134,11 @@ def test_the_mapping_emits_only_declared_terms_of_the_right_kind(ontology):
             wanted = OWL.DatatypeProperty if type(o).__name__ == "Literal" else OWL.ObjectProperty
             if wanted not in kind:
                 problems.add(f"{p} is used with a {type(o).__name__} value but is not an {wanted.n3()}")
-        if (p == str(RDF.type) and o.value.startswith(str(AKG))
-                and OWL.Class not in kinds(ontology, rdflib.URIRef(o.value))):
+        if (
+            p == str(RDF.type)
+            and o.value.startswith(str(AKG))
+            and OWL.Class not in kinds(ontology, rdflib.URIRef(o.value))
+        ):
             problems.add(f"{o.value} is used as a class but not declared owl:Class")
         for node in (quad.subject, o):
             if type(node).__name__ == "NamedNode" and node.value.startswith(str(AKG)):
@@ -155,16 +163,34 @@ MAPPED_LIST = """# Test list
 | 46.7B | 2/8/1 | 32 | 32 | 4096 | 14336 | 14336 | Lab | 2023.12 |
 """
 
-OTHER = {"paperId": "b" * 40, "externalIds": {"ArXiv": "1701.06538", "DOI": "10.1/X"}, "title": "Other",
-         "year": 2017, "citationCount": 9, "authors": [{"authorId": "7", "name": "N. Shazeer"}]}
+OTHER = {
+    "paperId": "b" * 40,
+    "externalIds": {"ArXiv": "1701.06538", "DOI": "10.1/X"},
+    "title": "Other",
+    "year": 2017,
+    "citationCount": 9,
+    "authors": [{"authorId": "7", "name": "N. Shazeer"}],
+}
 RECORD = {
-    "paperId": "a" * 40, "externalIds": {"ArXiv": "2402.07033", "CorpusId": 1}, "corpusId": 1, "title": "A paper",
-    "abstract": "Text.", "venue": "ICML", "year": 2024, "publicationDate": "2024-02-11", "referenceCount": 1,
-    "citationCount": 3, "influentialCitationCount": 1, "publicationTypes": ["Conference"],
-    "fieldsOfStudy": ["Computer Science"], "tldr": {"text": "Short."}, "url": "https://www.semanticscholar.org/p/a",
+    "paperId": "a" * 40,
+    "externalIds": {"ArXiv": "2402.07033", "CorpusId": 1},
+    "corpusId": 1,
+    "title": "A paper",
+    "abstract": "Text.",
+    "venue": "ICML",
+    "year": 2024,
+    "publicationDate": "2024-02-11",
+    "referenceCount": 1,
+    "citationCount": 3,
+    "influentialCitationCount": 1,
+    "publicationTypes": ["Conference"],
+    "fieldsOfStudy": ["Computer Science"],
+    "tldr": {"text": "Short."},
+    "url": "https://www.semanticscholar.org/p/a",
     "openAccessPdf": {"url": "https://arxiv.org/pdf/2402.07033"},
     "authors": [{"authorId": "1", "name": "Ann Author"}, {"authorId": None, "name": "Bob Writer"}],
-    "references": [OTHER], "citations": [],
+    "references": [OTHER],
+    "citations": [],
     "citationDetails": [{"citedPaper": OTHER, "isInfluential": True, "intents": ["background"]}],
 }
 
@@ -184,7 +210,9 @@ PREFIXES = """
 @prefix id: <https://w3id.org/awesome-kg/id/> .
 """
 
-VALID = PREFIXES + """
+VALID = (
+    PREFIXES
+    + """
 id:list-t a akg:PaperList ; dcterms:title "Test list" ; akg:taxonomy id:scheme .
 id:scheme a skos:ConceptScheme ; dcterms:title "Taxonomy of Test list" .
 id:h-top a skos:Concept ; skos:prefLabel "Systems" ; skos:inScheme id:scheme ; skos:topConceptOf id:scheme ;
@@ -229,21 +257,37 @@ id:cluster-1 a akg:Cluster ; akg:clusterLabel "Offloading" ; akg:clusterSize 2 ;
     akg:clusterParameters "{\\"resolution\\": 1.0}" ; akg:clusterMember id:fiddler , id:shazeer .
 id:fiddler akg:memberOf id:cluster-1 .
 id:shazeer akg:memberOf id:cluster-1 .
-""" % ("0123456789abcdef" * 4)
+"""
+    % ("0123456789abcdef" * 4)
+)
 
 # name: (Turtle added to the valid graph, triples (s, p) removed, focus node, words the message must hold)
 BROKEN = {
     "a listed paper with two titles": (
-        'id:fiddler dcterms:title "Another title" .', [], "fiddler", ["listed paper", "dcterms:title"]),
+        'id:fiddler dcterms:title "Another title" .',
+        [],
+        "fiddler",
+        ["listed paper", "dcterms:title"],
+    ),
     "a listed paper with no heading": (
-        "", [("fiddler", AKG.listedUnder)], "fiddler", ["listed paper", "heading", "akg:listedUnder"]),
+        "",
+        [("fiddler", AKG.listedUnder)],
+        "fiddler",
+        ["listed paper", "heading", "akg:listedUnder"],
+    ),
     "a bad arXiv id": (
-        'id:fiddler akg:arxiv "arxiv.org/abs/2402.07033v2" .', [], "fiddler", ["listed paper", "akg:arxiv"]),
+        'id:fiddler akg:arxiv "arxiv.org/abs/2402.07033v2" .',
+        [],
+        "fiddler",
+        ["listed paper", "akg:arxiv"],
+    ),
     "a negative citation count": (
-        "id:fiddler akg:citationCount -3 .", [("fiddler", AKG.citationCount)], "fiddler",
-        ["paper", "akg:citationCount", ">= 0"]),
-    "an authorship with no author": (
-        "", [("fiddler-a1", AKG.author)], "fiddler-a1", ["authorship", "akg:author"]),
+        "id:fiddler akg:citationCount -3 .",
+        [("fiddler", AKG.citationCount)],
+        "fiddler",
+        ["paper", "akg:citationCount", ">= 0"],
+    ),
+    "an authorship with no author": ("", [("fiddler-a1", AKG.author)], "fiddler-a1", ["authorship", "akg:author"]),
 }
 
 
@@ -260,8 +304,10 @@ def validate(shapes: rdflib.Graph, added: str = "", removed=()) -> tuple[bool, r
 
 
 def results(report: rdflib.Graph) -> list[tuple[str, str]]:
-    return [(str(report.value(r, SH.focusNode)), str(report.value(r, SH.resultMessage)))
-            for r in report.subjects(RDF.type, SH.ValidationResult)]
+    return [
+        (str(report.value(r, SH.focusNode)), str(report.value(r, SH.resultMessage)))
+        for r in report.subjects(RDF.type, SH.ValidationResult)
+    ]
 
 
 def test_the_shapes_accept_a_valid_graph(shapes):
@@ -276,8 +322,7 @@ def test_the_shapes_reject_a_broken_graph(shapes, name):
     assert not conforms, f"the shapes accept {name}"
     found = results(report)
     assert all(f == ID + focus for f, _ in found), f"violations on other nodes: {found}"
-    assert any(all(word in message for word in words) for _, message in found), \
-        f"no message names {words}: {found}"
+    assert any(all(word in message for word in words) for _, message in found), f"no message names {words}: {found}"
 
 
 def test_every_shape_targets_a_class_and_explains_itself(shapes):
@@ -288,8 +333,10 @@ def test_every_shape_targets_a_class_and_explains_itself(shapes):
             problems.append(f"{shape} targets with {sorted(targets)}; only sh:targetClass is allowed")
         if shapes.value(shape, RDFS.comment) is None:
             problems.append(f"{shape} has no rdfs:comment")
-        if any(shapes.value(shape, c) is not None for c in (SH["class"], SH.datatype, SH.pattern, SH.minCount)) \
-                and shapes.value(shape, SH.message) is None:
+        if (
+            any(shapes.value(shape, c) is not None for c in (SH["class"], SH.datatype, SH.pattern, SH.minCount))
+            and shapes.value(shape, SH.message) is None
+        ):
             problems.append(f"{shape} has node constraints but no sh:message")
         for prop in shapes.objects(shape, SH.property):
             path = shapes.value(prop, SH.path)
@@ -307,5 +354,13 @@ def test_the_shapes_use_only_what_the_sparql_validator_compiles():
 def test_xsd_terms_used_in_shapes_are_real(shapes):
     xsd = rdflib.Namespace("http://www.w3.org/2001/XMLSchema#")
     datatypes = set(shapes.objects(None, SH.datatype))
-    assert datatypes <= {xsd.string, xsd.integer, xsd.decimal, xsd.boolean, xsd.gYear, xsd.gYearMonth,
-                         xsd.dateTime, xsd.date}
+    assert datatypes <= {
+        xsd.string,
+        xsd.integer,
+        xsd.decimal,
+        xsd.boolean,
+        xsd.gYear,
+        xsd.gYearMonth,
+        xsd.dateTime,
+        xsd.date,
+    }

@@ -2,6 +2,7 @@
 
 Expected values come from SPARQL over the same build, not from the page module.
 """
+
 from __future__ import annotations
 
 import json
@@ -94,7 +95,7 @@ def test_build_writes_a_self_contained_page(default_build):
     page = default_build.out / "graph.html"
     assert page in default_build.files
     parts = PageParts(page.read_text("utf-8"))
-    assert parts.references == []                     # no script src, no stylesheet link, no image
+    assert parts.references == []  # no script src, no stylesheet link, no image
     assert [attrs for attrs, _ in parts.scripts] == [{"id": "graph-data", "type": "application/json"}, {}, {}]
     policy = parts.meta["content-security-policy"]
     assert "default-src 'none'" in policy and policy.count("'sha256-") == 2
@@ -118,9 +119,12 @@ def test_page_draws_every_paper_and_citation_of_the_graph(default_build, default
 def test_legend_counts_follow_the_taxonomy(default_build, default_graph):
     data = page_json((default_build.out / "graph.html").read_text("utf-8"))
     for heading in data["headings"]:
-        expected = iris(default_graph, """SELECT DISTINCT ?p ?label WHERE {
+        expected = iris(
+            default_graph,
+            """SELECT DISTINCT ?p ?label WHERE {
             ?p a akg:ListedPaper ; akg:listedUnder/skos:broader* ?h . ?h skos:prefLabel ?label }""",
-                        label=Literal(heading["label"]))
+            label=Literal(heading["label"]),
+        )
         assert heading["count"] == len(expected), heading["label"]
     tops = [h for h in data["headings"] if h["parent"] is None]
     assert all(h["colour"] for h in tops) and len({h["colour"] for h in tops}) == len(tops)
@@ -132,7 +136,7 @@ def test_outside_works_are_smaller_than_listed_papers(default_build):
     nodes = page_json((default_build.out / "graph.html").read_text("utf-8"))["nodes"]
     assert max(n["size"] for n in nodes if not n.get("listed")) < min(n["size"] for n in nodes if n.get("listed"))
     more_cited = sorted((n.get("citedInList", 0), n["size"]) for n in nodes if not n.get("listed"))
-    assert more_cited[-1][1] > more_cited[0][1]       # log-scaled by citations, not constant
+    assert more_cited[-1][1] > more_cited[0][1]  # log-scaled by citations, not constant
 
 
 def test_the_same_graph_gives_the_same_page(default_build, tmp_path):
@@ -163,7 +167,9 @@ def test_hostile_text_stays_text_in_the_html(hostile_build):
     assert "<script>alert" not in html and "<img src=x" not in html
     data = page_json(html)
     assert {n["title"] for n in data["nodes"] if n.get("listed")} == {
-        "<img src=x onerror=alert(1)>", "Closing </script><script>alert(2)</script> tags"}
+        "<img src=x onerror=alert(1)>",
+        "Closing </script><script>alert(2)</script> tags",
+    }
     assert data["headings"][0]["label"] == 'Attacks <b onmouseover=alert("heading")>bold</b>'
     assert re.search(r"<h1>Evil &lt;script&gt;alert\(&#34;list&#34;\)&lt;/script&gt; list</h1>", html)
 
@@ -175,7 +181,7 @@ def test_pyvis_renders_the_page_with_its_nodes_escaped(hostile_build):
     html = network.generate_html()
     assert html == (hostile_build.out / "graph.html").read_text("utf-8")
     block = next(text for attrs, text in PageParts(html).scripts if attrs.get("type") == "application/json")
-    assert not {"<", ">", "&", "'"} & set(block)     # Jinja's tojson escaped them all
+    assert not {"<", ">", "&", "'"} & set(block)  # Jinja's tojson escaped them all
     assert r'"title":"\u003cimg src=x onerror=alert(1)\u003e"' in block
     assert r'"title":"Closing \u003c/script\u003e\u003cscript\u003ealert(2)\u003c/script\u003e tags"' in block
     data = json.loads(block)
@@ -185,8 +191,10 @@ def test_pyvis_renders_the_page_with_its_nodes_escaped(hostile_build):
 
 def test_only_web_links_become_links(default_graph, tmp_path):
     paper = next(iter(iris(default_graph, "SELECT ?p WHERE { ?p akg:arxiv '2402.07033' }")))
-    graph = KnowledgeGraph(list(default_graph.store) + [
-        Quad(NamedNode(paper), foaf.page, NamedNode("javascript:alert(1)"), NamedNode(ID + "graph/list"))])
+    graph = KnowledgeGraph(
+        list(default_graph.store)
+        + [Quad(NamedNode(paper), foaf.page, NamedNode("javascript:alert(1)"), NamedNode(ID + "graph/list"))]
+    )
     node = next(n for n in page_json(page_html(citation_graph(read_model(graph))))["nodes"] if n["iri"] == paper)
     assert node["pages"] == ["https://arxiv.org/abs/2402.07033"]
 
@@ -213,12 +221,19 @@ def test_focus_needs_words_that_name_one_paper(default_graph):
 def test_heading_page_holds_its_papers_and_their_outside_works(default_graph):
     graph = citation_graph(read_model(default_graph))
     label = Literal("Model Compression")
-    listed = iris(default_graph, """SELECT ?p ?label WHERE { ?p a akg:ListedPaper ; akg:listedUnder/skos:broader* ?h .
-                                    ?h skos:prefLabel ?label }""", label=label)
-    outside = iris(default_graph, """SELECT DISTINCT ?o ?label WHERE {
+    listed = iris(
+        default_graph,
+        """SELECT ?p ?label WHERE { ?p a akg:ListedPaper ; akg:listedUnder/skos:broader* ?h .
+                                    ?h skos:prefLabel ?label }""",
+        label=label,
+    )
+    outside = iris(
+        default_graph,
+        """SELECT DISTINCT ?o ?label WHERE {
         ?p a akg:ListedPaper ; akg:listedUnder/skos:broader* ?h .
         ?h skos:prefLabel ?label . ?p cito:cites|^cito:cites ?o . FILTER NOT EXISTS { ?o a akg:ListedPaper } }""",
-                    label=label)
+        label=label,
+    )
     assert len(listed) > 2
     assert {p.iri for p in under_heading(graph, "model compression").papers} == listed | outside
     with pytest.raises(PageError, match="no heading is labelled 'Nope'; the headings are: .*Quantization"):
@@ -243,8 +258,10 @@ def with_clusters(graph: KnowledgeGraph) -> tuple[KnowledgeGraph, dict[str, set[
     quads = [q for q in graph.store if q.graph_name != CLUSTER_GRAPH]
     for n, (label, papers) in enumerate(members.items()):
         cluster = NamedNode(f"{ID}test-clustering/cluster/{n}")
-        quads += [Quad(cluster, rdf.type, akg.Cluster, CLUSTER_GRAPH),
-                  Quad(cluster, akg.clusterLabel, Literal(label), CLUSTER_GRAPH)]
+        quads += [
+            Quad(cluster, rdf.type, akg.Cluster, CLUSTER_GRAPH),
+            Quad(cluster, akg.clusterLabel, Literal(label), CLUSTER_GRAPH),
+        ]
         quads += [Quad(cluster, akg.clusterMember, NamedNode(p), CLUSTER_GRAPH) for p in papers]
     return KnowledgeGraph(quads), members
 
@@ -261,12 +278,16 @@ def test_clusters_reach_the_page(default_graph):
 
 def with_influential_citation(graph: KnowledgeGraph) -> tuple[KnowledgeGraph, tuple[str, str]]:
     """The graph with one of its citations reported influential (a reified cito:Citation)."""
-    citing, cited = next(iter(graph.query(
-        "SELECT ?a ?b WHERE { ?a a akg:ListedPaper ; cito:cites ?b } ORDER BY ?a ?b")))
+    citing, cited = next(
+        iter(graph.query("SELECT ?a ?b WHERE { ?a a akg:ListedPaper ; cito:cites ?b } ORDER BY ?a ?b"))
+    )
     citation, g = NamedNode(f"{ID}citation/test-influential"), NamedNode(ID + "graph/semantic-scholar")
-    quads = [Quad(citation, rdf.type, cito.Citation, g), Quad(citation, cito.hasCitingEntity, citing, g),
-             Quad(citation, cito.hasCitedEntity, cited, g),
-             Quad(citation, akg.isInfluential, Literal("true", datatype=xsd.boolean), g)]
+    quads = [
+        Quad(citation, rdf.type, cito.Citation, g),
+        Quad(citation, cito.hasCitingEntity, citing, g),
+        Quad(citation, cito.hasCitedEntity, cited, g),
+        Quad(citation, akg.isInfluential, Literal("true", datatype=xsd.boolean), g),
+    ]
     return KnowledgeGraph(list(graph.store) + quads), (citing.value, cited.value)
 
 
@@ -282,35 +303,53 @@ def test_kg_view_writes_focus_and_heading_pages(default_build, default_graph, tm
     result = runner.invoke(main, ["view", str(default_build.out), "--focus", "QMoE", "--depth", "2", "--no-open"])
     assert result.exit_code == 0, result.output
     page = Path(result.output.removeprefix("wrote ").split(": ")[0])
-    assert default_build.out.resolve() not in page.resolve().parents   # the build is left as it was
+    assert default_build.out.resolve() not in page.resolve().parents  # the build is left as it was
     data = page_json(page.read_text("utf-8"))
-    expected = scalar(default_graph, """SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {
+    expected = scalar(
+        default_graph,
+        """SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {
         ?p akg:arxiv '2310.16795' .
-        { BIND(?p AS ?o) } UNION { ?p (cito:cites|^cito:cites)/(cito:cites|^cito:cites)? ?o } }""")
+        { BIND(?p AS ?o) } UNION { ?p (cito:cites|^cito:cites)/(cito:cites|^cito:cites)? ?o } }""",
+    )
     assert len(data["nodes"]) == expected
 
     out = tmp_path / "quantization.html"
-    result = runner.invoke(main, ["view", str(default_build.out), "--heading", "Quantization", "--out", str(out),
-                                  "--no-open"])
+    result = runner.invoke(
+        main, ["view", str(default_build.out), "--heading", "Quantization", "--out", str(out), "--no-open"]
+    )
     assert result.exit_code == 0, result.output
     assert {n["iri"] for n in page_json(out.read_text("utf-8"))["nodes"] if n.get("listed")} == iris(
-        default_graph, "SELECT ?p WHERE { ?p akg:listedUnder/skos:prefLabel 'Quantization' }")
+        default_graph, "SELECT ?p WHERE { ?p akg:listedUnder/skos:prefLabel 'Quantization' }"
+    )
 
 
 def test_kg_view_over_the_budget_says_what_it_left_out(default_build, default_graph, tmp_path):
     listed = scalar(default_graph, "SELECT (COUNT(*) AS ?n) WHERE { ?p a akg:ListedPaper }")
-    result = CliRunner().invoke(main, ["view", str(default_build.out), "--max-nodes", str(listed),
-                                       "--out", str(tmp_path / "small.html"), "--no-open"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "view",
+            str(default_build.out),
+            "--max-nodes",
+            str(listed),
+            "--out",
+            str(tmp_path / "small.html"),
+            "--no-open",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert f"{listed} papers ({listed} listed, 0 outside works)" in result.output
     assert f"only the {listed} listed papers are drawn" in result.output
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["--depth", "2"], "--depth needs --focus"),
-    (["--heading", "Nope"], "no heading is labelled 'Nope'"),
-    (["--focus", "mixture"], "papers match 'mixture'"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--depth", "2"], "--depth needs --focus"),
+        (["--heading", "Nope"], "no heading is labelled 'Nope'"),
+        (["--focus", "mixture"], "papers match 'mixture'"),
+    ],
+)
 def test_kg_view_says_what_was_expected(default_build, arguments, message):
     result = CliRunner().invoke(main, ["view", str(default_build.out), *arguments, "--no-open"])
     assert result.exit_code == 1 and message in result.output
@@ -327,8 +366,11 @@ def test_labels_go_to_listed_papers_first_then_the_works_the_list_cites_most(def
     listed = scalar(default_graph, "SELECT (COUNT(*) AS ?n) WHERE { ?p a akg:ListedPaper }")
     assert sorted(data["labelOrder"]) == list(range(len(data["nodes"])))
     assert all(n.get("listed") for n in order[:listed]) and not any(n.get("listed") for n in order[listed:])
-    cited_by_list = {row["o"].value: int(row["n"].value) for row in default_graph.query("""
-        SELECT ?o (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a akg:ListedPaper ; cito:cites ?o } GROUP BY ?o""")}
+    cited_by_list = {
+        row["o"].value: int(row["n"].value)
+        for row in default_graph.query("""
+        SELECT ?o (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a akg:ListedPaper ; cito:cites ?o } GROUP BY ?o""")
+    }
     outside = [cited_by_list.get(n["iri"], 0) for n in order[listed:]]
     assert outside and outside == sorted(outside, reverse=True)
 
@@ -337,29 +379,37 @@ def test_timeline_puts_each_year_in_its_own_band(default_build, default_graph):
     data = page_json((default_build.out / "graph.html").read_text("utf-8"))
     bands = [b for b in data["years"] if "year" in b]
     assert [b["year"] for b in bands] == sorted(b["year"] for b in bands) and len(bands) > 3
-    issued = {row["p"].value: int(row["y"].value) for row in default_graph.query(
-        "SELECT ?p (MIN(SUBSTR(STR(?d), 1, 4)) AS ?y) WHERE { ?p dcterms:issued ?d } GROUP BY ?p")}
+    issued = {
+        row["p"].value: int(row["y"].value)
+        for row in default_graph.query(
+            "SELECT ?p (MIN(SUBSTR(STR(?d), 1, 4)) AS ?y) WHERE { ?p dcterms:issued ?d } GROUP BY ?p"
+        )
+    }
     dated = [n for n in data["nodes"] if n["iri"] in issued]
     assert dated
     for node in dated:
         band = next(b for b in bands if b["year"] == issued[node["iri"]])
         assert band["left"] < node["yearX"] < band["left"] + band["width"]
     assert sum(b["papers"] for b in data["years"]) == len(data["nodes"])
-    assert len({(n["yearX"], n["yearY"]) for n in data["nodes"]}) == len(data["nodes"])    # none on another
+    assert len({(n["yearX"], n["yearY"]) for n in data["nodes"]}) == len(data["nodes"])  # none on another
 
 
 def test_prior_works_are_the_outside_works_the_list_cites_most(default_build, default_graph):
     data = page_json((default_build.out / "graph.html").read_text("utf-8"))
-    counts = [int(row["n"].value) for row in default_graph.query("""
+    counts = [
+        int(row["n"].value)
+        for row in default_graph.query("""
         SELECT ?o (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a akg:ListedPaper ; cito:cites ?o .
-        FILTER NOT EXISTS { ?o a akg:ListedPaper } } GROUP BY ?o ORDER BY DESC(?n) LIMIT 10""")]
+        FILTER NOT EXISTS { ?o a akg:ListedPaper } } GROUP BY ?o ORDER BY DESC(?n) LIMIT 10""")
+    ]
     assert len(counts) == 10
     assert [data["nodes"][i]["citedInList"] for i in data["prior"]] == counts
-    assert data["derivative"] == []          # offline, no outside work is known to cite the list
+    assert data["derivative"] == []  # offline, no outside work is known to cite the list
 
 
 MANY_HEADINGS_LIST = "# Many areas\n\n" + "".join(
-    f"## Area {k}\n\n[Arxiv'24] [Paper {k}](https://arxiv.org/abs/2402.{k:05d})\n\n" for k in range(11))
+    f"## Area {k}\n\n[Arxiv'24] [Paper {k}](https://arxiv.org/abs/2402.{k:05d})\n\n" for k in range(11)
+)
 
 
 def test_past_the_palette_smaller_groups_share_one_colour(tmp_path):

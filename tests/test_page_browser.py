@@ -3,6 +3,7 @@
 Expected values come from SPARQL over the same build. CI needs the Debian package
 `chromium` (at /usr/bin/chromium); Playwright's own browser download is not used.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+)
 
 PAPERS_OUTSIDE_THE_LIST = """SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {
   { ?p cito:cites ?x } UNION { ?x cito:cites ?p } FILTER NOT EXISTS { ?p a akg:ListedPaper } }"""
@@ -71,10 +73,13 @@ class OpenedPage:
 
     def hover(self, node: int) -> None:
         """Move the mouse onto a node's dot, as a reader does."""
-        x, y = self.page.evaluate("""(id) => {
+        x, y = self.page.evaluate(
+            """(id) => {
             const box = document.getElementById("graph").getBoundingClientRect();
             const at = kgPage.network.canvasToDOM(kgPage.network.getPositions([id])[id]);
-            return [box.left + at.x, box.top + at.y]; }""", node)
+            return [box.left + at.x, box.top + at.y]; }""",
+            node,
+        )
         self.page.mouse.move(x, y)
 
     def next_frame(self) -> None:
@@ -89,23 +94,35 @@ class OpenedPage:
             title: kgPage.data.nodes[b.id].title }))""")
 
     def zoom_to(self, node: int, scale: float) -> None:
-        self.page.evaluate("""([id, scale]) => kgPage.network.moveTo({
-            position: kgPage.network.getPositions([id])[id], scale })""", [node, scale])
+        self.page.evaluate(
+            """([id, scale]) => kgPage.network.moveTo({
+            position: kgPage.network.getPositions([id])[id], scale })""",
+            [node, scale],
+        )
 
     def centre_colour(self, node: int) -> str:
         """The colour a reader sees at the centre of a node's dot, read from the canvas."""
-        return self.page.evaluate("""(id) => {
+        return self.page.evaluate(
+            """(id) => {
             const canvas = document.querySelector("#graph canvas");
             const at = kgPage.network.canvasToDOM(kgPage.network.getPositions([id])[id]);
             const ratio = canvas.width / canvas.getBoundingClientRect().width;
             const [r, g, b] = canvas.getContext("2d").getImageData(Math.round(at.x * ratio), Math.round(at.y * ratio),
                                                                     1, 1).data;
-            return "#" + [r, g, b].map((v) => v.toString(16).padStart(2, "0")).join("").toUpperCase(); }""", node)
+            return "#" + [r, g, b].map((v) => v.toString(16).padStart(2, "0")).join("").toUpperCase(); }""",
+            node,
+        )
 
     def legend(self) -> list[tuple[str, str, int]]:
         """The legend as a reader sees it: each swatch's colour, its words, its count."""
-        return [(item.get_attribute("data-colour"), item.locator(".name").text_content(),
-                 int(item.locator(".count").text_content())) for item in self.page.locator("#legend li").all()]
+        return [
+            (
+                item.get_attribute("data-colour"),
+                item.locator(".name").text_content(),
+                int(item.locator(".count").text_content()),
+            )
+            for item in self.page.locator("#legend li").all()
+        ]
 
     def close(self) -> None:
         self.context.close()
@@ -113,9 +130,14 @@ class OpenedPage:
 
 def overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
     """Pairs of boxes that share any area."""
-    return [(a.get("title", a.get("label")), b.get("title", b.get("label"))) for a, b in combinations(boxes, 2)
-            if a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
-            and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]]
+    return [
+        (a.get("title", a.get("label")), b.get("title", b.get("label")))
+        for a, b in combinations(boxes, 2)
+        if a["x"] < b["x"] + b["w"]
+        and b["x"] < a["x"] + a["w"]
+        and a["y"] < b["y"] + b["h"]
+        and b["y"] < a["y"] + a["h"]
+    ]
 
 
 @pytest.fixture
@@ -133,14 +155,20 @@ def open_page(browser):
 
 def beside(graph: KnowledgeGraph, listed: set[str]) -> set[str]:
     """Outside works shown with these listed papers: those citing or cited by one of them."""
-    return {row["o"].value for row in graph.query("""SELECT DISTINCT ?o ?p WHERE {
+    return {
+        row["o"].value
+        for row in graph.query("""SELECT DISTINCT ?o ?p WHERE {
         ?p a akg:ListedPaper ; cito:cites|^cito:cites ?o . FILTER NOT EXISTS { ?o a akg:ListedPaper } }""")
-            if row["p"].value in listed}
+        if row["p"].value in listed
+    }
 
 
 def heading_box(page, label: str):
-    return page.locator("#headings label").filter(
-        has=page.locator("span.name", has_text=re.compile(f"^{re.escape(label)}$"))).locator("input")
+    return (
+        page.locator("#headings label")
+        .filter(has=page.locator("span.name", has_text=re.compile(f"^{re.escape(label)}$")))
+        .locator("input")
+    )
 
 
 def test_default_page_loads_offline_and_draws_the_whole_graph(default_build, default_graph, open_page, tmp_path):
@@ -148,15 +176,20 @@ def test_default_page_loads_offline_and_draws_the_whole_graph(default_build, def
     assert opened.errors == []
     folder = default_build.out.resolve().as_uri() + "/"
     assert opened.requests and all(url.startswith(folder) for url in opened.requests)
-    papers = scalar(default_graph, """SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {
-        { ?p a akg:ListedPaper } UNION { ?p cito:cites ?x } UNION { ?x cito:cites ?p } }""")
-    citations = scalar(default_graph,
-                       "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?a ?b WHERE { ?a cito:cites ?b } }")
+    papers = scalar(
+        default_graph,
+        """SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE {
+        { ?p a akg:ListedPaper } UNION { ?p cito:cites ?x } UNION { ?x cito:cites ?p } }""",
+    )
+    citations = scalar(
+        default_graph, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?a ?b WHERE { ?a cito:cites ?b } }"
+    )
     page = opened.page
     assert page.evaluate("Object.keys(kgPage.network.getPositions()).length") == papers
     assert opened.edge_count() == citations
     assert page.text_content("#status") == (
-        f"Showing {papers} of {papers} papers and {citations} of {citations} citations.")
+        f"Showing {papers} of {papers} papers and {citations} of {citations} citations."
+    )
     tops = iris(default_graph, "SELECT ?l WHERE { ?h skos:topConceptOf ?s ; skos:prefLabel ?l }")
     assert {page.text_content(f"#headings > li:nth-child({i + 1}) .name") for i in range(len(tops))} == tops
     assert page.screenshot()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -165,14 +198,20 @@ def test_default_page_loads_offline_and_draws_the_whole_graph(default_build, def
 def test_unticking_a_heading_hides_its_papers(default_build, default_graph, open_page):
     opened = open_page(default_build.out / "graph.html")
     heading_box(opened.page, "Quantization").uncheck()
-    listed = iris(default_graph, """SELECT DISTINCT ?p WHERE { ?p a akg:ListedPaper ; akg:listedUnder/skos:prefLabel ?l
-                                    FILTER (?l != "Quantization") }""")
+    listed = iris(
+        default_graph,
+        """SELECT DISTINCT ?p WHERE { ?p a akg:ListedPaper ; akg:listedUnder/skos:prefLabel ?l
+                                    FILTER (?l != "Quantization") }""",
+    )
     assert opened.visible() == listed | beside(default_graph, listed)
 
     heading_box(opened.page, "Model Compression").uncheck()
     assert not heading_box(opened.page, "Pruning").is_checked()
-    listed = iris(default_graph, """SELECT DISTINCT ?p WHERE { ?p a akg:ListedPaper ; akg:listedUnder ?h .
-        FILTER NOT EXISTS { ?h skos:broader* ?c . ?c skos:prefLabel "Model Compression" } }""")
+    listed = iris(
+        default_graph,
+        """SELECT DISTINCT ?p WHERE { ?p a akg:ListedPaper ; akg:listedUnder ?h .
+        FILTER NOT EXISTS { ?h skos:broader* ?c . ?c skos:prefLabel "Model Compression" } }""",
+    )
     assert opened.visible() == listed | beside(default_graph, listed)
     opened.page.click("#headings-all")
     assert len(opened.visible()) == opened.page.evaluate("kgPage.data.nodes.length")
@@ -182,8 +221,11 @@ def test_listed_only_hides_outside_works(default_build, default_graph, open_page
     opened = open_page(default_build.out / "graph.html")
     opened.page.check("input[name=works][value=listed]")
     assert opened.visible() == iris(default_graph, "SELECT ?p WHERE { ?p a akg:ListedPaper }")
-    assert opened.edge_count() == scalar(default_graph, """SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?a ?b WHERE {
-        ?a a akg:ListedPaper ; cito:cites ?b . ?b a akg:ListedPaper } }""")
+    assert opened.edge_count() == scalar(
+        default_graph,
+        """SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?a ?b WHERE {
+        ?a a akg:ListedPaper ; cito:cites ?b . ?b a akg:ListedPaper } }""",
+    )
 
 
 def test_year_range_hides_older_papers(default_build, default_graph, open_page):
@@ -196,8 +238,9 @@ def test_year_range_hides_older_papers(default_build, default_graph, open_page):
             ORDER BY ?p"""):
         years.setdefault(row["p"].value, int(row["y"].value))
     recent = {p for p, year in years.items() if year >= 2024}
-    listed = {p for p in iris(default_graph, "SELECT ?p WHERE { ?p a akg:ListedPaper }")
-              if p in recent or p not in years}
+    listed = {
+        p for p in iris(default_graph, "SELECT ?p WHERE { ?p a akg:ListedPaper }") if p in recent or p not in years
+    }
     expected = listed | {p for p in beside(default_graph, listed) if p in recent or p not in years}
     assert opened.visible() == expected and len(expected) < len(years)
 
@@ -205,8 +248,11 @@ def test_year_range_hides_older_papers(default_build, default_graph, open_page):
 def test_minimum_in_list_citations(default_build, default_graph, open_page):
     opened = open_page(default_build.out / "graph.html")
     opened.page.fill("#min-cited", "2")
-    cited = iris(default_graph, """SELECT ?p WHERE { SELECT ?p (COUNT(DISTINCT ?citing) AS ?n) WHERE {
-        ?citing a akg:ListedPaper ; cito:cites ?p } GROUP BY ?p HAVING (COUNT(DISTINCT ?citing) >= 2) }""")
+    cited = iris(
+        default_graph,
+        """SELECT ?p WHERE { SELECT ?p (COUNT(DISTINCT ?citing) AS ?n) WHERE {
+        ?citing a akg:ListedPaper ; cito:cites ?p } GROUP BY ?p HAVING (COUNT(DISTINCT ?citing) >= 2) }""",
+    )
     listed = cited & iris(default_graph, "SELECT ?p WHERE { ?p a akg:ListedPaper }")
     expected = listed | (beside(default_graph, listed) & cited)
     assert expected and opened.visible() == expected
@@ -214,8 +260,12 @@ def test_minimum_in_list_citations(default_build, default_graph, open_page):
 
 def test_search_box_focuses_the_paper(default_build, default_graph, open_page):
     opened = open_page(default_build.out / "graph.html")
-    qmoe, title, issued = next(iter(default_graph.query("""SELECT ?p ?title ?issued WHERE {
-        ?p akg:arxiv '2310.16795' ; a akg:ListedPaper ; dcterms:title ?title ; dcterms:issued ?issued }""")))
+    qmoe, title, issued = next(
+        iter(
+            default_graph.query("""SELECT ?p ?title ?issued WHERE {
+        ?p akg:arxiv '2310.16795' ; a akg:ListedPaper ; dcterms:title ?title ; dcterms:issued ?issued }""")
+        )
+    )
     qmoe, title = qmoe.value, title.value
     page = opened.page
     page.fill("#search", "sub-1-bit compression")
@@ -223,23 +273,42 @@ def test_search_box_focuses_the_paper(default_build, default_graph, open_page):
     page.press("#search", "Enter")
     node = opened.node_id(qmoe)
     assert page.evaluate("kgPage.network.getSelectedNodes()") == [node]
-    page.wait_for_function("""(id) => { const at = kgPage.network.getPositions([id])[id];
+    page.wait_for_function(
+        """(id) => { const at = kgPage.network.getPositions([id])[id];
         const view = kgPage.network.getViewPosition();
-        return Math.abs(at.x - view.x) < 1 && Math.abs(at.y - view.y) < 1; }""", arg=node)
+        return Math.abs(at.x - view.x) < 1 && Math.abs(at.y - view.y) < 1; }""",
+        arg=node,
+    )
     assert page.text_content("#details h2") == title
-    assert page.get_attribute("#details .links a", "href") == next(iter(default_graph.query(
-        "SELECT ?page ?p WHERE { GRAPH <https://w3id.org/awesome-kg/id/graph/list> { ?p foaf:page ?page } }",
-        {"p": NamedNode(qmoe)})))[0].value
+    assert (
+        page.get_attribute("#details .links a", "href")
+        == next(
+            iter(
+                default_graph.query(
+                    "SELECT ?page ?p WHERE { GRAPH <https://w3id.org/awesome-kg/id/graph/list> "
+                    "{ ?p foaf:page ?page } }",
+                    {"p": NamedNode(qmoe)},
+                )
+            )
+        )[0].value
+    )
 
 
 def test_hover_shows_the_facts_of_the_graph(default_build, default_graph, open_page):
     opened = open_page(default_build.out / "graph.html")
-    qmoe = NamedNode(next(iter(iris(default_graph,
-                                    "SELECT ?p WHERE { ?p akg:arxiv '2310.16795' ; a akg:ListedPaper }"))))
+    qmoe = NamedNode(
+        next(iter(iris(default_graph, "SELECT ?p WHERE { ?p akg:arxiv '2310.16795' ; a akg:ListedPaper }")))
+    )
     opened.hover(opened.node_id(qmoe.value))
     opened.page.wait_for_selector("#tooltip:not([hidden])")
-    first_author = next(iter(default_graph.query(
-        "SELECT ?name ?p WHERE { ?p akg:authorship [ akg:position 1 ; akg:author/foaf:name ?name ] }", {"p": qmoe})))[0]
+    first_author = next(
+        iter(
+            default_graph.query(
+                "SELECT ?name ?p WHERE { ?p akg:authorship [ akg:position 1 ; akg:author/foaf:name ?name ] }",
+                {"p": qmoe},
+            )
+        )
+    )[0]
     text = opened.page.text_content("#tooltip")
     assert text.startswith("QMoE: Practical Sub-1-Bit Compression") and first_author.value in text
     assert "Listed under: Quantization" in text
@@ -251,8 +320,9 @@ def test_free_and_freeze_the_layout(default_build, open_page):
     before = page.evaluate("kgPage.network.getPositions()")
     page.click("#layout-toggle")
     assert page.text_content("#layout-toggle") == "Freeze layout" and page.evaluate("kgPage.physics()")
-    page.wait_for_function("(before) => JSON.stringify(kgPage.network.getPositions()) !== JSON.stringify(before)",
-                           arg=before)
+    page.wait_for_function(
+        "(before) => JSON.stringify(kgPage.network.getPositions()) !== JSON.stringify(before)", arg=before
+    )
     page.click("#layout-toggle")
     assert page.text_content("#layout-toggle") == "Free layout" and not page.evaluate("kgPage.physics()")
     frozen = page.evaluate("kgPage.network.getPositions()")
@@ -262,16 +332,19 @@ def test_free_and_freeze_the_layout(default_build, open_page):
 
 def test_the_legend_says_what_each_colour_means(default_build, default_graph, open_page):
     opened = open_page(default_build.out / "graph.html")
-    tops = [row["l"].value for row in default_graph.query("""
+    tops = [
+        row["l"].value
+        for row in default_graph.query("""
         SELECT DISTINCT ?l ?pos WHERE { ?h skos:topConceptOf ?s ; skos:prefLabel ?l ; akg:position ?pos .
-        ?p a akg:ListedPaper ; akg:listedUnder/skos:broader* ?h } ORDER BY ?pos""")]
+        ?p a akg:ListedPaper ; akg:listedUnder/skos:broader* ?h } ORDER BY ?pos""")
+    ]
     outside = scalar(default_graph, PAPERS_OUTSIDE_THE_LIST)
     legend = opened.legend()
     assert opened.page.text_content("#legend-title") == "Colour: top-level heading"
     assert [label for _, label, _ in legend] == tops + ["outside works, not on the list"]
     assert legend[-1][2] == outside and sum(count for _, _, count in legend) == scalar(default_graph, PAPER_COUNT)
     assert len({colour for colour, _, _ in legend}) == len(legend)
-    assert opened.page.locator("#headings .swatch").count() == 0     # the heading filter shows no second legend
+    assert opened.page.locator("#headings .swatch").count() == 0  # the heading filter shows no second legend
     seen_as_legend_says(opened, legend)
 
 
@@ -298,7 +371,8 @@ def test_colour_by_cluster_shows_the_cluster_legend_instead(default_graph, open_
     legend = opened.legend()
     assert page.text_content("#legend-title") == "Colour: related-work cluster"
     assert [(label, count) for _, label, count in legend] == [
-        (label, len(papers)) for label, papers in members.items()] + [("in no cluster", in_none)]
+        (label, len(papers)) for label, papers in members.items()
+    ] + [("in no cluster", in_none)]
     assert "Quantization" not in page.text_content("#legend")
     seen_as_legend_says(opened, legend)
     page.select_option("#colour-by", "heading")
@@ -306,23 +380,31 @@ def test_colour_by_cluster_shows_the_cluster_legend_instead(default_graph, open_
 
 
 def test_labels_never_overlap_and_more_show_as_one_zooms_in(default_graph, open_page, tmp_path):
-    survey = NamedNode(next(iter(iris(default_graph,
-                                      "SELECT ?p WHERE { ?p akg:arxiv '2407.06204' ; a akg:ListedPaper }"))))
+    survey = NamedNode(
+        next(iter(iris(default_graph, "SELECT ?p WHERE { ?p akg:arxiv '2407.06204' ; a akg:ListedPaper }")))
+    )
     works = [NamedNode(f"{ID}paper/s2/many-{k}") for k in range(2000)]
-    extra = [q for k, work in enumerate(works) for q in (
-        Quad(work, rdf.type, fabio.Expression, S2_GRAPH),
-        Quad(work, dcterms.title, Literal(f"Cited work {k}"), S2_GRAPH), Quad(survey, cito.cites, work, S2_GRAPH))]
+    extra = [
+        q
+        for k, work in enumerate(works)
+        for q in (
+            Quad(work, rdf.type, fabio.Expression, S2_GRAPH),
+            Quad(work, dcterms.title, Literal(f"Cited work {k}"), S2_GRAPH),
+            Quad(survey, cito.cites, work, S2_GRAPH),
+        )
+    ]
     write_graph_page(KnowledgeGraph(list(default_graph.store) + extra), tmp_path)
     opened = open_page(tmp_path / "graph.html")
     listed = iris(default_graph, "SELECT ?p WHERE { ?p a akg:ListedPaper }")
     boxes = opened.label_boxes()
     assert boxes and overlaps(boxes) == []
     first = opened.page.evaluate("kgPage.data.labelOrder[0]")
-    assert first in {b["id"] for b in boxes} and boxes[0]["iri"] in listed      # the most important, first
-    assert len(boxes) < 2000                                          # most of the 2,000 works are left unlabelled
+    assert first in {b["id"] for b in boxes} and boxes[0]["iri"] in listed  # the most important, first
+    assert len(boxes) < 2000  # most of the 2,000 works are left unlabelled
     survey_box = next(b for b in boxes if b["iri"] == survey.value)
     assert opened.page.evaluate("(id) => kgPage.labelBoxes().find((b) => b.id === id).text", survey_box["id"]) == (
-        "A Survey on Mixture of Experts")
+        "A Survey on Mixture of Experts"
+    )
 
     labelled = {b["id"] for b in boxes}
     unlabelled = next(node for node in map(opened.node_id, (w.value for w in works)) if node not in labelled)
@@ -334,11 +416,14 @@ def test_labels_never_overlap_and_more_show_as_one_zooms_in(default_graph, open_
 
 def test_outside_works_most_cited_by_the_list_are_labelled(default_build, default_graph, open_page):
     opened = open_page(default_build.out / "graph.html")
-    most_cited = [row["o"].value for row in default_graph.query("""
+    most_cited = [
+        row["o"].value
+        for row in default_graph.query("""
         SELECT ?o (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a akg:ListedPaper ; cito:cites ?o .
-        FILTER NOT EXISTS { ?o a akg:ListedPaper } } GROUP BY ?o ORDER BY DESC(?n) ?o LIMIT 3""")]
+        FILTER NOT EXISTS { ?o a akg:ListedPaper } } GROUP BY ?o ORDER BY DESC(?n) ?o LIMIT 3""")
+    ]
     assert len(most_cited) == 3
-    for iri in most_cited:                     # GShard, Switch Transformers, Sparsely-Gated MoE
+    for iri in most_cited:  # GShard, Switch Transformers, Sparsely-Gated MoE
         opened.zoom_to(opened.node_id(iri), 4)
         boxes = opened.label_boxes()
         assert iri in {b["iri"] for b in boxes} and overlaps(boxes) == []
@@ -374,14 +459,18 @@ def test_year_layout_orders_papers_by_year(default_build, default_graph, open_pa
 
 def test_prior_works_panel_lists_what_the_list_cites_most(default_build, default_graph, open_page):
     opened = open_page(default_build.out / "graph.html")
-    cited = {row["o"].value: int(row["n"].value) for row in default_graph.query("""
+    cited = {
+        row["o"].value: int(row["n"].value)
+        for row in default_graph.query("""
         SELECT ?o (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a akg:ListedPaper ; cito:cites ?o .
-        FILTER NOT EXISTS { ?o a akg:ListedPaper } } GROUP BY ?o""")}
+        FILTER NOT EXISTS { ?o a akg:ListedPaper } } GROUP BY ?o""")
+    }
     buttons = opened.page.locator("#prior-works button")
     shown = [int(text.split("cited by ")[1].split()[0]) for text in buttons.all_text_contents()]
     assert shown == sorted(cited.values(), reverse=True)[:10]
     first = opened.page.evaluate(
-        "kgPage.data.nodes[Number(document.querySelector('#prior-works button').dataset.node)]")
+        "kgPage.data.nodes[Number(document.querySelector('#prior-works button').dataset.node)]"
+    )
     assert cited[first["iri"]] == max(cited.values())
     buttons.first.click()
     node = opened.node_id(first["iri"])
@@ -440,11 +529,13 @@ def hostile_quads(graph: KnowledgeGraph) -> list[Quad]:
     return [
         Quad(paper, akg.authorship, authorship, g),
         Quad(authorship, akg.position, Literal("0", datatype=xsd.integer), g),
-        Quad(authorship, akg.author, person, g), Quad(person, foaf.name, Literal("<img src=x onerror=alert(7)>"), g),
+        Quad(authorship, akg.author, person, g),
+        Quad(person, foaf.name, Literal("<img src=x onerror=alert(7)>"), g),
         Quad(paper, akg.tldr, Literal("</script><script>alert(8)</script>"), g),
         Quad(paper, akg.publishedVenue, Literal('<svg onload="alert(9)">'), g),
         Quad(paper, foaf.page, NamedNode("javascript:alert(10)"), g),
-        Quad(work, rdf.type, fabio.Expression, g), Quad(paper, cito.cites, work, g),
+        Quad(work, rdf.type, fabio.Expression, g),
+        Quad(paper, cito.cites, work, g),
         Quad(work, dcterms.title, Literal('<a href="javascript:alert(11)">href</a><img src=y onerror=alert(12)>'), g),
     ]
 
@@ -468,7 +559,9 @@ def test_markup_from_the_list_and_from_outside_runs_nothing(open_page, tmp_path)
         page.evaluate("(id) => kgPage.focusNode(id)", node)
     page.fill("#search", "img src")
     assert page.locator("#search-results button").all_text_contents() == [
-        "<img src=x onerror=alert(1)> (2024)", '<a href="javascript:alert(11)">href</a><img src=y onerror=alert(12)>']
+        "<img src=x onerror=alert(1)> (2024)",
+        '<a href="javascript:alert(11)">href</a><img src=y onerror=alert(12)>',
+    ]
     page.evaluate("kgPage.focusNode(kgPage.data.nodes.findIndex((n) => n.title.startsWith('<img src=x')))")
     assert "<img src=x onerror=alert(7)>" in page.text_content("#details .authors")
     assert page.text_content("#details .tldr") == "TL;DR: </script><script>alert(8)</script>"
@@ -476,4 +569,5 @@ def test_markup_from_the_list_and_from_outside_runs_nothing(open_page, tmp_path)
     assert opened.dialogs == [] and opened.errors == []
     assert page.evaluate("document.querySelectorAll('img, svg, #details a[href^=javascript], b').length") == 0
     assert page.evaluate("[...document.querySelectorAll('#details a')].map((a) => a.href)") == [
-        "https://arxiv.org/abs/2401.99991"]
+        "https://arxiv.org/abs/2401.99991"
+    ]

@@ -3,6 +3,7 @@
 Expected values come from SPARQL over the same build; the site is of the latest list version,
 enriched through the test API server as a curator builds it.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,7 @@ class Links(HTMLParser):
 
     def __init__(self, html: str):
         super().__init__(convert_charrefs=True)
-        self.references: list[tuple[str, str, str]] = []      # (tag, attribute, value)
+        self.references: list[tuple[str, str, str]] = []  # (tag, attribute, value)
         self.sections: dict[str, list[str]] = {}
         self.csp = None
         self.h1 = ""
@@ -139,13 +140,13 @@ def test_nothing_is_loaded_from_outside_the_site(site):
     pages = sorted(site.rglob("*.html"))
     assert len(pages) > 100
     for path in pages:
-        if path.name == "graph.html":           # the build's graph page, tested by test_page.py
+        if path.name == "graph.html":  # the build's graph page, tested by test_page.py
             continue
         links = Links(path.read_text("utf-8"))
         assert links.csp and "default-src 'none'" in links.csp and "connect-src 'none'" in links.csp
         for tag, _, value in links.references:
             if urlsplit(value).scheme:
-                assert tag == "a" and urlsplit(value).scheme in ("https", "http"), (path, value)   # to follow
+                assert tag == "a" and urlsplit(value).scheme in ("https", "http"), (path, value)  # to follow
             else:
                 target = (path.parent / value.split("#", 1)[0]).resolve()
                 assert target.is_file() and site.resolve() in target.parents, (path, value)
@@ -158,7 +159,8 @@ def test_downloads_are_the_build_files(latest, site):
     assert len(csl) > 100 and all(item["title"] for item in csl)
     home = page(site, "index.html")
     assert {href for _, _, href in home.references if href.startswith("downloads/")} == {
-        f"downloads/{p.name}" for p in (site / "downloads").iterdir()}
+        f"downloads/{p.name}" for p in (site / "downloads").iterdir()
+    }
 
 
 def test_publishing_twice_gives_the_same_bytes_and_replaces_the_old_site(latest, site, tmp_path):
@@ -169,7 +171,7 @@ def test_publishing_twice_gives_the_same_bytes_and_replaces_the_old_site(latest,
     files = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
     assert all((site / f).read_bytes() == (again / f).read_bytes() for f in files)
-    assert not list(tmp_path.glob(".again*"))       # no staging folder left behind
+    assert not list(tmp_path.glob(".again*"))  # no staging folder left behind
 
 
 def test_a_folder_that_is_not_a_site_is_never_replaced(latest, tmp_path):
@@ -209,7 +211,7 @@ def test_text_from_the_list_stays_text_on_every_page(hostile_site):
     assert "<h1>Evil &lt;script&gt;alert(&#34;list&#34;)&lt;/script&gt; list</h1>" in home
     assert "Closing &lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt; tags" in home
     data = (hostile_site / "assets" / "query-data.js").read_text("utf-8")
-    assert data.isascii() and "<" not in data.split("=", 1)[1]      # JSON with every < escaped
+    assert data.isascii() and "<" not in data.split("=", 1)[1]  # JSON with every < escaped
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in data
 
 
@@ -253,7 +255,10 @@ def test_the_docs_workflow_builds_and_publishes_a_list(tmp_path, monkeypatch):
 
 def test_page_names_stay_unique_when_keys_slug_alike():
     assert unique_paths(["arxiv/2401.1", "ARXIV-2401.1", "arxiv-2401.1-2"], "papers") == [
-        "papers/arxiv-2401.1.html", "papers/arxiv-2401.1-2.html", "papers/arxiv-2401.1-2-2.html"]
+        "papers/arxiv-2401.1.html",
+        "papers/arxiv-2401.1-2.html",
+        "papers/arxiv-2401.1-2-2.html",
+    ]
 
 
 def test_an_oxigraph_update_of_another_shape_is_refused(tmp_path, monkeypatch):
@@ -274,6 +279,7 @@ def test_a_paper_page_says_what_the_curator_tools_say_about_it(latest, site):
     from kg.curate.classify import Classifier
     from kg.curate.facts import Facts
     from kg.curate.lint import lint
+
     lines = "SELECT DISTINCT ?paper ?line WHERE { ?l a akg:Listing ; akg:listedPaper ?paper ; akg:sourceLine ?line }"
     on_line = {int(row["line"].value): row["paper"].value for row in latest.graph.query(lines)}
     findings = [f for f in lint(latest.graph) if f.line in on_line]
@@ -285,8 +291,10 @@ def test_a_paper_page_says_what_the_curator_tools_say_about_it(latest, site):
     candidates = {p: classifier.classify(classifier.facts.works[p]).candidates for p in sorted(pages)}
     paper, suggested = next((p, found[:3]) for p, found in candidates.items() if found)
     html = pages[paper].read_text("utf-8")
-    shown = [item.split(" <span", 1)[0] for item in html.split('<ol class="suggested">', 1)[1].split("</ol>")[0]
-             .removeprefix("<li>").split("<li>")]
+    shown = [
+        item.split(" <span", 1)[0]
+        for item in html.split('<ol class="suggested">', 1)[1].split("</ol>")[0].removeprefix("<li>").split("<li>")
+    ]
     assert suggested and shown == [str(escape(c.path)) for c in suggested]
 
 
@@ -294,7 +302,7 @@ def test_a_damaged_build_is_named_and_nothing_is_written(latest, tmp_path):
     damaged = tmp_path / "build"
     shutil.copytree(latest.out, damaged)
     with open(damaged / "graph.trig", "a", encoding="utf-8") as trig:
-        trig.write("<https://example.org/a> <https://example.org/b> .\n")      # a triple cut short
+        trig.write("<https://example.org/a> <https://example.org/b> .\n")  # a triple cut short
     result = CliRunner().invoke(main, ["publish", str(damaged), "--out", str(tmp_path / "site")])
     assert result.exit_code == 1 and f"{damaged}: a build file cannot be read" in result.output
     assert not (tmp_path / "site").exists() and not list(tmp_path.glob(".site*"))

@@ -4,6 +4,7 @@ opened from file:// and from a static server on 127.0.0.1, with the network off.
 The query page must give the rows `kg query` gives: both sides are written as SPARQL JSON
 results and compared whole.
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,13 +21,16 @@ from kg.store import KnowledgeGraph
 from test_page_browser import CHROMIUM, CHROMIUM_ARGS
 from test_publish import LATEST, paper_pages, publish_hostile
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+)
 
 # Three saved queries: no parameter; a paper looked up by arXiv id and an integer; two headings by label.
-SAVED = [("most-cited-in-list", {}),
-         ("citation-neighbourhood", {"paper": "2401.14361", "depth": "1"}),
-         ("cites-across", {"from": "Expert Offloading", "to": "Quantization"})]
+SAVED = [
+    ("most-cited-in-list", {}),
+    ("citation-neighbourhood", {"paper": "2401.14361", "depth": "1"}),
+    ("cites-across", {"from": "Expert Offloading", "to": "Quantization"}),
+]
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +89,9 @@ class Visit:
     def __init__(self, browser, base: str):
         self.base = base
         self.context = browser.new_context(offline=base.startswith("file:"), viewport={"width": 1300, "height": 900})
-        self.context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
-                           else route.abort())
+        self.context.route(
+            "**/*", lambda route: route.continue_() if route.request.url.startswith(base) else route.abort()
+        )
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.requests: list[str] = []
@@ -108,8 +113,9 @@ class Visit:
         for param, value in params.items():
             self.page.fill(f"#param-{param}", value)
         self.page.click("#run")
-        self.page.wait_for_function("document.getElementById('status').textContent.includes(' in ')"
-                                    " || !document.getElementById('error').hidden")
+        self.page.wait_for_function(
+            "document.getElementById('status').textContent.includes(' in ') || !document.getElementById('error').hidden"
+        )
         assert self.page.is_hidden("#error"), self.page.inner_text("#error")
         return self.page.evaluate("kgQueryPage.results")
 
@@ -196,15 +202,19 @@ def test_a_paper_page_shows_its_citations(visit, graph, site):
     rows = graph.query("SELECT DISTINCT ?a ?b WHERE { ?a a akg:ListedPaper ; cito:cites ?b . ?b a akg:ListedPaper }")
     edges = {(row["a"].value, row["b"].value) for row in rows}
     paper = max(pages, key=lambda p: (sum(1 for _, b in edges if b == p), p))
-    titles = {row["p"].value: row["t"].value for row in graph.query(
-        "SELECT ?p (MIN(?title) AS ?t) WHERE { ?p a akg:ListedPaper ; dcterms:title ?title } GROUP BY ?p")}
+    titles = {
+        row["p"].value: row["t"].value
+        for row in graph.query(
+            "SELECT ?p (MIN(?title) AS ?t) WHERE { ?p a akg:ListedPaper ; dcterms:title ?title } GROUP BY ?p"
+        )
+    }
     visit.open(pages[paper].relative_to(site).as_posix())
     shown = visit.page.locator("#cited-by a.paper").all_inner_texts()
     assert len(shown) > 5
     assert sorted(shown) == sorted(titles[a] for a, b in edges if b == paper)
     assert sorted(visit.page.locator("#cites a.paper").all_inner_texts()) == sorted(
-        titles[b] for a, b in edges if a == paper)
-
+        titles[b] for a, b in edges if a == paper
+    )
 
 
 def test_results_download_as_kg_query_writes_them(visit, graph):
@@ -237,5 +247,5 @@ def test_hostile_titles_are_shown_as_text_and_run_nothing(browser, hostile_site)
     session.open("index.html")
     assert session.page.inner_text("h1") == 'Evil <script>alert("list")</script> list'
     assert session.page.locator("main script, main img, main b").count() == 0
-    assert session.errors == []     # no dialog opened, no script error
+    assert session.errors == []  # no dialog opened, no script error
     session.close()

@@ -6,6 +6,7 @@ generated virtuoso.ini; it takes a login, HTTP Digest, for its Graph Store endpo
 are pushed through the Graph Store Protocol; every saved query must answer the same there as
 on the local build, and a second push must leave no triple of the first.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -48,15 +49,23 @@ class Server:
 
     def put_foreign_graph(self, ntriples: str) -> None:
         auth = httpx.DigestAuth(*VIRTUOSO_LOGIN) if self.name == "virtuoso" else None
-        answer = httpx.post(self.store_url, params={"graph": FOREIGN_GRAPH}, content=ntriples, auth=auth,
-                            headers={"content-type": "application/n-triples"})
+        answer = httpx.post(
+            self.store_url,
+            params={"graph": FOREIGN_GRAPH},
+            content=ntriples,
+            auth=auth,
+            headers={"content-type": "application/n-triples"},
+        )
         assert answer.status_code in (200, 201, 204), answer.text
 
     def count_foreign(self) -> int:
         """Triples in the foreign graph, asked without a dataset (Endpoint would limit it to our graphs)."""
         query_url = self.url + ("/query" if self.name == "oxigraph" else "/sparql")
-        answer = httpx.post(query_url, data={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{FOREIGN_GRAPH}> "
-                                                      "{ ?s ?p ?o } }"}, headers={"accept": "application/json"})
+        answer = httpx.post(
+            query_url,
+            data={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{FOREIGN_GRAPH}> {{ ?s ?p ?o }} }}"},
+            headers={"accept": "application/json"},
+        )
         return int(answer.json()["results"]["bindings"][0]["n"]["value"])
 
 
@@ -70,8 +79,11 @@ def oxigraph_executable() -> str:
 
 def start_oxigraph(folder):
     port = free_port()
-    process = subprocess.Popen([oxigraph_executable(), "serve", "--location", str(folder),
-                                "--bind", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [oxigraph_executable(), "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_until_answering(process, url + "/query", "oxigraph serve", 60)
     return process, url
@@ -151,8 +163,9 @@ def graph_counts(url: str) -> dict[str, int]:
     return {row["g"].value: int(row["n"].value) for row in counts if row["g"].value != FOREIGN_GRAPH}
 
 
-def test_every_saved_query_answers_the_same_on_the_server_as_locally(server, known_trig, latest_build,
-                                                                     default_build, default_graph):
+def test_every_saved_query_answers_the_same_on_the_server_as_locally(
+    server, known_trig, latest_build, default_build, default_graph
+):
     push(known_trig, server.login_url)
     remote = Endpoint(server.url)
     alike, differing = compared(server, known_graph(), remote, lambda name: KNOWN_ANSWERS.get(name, ({},))[0])
@@ -162,8 +175,9 @@ def test_every_saved_query_answers_the_same_on_the_server_as_locally(server, kno
             assert name in alike and column(remote, name, wanted, **params) == expected
     latest = push(latest_build.out, server.login_url)
     assert graph_counts(server.url) == latest.triples
-    alike, _ = compared(server, KnowledgeGraph.load(latest_build.out), Endpoint(server.url),
-                        lambda name: DEFAULT_PARAMS.get(name, {}))
+    alike, _ = compared(
+        server, KnowledgeGraph.load(latest_build.out), Endpoint(server.url), lambda name: DEFAULT_PARAMS.get(name, {})
+    )
     assert len(alike) >= 8, alike
     replaced = push(default_build.out, server.login_url)
     assert graph_counts(server.url) == replaced.triples  # nothing of the latest build is left
@@ -172,11 +186,15 @@ def test_every_saved_query_answers_the_same_on_the_server_as_locally(server, kno
 
 
 def test_push_replaces_our_graphs_and_leaves_other_graphs_alone(server, known_trig, default_build):
-    foreign = "<https://example.org/a> <https://example.org/says> \"kept\" .\n"
+    foreign = '<https://example.org/a> <https://example.org/says> "kept" .\n'
     server.put_foreign_graph(foreign)
     first = push(known_trig, server.login_url)
-    assert set(first.triples) == {LIST_GRAPH.value, S2_GRAPH.value, COUNTS_GRAPH.value,
-                                  "https://w3id.org/awesome-kg/id/graph/provenance"}
+    assert set(first.triples) == {
+        LIST_GRAPH.value,
+        S2_GRAPH.value,
+        COUNTS_GRAPH.value,
+        "https://w3id.org/awesome-kg/id/graph/provenance",
+    }
     second = push(default_build.out, server.login_url)
     assert second.removed == [S2_GRAPH.value]  # the default build was enriched from the snapshot instead
     assert SNAPSHOT_GRAPH.value in second.triples
@@ -212,13 +230,15 @@ def test_a_wrong_endpoint_url_says_what_the_server_answered(server):
 
 # --- Credentials (issue 15 item 16): taken from the URL, the environment or netrc; never printed ---
 
-@pytest.mark.parametrize("server", ["virtuoso"], indirect=True)   # oxigraph serve takes no login
+
+@pytest.mark.parametrize("server", ["virtuoso"], indirect=True)  # oxigraph serve takes no login
 def test_push_never_prints_the_password(server, default_build, tmp_path, monkeypatch):
     monkeypatch.delenv("KG_ENDPOINT_USER", raising=False)
     ok = CliRunner().invoke(main, ["push", str(default_build.out), "--endpoint", server.login_url])
     assert ok.exit_code == 0, ok.output
-    wrong = CliRunner().invoke(main, ["push", str(default_build.out), "--endpoint",
-                                      server.url.replace("://", "://alice:S3cretPw@")])
+    wrong = CliRunner().invoke(
+        main, ["push", str(default_build.out), "--endpoint", server.url.replace("://", "://alice:S3cretPw@")]
+    )
     assert wrong.exit_code == 1 and "answered HTTP 401" in wrong.output
     for output in (ok.output, wrong.output):
         assert "S3cretPw" not in output and "dba:dba" not in output and server.url in output
@@ -236,11 +256,14 @@ def test_push_never_prints_the_password(server, default_build, tmp_path, monkeyp
     assert "S3cretPw" not in str(refused.value)
 
 
-@pytest.mark.parametrize("url, bare, login", [
-    ("http://alice:S3cretPw@host:8890/sparql", "http://host:8890/sparql", ("alice", "S3cretPw")),
-    ("https://al%40ice:p%3Ass@host/store", "https://host/store", ("al@ice", "p:ss")),
-    ("http://host:7878", "http://host:7878", None),
-])
+@pytest.mark.parametrize(
+    "url, bare, login",
+    [
+        ("http://alice:S3cretPw@host:8890/sparql", "http://host:8890/sparql", ("alice", "S3cretPw")),
+        ("https://al%40ice:p%3Ass@host/store", "https://host/store", ("al@ice", "p:ss")),
+        ("http://host:7878", "http://host:7878", None),
+    ],
+)
 def test_credentials_are_split_out_of_the_url(url, bare, login, monkeypatch, tmp_path):
     monkeypatch.delenv("KG_ENDPOINT_USER", raising=False)
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))

@@ -6,6 +6,7 @@ answer below follows from that input by hand (the comments say how). test_push.p
 the same queries against a real SPARQL server holding this graph; checks on the real
 default build close the file.
 """
+
 from __future__ import annotations
 
 import json
@@ -65,8 +66,10 @@ KNOWN_LIST = """# Known list
 | [Small](https://huggingface.co/org/small) | 1/8/0 | 7B | 2023.12 |
 """
 
-ALICE, BOB, CAROL, DAVE = ({"authorId": str(n), "name": name} for n, name in
-                           enumerate(("Alice Adams", "Bob Brown", "Carol Chen", "Dave Diaz"), 1))
+ALICE, BOB, CAROL, DAVE = (
+    {"authorId": str(n), "name": name}
+    for n, name in enumerate(("Alice Adams", "Bob Brown", "Carol Chen", "Dave Diaz"), 1)
+)
 WORKS = {  # arXiv id: (title, date, venue, citationCount, authors); X and Y are outside works
     "A": ("2401.00001", "Prune A: Expert pruning", "2024-01-05", "arXiv.org", 50, [ALICE, BOB]),
     "B": ("2301.00002", "Prune B: Router-guided pruning", "2023-01-10", "ICML", 300, [BOB, CAROL]),
@@ -76,12 +79,18 @@ WORKS = {  # arXiv id: (title, date, venue, citationCount, authors); X and Y are
     "X": ("2001.00010", "Outside X: The origin of experts", "2020-01-01", None, None, []),
     "Y": ("2002.00011", "Pruning at scale", "2020-02-01", None, None, []),
 }
-CITATIONS = [("A", "B"), ("A", "X"), ("A", "Y"), ("B", "X"), ("C", "A"), ("C", "X"), ("C", "Y"),
-             ("D", "C"), ("D", "X")]
+CITATIONS = [("A", "B"), ("A", "X"), ("A", "Y"), ("B", "X"), ("C", "A"), ("C", "X"), ("C", "Y"), ("D", "C"), ("D", "X")]
 ENRICHED = ("A", "B", "C", "D", "F")  # E was not found anywhere
-TITLE = {"A": "Prune A: Expert pruning", "B": "Prune B: Router-guided pruning", "C": "Quant C: Low-bit experts",
-         "D": "Serve D: Offloading experts", "E": "Lonely E: An unrelated idea", "F": "Big technical report",
-         "X": "Outside X: The origin of experts", "Y": "Pruning at scale"}
+TITLE = {
+    "A": "Prune A: Expert pruning",
+    "B": "Prune B: Router-guided pruning",
+    "C": "Quant C: Low-bit experts",
+    "D": "Serve D: Offloading experts",
+    "E": "Lonely E: An unrelated idea",
+    "F": "Big technical report",
+    "X": "Outside X: The origin of experts",
+    "Y": "Pruning at scale",
+}
 
 
 def edge_record(key: str) -> dict:
@@ -91,22 +100,36 @@ def edge_record(key: str) -> dict:
 
 def full_record(key: str) -> dict:
     arxiv, title, date, venue, count, authors = WORKS[key]
-    record = dict(edge_record(key), publicationDate=date, venue=venue, citationCount=count, authors=authors,
-                  references=[edge_record(b) for a, b in CITATIONS if a == key],
-                  citations=[edge_record(a) for a, b in CITATIONS if b == key])
+    record = dict(
+        edge_record(key),
+        publicationDate=date,
+        venue=venue,
+        citationCount=count,
+        authors=authors,
+        references=[edge_record(b) for a, b in CITATIONS if a == key],
+        citations=[edge_record(a) for a, b in CITATIONS if b == key],
+    )
     if key == "C":  # Semantic Scholar calls C's citation of A influential
-        record["citationDetails"] = [{"citedPaper": edge_record("A"), "isInfluential": True,
-                                      "intents": ["methodology"]}]
+        record["citationDetails"] = [
+            {"citedPaper": edge_record("A"), "isInfluential": True, "intents": ["methodology"]}
+        ]
     return record
 
 
 def known_graph() -> KnowledgeGraph:
     """The known list mapped as a build maps it (also pushed to a real server in test_push)."""
     parsed = parse_list_text(KNOWN_LIST, "known.md")
-    enrichments = {f"arxiv:{WORKS[k][0]}": Enrichment(full_record(k), "semantic-scholar", "2025-01-01T00:00:00+00:00")
-                   for k in ENRICHED}
-    graph = KnowledgeGraph([*list_quads(parsed, "known"), *enrichment_quads(parsed, enrichments),
-                            *graph_provenance_quads("0" * 64, "known")])
+    enrichments = {
+        f"arxiv:{WORKS[k][0]}": Enrichment(full_record(k), "semantic-scholar", "2025-01-01T00:00:00+00:00")
+        for k in ENRICHED
+    }
+    graph = KnowledgeGraph(
+        [
+            *list_quads(parsed, "known"),
+            *enrichment_quads(parsed, enrichments),
+            *graph_provenance_quads("0" * 64, "known"),
+        ]
+    )
     add_counts(graph)
     return graph
 
@@ -134,53 +157,114 @@ def column(graph, name: str, wanted: list[str], **params):
 # name -> (parameters, columns compared, expected rows in order)
 KNOWN_ANSWERS = {
     # Compression holds A, B (Pruning, B also Quantization) and C; Others are empty.
-    "papers-per-heading": ({}, ["heading", "level", "listedHere", "withSubheadings"], [
-        ("Compression", "1", "0", "3"), ("Pruning", "2", "2", "2"), ("Quantization", "2", "2", "2"),
-        ("Others", "2", "0", "0"), ("Serving", "1", "2", "2"), ("Others", "2", "0", "0"), ("Models", "1", "1", "1")]),
+    "papers-per-heading": (
+        {},
+        ["heading", "level", "listedHere", "withSubheadings"],
+        [
+            ("Compression", "1", "0", "3"),
+            ("Pruning", "2", "2", "2"),
+            ("Quantization", "2", "2", "2"),
+            ("Others", "2", "0", "0"),
+            ("Serving", "1", "2", "2"),
+            ("Others", "2", "0", "0"),
+            ("Models", "1", "1", "1"),
+        ],
+    ),
     # citationCount as written; E has none, so it comes last; in-list citers: A<-C, B<-A, C<-D.
-    "most-cited": ({}, ["title", "citations", "citedInList"], [
-        (TITLE["F"], "1000", "0"), (TITLE["B"], "300", "1"), (TITLE["A"], "50", "1"), (TITLE["C"], "10", "1"),
-        (TITLE["D"], "5", "0"), (TITLE["E"], None, "0")]),
-    "most-cited-in-list": ({}, ["title", "citedInList", "citations"], [
-        (TITLE["B"], "1", "300"), (TITLE["A"], "1", "50"), (TITLE["C"], "1", "10")]),
+    "most-cited": (
+        {},
+        ["title", "citations", "citedInList"],
+        [
+            (TITLE["F"], "1000", "0"),
+            (TITLE["B"], "300", "1"),
+            (TITLE["A"], "50", "1"),
+            (TITLE["C"], "10", "1"),
+            (TITLE["D"], "5", "0"),
+            (TITLE["E"], None, "0"),
+        ],
+    ),
+    "most-cited-in-list": (
+        {},
+        ["title", "citedInList", "citations"],
+        [(TITLE["B"], "1", "300"), (TITLE["A"], "1", "50"), (TITLE["C"], "1", "10")],
+    ),
     # D (Serving) cites C (Quantization, under Compression).
-    "cites-across": ({"from": "Serving", "to": "Compression"}, ["citingTitle", "citedTitle"],
-                     [(TITLE["D"], TITLE["C"])]),
+    "cites-across": (
+        {"from": "Serving", "to": "Compression"},
+        ["citingTitle", "citedTitle"],
+        [(TITLE["D"], TITLE["C"])],
+    ),
     # X is cited by A, B, C, D; Y by A and C.
     "missing-candidates": ({}, ["title", "year", "citedBy"], [(TITLE["X"], "2020", "4"), (TITLE["Y"], "2020", "2")]),
     # E has no record at all; F has one but no citation among listed papers.
     "isolated-papers": ({}, ["title", "enriched"], [(TITLE["F"], "true"), (TITLE["E"], "false")]),
     # Alice wrote A, C, D (first on A and C); Bob A, B (first on B); Carol B, F (first on F); Dave D (first).
-    "top-authors": ({}, ["name", "papers", "firstAuthor"], [
-        ("Alice Adams", "3", "2"), ("Bob Brown", "2", "1"), ("Carol Chen", "2", "1"), ("Dave Diaz", "1", "1")]),
+    "top-authors": (
+        {},
+        ["name", "papers", "firstAuthor"],
+        [("Alice Adams", "3", "2"), ("Bob Brown", "2", "1"), ("Carol Chen", "2", "1"), ("Dave Diaz", "1", "1")],
+    ),
     # Pruning (A, B) and Quantization (B, C) share Alice, Bob, Carol; Alice also wrote D (Serving),
     # Carol also F (Models).
-    "coauthors-across-headings": ({}, ["headingA", "headingB", "sharedAuthors", "forExample"], [
-        ("Pruning", "Quantization", "3", "Alice Adams"), ("Pruning", "Serving", "1", "Alice Adams"),
-        ("Pruning", "Models", "1", "Carol Chen"), ("Quantization", "Serving", "1", "Alice Adams"),
-        ("Quantization", "Models", "1", "Carol Chen")]),
+    "coauthors-across-headings": (
+        {},
+        ["headingA", "headingB", "sharedAuthors", "forExample"],
+        [
+            ("Pruning", "Quantization", "3", "Alice Adams"),
+            ("Pruning", "Serving", "1", "Alice Adams"),
+            ("Pruning", "Models", "1", "Carol Chen"),
+            ("Quantization", "Serving", "1", "Alice Adams"),
+            ("Quantization", "Models", "1", "Carol Chen"),
+        ],
+    ),
     # Years from the records; E (not enriched) falls back to its list tag Arxiv'24.
-    "papers-by-year": ({}, ["heading", "year", "papers"], [
-        ("Compression", "2023", "1"), ("Compression", "2024", "2"), ("Pruning", "2023", "1"), ("Pruning", "2024", "1"),
-        ("Quantization", "2023", "1"), ("Quantization", "2024", "1"), ("Serving", "2024", "2"),
-        ("Models", "2024", "1")]),
+    "papers-by-year": (
+        {},
+        ["heading", "year", "papers"],
+        [
+            ("Compression", "2023", "1"),
+            ("Compression", "2024", "2"),
+            ("Pruning", "2023", "1"),
+            ("Pruning", "2024", "1"),
+            ("Quantization", "2023", "1"),
+            ("Quantization", "2024", "1"),
+            ("Serving", "2024", "2"),
+            ("Models", "2024", "1"),
+        ],
+    ),
     # C is tagged Arxiv and published at ACL 2024; A is tagged Arxiv but only on arXiv.org.
     "published-preprints": ({}, ["title", "listedAs", "publishedAt"], [(TITLE["C"], "Arxiv", "ACL 2024")]),
     "papers-with-code": ({}, ["title", "code"], [(TITLE["A"], "https://github.com/lab/prune-a")]),
     # One hop from A: B, X, Y (A cites them), C (cites A); two hops adds D (cites C).
-    "citation-neighbourhood": ({"paper": "2401.00001"}, ["title", "distance", "listed"], [
-        (TITLE["B"], "1", "true"), (TITLE["C"], "1", "true"), (TITLE["X"], "1", "false"), (TITLE["Y"], "1", "false"),
-        (TITLE["D"], "2", "true")]),
+    "citation-neighbourhood": (
+        {"paper": "2401.00001"},
+        ["title", "distance", "listed"],
+        [
+            (TITLE["B"], "1", "true"),
+            (TITLE["C"], "1", "true"),
+            (TITLE["X"], "1", "false"),
+            (TITLE["Y"], "1", "false"),
+            (TITLE["D"], "2", "true"),
+        ],
+    ),
     # D -> C -> A -> B is the only chain.
-    "citation-path": ({"from": "Serve D", "to": "Prune B"}, ["hops", "via1", "via2", "via3"],
-                      [("3", TITLE["C"], TITLE["A"], None)]),
-    "models-by-experts": ({}, ["model", "totalExperts", "activeExperts", "sharedExperts", "parameters", "released",
-                               "report"], [("Big", "64", "2", "1", "100B", "2024-05", TITLE["F"]),
-                                           ("Small", "8", "1", "0", "7B", "2023-12", None)]),
+    "citation-path": (
+        {"from": "Serve D", "to": "Prune B"},
+        ["hops", "via1", "via2", "via3"],
+        [("3", TITLE["C"], TITLE["A"], None)],
+    ),
+    "models-by-experts": (
+        {},
+        ["model", "totalExperts", "activeExperts", "sharedExperts", "parameters", "released", "report"],
+        [("Big", "64", "2", "1", "100B", "2024-05", TITLE["F"]), ("Small", "8", "1", "0", "7B", "2023-12", None)],
+    ),
     "influential-citations": ({}, ["citingTitle", "citedTitle"], [(TITLE["C"], TITLE["A"])]),
     # Listed papers first, then outside works; case is ignored.
-    "search-titles": ({"text": "PRUNING"}, ["title", "listed"], [
-        (TITLE["A"], "true"), (TITLE["B"], "true"), (TITLE["Y"], "false")]),
+    "search-titles": (
+        {"text": "PRUNING"},
+        ["title", "listed"],
+        [(TITLE["A"], "true"), (TITLE["B"], "true"), (TITLE["Y"], "false")],
+    ),
     "multi-heading-papers": ({}, ["title", "heading"], [(TITLE["B"], "Pruning"), (TITLE["B"], "Quantization")]),
     # E sits on line 20 of the list.
     "unenriched-papers": ({}, ["title", "line", "link"], [(TITLE["E"], "20", "https://arxiv.org/abs/2404.00005")]),
@@ -205,7 +289,11 @@ def test_missing_candidates_threshold_is_a_parameter(known):
 
 def test_neighbourhood_depth_one_stops_at_direct_links(known):
     assert column(known, "citation-neighbourhood", ["work"], paper="2401.00001", depth="1") == [
-        (iri("B"),), (iri("C"),), (iri("X"),), (iri("Y"),)]
+        (iri("B"),),
+        (iri("C"),),
+        (iri("X"),),
+        (iri("Y"),),
+    ]
 
 
 def test_citation_path_prefers_the_direct_citation(known):
@@ -215,47 +303,71 @@ def test_citation_path_prefers_the_direct_citation(known):
     assert column(known, "citation-path", ["hops"], **{"from": "Prune B", "to": "Serve D"}) == []
 
 
-@pytest.mark.parametrize("value", ["2401.00001", "arXiv:2401.00001", "ARXIV:2401.00001", "s2-A",
-                                   "https://w3id.org/awesome-kg/id/paper/arxiv/2401.00001",
-                                   "<https://w3id.org/awesome-kg/id/paper/arxiv/2401.00001>", "expert pruning",
-                                   "Prune A: Expert pruning"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2401.00001",
+        "arXiv:2401.00001",
+        "ARXIV:2401.00001",
+        "s2-A",
+        "https://w3id.org/awesome-kg/id/paper/arxiv/2401.00001",
+        "<https://w3id.org/awesome-kg/id/paper/arxiv/2401.00001>",
+        "expert pruning",
+        "Prune A: Expert pruning",
+    ],
+)
 def test_a_paper_can_be_named_the_ways_a_reader_knows_it(known, value):
     saved = load_query("citation-neighbourhood")
     assert bind_params(known, saved, {"paper": value})["paper"].value == iri("A")
 
 
-@pytest.mark.parametrize("value", ["Quantization", "quantization", "compression/quantization",
-                                   "https://w3id.org/awesome-kg/id/list/known/heading/compression/quantization"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Quantization",
+        "quantization",
+        "compression/quantization",
+        "https://w3id.org/awesome-kg/id/list/known/heading/compression/quantization",
+    ],
+)
 def test_a_heading_can_be_named_by_label_key_or_iri(known, value):
     bound = bind_params(known, load_query("cites-across"), {"from": value, "to": "Pruning"})
     assert bound["from"].value.endswith("/heading/compression/quantization")
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"from": "Serving"}, "parameter 'to' of cites-across is required"),
-    ({"from": "Serving", "to": "Pruning", "depth": "2"},
-     "unknown parameter 'depth' for cites-across (its parameters: from, to)"),
-    ({"from": "Nowhere", "to": "Pruning"}, "parameter 'from': no heading in the graph matches 'Nowhere'"),
-    ({"from": "Others", "to": "Pruning"}, "parameter 'from': 'Others' matches 2 headings"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"from": "Serving"}, "parameter 'to' of cites-across is required"),
+        (
+            {"from": "Serving", "to": "Pruning", "depth": "2"},
+            "unknown parameter 'depth' for cites-across (its parameters: from, to)",
+        ),
+        ({"from": "Nowhere", "to": "Pruning"}, "parameter 'from': no heading in the graph matches 'Nowhere'"),
+        ({"from": "Others", "to": "Pruning"}, "parameter 'from': 'Others' matches 2 headings"),
+    ],
+)
 def test_bad_heading_parameters_say_which_parameter_and_why(known, params, message):
     with pytest.raises(QueryError, match=message.replace("(", r"\(").replace(")", r"\)")):
         bind_params(known, load_query("cites-across"), params)
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"paper": "2401.00001", "depth": "two"}, "parameter 'depth': expected an integer from 1 to 3, got 'two'"),
-    ({"paper": "2401.00001", "depth": "4"}, "parameter 'depth': expected an integer from 1 to 3, got 4"),
-    ({"paper": "Prune"}, "parameter 'paper': 'Prune' matches 2 papers"),
-    ({"paper": "9999.99999"}, "parameter 'paper': no paper in the graph matches '9999.99999'"),
-    ({"paper": ""}, "parameter 'paper': expected an arXiv id"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"paper": "2401.00001", "depth": "two"}, "parameter 'depth': expected an integer from 1 to 3, got 'two'"),
+        ({"paper": "2401.00001", "depth": "4"}, "parameter 'depth': expected an integer from 1 to 3, got 4"),
+        ({"paper": "Prune"}, "parameter 'paper': 'Prune' matches 2 papers"),
+        ({"paper": "9999.99999"}, "parameter 'paper': no paper in the graph matches '9999.99999'"),
+        ({"paper": ""}, "parameter 'paper': expected an arXiv id"),
+    ],
+)
 def test_bad_paper_and_integer_parameters_say_which_parameter_and_why(known, params, message):
     with pytest.raises(QueryError, match=message):
         bind_params(known, load_query("citation-neighbourhood"), params)
 
 
-@pytest.mark.parametrize("text", ['x" } } SELECT * WHERE { ?s ?p ?o', "') } ; DROP ALL #", "\\\" \n }"])
+@pytest.mark.parametrize("text", ['x" } } SELECT * WHERE { ?s ?p ?o', "') } ; DROP ALL #", '\\" \n }'])
 def test_a_parameter_value_never_becomes_query_text(known, text):
     assert collect(run_saved(known, load_query("search-titles"), {"text": text})).rows == []
     bound = with_values(load_query("search-titles").text, {"text": ox.Literal(text)})
@@ -263,20 +375,25 @@ def test_a_parameter_value_never_becomes_query_text(known, text):
 
 
 def test_values_block_opens_the_top_level_where_group():
-    text = ('# WHERE { in a comment\nSELECT ?x ("WHERE {" AS ?s) ?where WHERE {\n'
-            '  { SELECT ?y WHERE { ?y ?p ?o } } ?x ?p ?o }')
+    text = (
+        '# WHERE { in a comment\nSELECT ?x ("WHERE {" AS ?s) ?where WHERE {\n'
+        "  { SELECT ?y WHERE { ?y ?p ?o } } ?x ?p ?o }"
+    )
     bound = with_values(text, {"x": ox.NamedNode("urn:x")})
-    assert bound.endswith('WHERE { VALUES (?x) { (<urn:x>) }\n  { SELECT ?y WHERE { ?y ?p ?o } } ?x ?p ?o }')
+    assert bound.endswith("WHERE { VALUES (?x) { (<urn:x>) }\n  { SELECT ?y WHERE { ?y ?p ?o } } ?x ?p ?o }")
     assert where_group_start("SELECT * { ?s ?p ?o }") == len("SELECT * {")
     assert where_group_start("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }") == len("CONSTRUCT { ?s ?p ?o } WHERE {")
 
 
-@pytest.mark.parametrize("header, message", [
-    ("#+ param: n number = 2 -- a count", "cannot read parameter 'n number = 2 -- a count'"),
-    ("#+ param: missing string -- not used", "parameter 'missing' is not a variable of the query"),
-    ("#+ parm: n integer -- typo", "unknown header key 'parm'"),
-    ("#+ param: n integer(1..3) = 9 -- out of its own range", "expected an integer from 1 to 3, got 9"),
-])
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ("#+ param: n number = 2 -- a count", "cannot read parameter 'n number = 2 -- a count'"),
+        ("#+ param: missing string -- not used", "parameter 'missing' is not a variable of the query"),
+        ("#+ parm: n integer -- typo", "unknown header key 'parm'"),
+        ("#+ param: n integer(1..3) = 9 -- out of its own range", "expected an integer from 1 to 3, got 9"),
+    ],
+)
 def test_a_query_file_with_a_bad_header_is_refused_with_the_line(header, message):
     with pytest.raises(QueryError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_saved_query("mine", f"{header}\nSELECT ?n WHERE {{ BIND(1 AS ?n) }}\n", "mine.rq")
@@ -284,12 +401,15 @@ def test_a_query_file_with_a_bad_header_is_refused_with_the_line(header, message
 
 def test_user_query_files_take_parameters_like_saved_ones(known, tmp_path, default_build):
     rq = tmp_path / "by-venue.rq"
-    rq.write_text("#+ title: By venue\n#+ description: Listed papers with a venue tag.\n"
-                  "#+ param: venue string = ICML -- the tag\n"
-                  "SELECT ?title ?venue WHERE { ?p akg:listedVenue ?venue ; dcterms:title ?title }\n")
+    rq.write_text(
+        "#+ title: By venue\n#+ description: Listed papers with a venue tag.\n"
+        "#+ param: venue string = ICML -- the tag\n"
+        "SELECT ?title ?venue WHERE { ?p akg:listedVenue ?venue ; dcterms:title ?title }\n"
+    )
     assert column(known, str(rq), ["title"]) == [(TITLE["B"],)]
-    result = CliRunner().invoke(main, ["query", str(default_build.out), str(rq), "--param", "venue=ICCAD",
-                                       "--format", "csv"])
+    result = CliRunner().invoke(
+        main, ["query", str(default_build.out), str(rq), "--param", "venue=ICCAD", "--format", "csv"]
+    )
     assert result.exit_code == 0, result.output
     assert "Edge-MoE: Memory-Efficient Multi-Task Vision Transformer" in result.output
 
@@ -300,22 +420,32 @@ def test_unknown_saved_query_names_suggest_close_ones():
 
 
 def test_results_writers_round_trip_every_kind_of_term(known):
-    text = ('SELECT ?iri ?plain ?typed ?lang ?blank ?unbound WHERE { '
-            'VALUES ?iri { <https://example.org/a> } BIND("tab\\there, \\"quoted\\"" AS ?plain) '
-            'BIND(42 AS ?typed) BIND(STRLANG("Mischung", "de") AS ?lang) BIND(BNODE("b") AS ?blank) }')
+    text = (
+        "SELECT ?iri ?plain ?typed ?lang ?blank ?unbound WHERE { "
+        'VALUES ?iri { <https://example.org/a> } BIND("tab\\there, \\"quoted\\"" AS ?plain) '
+        'BIND(42 AS ?typed) BIND(STRLANG("Mischung", "de") AS ?lang) BIND(BNODE("b") AS ?blank) }'
+    )
     original = collect(known.query(text))
-    for fmt, results_format in (("json", ox.QueryResultsFormat.JSON), ("xml", ox.QueryResultsFormat.XML),
-                                ("tsv", ox.QueryResultsFormat.TSV)):
+    for fmt, results_format in (
+        ("json", ox.QueryResultsFormat.JSON),
+        ("xml", ox.QueryResultsFormat.XML),
+        ("tsv", ox.QueryResultsFormat.TSV),
+    ):
         parsed = collect(ox.parse_query_results(write(original, fmt), format=results_format))
         assert parsed.variables == original.variables
-        assert [[t if not isinstance(t, ox.BlankNode) else "bnode" for t in row] for row in parsed.rows] == \
-               [[t if not isinstance(t, ox.BlankNode) else "bnode" for t in row] for row in original.rows]
+        assert [[t if not isinstance(t, ox.BlankNode) else "bnode" for t in row] for row in parsed.rows] == [
+            [t if not isinstance(t, ox.BlankNode) else "bnode" for t in row] for row in original.rows
+        ]
     csv_text = write(original, "csv").decode()
     assert csv_text.startswith("iri,plain,typed,lang,blank,unbound\r\n")
     assert '"tab\there, ""quoted""",42,Mischung,_:' in csv_text
     assert json.loads(write(collect(known.query("ASK { ?s ?p ?o }")), "json")) == {"head": {}, "boolean": True}
-    assert minidom.parseString(write(collect(known.query("ASK { <urn:no> ?p ?o }")), "xml")) \
-        .getElementsByTagName("boolean")[0].firstChild.data == "false"
+    assert (
+        minidom.parseString(write(collect(known.query("ASK { <urn:no> ?p ?o }")), "xml"))
+        .getElementsByTagName("boolean")[0]
+        .firstChild.data
+        == "false"
+    )
 
 
 def test_kg_queries_lists_every_saved_query_with_its_description():
@@ -350,13 +480,14 @@ def test_default_build_answers_from_the_list_and_the_snapshot(default_graph):
     per_heading = dict(column(default_graph, "papers-per-heading", ["heading", "withSubheadings"]))
     assert per_heading["Model Compression"] == "7"  # 2 pruning + 4 quantization + 1 distillation
     assert per_heading["Survey"] == "2"
-    published = {title for title, in column(default_graph, "published-preprints", ["title"])}
+    published = {title for (title,) in column(default_graph, "published-preprints", ["title"])}
     assert any(t.startswith("MC-MoE") for t in published) and any(t.startswith("QMoE") for t in published)
     assert not any(t.startswith("EPS-MoE") for t in published)  # still an arXiv preprint
     code = column(default_graph, "papers-with-code", ["code"])
     assert ("https://github.com/efeslab/fiddler",) in code
-    across = column(default_graph, "cites-across", ["citingTitle", "citedTitle"], **{"from": "Pruning",
-                                                                                       "to": "Model Compression"})
+    across = column(
+        default_graph, "cites-across", ["citingTitle", "citedTitle"], **{"from": "Pruning", "to": "Model Compression"}
+    )
     assert any(a.startswith("MoE-Pruner") and b.startswith("Diversifying the Expert Knowledge") for a, b in across)
 
 

@@ -106,6 +106,7 @@ def post_batch(client: httpx.Client, server: S2TestServer, ids: list[str], field
 
 # --- fixtures -------------------------------------------------------------------------------------
 
+
 def test_validator_understands_every_keyword_the_spec_uses():
     assert {"FullPaper", "BasePaper"} <= set(SCHEMAS)
     for name, schema in SCHEMAS.items():
@@ -121,9 +122,28 @@ def test_every_fixture_record_matches_the_openapi_schema(records):
 def test_synthetic_records_use_only_spec_fields_and_all_the_brief_asks_for(synthetic):
     full = set(SCHEMAS["FullPaper"]["properties"])
     base = set(SCHEMAS["BasePaper"]["properties"])
-    required = {"paperId", "corpusId", "externalIds", "title", "abstract", "venue", "publicationVenue", "year",
-                "publicationDate", "publicationTypes", "authors", "citationCount", "influentialCitationCount",
-                "referenceCount", "fieldsOfStudy", "tldr", "openAccessPdf", "url", "references", "citations"}
+    required = {
+        "paperId",
+        "corpusId",
+        "externalIds",
+        "title",
+        "abstract",
+        "venue",
+        "publicationVenue",
+        "year",
+        "publicationDate",
+        "publicationTypes",
+        "authors",
+        "citationCount",
+        "influentialCitationCount",
+        "referenceCount",
+        "fieldsOfStudy",
+        "tldr",
+        "openAccessPdf",
+        "url",
+        "references",
+        "citations",
+    }
     assert synthetic
     for record in synthetic:
         assert required <= set(record) <= full
@@ -131,11 +151,14 @@ def test_synthetic_records_use_only_spec_fields_and_all_the_brief_asks_for(synth
 
 
 def test_build_is_deterministic_across_processes(synthetic):
-    code = ("import hashlib, json, s2_fixtures as f; "
-            "print(hashlib.sha256(json.dumps(f.synthetic_records()).encode()).hexdigest())")
+    code = (
+        "import hashlib, json, s2_fixtures as f; "
+        "print(hashlib.sha256(json.dumps(f.synthetic_records()).encode()).hexdigest())"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    other = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, env=env,
-                           capture_output=True, text=True, check=True).stdout.strip()
+    other = subprocess.run(
+        [sys.executable, "-c", code], cwd=Path(__file__).parent, env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert other == hashlib.sha256(json.dumps(synthetic).encode()).hexdigest()
 
 
@@ -208,10 +231,19 @@ def test_truncated_list_title_is_corrected_in_the_record(records):
 
 # --- the API --------------------------------------------------------------------------------------
 
+
 def replayable() -> list[dict]:
     """Recorded interactions about papers this server has (the author lookup is out of scope)."""
-    names = ("get_paper", "get_papers", "get_papers_not_found_warning", "get_papers_return_not_found",
-             "not_found", "search_paper_match_title", "get_paper_references", "bad_query_parameters")
+    names = (
+        "get_paper",
+        "get_papers",
+        "get_papers_not_found_warning",
+        "get_papers_return_not_found",
+        "not_found",
+        "search_paper_match_title",
+        "get_paper_references",
+        "bad_query_parameters",
+    )
     return [i for name in names for i in cassette_interactions(name) if "/author/" not in i["uri"]]
 
 
@@ -228,8 +260,12 @@ def test_answers_replay_the_cassettes(server, client, recorded):
 
 def test_answers_match_the_openapi_schema(server, client):
     fields = ",".join(f for f in SCHEMAS["FullPaper"]["properties"] if f != "textAvailability")
-    batch = post_batch(client, server, [MOE_PRUNER, "CorpusId:0", "2d5673caa9e6af3a7b82a43f19ee920992db07ad"],
-                       fields + ",citations.authors,references.externalIds")
+    batch = post_batch(
+        client,
+        server,
+        [MOE_PRUNER, "CorpusId:0", "2d5673caa9e6af3a7b82a43f19ee920992db07ad"],
+        fields + ",citations.authors,references.externalIds",
+    )
     assert batch.json()[1] is None
     for paper in batch.json():
         assert violations(paper, {"$ref": "#/components/schemas/FullPaper"}) == []
@@ -249,10 +285,19 @@ def test_answers_match_the_openapi_schema(server, client):
 
 
 def test_batch_gives_null_for_unknown_ids_and_accepts_every_id_form(server, client):
-    ids = [MOE_PRUNER, "ARXIV:9999.99999", "DOI:10.1145/3580305.3599278", "ACL:2024.acl-long.571",
-           "URL:https://arxiv.org/abs/2410.12013v2", "URL:https://dl.acm.org/doi/pdf/10.1145/3580305.3599278",
-           "URL:https://ieeexplore.ieee.org/document/10377734", "CorpusId:470667", "10.2139/ssrn.2250500",
-           "c31c87c591a25c64fbaa82e8ac6a81831b6ac7ce", "garbage"]
+    ids = [
+        MOE_PRUNER,
+        "ARXIV:9999.99999",
+        "DOI:10.1145/3580305.3599278",
+        "ACL:2024.acl-long.571",
+        "URL:https://arxiv.org/abs/2410.12013v2",
+        "URL:https://dl.acm.org/doi/pdf/10.1145/3580305.3599278",
+        "URL:https://ieeexplore.ieee.org/document/10377734",
+        "CorpusId:470667",
+        "10.2139/ssrn.2250500",
+        "c31c87c591a25c64fbaa82e8ac6a81831b6ac7ce",
+        "garbage",
+    ]
     answer = post_batch(client, server, ids).json()
     assert [a is None for a in answer] == [False, True, False, False, False, False, True, False, False, False, True]
     assert answer[0]["paperId"] == answer[4]["paperId"] and answer[2]["paperId"] == answer[5]["paperId"]
@@ -301,17 +346,20 @@ def test_reference_and_citation_pages(server, client):
         offset = page.get("next")
     assert len(seen) == len(set(seen)) == total > 7
     assert client.get(url, params={"limit": 1001}).json() == {"error": "Unacceptable query params: [limit=1001]"}
-    row = client.get(f"{server.url}/paper/{MOE_PRUNER}/references",
-                     params={"fields": "isInfluential,intents"}).json()["data"][0]
+    row = client.get(f"{server.url}/paper/{MOE_PRUNER}/references", params={"fields": "isInfluential,intents"}).json()[
+        "data"
+    ][0]
     assert set(row) == {"isInfluential", "intents", "citedPaper"} and set(row["citedPaper"]) == {"paperId"}
 
 
 def test_unknown_papers_and_titles_get_the_real_404s(server, client):
     assert client.get(f"{server.url}/paper/ARXIV:0000.00000").json() == {
-        "error": "Paper with id ARXIV:0000.00000 not found"}
+        "error": "Paper with id ARXIV:0000.00000 not found"
+    }
     assert client.get(f"{server.url}/paper/ARXIV:0000.00000/references").status_code == 404
-    miss = client.get(f"{server.url}/paper/search/match",
-                      params={"query": "Toward Efficient Inference for Mixture of Experts"})
+    miss = client.get(
+        f"{server.url}/paper/search/match", params={"query": "Toward Efficient Inference for Mixture of Experts"}
+    )
     assert (miss.status_code, miss.json()) == (404, {"error": "Title match not found"})
 
 
@@ -331,15 +379,20 @@ def test_requests_are_recorded_and_counted(server, client):
     assert server.counts == {"batch": 2, "citations": 1, "match": 1}
     first = server.requests[0]
     assert (first.method, first.path, first.query, first.body) == (
-        "POST", "/graph/v1/paper/batch", {"fields": "title"}, {"ids": [MOE_PRUNER]})
+        "POST",
+        "/graph/v1/paper/batch",
+        {"fields": "title"},
+        {"ids": [MOE_PRUNER]},
+    )
     server.clear()
     assert server.requests == [] and not server.counts
 
 
 def test_null_values_are_served_as_null(client):
     with S2TestServer([sample("PaperWithNullValues")]) as server:
-        paper = post_batch(client, server, ["2d5673caa9e6af3a7b82a43f19ee920992db07ad"],
-                           "authors,citations.title,references").json()[0]
+        paper = post_batch(
+            client, server, ["2d5673caa9e6af3a7b82a43f19ee920992db07ad"], "authors,citations.title,references"
+        ).json()[0]
         assert paper == sample("PaperWithNullValues")
 
 
@@ -348,8 +401,10 @@ def test_the_semanticscholar_library_can_use_it(server):
     s2 = library.SemanticScholar(api_url=server.root_url, retry=False)
     found, missing = s2.get_papers([MOE_PRUNER, "ARXIV:0000.00000"], return_not_found=True)
     assert found[0].externalIds["ArXiv"] == "2410.12013" and missing == ["ARXIV:0000.00000"]
-    assert len(list(s2.get_paper_citations("ARXIV:2006.16668", limit=10))) == \
-        s2.get_paper("ARXIV:2006.16668").citationCount
+    assert (
+        len(list(s2.get_paper_citations("ARXIV:2006.16668", limit=10)))
+        == s2.get_paper("ARXIV:2006.16668").citationCount
+    )
     assert s2.search_paper("Mixtral of Experts", match_title=True).externalIds["ArXiv"] == "2401.04088"
 
 
@@ -364,9 +419,17 @@ def test_api_key_is_recorded_and_can_be_required(records, client):
 
 # --- faults ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fault, content_type", [("429", "application/json"), ("500", "text/html"),
-                                                 ("502", "text/html"), ("503", "text/html"),
-                                                 ("504", "application/json")])
+
+@pytest.mark.parametrize(
+    "fault, content_type",
+    [
+        ("429", "application/json"),
+        ("500", "text/html"),
+        ("502", "text/html"),
+        ("503", "text/html"),
+        ("504", "application/json"),
+    ],
+)
 def test_status_faults(server, client, fault, content_type):
     server.faults = Faults(queue=[fault], retry_after=3)
     response = post_batch(client, server, [MOE_PRUNER])

@@ -1,4 +1,5 @@
 """Hostile and broken input that once crashed or poisoned builds (issue 15, items 8, 11, 13, 14, 15)."""
+
 from __future__ import annotations
 
 import copy
@@ -35,8 +36,11 @@ def latest() -> ListSource:
 def listed_arxiv_records(records) -> list[dict]:
     """Records of papers the latest list links by arXiv id, with references (found in the list's text)."""
     text = LATEST_LIST.read_text(encoding="utf-8")
-    found = [r for r in records if (r.get("externalIds") or {}).get("ArXiv") and r["externalIds"]["ArXiv"] in text
-             and r.get("references")]
+    found = [
+        r
+        for r in records
+        if (r.get("externalIds") or {}).get("ArXiv") and r["externalIds"]["ArXiv"] in text and r.get("references")
+    ]
     assert len(found) >= 4
     return found
 
@@ -55,17 +59,35 @@ def run(*args: str, env: dict | None = None):
 
 # --- item 8 and 13: every API record is checked when it arrives ---------------------------------
 
-@pytest.mark.parametrize("kind, value", [("ArXiv", INJECTED_ARXIV), ("ArXiv", "2301.000"), ("DOI", "10.1/x}y"),
-                                         ("DOI", "not a doi"), ("ACL", "2023.acl-long.1 }"), ("CorpusId", "12a"),
-                                         ("paperId", "ZZ" * 20), ("paperId", "abc")])
+
+@pytest.mark.parametrize(
+    "kind, value",
+    [
+        ("ArXiv", INJECTED_ARXIV),
+        ("ArXiv", "2301.000"),
+        ("DOI", "10.1/x}y"),
+        ("DOI", "not a doi"),
+        ("ACL", "2023.acl-long.1 }"),
+        ("CorpusId", "12a"),
+        ("paperId", "ZZ" * 20),
+        ("paperId", "abc"),
+    ],
+)
 def test_identifiers_that_break_their_syntax_are_named(kind, value):
     assert identifier_problem(kind, value)
 
 
-@pytest.mark.parametrize("kind, value", [("ArXiv", "2401.14361"), ("ArXiv", "hep-th/9901001v2"),
-                                         ("DOI", "10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-O"),
-                                         ("ACL", "2023.acl-long.1"), ("CorpusId", 14636783),
-                                         ("paperId", "2d5673caa9e6af3a7b82a43f19ee920992db07ad")])
+@pytest.mark.parametrize(
+    "kind, value",
+    [
+        ("ArXiv", "2401.14361"),
+        ("ArXiv", "hep-th/9901001v2"),
+        ("DOI", "10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-O"),
+        ("ACL", "2023.acl-long.1"),
+        ("CorpusId", 14636783),
+        ("paperId", "2d5673caa9e6af3a7b82a43f19ee920992db07ad"),
+    ],
+)
 def test_real_identifiers_pass(kind, value):
     assert identifier_problem(kind, value) is None
 
@@ -90,8 +112,8 @@ def test_malformed_api_records_are_reported_never_cached_and_rebuilds_recover(re
         result = build_against(server, tmp_path)
     errors = "\n".join(result.manifest["enrichment"]["errors"])
     assert "year is -5" in errors and "citationCount is 'many'" in errors
-    assert "authorId \"x'); DROP\" is not a number" in errors
-    assert "authorId \"x'); DROP\" is not a number" in errors
+    assert 'authorId "x\'); DROP" is not a number' in errors
+    assert 'authorId "x\'); DROP" is not a number' in errors
     assert "externalIds.ArXiv" in errors and "malformed item" in errors
     bib = (result.out / "references.bib").read_text(encoding="utf-8")
     assert "\\input" not in bib and "/etc/hostname" not in (result.out / "graph.nt").read_text(encoding="utf-8")
@@ -108,15 +130,31 @@ def test_a_cached_record_that_no_longer_passes_is_dropped_with_a_warning(tmp_pat
     cache_dir = tmp_path / "cache"
     good = {"paperId": "a" * 40, "title": "A Good Paper", "year": 2024}
     cache = Cache(cache_dir)
-    cache.write([{"kind": "paper", "key": "a" * 40, "record": good, "source": "s", "retrieved": "2026-01-01T00:00:00"},
-                 {"kind": "paper", "key": "b" * 40, "record": {"paperId": "b" * 40, "year": "2024"},
-                  "source": "s", "retrieved": "2026-01-01T00:00:00"},
-                 {"kind": "edges", "paper": "a" * 40, "direction": "references", "complete": True,
-                  "items": [{"paperId": "nothex", "title": "x"}], "source": "s", "retrieved": "2026-01-01T00:00:00"}])
+    cache.write(
+        [
+            {"kind": "paper", "key": "a" * 40, "record": good, "source": "s", "retrieved": "2026-01-01T00:00:00"},
+            {
+                "kind": "paper",
+                "key": "b" * 40,
+                "record": {"paperId": "b" * 40, "year": "2024"},
+                "source": "s",
+                "retrieved": "2026-01-01T00:00:00",
+            },
+            {
+                "kind": "edges",
+                "paper": "a" * 40,
+                "direction": "references",
+                "complete": True,
+                "items": [{"paperId": "nothex", "title": "x"}],
+                "source": "s",
+                "retrieved": "2026-01-01T00:00:00",
+            },
+        ]
+    )
     assert cache.paper("a" * 40)["record"] == good
     assert cache.paper("b" * 40) is None and cache.edges("a" * 40, "references") is None
     assert len(cache.dropped) == 2 and "year is '2024'" in cache.dropped[0]
-    assert cache.stats()["papers"] == 1 and cache.stats()["edge_lists"] == 0    # gone: fetched again next time
+    assert cache.stats()["papers"] == 1 and cache.stats()["edge_lists"] == 0  # gone: fetched again next time
     cache.close()
 
 
@@ -129,17 +167,21 @@ def test_line_and_paragraph_separators_in_a_title_do_not_break_the_writer(tmp_pa
     listfile.write_text(text.replace(first, f"A Survey on{separator}Mixture of Experts", 1), encoding="utf-8")
     result = build(ListSource.from_path(listfile, "sep"), tmp_path / "out", offline=True, cache_dir=tmp_path / "c")
     titles = {row["t"].value for row in result.graph.query("SELECT ?t WHERE { ?p akg:printedTitle ?t }")}
-    assert first in titles                       # the parser reads the separator as the white space it is
+    assert first in titles  # the parser reads the separator as the white space it is
     assert len(KnowledgeGraph.load(result.out / "graph.nt")) == len(KnowledgeGraph.load(result.out / "graph.ttl"))
 
 
 def test_a_separator_in_an_api_title_does_not_break_the_writer(records, tmp_path):
     odd = copy.deepcopy(records)
     text = LATEST_LIST.read_text(encoding="utf-8")
-    target = next(item for record in listed_arxiv_records(odd) for item in record["references"]
-                  if item.get("paperId") and item.get("title") and item["title"] not in text)   # an outside work
+    target = next(
+        item
+        for record in listed_arxiv_records(odd)
+        for item in record["references"]
+        if item.get("paperId") and item.get("title") and item["title"] not in text
+    )  # an outside work
     for item in (item for record in odd for item in record.get("references") or []):
-        if item.get("paperId") == target["paperId"]:   # every list that cites it says the same
+        if item.get("paperId") == target["paperId"]:  # every list that cites it says the same
             item["title"] = "Outside\u2028work\u0085with separators"
     with S2TestServer(odd) as server:
         result = build_against(server, tmp_path)
@@ -149,11 +191,13 @@ def test_a_separator_in_an_api_title_does_not_break_the_writer(records, tmp_path
 
 # --- item 14: size caps ---------------------------------------------------------------------
 
+
 def test_a_title_past_the_cap_is_refused_with_its_line(tmp_path):
     """(A line past the parser's 10,000 characters is emptied with a warning before it gets here.)"""
     listfile = tmp_path / "list.md"
-    listfile.write_text("# Big\n\n## Papers\n\n- [" + "A" * 5_000 + "](https://arxiv.org/abs/2401.04088)\n",
-                        encoding="utf-8")
+    listfile.write_text(
+        "# Big\n\n## Papers\n\n- [" + "A" * 5_000 + "](https://arxiv.org/abs/2401.04088)\n", encoding="utf-8"
+    )
     with pytest.raises(BuildError, match=r"list\.md:5: a title of 5000 characters"):
         build(ListSource.from_path(listfile), tmp_path / "out", offline=True, cache_dir=tmp_path / "c")
     assert not (tmp_path / "out").exists()
@@ -165,6 +209,7 @@ def test_an_api_record_past_the_title_cap_is_refused():
 
 # --- item 11: builds into one folder never mix --------------------------------------------------
 
+
 def test_a_second_build_into_a_locked_folder_fails_clearly_and_writes_nothing(tmp_path):
     out = tmp_path / "out"
     with build_lock(out):
@@ -172,8 +217,9 @@ def test_a_second_build_into_a_locked_folder_fails_clearly_and_writes_nothing(tm
     assert second.exit_code == 1
     assert f"pid {os.getpid()}" in second.output and "is writing this folder" in second.output
     assert not out.exists()
-    assert run("build", str(DEFAULT_LIST), "--offline", "--out", str(out), "--cache", str(tmp_path / "c")
-               ).exit_code == 0
+    assert (
+        run("build", str(DEFAULT_LIST), "--offline", "--out", str(out), "--cache", str(tmp_path / "c")).exit_code == 0
+    )
 
 
 def test_the_swap_exchanges_folders_and_keeps_what_only_the_old_build_had(tmp_path):
@@ -194,7 +240,7 @@ def test_the_exchange_swaps_two_folders_in_one_step(tmp_path):
     (tmp_path / "new" / "graph.nt").write_text("new")
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "graph.nt").write_text("old")
-    assert exchange(tmp_path / "new", tmp_path / "old")        # Linux: renameat2(RENAME_EXCHANGE)
+    assert exchange(tmp_path / "new", tmp_path / "old")  # Linux: renameat2(RENAME_EXCHANGE)
     assert (tmp_path / "old" / "graph.nt").read_text() == "new" and (tmp_path / "new" / "graph.nt").read_text() == "old"
 
 
@@ -210,7 +256,7 @@ def test_a_build_killed_between_the_two_renames_loses_nothing(tmp_path, monkeypa
 
     def killed_at_second_rename(self, target):
         if ".staging-" in self.name:
-            raise KeyboardInterrupt   # the process dies here
+            raise KeyboardInterrupt  # the process dies here
         return real_rename(self, target)
 
     monkeypatch.setattr(kg.build, "exchange", lambda a, b: False)
@@ -227,10 +273,19 @@ def test_a_build_killed_between_the_two_renames_loses_nothing(tmp_path, monkeypa
 
 # --- item 15: clear errors instead of tracebacks --------------------------------------------------
 
+
 def corrupt_truncated(path):
     cache = Cache(path.parent)
-    cache.write({"kind": "paper", "key": f"{n:040x}", "record": {"paperId": f"{n:040x}", "title": "t" * 900},
-                 "source": "s", "retrieved": "2026-01-01T00:00:00"} for n in range(300))
+    cache.write(
+        {
+            "kind": "paper",
+            "key": f"{n:040x}",
+            "record": {"paperId": f"{n:040x}", "title": "t" * 900},
+            "source": "s",
+            "retrieved": "2026-01-01T00:00:00",
+        }
+        for n in range(300)
+    )
     cache.close()
     data = path.read_bytes()
     assert len(data) > 100_000
@@ -263,9 +318,16 @@ def test_a_corrupt_cache_is_named_the_previous_build_kept_and_reset_recovers(tmp
     assert run("build", "--offline", "--out", str(out), "--cache", str(cache)).exit_code == 0
 
 
-@pytest.mark.parametrize("command", [["query", "{target}", "most-cited"], ["export", "{target}", "--format", "bibtex"],
-                                     ["clusters", "{target}"], ["view", "{target}", "--no-open"],
-                                     ["suggest", "{target}"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["query", "{target}", "most-cited"],
+        ["export", "{target}", "--format", "bibtex"],
+        ["clusters", "{target}"],
+        ["view", "{target}", "--no-open"],
+        ["suggest", "{target}"],
+    ],
+)
 def test_commands_given_a_file_that_is_not_rdf_say_so(tmp_path, command):
     target = tmp_path / "notes.ttl"
     target.write_text("this is not turtle {", encoding="utf-8")
@@ -287,6 +349,7 @@ def test_cache_export_to_a_bad_path_is_a_clear_error(tmp_path):
 
 
 # --- terminal output: outside text is shown, never obeyed --------------------------------------
+
 
 def test_a_title_with_rich_markup_is_printed_as_text_by_kg_query(tmp_path):
     text = DEFAULT_LIST.read_text(encoding="utf-8")
@@ -327,15 +390,21 @@ def test_classify_exits_non_zero_when_the_paper_is_not_found(default_build, tmp_
 
 def test_plain_messages_carry_no_markdown_escapes(default_build, tmp_path):
     """The reason a paper was not found ([Errno -2] from the network) is plain text on stderr."""
-    result = run("classify", str(default_build.out), "arXiv:2401.14361", "--cache", str(tmp_path / "c"),
-                 env={"S2_API_URL": "http://127.0.0.1:9/graph/v1"})
+    result = run(
+        "classify",
+        str(default_build.out),
+        "arXiv:2401.14361",
+        "--cache",
+        str(tmp_path / "c"),
+        env={"S2_API_URL": "http://127.0.0.1:9/graph/v1"},
+    )
     assert result.exit_code == 1 and "Errno" in result.stderr and "\\[" not in result.stderr
 
 
 def test_view_without_a_browser_prints_the_page_path(default_build, tmp_path, monkeypatch):
     import webbrowser
 
-    monkeypatch.setattr(webbrowser, "open", lambda url: False)   # what it answers where no browser is found
+    monkeypatch.setattr(webbrowser, "open", lambda url: False)  # what it answers where no browser is found
     page = tmp_path / "page.html"
     result = run("view", str(default_build.out), "--out", str(page))
     assert result.exit_code == 0 and page.is_file()
@@ -352,11 +421,23 @@ def test_classify_on_a_corrupt_cache_is_a_clear_error(default_build, tmp_path):
 
 def test_cache_export_leaves_out_rows_that_no_longer_pass_and_says_so(tmp_path):
     cache = Cache(tmp_path / "c")
-    cache.write([{"kind": "paper", "key": key, "record": {"paperId": key, "year": year}, "source": "s",
-                  "retrieved": "2026-01-01T00:00:00"} for key, year in (("a" * 40, 2024), ("b" * 40, -1))])
+    cache.write(
+        [
+            {
+                "kind": "paper",
+                "key": key,
+                "record": {"paperId": key, "year": year},
+                "source": "s",
+                "retrieved": "2026-01-01T00:00:00",
+            }
+            for key, year in (("a" * 40, 2024), ("b" * 40, -1))
+        ]
+    )
     cache.close()
     result = run("cache", "export", str(tmp_path / "rows.jsonl"), "--cache", str(tmp_path / "c"))
     assert result.exit_code == 0 and "exported 1 records" in result.stdout
-    assert f"warning: dropped a malformed cached record, to be fetched again: paper {'b' * 40}: year is -1" \
+    assert (
+        f"warning: dropped a malformed cached record, to be fetched again: paper {'b' * 40}: year is -1"
         in result.stderr
+    )
     assert [json.loads(line)["key"] for line in (tmp_path / "rows.jsonl").read_text().splitlines()] == ["a" * 40]

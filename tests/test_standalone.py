@@ -4,6 +4,7 @@ The check is static (Python's own parser over every test and bench file, plain t
 shell scripts); `.ci/run` proves the same thing by running the tests in a fresh clone with
 nothing beside it.
 """
+
 from __future__ import annotations
 
 import ast
@@ -22,34 +23,49 @@ UP_FROM_FILE = re.compile(r"Path\(__file__\)(?:\.resolve\(\))?((?:\.parent\b)+)|
 def outside_references(path: Path) -> list[str]:
     """Each place in `path` that names a path outside the repository, as 'file:line: text'."""
     text = path.read_text(encoding="utf-8")
-    depth = len(path.relative_to(ROOT).parts) - 1          # folders between the repository root and the file
+    depth = len(path.relative_to(ROOT).parts) - 1  # folders between the repository root and the file
     found = []
     lines = text.splitlines()
     if path.suffix == ".py":
         for node in ast.walk(ast.parse(text, str(path))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and MACHINE_PATH.search(node.value):
                 found.append(node.lineno)
-            if isinstance(node, ast.Attribute) and node.attr == "parent" and isinstance(node.value, ast.Name) \
-                    and node.value.id == "ROOT":
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "parent"
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "ROOT"
+            ):
                 found.append(node.lineno)
     else:
-        found += [number for number, line in enumerate(lines, 1)
-                  if MACHINE_PATH.search(line) and not line.lstrip().startswith("#")]
+        found += [
+            number
+            for number, line in enumerate(lines, 1)
+            if MACHINE_PATH.search(line) and not line.lstrip().startswith("#")
+        ]
     for number, line in enumerate(lines, 1):
         for match in UP_FROM_FILE.finditer(line):
             steps = len(match.group(1)) // len(".parent") if match.group(1) else int(match.group(2)) + 1
-            if steps > depth + 1:                           # the file itself, then its folders up to the root
+            if steps > depth + 1:  # the file itself, then its folders up to the root
                 found.append(number)
     return [f"{path.relative_to(ROOT)}:{number}: {lines[number - 1].strip()}" for number in sorted(set(found))]
 
 
 def checked_files() -> list[Path]:
     """Every test, benchmark, tool and CI script git tracks or would track (tests/data is input, not code)."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "tests", "bench",
-                             "tools", ".ci", "Makefile"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    files = [ROOT / name for name in listed.splitlines()
-             if not name.startswith("tests/data/") and (name.endswith((".py", ".sh")) or "." not in Path(name).name)]
-    return [path for path in files if path.is_file() and path != Path(__file__)]   # this file names the patterns
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "tests", "bench", "tools", ".ci", "Makefile"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    files = [
+        ROOT / name
+        for name in listed.splitlines()
+        if not name.startswith("tests/data/") and (name.endswith((".py", ".sh")) or "." not in Path(name).name)
+    ]
+    return [path for path in files if path.is_file() and path != Path(__file__)]  # this file names the patterns
 
 
 def test_no_test_bench_or_ci_file_reads_outside_the_repository():
@@ -64,13 +80,16 @@ def test_the_check_sees_the_ways_a_path_leaves_the_repository(tmp_path, monkeypa
     monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
     (tmp_path / "tests").mkdir()
     bad = tmp_path / "tests" / "test_bad.py"
-    bad.write_text('from pathlib import Path\n'
-                   'ROOT = Path(__file__).resolve().parents[1]\n'
-                   'SPEC = ROOT.parent / "shared" / "data"\n'
-                   'OTHER = Path(__file__).resolve().parents[2] / "shared"\n'
-                   'LIST = Path("../shared/lists/README.md")\n'
-                   'CACHE = "/work/cache"\n'
-                   'FINE = ROOT / "tests" / "data"\n', encoding="utf-8")
+    bad.write_text(
+        "from pathlib import Path\n"
+        "ROOT = Path(__file__).resolve().parents[1]\n"
+        'SPEC = ROOT.parent / "shared" / "data"\n'
+        'OTHER = Path(__file__).resolve().parents[2] / "shared"\n'
+        'LIST = Path("../shared/lists/README.md")\n'
+        'CACHE = "/work/cache"\n'
+        'FINE = ROOT / "tests" / "data"\n',
+        encoding="utf-8",
+    )
     assert [problem.split(":")[1] for problem in outside_references(bad)] == ["3", "4", "5", "6"]
     script = tmp_path / "run"
     script.write_text("#!/bin/sh\n# ../shared in a comment is fine\ncd ../shared && ls\n", encoding="utf-8")

@@ -1,4 +1,5 @@
 """`kg suggest` and the build's report.md: papers the list is missing, ranked, with their evidence."""
+
 from __future__ import annotations
 
 import json
@@ -58,11 +59,14 @@ def test_newer_papers_that_cite_the_list_are_suggested_with_what_they_cite(lates
     assert any(s.work.year == newest for s in citers)
     assert all(s.recency == 1.0 for s in citers if s.work.year == newest)
     listed_titles = {normalize_title(t) for w in facts.listed for t in (w.title, w.source_title) if t}
-    assert not any(normalize_title(s.work.title) in listed_titles for s in found)   # e.g. MoESys, listed by URL
-    unresolved = [w for w in facts.works.values() if not w.listed and not w.identifiers
-                  and len(facts.neighbours.get(w.iri, ())) >= MIN_LINKS]
-    assert unresolved                                             # bibliography items S2 could not link ...
-    assert not {w.iri for w in unresolved} & {s.work.iri for s in found}   # ... are never suggested
+    assert not any(normalize_title(s.work.title) in listed_titles for s in found)  # e.g. MoESys, listed by URL
+    unresolved = [
+        w
+        for w in facts.works.values()
+        if not w.listed and not w.identifiers and len(facts.neighbours.get(w.iri, ())) >= MIN_LINKS
+    ]
+    assert unresolved  # bibliography items S2 could not link ...
+    assert not {w.iri for w in unresolved} & {s.work.iri for s in found}  # ... are never suggested
 
 
 def test_the_top_of_the_ranking_is_the_top_of_the_full_ranking(latest):

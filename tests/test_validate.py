@@ -1,4 +1,5 @@
 """Both validation engines (pyshacl, and the shapes compiled to SPARQL) give the same verdicts."""
+
 from __future__ import annotations
 
 import pyoxigraph as ox
@@ -56,21 +57,24 @@ def test_a_shape_the_sparql_engine_cannot_check_is_refused():
 def test_a_constraint_broken_outside_its_shapes_targets_is_no_violation_in_either_engine(default_graph):
     """The SPARQL checks run over a property's triples and test the target afterwards: a node of no
     targeted class may carry any value."""
-    graph = broken(default_graph, add=[(GHOST, akg.listedMonth, ox.Literal("13")),
-                                       (GHOST, dcterms.title, ox.Literal("One")),
-                                       (GHOST, dcterms.title, ox.Literal("Two"))])
+    graph = broken(
+        default_graph,
+        add=[
+            (GHOST, akg.listedMonth, ox.Literal("13")),
+            (GHOST, dcterms.title, ox.Literal("One")),
+            (GHOST, dcterms.title, ox.Literal("Two")),
+        ],
+    )
     assert len(graph) == len(default_graph) + 3
     assert pyshacl_violations(graph) == set() == sparql_violations(graph)
 
 
 @pytest.mark.parametrize("engine", ["pyshacl", "sparql"])
-def test_kg_validate_passes_a_build_and_names_what_breaks_a_graph_file(default_build, default_graph, engine,
-                                                                        tmp_path):
+def test_kg_validate_passes_a_build_and_names_what_breaks_a_graph_file(default_build, default_graph, engine, tmp_path):
     passed = CliRunner().invoke(main, ["validate", str(default_build.out), "--engine", engine])
     assert passed.exit_code == 0 and "conforms to the shapes" in passed.output and engine in passed.output
     bad = tmp_path / "graph.nq"
-    bad.write_bytes(ox.serialize(broken(default_graph, **BREAKAGES["bad arXiv id"]).store,
-                                 format=ox.RdfFormat.N_QUADS))
+    bad.write_bytes(ox.serialize(broken(default_graph, **BREAKAGES["bad arXiv id"]).store, format=ox.RdfFormat.N_QUADS))
     failed = CliRunner().invoke(main, ["validate", str(bad), "--engine", engine])
     assert failed.exit_code == 1
     assert f"<{FIDDLER.value}> <{akg.arxiv.value}>: A listed paper's akg:arxiv must be a bare arXiv id" in failed.output

@@ -8,6 +8,7 @@ commands of one page run in order in a fresh folder holding `builds/awesome-moe-
     python tools/docs_examples.py            # exit 1 and show the differences when a page is stale
     python tools/docs_examples.py --update   # rewrite the outputs in the pages
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,8 +30,8 @@ BLOCK = re.compile(r"^```console\n(.*?)^```\n", re.S | re.M)
 
 @dataclass
 class Example:
-    command: str        # without the leading "$ "
-    output: str         # as the page shows it
+    command: str  # without the leading "$ "
+    output: str  # as the page shows it
 
 
 def examples(markdown: str) -> list[Example]:
@@ -97,8 +98,11 @@ def main(argv: list[str]) -> int:
             print(f"updated {path.relative_to(ROOT)}")
         else:
             stale += 1
-            sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), now.splitlines(True),
-                                                       str(path.relative_to(ROOT)), "what the commands print"))
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    text.splitlines(True), now.splitlines(True), str(path.relative_to(ROOT)), "what the commands print"
+                )
+            )
     return 1 if stale else 0
 
 

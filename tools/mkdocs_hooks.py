@@ -6,6 +6,7 @@ A page holds a marker comment and the hook writes the content in its place:
 - `<!-- vocabulary -->`: every class, property and named individual of ontology/awesome-kg.ttl
   with its label, comment, super-class or domain and range.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,8 +36,11 @@ def saved_queries_markdown() -> str:
         parts += [f"## {saved.name}", "", f"**{saved.title}.** {saved.description}", ""]
         if saved.params:
             parts += ["| parameter | type | default | what it is |", "|---|---|---|---|"]
-            parts += [f"| `{p.name}` | {cell(p.type_text)} | {'required' if p.default is None else cell(p.default)} "
-                      f"| {cell(p.description)} |" for p in saved.params]
+            parts += [
+                f"| `{p.name}` | {cell(p.type_text)} | {'required' if p.default is None else cell(p.default)} "
+                f"| {cell(p.description)} |"
+                for p in saved.params
+            ]
             parts.append("")
         parts += ["```sparql", saved.text.strip(), "```", ""]
     return "\n".join(parts)
@@ -62,19 +66,26 @@ def vocabulary_markdown() -> str:
     parts = ["## Classes", "", "| class | subclass of | label | what it is |", "|---|---|---|---|"]
     for term in terms(OWL.Class):
         parents = ", ".join(f"`{short(p)}`" for p in sorted(graph.objects(term, RDFS.subClassOf), key=str))
-        parts.append(f"| `{short(term)}` | {parents} | {cell(graph.value(term, RDFS.label) or '')} "
-                     f"| {cell(graph.value(term, RDFS.comment) or '')} |")
+        parts.append(
+            f"| `{short(term)}` | {parents} | {cell(graph.value(term, RDFS.label) or '')} "
+            f"| {cell(graph.value(term, RDFS.comment) or '')} |"
+        )
     for title, kind in (("Object properties", OWL.ObjectProperty), ("Datatype properties", OWL.DatatypeProperty)):
         parts += ["", f"## {title}", "", "| property | domain | range | label | what it is |", "|---|---|---|---|---|"]
         for term in terms(kind):
             domain, range_ = graph.value(term, RDFS.domain), graph.value(term, RDFS.range)
-            parts.append(f"| `{short(term)}` | {f'`{short(domain)}`' if domain else ''} "
-                         f"| {f'`{short(range_)}`' if range_ else ''} | {cell(graph.value(term, RDFS.label) or '')} "
-                         f"| {cell(graph.value(term, RDFS.comment) or '')} |")
+            parts.append(
+                f"| `{short(term)}` | {f'`{short(domain)}`' if domain else ''} "
+                f"| {f'`{short(range_)}`' if range_ else ''} | {cell(graph.value(term, RDFS.label) or '')} "
+                f"| {cell(graph.value(term, RDFS.comment) or '')} |"
+            )
     parts += ["", "## Named individuals", "", "| individual | type | label | what it is |", "|---|---|---|---|"]
     for term in terms(OWL.NamedIndividual):
-        kinds = ", ".join(f"`{short(k)}`" for k in sorted(graph.objects(term, RDF.type), key=str)
-                          if k != OWL.NamedIndividual)
-        parts.append(f"| `{short(term)}` | {kinds} | {cell(graph.value(term, RDFS.label) or '')} "
-                     f"| {cell(graph.value(term, RDFS.comment) or '')} |")
+        kinds = ", ".join(
+            f"`{short(k)}`" for k in sorted(graph.objects(term, RDF.type), key=str) if k != OWL.NamedIndividual
+        )
+        parts.append(
+            f"| `{short(term)}` | {kinds} | {cell(graph.value(term, RDFS.label) or '')} "
+            f"| {cell(graph.value(term, RDFS.comment) or '')} |"
+        )
     return "\n".join(parts) + "\n"

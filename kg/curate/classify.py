@@ -26,6 +26,7 @@ A listed paper is always classified as if it were not listed: its own headings a
 own words are left out of every feature (which is also how leave-one-out measures it), and
 leave-one-out learns the weights it uses on the other folds only (bench/classify.py).
 """
+
 from __future__ import annotations
 
 import math
@@ -42,17 +43,27 @@ METHODS = ("vote", "spreading", "terms", "combined")
 BASELINE = "largest headings"
 FEATURES = ("vote", "spreading", "terms", "links", "link share", "coupling", "venue", "size")
 # Weights on standardised features, learned on the latest MoE list (bench/classify.py prints them).
-DEFAULT_WEIGHTS = {"vote": 0.09, "spreading": 0.49, "terms": 1.32, "links": 0.35, "link share": 0.51,
-                   "coupling": -0.01, "venue": -0.87, "size": -0.05}
-PULL = 0.01                 # L2 pull of the learned weights towards DEFAULT_WEIGHTS
-FOLDS = 10                  # leave-one-out learns the combined weights without the paper's fold
+DEFAULT_WEIGHTS = {
+    "vote": 0.09,
+    "spreading": 0.49,
+    "terms": 1.32,
+    "links": 0.35,
+    "link share": 0.51,
+    "coupling": -0.01,
+    "venue": -0.87,
+    "size": -0.05,
+}
+PULL = 0.01  # L2 pull of the learned weights towards DEFAULT_WEIGHTS
+FOLDS = 10  # leave-one-out learns the combined weights without the paper's fold
 SPREADING_ALPHA = 0.2
 TOP = 3
 NOT_ENOUGH = "not enough evidence"
 WORDS_ONLY = "no citation link to a listed paper: from its words and venue only"
 TOKEN = re.compile(r"[a-z][a-z0-9]+")
-STOPWORDS = frozenset("""a an and are as at be by can for from has have in into is it its of on or our over that the
-their this to towards toward via we with without using based new show shows up than these which while""".split())
+STOPWORDS = frozenset(
+    """a an and are as at be by can for from has have in into is it its of on or our over that the
+their this to towards toward via we with without using based new show shows up than these which while""".split()
+)
 
 
 @dataclass
@@ -66,6 +77,7 @@ class Candidate:
 @dataclass
 class Classification:
     """The top headings for one paper, or none with the reason."""
+
     work: Work
     method: str
     candidates: list[Candidate]
@@ -79,6 +91,7 @@ class Classification:
 @dataclass
 class Accuracy:
     """Leave-one-out figures of one method over the listed papers."""
+
     method: str
     papers: int
     answered: int
@@ -107,8 +120,13 @@ TermsModel = tuple[dict[str, float], dict[str, dict[str, float]], dict[str, Coun
 class Classifier:
     """Scores headings for any work of a Facts; heavy parts (matrix, TF-IDF) are built once."""
 
-    def __init__(self, facts: Facts, alpha: float = SPREADING_ALPHA, weights: dict[str, float] | None = None,
-                 start: dict[str, float] = DEFAULT_WEIGHTS):
+    def __init__(
+        self,
+        facts: Facts,
+        alpha: float = SPREADING_ALPHA,
+        weights: dict[str, float] | None = None,
+        start: dict[str, float] = DEFAULT_WEIGHTS,
+    ):
         self.facts = facts
         self.alpha = alpha
         self.listed = {w.iri: w for w in facts.listed}
@@ -131,7 +149,7 @@ class Classifier:
         """Direct listed neighbours count 1, those sharing a neighbour X count 1/deg(X)."""
         scores: dict[str, float] = defaultdict(float)
         own = self.label_share(iri)
-        for near in sorted(self.facts.neighbours.get(iri, ())):      # sorted: the same sums every run
+        for near in sorted(self.facts.neighbours.get(iri, ())):  # sorted: the same sums every run
             for heading, share in self.label_share(near).items():
                 scores[heading] += share
             weight = 1.0 / len(self.facts.neighbours[near])
@@ -184,8 +202,10 @@ class Classifier:
             index = {n: k for k, n in enumerate(nodes)}
             heads = sorted(self.by_heading)
             column = {h: k for k, h in enumerate(heads)}
-            pairs = sorted({(index[a], index[b]) for a, b in self.facts.cites if a in index and b in index}
-                           | {(index[b], index[a]) for a, b in self.facts.cites if a in index and b in index})
+            pairs = sorted(
+                {(index[a], index[b]) for a, b in self.facts.cites if a in index and b in index}
+                | {(index[b], index[a]) for a, b in self.facts.cites if a in index and b in index}
+            )
             rows = np.array([a for a, _ in pairs], dtype=np.int64)
             cols = np.array([b for _, b in pairs], dtype=np.int64)
             degree = np.bincount(rows, minlength=len(nodes)).astype(float)
@@ -203,7 +223,7 @@ class Classifier:
                 return out
 
             one = spread(labels)
-            returns = np.bincount(rows, weights=weight ** 2, minlength=len(nodes))
+            returns = np.bincount(rows, weights=weight**2, minlength=len(nodes))
             self._spreading = (index, heads, one, spread(one), returns, labels)
         return self._spreading
 
@@ -305,7 +325,7 @@ class Classifier:
                 links[index[heading]] += share
             for heading, mass in self.coupling_mass(other).items():
                 coupling[index[heading]] += mass
-        if near:    # the paper's own label came back through each middle work: take it out, then normalise
+        if near:  # the paper's own label came back through each middle work: take it out, then normalise
             for heading, share in own.items():
                 coupling[index[heading]] -= len(near) * share / math.sqrt(len(near))
             coupling /= math.sqrt(len(near))
@@ -314,9 +334,11 @@ class Classifier:
         venue = self.venue_counts().get(published or "", Counter()) if not is_preprint(published) else Counter()
         rows = {
             "links": links * math.log(p_in / p_out) + (size - links) * math.log((1 - p_in) / (1 - p_out)),
-            "link share": links / (size + 1), "coupling": coupling / (size + 1),
+            "link share": links / (size + 1),
+            "coupling": coupling / (size + 1),
             "venue": np.array([venue[h] - (h in work.headings) for h in self.heads]) / (size + 1),
-            "size": np.log(size + 0.5)}
+            "size": np.log(size + 0.5),
+        }
         for name in ("vote", "spreading", "terms"):
             scores = self.scores(work, name)
             rows[name] = np.array([scores.get(h, 0.0) for h in self.heads])
@@ -339,8 +361,11 @@ class Classifier:
         """(p_in, p_out): how often two listed papers are linked under one heading, and across two."""
         if self._rates is None:
             labelled = [w for w in self.listed.values() if w.headings]
-            linked_in = sum(1 for a, b in self.facts.cites if a in self.listed and b in self.listed
-                            and set(self.listed[a].headings) & set(self.listed[b].headings))
+            linked_in = sum(
+                1
+                for a, b in self.facts.cites
+                if a in self.listed and b in self.listed and set(self.listed[a].headings) & set(self.listed[b].headings)
+            )
             linked = sum(1 for a, b in self.facts.cites if a in self.listed and b in self.listed)
             pairs = len(labelled) * (len(labelled) - 1) / 2
             pairs_in = sum(len(m) * (len(m) - 1) / 2 for m in self.by_heading.values())
@@ -365,13 +390,18 @@ class Classifier:
 
     def classify(self, work: Work, method: str = "combined") -> Classification:
         scores = self.scores(work, method)
-        candidates = [Candidate(h, self.facts.path(h), round(scores[h], 3), self.evidence(work, h, method))
-                      for h in self.ranked(work, method)]
+        candidates = [
+            Candidate(h, self.facts.path(h), round(scores[h], 3), self.evidence(work, h, method))
+            for h in self.ranked(work, method)
+        ]
         if candidates:
             words_only = method == "combined" and not self.scores(work, "vote")
             return Classification(work, method, candidates, WORDS_ONLY if words_only else "")
-        reason = (f"{NOT_ENOUGH}: no citation link to a listed paper" if method != "terms"
-                  else f"{NOT_ENOUGH}: no title or abstract terms the list uses")
+        reason = (
+            f"{NOT_ENOUGH}: no citation link to a listed paper"
+            if method != "terms"
+            else f"{NOT_ENOUGH}: no title or abstract terms the list uses"
+        )
         return Classification(work, method, [], reason)
 
     def largest_headings(self, work: Work) -> list[str]:
@@ -383,11 +413,12 @@ class Classifier:
 class CombinedModel:
     """The combined method's softmax over headings: features standardised, weights learned once."""
 
-    STEPS = 30              # Newton steps (eight weights: it converges in about ten)
-    TRAINED_ON = 1000       # papers the weights are learned on, at most (evenly spread over the list)
+    STEPS = 30  # Newton steps (eight weights: it converges in about ten)
+    TRAINED_ON = 1000  # papers the weights are learned on, at most (evenly spread over the list)
 
-    def __init__(self, classifier: Classifier, weights: dict[str, float] | None = None,
-                 start: dict[str, float] = DEFAULT_WEIGHTS):
+    def __init__(
+        self, classifier: Classifier, weights: dict[str, float] | None = None, start: dict[str, float] = DEFAULT_WEIGHTS
+    ):
         self.classifier = classifier
         self.fixed = weights
         self.start = start
@@ -460,7 +491,7 @@ class CombinedModel:
             curvature = (np.einsum("pdh,peh,ph->de", x, x, probability) - expected.T @ expected) / len(rows)
             step = np.linalg.solve(curvature + PULL * np.eye(len(FEATURES)), gradient)
             while objective(weights + step) < value and np.abs(step).max() > 1e-10:
-                step /= 2                         # damped: never a step that lowers the likelihood
+                step /= 2  # damped: never a step that lowers the likelihood
             weights, value = weights + step, objective(weights + step)
             if np.abs(step).max() < 1e-8:
                 break
@@ -470,8 +501,9 @@ class CombinedModel:
         import numpy as np
 
         if self._weights is None:
-            self._weights = (np.array([self.fixed[name] for name in FEATURES]) if self.fixed
-                             else self.fit(self.training()))
+            self._weights = (
+                np.array([self.fixed[name] for name in FEATURES]) if self.fixed else self.fit(self.training())
+            )
         return self._weights
 
     def shares(self, work: Work, weights=None) -> dict[str, float]:
@@ -506,9 +538,15 @@ def leave_one_out(classifier: Classifier, most: int | None = None) -> list[Accur
             top3 += any(h in work.headings for h in ranked)
         figures.append(Accuracy(method, len(papers), answered, top1, top3))
     baseline = [classifier.largest_headings(w) for w in papers]
-    figures.append(Accuracy(BASELINE, len(papers), sum(map(bool, baseline)),
-                            sum(bool(r) and r[0] in w.headings for r, w in zip(baseline, papers, strict=True)),
-                            sum(any(h in w.headings for h in r) for r, w in zip(baseline, papers, strict=True))))
+    figures.append(
+        Accuracy(
+            BASELINE,
+            len(papers),
+            sum(map(bool, baseline)),
+            sum(bool(r) and r[0] in w.headings for r, w in zip(baseline, papers, strict=True)),
+            sum(any(h in w.headings for h in r) for r, w in zip(baseline, papers, strict=True)),
+        )
+    )
     return figures
 
 
@@ -551,6 +589,7 @@ class IdentifierError(ValueError):
 @dataclass
 class Located:
     """A paper to classify and where it was found: the build, the cache or Semantic Scholar."""
+
     identifier: str
     work: Work | None
     source: str
@@ -572,8 +611,10 @@ def parse_identifier(text: str) -> str:
     for kind in ID_KINDS:
         if kind in found:
             return f"{ID_LABELS[kind]}:{found[kind]}"
-    raise IdentifierError(f"{text!r} is not a paper identifier: expected arXiv:2401.14361, DOI:10.1145/..., "
-                          f"ACL:2024.acl-long.1, OpenReview:<id>, S2:<40-hex paper id> or a paper URL")
+    raise IdentifierError(
+        f"{text!r} is not a paper identifier: expected arXiv:2401.14361, DOI:10.1145/..., "
+        f"ACL:2024.acl-long.1, OpenReview:<id>, S2:<40-hex paper id> or a paper URL"
+    )
 
 
 def locate(facts: Facts, identifier: str, *, offline: bool, cache_dir=None, client=None) -> Located:
@@ -584,8 +625,9 @@ def locate(facts: Facts, identifier: str, *, offline: bool, cache_dir=None, clie
     label, _, value = identifier.partition(":")
     kind = next((k for k, name in ID_LABELS.items() if name == label), "")
     if kind not in FETCH_URLS:
-        return Located(identifier, None, f"not in the build ({label} ids cannot be fetched: "
-                                         "give its arXiv, DOI or ACL id)")
+        return Located(
+            identifier, None, f"not in the build ({label} ids cannot be fetched: give its arXiv, DOI or ACL id)"
+        )
     record, report = fetch_record(kind, value, offline=offline, cache_dir=cache_dir, client=client)
     if record is None:
         if report.offline:
@@ -594,8 +636,13 @@ def locate(facts: Facts, identifier: str, *, offline: bool, cache_dir=None, clie
         return Located(identifier, None, "not in the build and not found by Semantic Scholar")
     work, cited, citing = record_work(facts, kind, value, record)
     facts.add_outside_work(work, cited, citing)
-    where = ("from the enrichment cache" if report.cache_hits else "from the shipped snapshot"
-             if report.from_snapshot else "fetched from Semantic Scholar")
+    where = (
+        "from the enrichment cache"
+        if report.cache_hits
+        else "from the shipped snapshot"
+        if report.from_snapshot
+        else "fetched from Semantic Scholar"
+    )
     return Located(identifier, work, f"not in the build; {where}")
 
 
@@ -629,9 +676,15 @@ def record_work(facts: Facts, kind: str, value: str, record: dict) -> tuple[Work
     cited = {iri for item in record.get("references") or [] if (iri := in_build(item))}
     citing = {iri for item in record.get("citations") or [] if (iri := in_build(item))}
     issued = record.get("publicationDate") or (str(record["year"]) if record.get("year") else None)
-    work = Work(paper_iri(f"{kind}:{value}").value, title=record.get("title") or "", issued=issued,
-                abstract=record.get("abstract"), tldr=(record.get("tldr") or {}).get("text"),
-                published_venue=record.get("venue"), identifiers=[f"{ID_LABELS[kind]}:{value}"])
+    work = Work(
+        paper_iri(f"{kind}:{value}").value,
+        title=record.get("title") or "",
+        issued=issued,
+        abstract=record.get("abstract"),
+        tldr=(record.get("tldr") or {}).get("text"),
+        published_venue=record.get("venue"),
+        identifiers=[f"{ID_LABELS[kind]}:{value}"],
+    )
     return work, cited, citing
 
 
@@ -646,8 +699,11 @@ def describe(facts: Facts, located: Located) -> str:
     cited = sum(1 for n in facts.neighbours.get(work.iri, ()) if (n, work.iri) in facts.cites and n in listed)
     text = f"{located.identifier} ({located.source}): cites {cites} and is cited by {cited} listed papers."
     if work.listed:
-        text += (" Listed under " + "; ".join(facts.path(h) for h in work.headings)
-                 + ". Classified as if it were not listed.")
+        text += (
+            " Listed under "
+            + "; ".join(facts.path(h) for h in work.headings)
+            + ". Classified as if it were not listed."
+        )
     return text
 
 
@@ -664,8 +720,10 @@ def to_markdown(facts: Facts, located: Located, result: Classification | None) -
     lines.append("")
     if result.reason:
         lines += [f"**{md(result.reason)}**", ""]
-    rows = [[rank, c.path, percent(c.score), "; ".join(c.evidence[:4]) + (" …" if len(c.evidence) > 4 else "")]
-            for rank, c in enumerate(result.candidates, 1)]
+    rows = [
+        [rank, c.path, percent(c.score), "; ".join(c.evidence[:4]) + (" …" if len(c.evidence) > 4 else "")]
+        for rank, c in enumerate(result.candidates, 1)
+    ]
     lines.append(table(["#", "heading", "score", "evidence"], rows))
     return "\n".join(lines)
 
@@ -674,12 +732,18 @@ def to_json_text(facts: Facts, located: Located, result: Classification | None) 
     from kg.curate.render import to_json
 
     work = located.work
-    return to_json({
-        "list": facts.title, "identifier": located.identifier, "found": located.source,
-        "title": work.title if work else None,
-        "listed_under": [facts.path(h) for h in work.headings] if work else [],
-        "method": result.method if result else None,
-        "headings": [{"heading": c.path, "score": c.score, "evidence": c.evidence}
-                     for c in (result.candidates if result else [])],
-        "reason": (result.reason if result else f"{NOT_ENOUGH}: the paper could not be found") or None,
-    })
+    return to_json(
+        {
+            "list": facts.title,
+            "identifier": located.identifier,
+            "found": located.source,
+            "title": work.title if work else None,
+            "listed_under": [facts.path(h) for h in work.headings] if work else [],
+            "method": result.method if result else None,
+            "headings": [
+                {"heading": c.path, "score": c.score, "evidence": c.evidence}
+                for c in (result.candidates if result else [])
+            ],
+            "reason": (result.reason if result else f"{NOT_ENOUGH}: the paper could not be found") or None,
+        }
+    )

@@ -4,6 +4,7 @@ The model gives the taxonomy, every work (listed or reached through citations) a
 citation edges; Facts adds the lookups the commands need (neighbours, heading paths, a
 work by identifier), so each command stays a small piece of logic.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -22,8 +23,7 @@ def topic_text(work: Work) -> str:
 class Facts:
     """Headings, works and citation edges of one build, with the lookups the commands need."""
 
-    def __init__(self, title: str, headings: dict[str, Heading], works: dict[str, Work],
-                 cites: set[tuple[str, str]]):
+    def __init__(self, title: str, headings: dict[str, Heading], works: dict[str, Work], cites: set[tuple[str, str]]):
         self.title = title
         self.headings = headings
         self.works = works
@@ -38,8 +38,9 @@ class Facts:
     def from_model(cls, source: KnowledgeGraph | GraphModel) -> Facts:
         """The facts of a build's model (or of its graph, read into one)."""
         model = as_model(source)
-        return cls(model.title or "the list", model.headings, dict(model.works),
-                   {(c.citing, c.cited) for c in model.citations})
+        return cls(
+            model.title or "the list", model.headings, dict(model.works), {(c.citing, c.cited) for c in model.citations}
+        )
 
     @property
     def listed(self) -> list[Work]:

@@ -12,6 +12,7 @@ a report with three plots. Every paper ever listed is enriched once, through the
 for its arXiv date: the day Semantic Scholar gives when it falls in the arXiv id's month,
 else the first of that month.
 """
+
 from __future__ import annotations
 
 import csv
@@ -30,8 +31,13 @@ from kg.listparse import Heading, ListedPaper, ParsedList, parse_list_text
 from kg.vocab import ID, akg, dcterms, fabio, heading_iri, list_iri, paper_iri, prov, rdf, rdfs, skos, xsd
 
 HISTORY_GRAPH = NamedNode(ID + "graph/history")
-EVENT_CLASSES = {"entered": akg.PaperEntered, "left": akg.PaperLeft, "moved": akg.PaperMoved,
-                 "relinked": akg.PaperRelinked, "renamed": akg.HeadingRenamed}
+EVENT_CLASSES = {
+    "entered": akg.PaperEntered,
+    "left": akg.PaperLeft,
+    "moved": akg.PaperMoved,
+    "relinked": akg.PaperRelinked,
+    "renamed": akg.HeadingRenamed,
+}
 INDEX = "index.tsv"
 _DATED_FILE = re.compile(r"(\d{4}-\d{2}-\d{2})_?(.*)")
 
@@ -43,8 +49,8 @@ class HistoryError(Exception):
 @dataclass
 class Version:
     commit: str
-    date: str               # YYYY-MM-DD
-    time: str | None        # ISO 8601 commit time, when git gives it
+    date: str  # YYYY-MM-DD
+    time: str | None  # ISO 8601 commit time, when git gives it
     subject: str
     data: bytes
 
@@ -56,6 +62,7 @@ class Version:
 @dataclass
 class Snapshot:
     """One version as parsed: its headings and its papers (as `kg build` counts them)."""
+
     headings: dict[str, Heading]
     papers: dict[str, ListedPaper]
     title: str
@@ -75,36 +82,45 @@ class Snapshot:
 
 @dataclass
 class Event:
-    kind: str                       # entered, left, moved, relinked, renamed
-    version: int                    # index of the version it happened in
-    key: str                        # paper identity key, or the new heading key (renamed)
-    title: str                      # paper title, or the heading's path
-    removed: list[str] = field(default_factory=list)     # heading keys it left (renamed: the old key)
-    added: list[str] = field(default_factory=list)       # heading keys it entered
+    kind: str  # entered, left, moved, relinked, renamed
+    version: int  # index of the version it happened in
+    key: str  # paper identity key, or the new heading key (renamed)
+    title: str  # paper title, or the heading's path
+    removed: list[str] = field(default_factory=list)  # heading keys it left (renamed: the old key)
+    added: list[str] = field(default_factory=list)  # heading keys it entered
     removed_labels: list[str] = field(default_factory=list)
     added_labels: list[str] = field(default_factory=list)
-    former: str | None = None       # relinked: the paper's previous key
+    former: str | None = None  # relinked: the paper's previous key
 
     def as_dict(self, versions: list[Version]) -> dict:
         v = versions[self.version]
-        return {"kind": self.kind, "date": v.date, "commit": v.commit, "key": self.key, "title": self.title,
-                "from": self.removed_labels, "to": self.added_labels, "former": self.former}
+        return {
+            "kind": self.kind,
+            "date": v.date,
+            "commit": v.commit,
+            "key": self.key,
+            "title": self.title,
+            "from": self.removed_labels,
+            "to": self.added_labels,
+            "former": self.former,
+        }
 
 
 @dataclass
 class History:
     """Every version's counts and every change, with what the plots need."""
+
     slug: str
     title: str
     versions: list[Version]
     counts: list[int]
-    per_top_heading: list[dict[str, int]]        # canonical top-level heading -> papers, per version
-    top_labels: dict[str, str]                   # canonical top-level heading -> its latest label
+    per_top_heading: list[dict[str, int]]  # canonical top-level heading -> papers, per version
+    top_labels: dict[str, str]  # canonical top-level heading -> its latest label
     events: list[Event]
-    papers: dict[str, ListedPaper]               # paper key -> its latest entries (for enrichment)
-    arxiv: dict[str, str]                        # paper key -> arXiv id
-    lineage: dict[str, str]                      # paper key -> first key of the same paper
-    heading_labels: dict[str, str]               # heading key -> its latest label
+    papers: dict[str, ListedPaper]  # paper key -> its latest entries (for enrichment)
+    arxiv: dict[str, str]  # paper key -> arXiv id
+    lineage: dict[str, str]  # paper key -> first key of the same paper
+    heading_labels: dict[str, str]  # heading key -> its latest label
     arxiv_dates: dict[str, date] = field(default_factory=dict)  # lineage -> arXiv date
 
     @property
@@ -117,8 +133,9 @@ class History:
         first: dict[str, date] = {}
         for event in self.events:
             if event.kind == "entered":
-                first.setdefault(self.lineage.get(event.key, event.key),
-                                 date.fromisoformat(self.versions[event.version].date))
+                first.setdefault(
+                    self.lineage.get(event.key, event.key), date.fromisoformat(self.versions[event.version].date)
+                )
         return first
 
     def lags(self) -> dict[str, int]:
@@ -141,8 +158,10 @@ def read_versions(source: Path, list_name: str = "README.md") -> list[Version]:
     dated = [(p, match) for p in sorted(source.glob("*.md")) if (match := _DATED_FILE.match(p.stem))]
     if source.is_dir() and dated:
         return [Version(match[2] or p.stem, match[1], None, p.name, p.read_bytes()) for p, match in dated]
-    raise HistoryError(f"{source}: expected a git repository, or a folder of versions with {INDEX} "
-                       f"(columns file, commit, date, subject) or files named YYYY-MM-DD_COMMIT.md")
+    raise HistoryError(
+        f"{source}: expected a git repository, or a folder of versions with {INDEX} "
+        f"(columns file, commit, date, subject) or files named YYYY-MM-DD_COMMIT.md"
+    )
 
 
 def is_git(path: Path) -> bool:
@@ -174,8 +193,10 @@ def indexed_versions(folder: Path) -> list[Version]:
     rows = list(csv.DictReader((folder / INDEX).read_text(encoding="utf-8").splitlines(), delimiter="\t"))
     missing = {"file", "commit", "date"} - set(rows[0] if rows else {})
     if missing:
-        raise HistoryError(f"{folder / INDEX}: expected the columns file, commit, date (and subject); "
-                           f"missing {', '.join(sorted(missing))}")
+        raise HistoryError(
+            f"{folder / INDEX}: expected the columns file, commit, date (and subject); "
+            f"missing {', '.join(sorted(missing))}"
+        )
     versions = []
     for number, row in enumerate(rows, 2):
         path = folder / row["file"]
@@ -223,8 +244,9 @@ def walk(versions: list[Version], slug: str) -> History:
         counts.append(len(current.papers))
         per_top.append(dict(tops))
         previous = current
-    return History(slug, previous.title, versions, counts, per_top, top_labels, events, papers, arxiv, lineage,
-                   heading_labels)
+    return History(
+        slug, previous.title, versions, counts, per_top, top_labels, events, papers, arxiv, lineage, heading_labels
+    )
 
 
 def heading_renames(before: Snapshot, after: Snapshot) -> dict[str, str]:
@@ -248,18 +270,27 @@ def heading_renames(before: Snapshot, after: Snapshot) -> dict[str, str]:
     return renamed
 
 
-def changes(before: Snapshot, after: Snapshot, renamed: dict[str, str], number: int,
-            lineage: dict[str, str]) -> list[Event]:
+def changes(
+    before: Snapshot, after: Snapshot, renamed: dict[str, str], number: int, lineage: dict[str, str]
+) -> list[Event]:
     """The events between two versions; `lineage` learns which new keys continue old papers."""
-    events = [Event("renamed", number, new, after.path(new), [old], [new], [before.path(old)], [after.path(new)])
-              for old, new in sorted(renamed.items())]
+    events = [
+        Event("renamed", number, new, after.path(new), [old], [new], [before.path(old)], [after.path(new)])
+        for old, new in sorted(renamed.items())
+    ]
     gone = sorted(before.papers.keys() - after.papers.keys())
     came = sorted(after.papers.keys() - before.papers.keys())
     by_title = {normalize_title(t): k for k in gone for t in before.papers[k].titles}
     relinked: dict[str, str] = {}
     for key in came:
-        old = next((by_title[t] for t in map(normalize_title, after.papers[key].titles)
-                    if t in by_title and by_title[t] not in relinked.values()), None)
+        old = next(
+            (
+                by_title[t]
+                for t in map(normalize_title, after.papers[key].titles)
+                if t in by_title and by_title[t] not in relinked.values()
+            ),
+            None,
+        )
         if old:
             relinked[key] = old
             lineage[key] = lineage.get(old, old)
@@ -268,13 +299,33 @@ def changes(before: Snapshot, after: Snapshot, renamed: dict[str, str], number: 
         if key not in relinked:
             lineage.setdefault(key, key)
             paper = after.papers[key]
-            events.append(Event("entered", number, key, paper.titles[0], [], paper.headings, [],
-                                [after.path(h) for h in paper.headings]))
+            events.append(
+                Event(
+                    "entered",
+                    number,
+                    key,
+                    paper.titles[0],
+                    [],
+                    paper.headings,
+                    [],
+                    [after.path(h) for h in paper.headings],
+                )
+            )
     for key in gone:
         if key not in relinked.values():
             paper = before.papers[key]
-            events.append(Event("left", number, key, paper.titles[0], paper.headings, [],
-                                [before.path(h) for h in paper.headings], []))
+            events.append(
+                Event(
+                    "left",
+                    number,
+                    key,
+                    paper.titles[0],
+                    paper.headings,
+                    [],
+                    [before.path(h) for h in paper.headings],
+                    [],
+                )
+            )
     stayed = [(k, k) for k in sorted(before.papers.keys() & after.papers.keys())] + sorted(relinked.items())
     for key, old in stayed:
         was = {renamed.get(h, h) for h in before.papers[old].headings}
@@ -282,8 +333,18 @@ def changes(before: Snapshot, after: Snapshot, renamed: dict[str, str], number: 
         if was != now:
             left = [h for h in before.papers[old].headings if renamed.get(h, h) not in now]
             entered = [h for h in after.papers[key].headings if h not in was]
-            events.append(Event("moved", number, key, after.papers[key].titles[0], left, entered,
-                                [before.path(h) for h in left], [after.path(h) for h in entered]))
+            events.append(
+                Event(
+                    "moved",
+                    number,
+                    key,
+                    after.papers[key].titles[0],
+                    left,
+                    entered,
+                    [before.path(h) for h in left],
+                    [after.path(h) for h in entered],
+                )
+            )
     return events
 
 
@@ -295,8 +356,7 @@ def add_arxiv_dates(history: History, records: dict[str, dict]) -> None:
         month = date(2000 + int(arxiv_id[:2]), int(arxiv_id[2:4]), 1)
         published = (records.get(key) or {}).get("publicationDate") or ""
         exact = re.fullmatch(r"\d{4}-\d{2}-\d{2}", published) and published[:7] == month.isoformat()[:7]
-        history.arxiv_dates.setdefault(history.lineage.get(key, key),
-                                       date.fromisoformat(published) if exact else month)
+        history.arxiv_dates.setdefault(history.lineage.get(key, key), date.fromisoformat(published) if exact else month)
 
 
 def enrich_papers(history: History, *, offline: bool, cache_dir, client=None, progress=None) -> dict[str, dict]:
@@ -318,13 +378,18 @@ def history_quads(history: History) -> list[Quad]:
     previous = None
     for number, version in enumerate(history.versions):
         node, commit = version_iri(slug, version), NamedNode(f"{ID}list/{slug}/commit/{version.commit}")
-        quads += [Quad(node, rdf.type, akg.ListVersion, g), Quad(node, akg.versionOf, list_iri(slug), g),
-                  Quad(node, prov.wasGeneratedBy, commit, g), Quad(node, akg.sha256, Literal(version.sha256), g),
-                  Quad(node, akg.paperCount, Literal(str(history.counts[number]), datatype=xsd.integer), g),
-                  Quad(node, dcterms.date, Literal(version.date, datatype=xsd.date), g),
-                  Quad(commit, rdf.type, akg.Commit, g), Quad(commit, akg.commitHash, Literal(version.commit), g),
-                  Quad(commit, rdfs.label, Literal(version.subject), g),
-                  Quad(commit, dcterms.date, Literal(version.date, datatype=xsd.date), g)]
+        quads += [
+            Quad(node, rdf.type, akg.ListVersion, g),
+            Quad(node, akg.versionOf, list_iri(slug), g),
+            Quad(node, prov.wasGeneratedBy, commit, g),
+            Quad(node, akg.sha256, Literal(version.sha256), g),
+            Quad(node, akg.paperCount, Literal(str(history.counts[number]), datatype=xsd.integer), g),
+            Quad(node, dcterms.date, Literal(version.date, datatype=xsd.date), g),
+            Quad(commit, rdf.type, akg.Commit, g),
+            Quad(commit, akg.commitHash, Literal(version.commit), g),
+            Quad(commit, rdfs.label, Literal(version.subject), g),
+            Quad(commit, dcterms.date, Literal(version.date, datatype=xsd.date), g),
+        ]
         if version.time:
             quads.append(Quad(commit, prov.endedAtTime, Literal(version.time, datatype=xsd.dateTime), g))
         if previous is not None:
@@ -333,17 +398,20 @@ def history_quads(history: History) -> list[Quad]:
     for event in history.events:
         quads += event_quads(history, event)
     for key, title in sorted(history.titles.items()):
-        quads += [Quad(paper_iri(key), rdf.type, fabio.Expression, g),
-                  Quad(paper_iri(key), dcterms.title, Literal(title), g)]
+        quads += [
+            Quad(paper_iri(key), rdf.type, fabio.Expression, g),
+            Quad(paper_iri(key), dcterms.title, Literal(title), g),
+        ]
         if key in history.arxiv:
             quads.append(Quad(paper_iri(key), akg.arxiv, Literal(history.arxiv[key]), g))
     named = {key for event in history.events for key in event.removed + event.added}
     for key in sorted(named):
-        quads += [Quad(heading_iri(slug, key), rdf.type, skos.Concept, g),
-                  Quad(heading_iri(slug, key), skos.prefLabel, Literal(history.heading_labels[key]), g)]
+        quads += [
+            Quad(heading_iri(slug, key), rdf.type, skos.Concept, g),
+            Quad(heading_iri(slug, key), skos.prefLabel, Literal(history.heading_labels[key]), g),
+        ]
     for lineage_key, arxiv_date in sorted(history.arxiv_dates.items()):
-        quads.append(Quad(paper_iri(lineage_key), akg.arxivDate, Literal(arxiv_date.isoformat(), datatype=xsd.date),
-                          g))
+        quads.append(Quad(paper_iri(lineage_key), akg.arxivDate, Literal(arxiv_date.isoformat(), datatype=xsd.date), g))
     return quads
 
 
@@ -356,10 +424,12 @@ def event_quads(history: History, event: Event) -> list[Quad]:
     version = history.versions[event.version]
     digest = hashlib.sha1("\x1f".join([event.kind, event.key, *event.removed, *event.added]).encode()).hexdigest()[:16]
     node = NamedNode(f"{ID}list/{slug}/change/{version.commit}/{digest}")
-    quads = [Quad(node, rdf.type, EVENT_CLASSES[event.kind], g),
-             Quad(node, dcterms.isPartOf, NamedNode(f"{ID}list/{slug}/commit/{version.commit}"), g),
-             Quad(node, prov.generated, version_iri(slug, version), g),
-             Quad(node, dcterms.date, Literal(version.date, datatype=xsd.date), g)]
+    quads = [
+        Quad(node, rdf.type, EVENT_CLASSES[event.kind], g),
+        Quad(node, dcterms.isPartOf, NamedNode(f"{ID}list/{slug}/commit/{version.commit}"), g),
+        Quad(node, prov.generated, version_iri(slug, version), g),
+        Quad(node, dcterms.date, Literal(version.date, datatype=xsd.date), g),
+    ]
     if event.version > 0:
         quads.append(Quad(node, prov.used, version_iri(slug, history.versions[event.version - 1]), g))
     if event.kind != "renamed":
@@ -372,13 +442,25 @@ def event_quads(history: History, event: Event) -> list[Quad]:
 
 
 # --- the report -------------------------------------------------------------------------------
-PLOTS = {"papers-per-heading": "Papers per top-level heading", "papers-added-per-month": "Papers added per month",
-         "listing-lag": "Months from arXiv to the list"}
+PLOTS = {
+    "papers-per-heading": "Papers per top-level heading",
+    "papers-added-per-month": "Papers added per month",
+    "listing-lag": "Months from arXiv to the list",
+}
 DAYS_PER_MONTH = 30.44
 
 
-def run_history(source: Path, out: Path, *, list_name: str = "README.md", slug: str | None = None,
-                offline: bool = False, cache_dir=None, client=None, progress=None) -> tuple[History, list[Path]]:
+def run_history(
+    source: Path,
+    out: Path,
+    *,
+    list_name: str = "README.md",
+    slug: str | None = None,
+    offline: bool = False,
+    cache_dir=None,
+    client=None,
+    progress=None,
+) -> tuple[History, list[Path]]:
     """Read, walk, enrich and write: the whole `kg history` command as one call."""
     from kg.identifiers import slugify
 
@@ -437,36 +519,77 @@ def to_markdown(history: History) -> str:
     kinds = Counter(e.kind for e in history.events)
     start = next((i for i, n in enumerate(counts) if n), 0)
     lags = [d / DAYS_PER_MONTH for d in history.lags().values()]
-    lines = [f"# History of {md(history.title or history.slug)}", "",
-             f"{len(versions)} versions from {versions[0].date} to {versions[-1].date}. The list grew from "
-             f"{counts[start]} papers ({versions[start].date}, {versions[start].commit[:7]}) to {counts[-1]} papers "
-             f"({versions[-1].date}, {versions[-1].commit[:7]}), at most {max(counts)}: {kinds['entered']} papers "
-             f"entered, {kinds['left']} left, {kinds['moved']} moved between headings, {kinds['relinked']} were "
-             f"relinked (same title, new link) and {kinds['renamed']} headings were renamed.", ""]
+    lines = [
+        f"# History of {md(history.title or history.slug)}",
+        "",
+        f"{len(versions)} versions from {versions[0].date} to {versions[-1].date}. The list grew from "
+        f"{counts[start]} papers ({versions[start].date}, {versions[start].commit[:7]}) to {counts[-1]} papers "
+        f"({versions[-1].date}, {versions[-1].commit[:7]}), at most {max(counts)}: {kinds['entered']} papers "
+        f"entered, {kinds['left']} left, {kinds['moved']} moved between headings, {kinds['relinked']} were "
+        f"relinked (same title, new link) and {kinds['renamed']} headings were renamed.",
+        "",
+    ]
     for name, caption in PLOTS.items():
         lines += [f"## {caption}", "", f"![{caption}]({name}.png)", "", f"[SVG]({name}.svg)", ""]
         if name == "listing-lag" and lags:
-            lines += [f"Median {median(lags):.1f} months over {len(lags)} papers with an arXiv id; "
-                      f"{sum(1 for m in lags if m <= 3)} were listed within 3 months of their arXiv date.", ""]
+            lines += [
+                f"Median {median(lags):.1f} months over {len(lags)} papers with an arXiv id; "
+                f"{sum(1 for m in lags if m <= 3)} were listed within 3 months of their arXiv date.",
+                "",
+            ]
     per_version: defaultdict[int, Counter[str]] = defaultdict(Counter)
     for event in history.events:
         per_version[event.version][event.kind] += 1
-    lines += ["## Versions", "", table(["date", "commit", "papers", "entered", "left", "moved", "message"],
-                                       [[v.date, v.commit[:7], counts[i], per_version[i]["entered"],
-                                         per_version[i]["left"], per_version[i]["moved"], v.subject]
-                                        for i, v in enumerate(versions)])]
-    sections = (("renamed", "Headings renamed", ["from", "to"],
-                 lambda e: [" › ".join(e.removed_labels), " › ".join(e.added_labels)]),
-                ("left", "Papers that left the list", ["paper", "was under"],
-                 lambda e: [e.title, "; ".join(e.removed_labels)]),
-                ("moved", "Papers that moved between headings", ["paper", "from", "to"],
-                 lambda e: [e.title, "; ".join(e.removed_labels) or "(none: an extra heading)",
-                            "; ".join(e.added_labels) or "(none: one heading fewer)"]),
-                ("relinked", "Papers relinked", ["paper", "old identity", "new identity"],
-                 lambda e: [e.title, e.former, e.key]))
+    lines += [
+        "## Versions",
+        "",
+        table(
+            ["date", "commit", "papers", "entered", "left", "moved", "message"],
+            [
+                [
+                    v.date,
+                    v.commit[:7],
+                    counts[i],
+                    per_version[i]["entered"],
+                    per_version[i]["left"],
+                    per_version[i]["moved"],
+                    v.subject,
+                ]
+                for i, v in enumerate(versions)
+            ],
+        ),
+    ]
+    sections = (
+        (
+            "renamed",
+            "Headings renamed",
+            ["from", "to"],
+            lambda e: [" › ".join(e.removed_labels), " › ".join(e.added_labels)],
+        ),
+        ("left", "Papers that left the list", ["paper", "was under"], lambda e: [e.title, "; ".join(e.removed_labels)]),
+        (
+            "moved",
+            "Papers that moved between headings",
+            ["paper", "from", "to"],
+            lambda e: [
+                e.title,
+                "; ".join(e.removed_labels) or "(none: an extra heading)",
+                "; ".join(e.added_labels) or "(none: one heading fewer)",
+            ],
+        ),
+        (
+            "relinked",
+            "Papers relinked",
+            ["paper", "old identity", "new identity"],
+            lambda e: [e.title, e.former, e.key],
+        ),
+    )
     for kind, heading, headers, cells in sections:
-        rows = [[versions[e.version].date, versions[e.version].commit[:7]] + cells(e)
-                for e in history.events if e.kind == kind]
+        rows = [
+            [versions[e.version].date, versions[e.version].commit[:7]] + cells(e)
+            for e in history.events
+            if e.kind == kind
+        ]
         if rows:
             lines += [f"## {heading}", "", table(["date", "commit"] + headers, rows)]
     return "\n".join(lines)
@@ -476,12 +599,27 @@ def as_dict(history: History) -> dict:
     first = history.first_listed()
     lags = history.lags()
     return {
-        "list": history.title, "slug": history.slug,
-        "versions": [{"commit": v.commit, "date": v.date, "subject": v.subject, "papers": history.counts[i],
-                      "per_heading": {history.top_labels.get(k, k): n for k, n in history.per_top_heading[i].items()}}
-                     for i, v in enumerate(history.versions)],
+        "list": history.title,
+        "slug": history.slug,
+        "versions": [
+            {
+                "commit": v.commit,
+                "date": v.date,
+                "subject": v.subject,
+                "papers": history.counts[i],
+                "per_heading": {history.top_labels.get(k, k): n for k, n in history.per_top_heading[i].items()},
+            }
+            for i, v in enumerate(history.versions)
+        ],
         "events": [e.as_dict(history.versions) for e in history.events],
-        "papers": [{"key": k, "title": history.titles.get(k, k), "first_listed": first[k].isoformat(),
-                    "arxiv_date": history.arxiv_dates[k].isoformat() if k in history.arxiv_dates else None,
-                    "lag_days": lags.get(k)} for k in sorted(first)],
+        "papers": [
+            {
+                "key": k,
+                "title": history.titles.get(k, k),
+                "first_listed": first[k].isoformat(),
+                "arxiv_date": history.arxiv_dates[k].isoformat() if k in history.arxiv_dates else None,
+                "lag_days": lags.get(k),
+            }
+            for k in sorted(first)
+        ],
     }

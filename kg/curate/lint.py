@@ -15,6 +15,7 @@ venue tag is the fix (its arXiv year no longer matters), never a second, contrad
 - `empty-heading`: a heading with no paper or model under it or under its sub-headings.
 `fix_tags` applies the tag fixes (published, year) to a copy of the list text.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,46 +32,47 @@ from kg.model import GraphModel, Listing, Work, as_model
 from kg.store import KnowledgeGraph
 from kg.vocab import paper_iri
 
-MISSPELLED = 0.9           # titles this similar (difflib ratio) differ by a typo, not a new name
-UNRELATED = 0.5            # titles less similar than this name two different papers
+MISSPELLED = 0.9  # titles this similar (difflib ratio) differ by a typo, not a new name
+UNRELATED = 0.5  # titles less similar than this name two different papers
 KINDS = ("published", "duplicate", "title", "year", "unresolved", "empty-heading")
 PREPRINT_VENUES = {"arxiv", "arxiv org", "corr", "preprint", "preprints", "biorxiv", "medrxiv", "ssrn"}
 # Semantic Scholar's venue names and the short names lists write in tags; the list's own
 # spelling (learned from its other entries) wins over this table.
-SHORT_VENUES = {normalize_title(name): short for name, short in (
-    ("International Conference on Machine Learning", "ICML"),
-    ("Neural Information Processing Systems", "NeurIPS"),
-    ("International Conference on Learning Representations", "ICLR"),
-    ("Annual Meeting of the Association for Computational Linguistics", "ACL"),
-    ("Conference on Empirical Methods in Natural Language Processing", "EMNLP"),
-    ("North American Chapter of the Association for Computational Linguistics", "NAACL"),
-    ("Conference on Machine Learning and Systems", "MLSys"),
-    ("USENIX Symposium on Operating Systems Design and Implementation", "OSDI"),
-    ("USENIX Annual Technical Conference", "ATC"),
-    ("European Conference on Computer Systems", "EuroSys"),
-    ("International Conference on Architectural Support for Programming Languages and Operating Systems",
-     "ASPLOS"),
-    ("ACM Symposium on Cloud Computing", "SoCC"),
-    ("International Symposium on Computer Architecture", "ISCA"),
-    ("International Symposium on High-Performance Computer Architecture", "HPCA"),
-    ("Design Automation Conference", "DAC"),
-    ("International Conference on Computer Aided Design", "ICCAD"),
-    ("Knowledge Discovery and Data Mining", "KDD"),
-    ("ACM SIGMOD Conference", "SIGMOD"),
-    ("IEEE Conference on Computer Communications", "INFOCOM"),
-    ("IEEE Transactions on Knowledge and Data Engineering", "TKDE"),
-    ("IEEE Transactions on Parallel and Distributed Systems", "TPDS"),
-    ("International Conference for High Performance Computing, Networking, Storage and Analysis", "SC"),
-    ("ACM SIGPLAN Symposium on Principles & Practice of Parallel Programming", "PPoPP"),
-    ("IEEE International Parallel and Distributed Processing Symposium", "IPDPS"),
-    ("Journal of Machine Learning Research", "JMLR"),
-    ("Computer Vision and Pattern Recognition", "CVPR"),
-    ("IEEE International Conference on Computer Vision", "ICCV"),
-    ("AAAI Conference on Artificial Intelligence", "AAAI"),
-)}
+SHORT_VENUES = {
+    normalize_title(name): short
+    for name, short in (
+        ("International Conference on Machine Learning", "ICML"),
+        ("Neural Information Processing Systems", "NeurIPS"),
+        ("International Conference on Learning Representations", "ICLR"),
+        ("Annual Meeting of the Association for Computational Linguistics", "ACL"),
+        ("Conference on Empirical Methods in Natural Language Processing", "EMNLP"),
+        ("North American Chapter of the Association for Computational Linguistics", "NAACL"),
+        ("Conference on Machine Learning and Systems", "MLSys"),
+        ("USENIX Symposium on Operating Systems Design and Implementation", "OSDI"),
+        ("USENIX Annual Technical Conference", "ATC"),
+        ("European Conference on Computer Systems", "EuroSys"),
+        ("International Conference on Architectural Support for Programming Languages and Operating Systems", "ASPLOS"),
+        ("ACM Symposium on Cloud Computing", "SoCC"),
+        ("International Symposium on Computer Architecture", "ISCA"),
+        ("International Symposium on High-Performance Computer Architecture", "HPCA"),
+        ("Design Automation Conference", "DAC"),
+        ("International Conference on Computer Aided Design", "ICCAD"),
+        ("Knowledge Discovery and Data Mining", "KDD"),
+        ("ACM SIGMOD Conference", "SIGMOD"),
+        ("IEEE Conference on Computer Communications", "INFOCOM"),
+        ("IEEE Transactions on Knowledge and Data Engineering", "TKDE"),
+        ("IEEE Transactions on Parallel and Distributed Systems", "TPDS"),
+        ("International Conference for High Performance Computing, Networking, Storage and Analysis", "SC"),
+        ("ACM SIGPLAN Symposium on Principles & Practice of Parallel Programming", "PPoPP"),
+        ("IEEE International Parallel and Distributed Processing Symposium", "IPDPS"),
+        ("Journal of Machine Learning Research", "JMLR"),
+        ("Computer Vision and Pattern Recognition", "CVPR"),
+        ("IEEE International Conference on Computer Vision", "ICCV"),
+        ("AAAI Conference on Artificial Intelligence", "AAAI"),
+    )
+}
 # "ICLR 2025 (The Thirteenth International ...)": a short venue name followed by its year.
 _NAMED_YEAR = re.compile(r"\b([A-Z][A-Za-z]*[A-Z][A-Za-z]*)\s+((?:19|20)\d\d)\b")
-
 
 
 @dataclass
@@ -78,8 +80,8 @@ class Finding:
     kind: str
     line: int
     message: str
-    fix: str | None = None      # what to write instead (a tag, a title)
-    tag: str | None = None      # the tag printed on the line, for tag fixes
+    fix: str | None = None  # what to write instead (a tag, a title)
+    tag: str | None = None  # the tag printed on the line, for tag fixes
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -93,8 +95,13 @@ def lint(source: KnowledgeGraph | GraphModel, enrichment: dict | None = None) ->
     """Every finding of every check, by line; `enrichment` is the manifest's enrichment report."""
     model = as_model(source)
     listings, papers = model.listings, model.works
-    findings = (tag_fixes(listings, papers) + duplicates(listings, papers) + titles(listings, papers)
-                + unresolved(listings, papers, enrichment) + empty_headings(model))
+    findings = (
+        tag_fixes(listings, papers)
+        + duplicates(listings, papers)
+        + titles(listings, papers)
+        + unresolved(listings, papers, enrichment)
+        + empty_headings(model)
+    )
     return sorted(findings, key=lambda f: (f.line, KINDS.index(f.kind), f.message))
 
 
@@ -127,9 +134,16 @@ def published(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]
         short, stated = short_venue(paper.published_venue, names)
         new_year = stated or paper.published_year or (int(paper.issued[:4]) if paper.issued else year)
         fix = f"{short}'{new_year % 100:02d}"
-        findings.append(Finding("published", listing.line,
-                                f"'{listing.printed}' is tagged [{listing.tag}] but was published at "
-                                f"{paper.published_venue} ({new_year}): write [{fix}]", fix, listing.tag))
+        findings.append(
+            Finding(
+                "published",
+                listing.line,
+                f"'{listing.printed}' is tagged [{listing.tag}] but was published at "
+                f"{paper.published_venue} ({new_year}): write [{fix}]",
+                fix,
+                listing.tag,
+            )
+        )
     return findings
 
 
@@ -164,15 +178,28 @@ def duplicates(listings: list[Listing], papers: dict[str, Work]) -> list[Finding
         first = entries[0]
         lines = ", ".join(str(e.line) for e in entries)
         other = next((e for e in entries if normalize_title(e.printed) != normalize_title(first.printed)), None)
-        if other:   # the title to keep: the paper's own where the source gives it (as the `title` check says)
+        if other:  # the title to keep: the paper's own where the source gives it (as the `title` check says)
             title = papers[iri].source_title or first.printed
-            findings.append(Finding("duplicate", other.line, f"the same paper is listed under different titles "
-                                    f"(lines {lines}): '{first.printed}' and '{other.printed}'", title))
+            findings.append(
+                Finding(
+                    "duplicate",
+                    other.line,
+                    f"the same paper is listed under different titles "
+                    f"(lines {lines}): '{first.printed}' and '{other.printed}'",
+                    title,
+                )
+            )
         seen: dict[str, Listing] = {}
         for entry in entries:
             if entry.heading in seen:
-                findings.append(Finding("duplicate", entry.line, f"'{entry.printed}' is listed twice under the "
-                                        f"same heading (lines {seen[entry.heading].line} and {entry.line})"))
+                findings.append(
+                    Finding(
+                        "duplicate",
+                        entry.line,
+                        f"'{entry.printed}' is listed twice under the "
+                        f"same heading (lines {seen[entry.heading].line} and {entry.line})",
+                    )
+                )
             seen.setdefault(entry.heading, entry)
     findings += same_paper_other_link(by_paper, papers)
     return findings
@@ -192,8 +219,14 @@ def same_paper_other_link(by_paper: dict[str, list[Listing]], papers: dict[str, 
         if match:
             here, there = by_paper[iri][0], by_paper[match][0]
             link, other_link = papers[iri].listed_link or "no link", papers[match].listed_link or "no link"
-            findings.append(Finding("duplicate", here.line, f"'{here.printed}' (line {here.line}, {link}) is the same "
-                                    f"paper as '{there.printed}' (line {there.line}, {other_link}) under another link"))
+            findings.append(
+                Finding(
+                    "duplicate",
+                    here.line,
+                    f"'{here.printed}' (line {here.line}, {link}) is the same "
+                    f"paper as '{there.printed}' (line {there.line}, {other_link}) under another link",
+                )
+            )
         for k in keys[iri]:
             owner.setdefault(k, iri)
     return findings
@@ -212,17 +245,34 @@ def titles(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]:
         printed, actual = normalize_title(listing.printed), normalize_title(real or "")
         wrong_for = mislinked(listing, by_paper[listing.paper], actual)
         if wrong_for:
-            findings.append(Finding("title", listing.line, f"this link points to a different paper than its title: "
-                                    f"the line says '{listing.printed}', the same link is listed as "
-                                    f"'{wrong_for.printed}' (line {wrong_for.line})"
-                                    + (f" and the paper's title is '{real}'" if real else "")))
+            findings.append(
+                Finding(
+                    "title",
+                    listing.line,
+                    f"this link points to a different paper than its title: "
+                    f"the line says '{listing.printed}', the same link is listed as "
+                    f"'{wrong_for.printed}' (line {wrong_for.line})"
+                    + (f" and the paper's title is '{real}'" if real else ""),
+                )
+            )
             continue
         if not real or printed == actual:
             continue
-        how = ("truncated" if actual.startswith(printed) else
-               "misspelled" if SequenceMatcher(None, printed, actual).ratio() >= MISSPELLED else "renamed")
-        findings.append(Finding("title", listing.line, f"printed title '{listing.printed}' is {how}: "
-                                f"the paper's title is '{real}'", real))
+        how = (
+            "truncated"
+            if actual.startswith(printed)
+            else "misspelled"
+            if SequenceMatcher(None, printed, actual).ratio() >= MISSPELLED
+            else "renamed"
+        )
+        findings.append(
+            Finding(
+                "title",
+                listing.line,
+                f"printed title '{listing.printed}' is {how}: the paper's title is '{real}'",
+                real,
+            )
+        )
     return findings
 
 
@@ -249,8 +299,13 @@ def years(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]:
     for listing, venue, year, month in tagged(listings):
         paper = papers[listing.paper]
         if is_preprint(venue):
-            expected = (2000 + int(paper.arxiv[:2]) if paper.arxiv and paper.arxiv[:4].isdigit()
-                        else int(paper.issued[:4]) if paper.issued else None)
+            expected = (
+                2000 + int(paper.arxiv[:2])
+                if paper.arxiv and paper.arxiv[:4].isdigit()
+                else int(paper.issued[:4])
+                if paper.issued
+                else None
+            )
             new_month = int(paper.arxiv[2:4]) if month and paper.arxiv and paper.arxiv[:4].isdigit() else None
             source: str | None = "its arXiv id" if paper.arxiv else "Semantic Scholar"
         else:
@@ -259,8 +314,15 @@ def years(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]:
         if expected is None or expected == year:
             continue
         fix = f"{venue}'{expected % 100:02d}" + (f".{new_month}" if new_month else "")
-        findings.append(Finding("year", listing.line, f"tag [{listing.tag}] says {year} but {source} says "
-                                f"{expected}: write [{fix}]", fix, listing.tag))
+        findings.append(
+            Finding(
+                "year",
+                listing.line,
+                f"tag [{listing.tag}] says {year} but {source} says {expected}: write [{fix}]",
+                fix,
+                listing.tag,
+            )
+        )
     return findings
 
 
@@ -274,8 +336,11 @@ def unresolved(listings: list[Listing], papers: dict[str, Work], enrichment: dic
         seen.add(listing.paper)
         where = f"its link {paper.listed_link} carries no identifier" if paper.listed_link else "it has no link"
         why = why_unresolved(reasons.get(listing.paper, ""), enrichment)
-        findings.append(Finding("unresolved", listing.line, f"'{listing.printed}': {where} and {why}; "
-                                "link the arXiv, DOI or ACL page"))
+        findings.append(
+            Finding(
+                "unresolved", listing.line, f"'{listing.printed}': {where} and {why}; link the arXiv, DOI or ACL page"
+            )
+        )
     return findings
 
 
@@ -313,8 +378,11 @@ def empty_headings(model: GraphModel) -> list[Finding]:
             parent = model.headings[heading].parent
             if parent:
                 todo.append(parent)
-    return [Finding("empty-heading", h.line, f"heading '{h.label}' has no papers")
-            for h in model.headings.values() if h.iri not in used and h.line is not None]
+    return [
+        Finding("empty-heading", h.line, f"heading '{h.label}' has no papers")
+        for h in model.headings.values()
+        if h.iri not in used and h.line is not None
+    ]
 
 
 def fix_tags(text: str, findings: list[Finding]) -> tuple[str, int]:
@@ -356,8 +424,10 @@ def built_list(model: GraphModel, build_dir: Path | None, list_file: Path | None
             raise ListMismatch(str(error)) from None
     recorded = model.list_sha256
     if recorded and source.sha256 not in recorded:
-        raise ListMismatch(f"{source.label} is not the list this build read (its sha256 differs): "
-                           "rebuild, or pass --list with the file the build read")
+        raise ListMismatch(
+            f"{source.label} is not the list this build read (its sha256 differs): "
+            "rebuild, or pass --list with the file the build read"
+        )
     return source
 
 

@@ -4,6 +4,7 @@ matplotlib is used without pyplot (no global state, no display) and with everyth
 would differ between runs pinned: the SVG id salt, no creation date or software stamp in
 the metadata, fixed sizes and resolution.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -17,8 +18,13 @@ if TYPE_CHECKING:  # matplotlib is imported only when a plot is drawn
 
 DPI = 110
 SIZE = (8.0, 4.2)
-STYLE: dict[RcKeyType, Any] = {"svg.hashsalt": "awesome-kg", "svg.fonttype": "path", "font.size": 9,
-                               "axes.spines.top": False, "axes.spines.right": False}
+STYLE: dict[RcKeyType, Any] = {
+    "svg.hashsalt": "awesome-kg",
+    "svg.fonttype": "path",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
 OVERFLOW_MONTHS = 36
 
 

@@ -5,6 +5,7 @@ escaped before it reaches Markdown (which a viewer turns into HTML): HTML specia
 become entities and Markdown specials are backslash-escaped, so a title can neither
 inject markup nor break a table.
 """
+
 from __future__ import annotations
 
 import json

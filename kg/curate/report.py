@@ -3,6 +3,7 @@
 A build view (kg.build writes it): it reads only the finished graph, and writes the same bytes
 for the same graph (no dates, stable order).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -20,7 +21,7 @@ TOP_SUGGESTIONS = 5
 TOP_FINDINGS = 10
 TOP_MISFILED = 5
 CONFIDENT = 0.5
-MEASURED = 1000        # leave-one-out on at most this many papers, so big lists still build quickly
+MEASURED = 1000  # leave-one-out on at most this many papers, so big lists still build quickly
 
 
 def write_report(source: KnowledgeGraph | GraphModel, out: Path) -> list[Path]:
@@ -31,8 +32,12 @@ def write_report(source: KnowledgeGraph | GraphModel, out: Path) -> list[Path]:
 def curation_report(source: KnowledgeGraph | GraphModel) -> str:
     model = as_model(source)
     classifier = Classifier(Facts.from_model(model))
-    lines = [f"# Curation report: {md(classifier.facts.title)}", "",
-             "The top of each curation command; run them on this folder for the full reports.", ""]
+    lines = [
+        f"# Curation report: {md(classifier.facts.title)}",
+        "",
+        "The top of each curation command; run them on this folder for the full reports.",
+        "",
+    ]
     lines += suggestions_section(classifier) + headings_section(classifier) + lint_section(model)
     return "\n".join(lines)
 
@@ -42,9 +47,16 @@ def suggestions_section(classifier: Classifier) -> list[str]:
     lines = ["## Papers to add (`kg suggest`)", ""]
     if not found:
         return lines + ["No outside work is linked to two or more listed papers.", ""]
-    rows = [[s.work.title, s.score, len(s.cited_by), len(s.cites),
-             s.classification.candidates[0].path if s.classification.decided else s.classification.reason]
-            for s in found]
+    rows = [
+        [
+            s.work.title,
+            s.score,
+            len(s.cited_by),
+            len(s.cites),
+            s.classification.candidates[0].path if s.classification.decided else s.classification.reason,
+        ]
+        for s in found
+    ]
     return lines + [table(["paper", "score", "cited by listed", "cites listed", "suggested heading"], rows)]
 
 
@@ -57,10 +69,15 @@ def headings_section(classifier: Classifier) -> list[str]:
         return lines + ["No listed paper to measure on.", ""]
     listed = sum(1 for w in facts.listed if w.headings)
     scope = "the listed papers" if len(papers) == listed else f"{len(papers)} of the {listed} listed papers"
-    lines += [f"Leave-one-out over {scope} (each paper's heading hidden and predicted; a paper without "
-              "citation links counts as a miss for the citation methods):", ""]
-    rows = [[a.method, a.papers, a.answered, percent(a.share(a.top1)), percent(a.share(a.top3))]
-            for a in leave_one_out(classifier, MEASURED)]
+    lines += [
+        f"Leave-one-out over {scope} (each paper's heading hidden and predicted; a paper without "
+        "citation links counts as a miss for the citation methods):",
+        "",
+    ]
+    rows = [
+        [a.method, a.papers, a.answered, percent(a.share(a.top1)), percent(a.share(a.top3))]
+        for a in leave_one_out(classifier, MEASURED)
+    ]
     lines.append(table(["method", "papers", "answered", "top-1", "top-3"], rows))
     misfiled = []
     for work in papers:
@@ -71,9 +88,15 @@ def headings_section(classifier: Classifier) -> list[str]:
     misfiled.sort(key=lambda item: (-item[0], item[1].title))
     if misfiled:
         lines += ["Listed papers the classifier would file elsewhere:", ""]
-        lines.append(table(["paper", "listed under", "suggested", "score"],
-                           [[w.title, "; ".join(facts.path(h) for h in w.headings), best.path, percent(score)]
-                            for score, w, best in misfiled[:TOP_MISFILED]]))
+        lines.append(
+            table(
+                ["paper", "listed under", "suggested", "score"],
+                [
+                    [w.title, "; ".join(facts.path(h) for h in w.headings), best.path, percent(score)]
+                    for score, w, best in misfiled[:TOP_MISFILED]
+                ],
+            )
+        )
     return lines
 
 
@@ -93,5 +116,5 @@ def lint_section(model: GraphModel) -> list[str]:
 def top_findings(findings: list) -> list:
     """The first finding of each kind, then the earliest others, up to TOP_FINDINGS, by line."""
     firsts = list({f.kind: f for f in reversed(findings)}.values())
-    chosen = firsts + [f for f in findings if f not in firsts][:max(0, TOP_FINDINGS - len(firsts))]
+    chosen = firsts + [f for f in findings if f not in firsts][: max(0, TOP_FINDINGS - len(firsts))]
     return sorted(chosen[:TOP_FINDINGS], key=findings.index)

@@ -13,6 +13,7 @@ Works without any identifier (unresolved bibliography items) and works whose tit
 already on the list under another link are left out. Each suggestion carries the listed
 papers that point to it and the classifier's heading (kg/curate/classify.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,13 +52,22 @@ class Suggestion:
         return round(self.links + self.cocitation + self.recency, 3)
 
     def as_dict(self) -> dict:
-        return {"title": self.work.title, "iri": self.work.iri, "identifiers": self.work.identifiers,
-                "year": self.work.year, "score": self.score, "in_list_citations": self.links,
-                "cocitation": round(self.cocitation, 3), "recency": round(self.recency, 3),
-                "cited_by": [w.title for w in self.cited_by], "cites": [w.title for w in self.cites],
-                "headings": [{"heading": c.path, "score": c.score, "evidence": c.evidence}
-                             for c in self.classification.candidates],
-                "heading_note": self.classification.reason}
+        return {
+            "title": self.work.title,
+            "iri": self.work.iri,
+            "identifiers": self.work.identifiers,
+            "year": self.work.year,
+            "score": self.score,
+            "in_list_citations": self.links,
+            "cocitation": round(self.cocitation, 3),
+            "recency": round(self.recency, 3),
+            "cited_by": [w.title for w in self.cited_by],
+            "cites": [w.title for w in self.cites],
+            "headings": [
+                {"heading": c.path, "score": c.score, "evidence": c.evidence} for c in self.classification.candidates
+            ],
+            "heading_note": self.classification.reason,
+        }
 
 
 def suggest(facts: Facts, top: int | None = None, classifier: Classifier | None = None) -> list[Suggestion]:
@@ -74,7 +84,7 @@ def suggest(facts: Facts, top: int | None = None, classifier: Classifier | None 
         cites = sorted((w for w in near if (work.iri, w.iri) in facts.cites), key=title_key)
         if len(cited_by) + len(cites) >= MIN_LINKS:
             candidates.append(Suggestion(work, cited_by, cites, 0.0, recency(work.year, newest)))
-    if top and len(candidates) > top:           # co-citation adds at most 1: skip works that cannot make it
+    if top and len(candidates) > top:  # co-citation adds at most 1: skip works that cannot make it
         floor = sorted((s.links + s.recency for s in candidates), reverse=True)[top - 1]
         candidates = [s for s in candidates if s.links + s.recency + 1 >= floor]
     for suggestion in candidates:
@@ -82,7 +92,7 @@ def suggest(facts: Facts, top: int | None = None, classifier: Classifier | None 
     candidates.sort(key=lambda s: (-s.score, s.work.title, s.work.iri))
     kept = candidates[:top] if top else candidates
     classifier = classifier or Classifier(facts)
-    for suggestion in kept:                     # classifying is the costly part: only what is shown
+    for suggestion in kept:  # classifying is the costly part: only what is shown
         suggestion.heading = classifier.classify(suggestion.work)
     return kept
 
@@ -105,31 +115,44 @@ def recency(year: int | None, newest: int | None) -> float:
 
 
 def to_markdown(facts: Facts, suggestions: list[Suggestion]) -> str:
-    lines = [f"# Papers to add to {md(facts.title)}", "",
-             "Outside works that several listed papers cite, or that cite several listed papers, ranked by "
-             "score = in-list citations + co-citation strength (share of listed papers co-cited or coupled "
-             "with it) + recency (1 for the newest year, 0.2 less per year older).", ""]
+    lines = [
+        f"# Papers to add to {md(facts.title)}",
+        "",
+        "Outside works that several listed papers cite, or that cite several listed papers, ranked by "
+        "score = in-list citations + co-citation strength (share of listed papers co-cited or coupled "
+        "with it) + recency (1 for the newest year, 0.2 less per year older).",
+        "",
+    ]
     if not suggestions:
         lines += [f"No outside work is linked to {MIN_LINKS} or more listed papers.", ""]
         return "\n".join(lines)
-    rows: list[list[object]] = [[rank, s.work.title, s.work.year or "", s.score, len(s.cited_by), len(s.cites),
-             s.classification.candidates[0].path if s.classification.decided else s.classification.reason]
-            for rank, s in enumerate(suggestions, 1)]
+    rows: list[list[object]] = [
+        [
+            rank,
+            s.work.title,
+            s.work.year or "",
+            s.score,
+            len(s.cited_by),
+            len(s.cites),
+            s.classification.candidates[0].path if s.classification.decided else s.classification.reason,
+        ]
+        for rank, s in enumerate(suggestions, 1)
+    ]
     lines.append(table(["#", "paper", "year", "score", "cited by listed", "cites listed", "suggested heading"], rows))
     for rank, s in enumerate(suggestions, 1):
         lines += [f"## {rank}. {md(s.work.title)}", ""]
         if s.work.identifiers:
             lines.append(f"- identifiers: {md(', '.join(s.work.identifiers))}")
-        lines.append(f"- score {s.score}: {s.links} in-list citations + {s.cocitation:.3f} co-citation "
-                     f"+ {s.recency:.1f} recency")
+        lines.append(
+            f"- score {s.score}: {s.links} in-list citations + {s.cocitation:.3f} co-citation + {s.recency:.1f} recency"
+        )
         if s.cited_by:
             lines.append(f"- cited by {len(s.cited_by)} listed papers: {titles(s.cited_by)}")
         if s.cites:
             lines.append(f"- cites {len(s.cites)} listed papers: {titles(s.cites)}")
         heading = s.classification
         if heading.decided:
-            lines.append("- suggested heading" + (f" ({md(heading.reason)})" if heading.reason else "")
-                         + ", with why:")
+            lines.append("- suggested heading" + (f" ({md(heading.reason)})" if heading.reason else "") + ", with why:")
             lines += [f"  - {md(c.path)} ({percent(c.score)}): {why(c.evidence)}" for c in heading.candidates]
         else:
             lines.append(f"- suggested heading: {heading.reason}")

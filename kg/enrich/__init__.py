@@ -5,6 +5,7 @@ and returns one `Enrichment` record per paper it could enrich with a report of w
 could not. The build calls it, and so do the curator tools (classify, history) for papers
 outside a build. Its modules load when enrichment runs, which keeps `kg --help` fast.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -25,18 +26,26 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Enrichment:
     """What one outside source says about one listed paper (S2-shaped record)."""
+
     record: dict
-    source: str          # "semantic-scholar" or "snapshot"
-    retrieved: str       # ISO 8601 time the record was fetched or gathered
+    source: str  # "semantic-scholar" or "snapshot"
+    retrieved: str  # ISO 8601 time the record was fetched or gathered
 
 
 class EnrichmentError(Exception):
     """Enrichment cannot run: the cache is unreadable. Nothing built earlier is touched."""
 
 
-def enrich(papers: Sequence[ListedPaper], *, offline: bool, cache_dir: str | Path | None,
-           refresh_older_than: timedelta | None = None, contexts: bool = False, progress: Silent | None = None,
-           client: S2Client | None = None) -> tuple[dict[str, Enrichment], EnrichReport]:
+def enrich(
+    papers: Sequence[ListedPaper],
+    *,
+    offline: bool,
+    cache_dir: str | Path | None,
+    refresh_older_than: timedelta | None = None,
+    contexts: bool = False,
+    progress: Silent | None = None,
+    client: S2Client | None = None,
+) -> tuple[dict[str, Enrichment], EnrichReport]:
     """Enrich `papers` from the cache, the API (unless offline) and the snapshot; closes what it opened."""
     from kg.enrich.cache import Cache, CacheError
     from kg.enrich.client import S2Client
@@ -53,8 +62,14 @@ def enrich(papers: Sequence[ListedPaper], *, offline: bool, cache_dir: str | Pat
         client = own_client
     try:
         progress.start_enrichment(len(papers))
-        enricher = Enricher(cache, offline=offline, client=client, refresh_older_than=refresh_older_than,
-                            contexts=contexts, progress=progress)
+        enricher = Enricher(
+            cache,
+            offline=offline,
+            client=client,
+            refresh_older_than=refresh_older_than,
+            contexts=contexts,
+            progress=progress,
+        )
         enrichments, report = enricher.run(papers)
         report.errors.extend(cache.dropped)
         return enrichments, report

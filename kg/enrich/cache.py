@@ -11,6 +11,7 @@ Every row read back is checked again (kg.enrich.records): a row that no longer p
 anew, so one bad record cannot break every later build. A cache file that SQLite cannot
 read raises CacheError, which names the file and the ways out (--cache, `kg cache reset`).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,9 +33,11 @@ CREATE TABLE IF NOT EXISTS edges (paper TEXT NOT NULL, direction TEXT NOT NULL, 
                                   complete INTEGER NOT NULL, source TEXT NOT NULL, retrieved TEXT NOT NULL,
                                   PRIMARY KEY (paper, direction));
 """
-COLUMNS = {"papers": ["key", "record", "source", "retrieved", "fields"],
-           "lookups": ["lookup", "paper", "source", "retrieved"],
-           "edges": ["paper", "direction", "items", "complete", "source", "retrieved"]}
+COLUMNS = {
+    "papers": ["key", "record", "source", "retrieved", "fields"],
+    "lookups": ["lookup", "paper", "source", "retrieved"],
+    "edges": ["paper", "direction", "items", "complete", "source", "retrieved"],
+}
 CACHE_FILE = "s2-cache.sqlite3"
 
 
@@ -42,8 +45,10 @@ class CacheError(Exception):
     """The cache file cannot be used (not SQLite, truncated, another schema, a folder)."""
 
     def __init__(self, path: Path, why: str):
-        super().__init__(f"{path}: the enrichment cache cannot be read ({why}). Nothing was changed; "
-                         f"use another cache folder with --cache DIR, or start it afresh with `kg cache reset`")
+        super().__init__(
+            f"{path}: the enrichment cache cannot be read ({why}). Nothing was changed; "
+            f"use another cache folder with --cache DIR, or start it afresh with `kg cache reset`"
+        )
         self.path = path
 
 
@@ -70,7 +75,7 @@ class Cache:
     def __init__(self, folder: str | Path | None = None):
         self.folder = Path(folder) if folder else default_cache_dir()
         self.path = self.folder / CACHE_FILE
-        self.dropped: list[str] = []   # rows read back that no longer pass the record checks
+        self.dropped: list[str] = []  # rows read back that no longer pass the record checks
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -135,34 +140,53 @@ class Cache:
     def _write_row(self, row: dict) -> None:
         kind = row["kind"]
         if kind == "paper":
-            self.db.execute("INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?)",
-                            (row["key"], json.dumps(row["record"], sort_keys=True), row["source"],
-                             row["retrieved"], row.get("fields")))
+            self.db.execute(
+                "INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?)",
+                (
+                    row["key"],
+                    json.dumps(row["record"], sort_keys=True),
+                    row["source"],
+                    row["retrieved"],
+                    row.get("fields"),
+                ),
+            )
         elif kind == "lookup":
-            self.db.execute("INSERT OR REPLACE INTO lookups VALUES (?, ?, ?, ?)",
-                            (row["lookup"], row["paper"], row["source"], row["retrieved"]))
+            self.db.execute(
+                "INSERT OR REPLACE INTO lookups VALUES (?, ?, ?, ?)",
+                (row["lookup"], row["paper"], row["source"], row["retrieved"]),
+            )
         elif kind == "edges":
             if not row["complete"]:
                 existing = self.edges(row["paper"], row["direction"])
                 if existing and existing["complete"]:
                     return  # never replace a complete list by a partial one
-            self.db.execute("INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?, ?)",
-                            (row["paper"], row["direction"], json.dumps(row["items"], sort_keys=True),
-                             int(row["complete"]), row["source"], row["retrieved"]))
+            self.db.execute(
+                "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    row["paper"],
+                    row["direction"],
+                    json.dumps(row["items"], sort_keys=True),
+                    int(row["complete"]),
+                    row["source"],
+                    row["retrieved"],
+                ),
+            )
         else:
             raise ValueError(f"unknown cache row kind {kind!r}")
 
     def lookup(self, key: str) -> dict | None:
         found = self.db.execute("SELECT paper, source, retrieved FROM lookups WHERE lookup = ?", (key,)).fetchone()
-        return None if found is None else {"kind": "lookup", "lookup": key, "paper": found[0],
-                                           "source": found[1], "retrieved": found[2]}
+        return (
+            None
+            if found is None
+            else {"kind": "lookup", "lookup": key, "paper": found[0], "source": found[1], "retrieved": found[2]}
+        )
 
     def has_paper(self, key: str) -> bool:
         return self.paper(key) is not None
 
     def paper(self, key: str) -> dict | None:
-        found = self.db.execute("SELECT record, source, retrieved, fields FROM papers WHERE key = ?",
-                                (key,)).fetchone()
+        found = self.db.execute("SELECT record, source, retrieved, fields FROM papers WHERE key = ?", (key,)).fetchone()
         if found is None:
             return None
         record = loads(found[0])
@@ -170,22 +194,39 @@ class Cache:
         if problem:
             self.drop("DELETE FROM papers WHERE key = ?", (key,), f"paper {key}: {problem}")
             return None
-        return {"kind": "paper", "key": key, "record": record, "source": found[1], "retrieved": found[2],
-                "fields": found[3]}
+        return {
+            "kind": "paper",
+            "key": key,
+            "record": record,
+            "source": found[1],
+            "retrieved": found[2],
+            "fields": found[3],
+        }
 
     def edges(self, paper: str, direction: str) -> dict | None:
-        found = self.db.execute("SELECT items, complete, source, retrieved FROM edges WHERE paper = ? AND "
-                                "direction = ?", (paper, direction)).fetchone()
+        found = self.db.execute(
+            "SELECT items, complete, source, retrieved FROM edges WHERE paper = ? AND direction = ?", (paper, direction)
+        ).fetchone()
         if found is None:
             return None
         items = loads(found[0])
         problem = items_problem(items, direction)
         if problem:
-            self.drop("DELETE FROM edges WHERE paper = ? AND direction = ?", (paper, direction),
-                      f"{direction} of {paper}: {problem}")
+            self.drop(
+                "DELETE FROM edges WHERE paper = ? AND direction = ?",
+                (paper, direction),
+                f"{direction} of {paper}: {problem}",
+            )
             return None
-        return {"kind": "edges", "paper": paper, "direction": direction, "items": items,
-                "complete": bool(found[1]), "source": found[2], "retrieved": found[3]}
+        return {
+            "kind": "edges",
+            "paper": paper,
+            "direction": direction,
+            "items": items,
+            "complete": bool(found[1]),
+            "source": found[2],
+            "retrieved": found[3],
+        }
 
     def drop(self, sql: str, params: tuple, why: str) -> None:
         """Remove a row that no longer passes the checks, and say so: it is fetched again."""
@@ -200,8 +241,9 @@ class Cache:
         for (key,) in self.db.execute("SELECT lookup FROM lookups ORDER BY lookup").fetchall():
             if lookup := self.lookup(key):
                 yield lookup
-        for paper, direction in self.db.execute("SELECT paper, direction FROM edges ORDER BY paper, direction"
-                                                ).fetchall():
+        for paper, direction in self.db.execute(
+            "SELECT paper, direction FROM edges ORDER BY paper, direction"
+        ).fetchall():
             if row := self.edges(paper, direction):
                 yield row
 

@@ -11,6 +11,7 @@ knows that package reads our errors the same way. Its client is not: its own ret
 Retry-After and blocks for minutes, it turns 502/503 into empty answers, and steering it
 meant replacing its private `_requester` and running an event loop of our own.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,26 @@ import tenacity
 from semanticscholar.SemanticScholarException import BadQueryParametersException, ObjectNotFoundException
 
 DEFAULT_API_URL = "https://api.semanticscholar.org/graph/v1"
-PAPER_FIELDS = ("paperId", "corpusId", "externalIds", "title", "abstract", "venue", "publicationVenue", "year",
-                "publicationDate", "publicationTypes", "authors", "citationCount", "influentialCitationCount",
-                "referenceCount", "fieldsOfStudy", "tldr", "openAccessPdf", "url")
+PAPER_FIELDS = (
+    "paperId",
+    "corpusId",
+    "externalIds",
+    "title",
+    "abstract",
+    "venue",
+    "publicationVenue",
+    "year",
+    "publicationDate",
+    "publicationTypes",
+    "authors",
+    "citationCount",
+    "influentialCitationCount",
+    "referenceCount",
+    "fieldsOfStudy",
+    "tldr",
+    "openAccessPdf",
+    "url",
+)
 BATCH_LIMIT = 500
 
 
@@ -111,14 +129,24 @@ def error_message(response: httpx.Response) -> str:
 class S2Client:
     """Synchronous calls to the Graph API with our retry policy; counts requests and waits."""
 
-    def __init__(self, base_url: str | None = None, api_key: str | None = None, *,
-                 policy: RetryPolicy | None = None, timeout: float = 20.0, on_event=None):
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        policy: RetryPolicy | None = None,
+        timeout: float = 20.0,
+        on_event=None,
+    ):
         self.base_url = (base_url or os.environ.get("S2_API_URL") or DEFAULT_API_URL).rstrip("/")
         self.policy = policy or RetryPolicy()
         self.random = random.Random(self.policy.seed)
         key = api_key or api_key_from_config()
-        self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)), follow_redirects=False,
-                                 headers={"x-api-key": key} if key else {})
+        self.http = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+            follow_redirects=False,
+            headers={"x-api-key": key} if key else {},
+        )
         self.requests = 0
         self.waited = 0.0
         self.on_event = on_event or (lambda kind, **info: None)
@@ -129,7 +157,7 @@ class S2Client:
     def attempt(self, method: str, url: str, params: dict | None, payload: dict | None):
         """One request, its outcome classified (see `classify`)."""
         self.requests += 1
-        self.on_event("request", path=url[len(self.base_url):])
+        self.on_event("request", path=url[len(self.base_url) :])
         try:
             response = self.http.request(method, url, params=params, json=payload)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
@@ -144,19 +172,26 @@ class S2Client:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.policy.attempts),
             retry=tenacity.retry_if_exception(self.worth_waiting_for),
-            wait=self.wait_for, before_sleep=self.announce_wait, sleep=self.sleep, reraise=True)
+            wait=self.wait_for,
+            before_sleep=self.announce_wait,
+            sleep=self.sleep,
+            reraise=True,
+        )
         try:
             return retrying(self.attempt, "POST" if payload is not None else "GET", url, params, payload)
         except TransientError as error:
             if error.retry_after is not None and error.retry_after > self.policy.max_retry_after:
-                raise GaveUp(f"{path}: asked to wait {error.retry_after:.0f} s, more than the "
-                             f"{self.policy.max_retry_after:.0f} s allowed") from None
+                raise GaveUp(
+                    f"{path}: asked to wait {error.retry_after:.0f} s, more than the "
+                    f"{self.policy.max_retry_after:.0f} s allowed"
+                ) from None
             raise GaveUp(f"{path}: {self.policy.attempts} tries failed, last: {error}") from None
 
     def worth_waiting_for(self, error: BaseException) -> bool:
         """Transient failures are retried, unless the server asks for a longer wait than allowed."""
-        return isinstance(error, TransientError) and (error.retry_after is None or
-                                                       error.retry_after <= self.policy.max_retry_after)
+        return isinstance(error, TransientError) and (
+            error.retry_after is None or error.retry_after <= self.policy.max_retry_after
+        )
 
     def wait_for(self, state: tenacity.RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -183,8 +218,10 @@ class S2Client:
             raise ValueError(f"a batch holds 1 to {BATCH_LIMIT} ids, not {len(ids)}")
         answer = self.call("/paper/batch", {"fields": ",".join(fields)}, {"ids": ids})
         if not isinstance(answer, list) or len(answer) != len(ids):
-            raise GaveUp(f"/paper/batch: expected {len(ids)} answers, got "
-                         f"{len(answer) if isinstance(answer, list) else type(answer).__name__}")
+            raise GaveUp(
+                f"/paper/batch: expected {len(ids)} answers, got "
+                f"{len(answer) if isinstance(answer, list) else type(answer).__name__}"
+            )
         return answer
 
     def match_title(self, title: str, fields: list[str]) -> dict | None:
@@ -203,8 +240,9 @@ class S2Client:
         items: list[dict] = []
         offset = 0
         while True:
-            answer = self.call(f"/paper/{paper_id}/{direction}",
-                               {"fields": ",".join(fields), "offset": offset, "limit": page_size})
+            answer = self.call(
+                f"/paper/{paper_id}/{direction}", {"fields": ",".join(fields), "offset": offset, "limit": page_size}
+            )
             if not isinstance(answer, dict) or not isinstance(answer.get("data"), list):
                 raise GaveUp(f"/paper/{paper_id}/{direction}: answer without data")
             items.extend(answer["data"])

@@ -5,6 +5,7 @@ papers with an accepted id, title match for the rest), then the shipped snapshot
 Nothing partial is stored as complete; what could not be enriched is reported with
 the reason. With no network the run goes straight to cache and snapshot.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -32,7 +33,7 @@ DIRECTIONS = ("references", "citations")
 # What an edge says of the paper at its far end: enough to cite an outside work (authors, venue, date).
 EDGE_FIELDS = ("paperId", "externalIds", "title", "year", "venue", "publicationDate", "publicationTypes", "authors")
 DETAIL_FIELDS = ("contexts", "intents", "isInfluential", "paperId", "externalIds", "title", "year")
-EDGE_PAGE_SIZES = (1000, 100, 10)      # smaller pages when a page of long author lists passes 10 MB
+EDGE_PAGE_SIZES = (1000, 100, 10)  # smaller pages when a page of long author lists passes 10 MB
 
 
 def describes_far_ends(items: list[dict]) -> bool:
@@ -49,6 +50,7 @@ def too_large(error: Exception) -> bool:
 @dataclass
 class EnrichReport:
     """What enrichment did: the figures the progress bar and the build summary show."""
+
     offline: bool = False
     offline_reason: str = ""
     requests: int = 0
@@ -61,11 +63,18 @@ class EnrichReport:
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"offline": self.offline, "offline_reason": self.offline_reason, "requests": self.requests,
-                "cache_hits": self.cache_hits, "waited_seconds": round(self.waited, 1),
-                "enriched": len(self.enriched), "from_snapshot": len(self.from_snapshot),
-                "unresolved": dict(sorted(self.unresolved.items())), "incomplete_edge_lists": sorted(self.incomplete),
-                "errors": self.errors}
+        return {
+            "offline": self.offline,
+            "offline_reason": self.offline_reason,
+            "requests": self.requests,
+            "cache_hits": self.cache_hits,
+            "waited_seconds": round(self.waited, 1),
+            "enriched": len(self.enriched),
+            "from_snapshot": len(self.from_snapshot),
+            "unresolved": dict(sorted(self.unresolved.items())),
+            "incomplete_edge_lists": sorted(self.incomplete),
+            "errors": self.errors,
+        }
 
 
 def batch_id(paper: ListedPaper) -> str | None:
@@ -112,9 +121,16 @@ def is_complete(items, count) -> bool:
 class Enricher:
     """Runs one enrichment of listed papers against cache, API and snapshot."""
 
-    def __init__(self, cache: Cache, *, offline: bool = False, client: S2Client | None = None,
-                 refresh_older_than: timedelta | None = None, contexts: bool = False,
-                 progress: Silent | None = None):
+    def __init__(
+        self,
+        cache: Cache,
+        *,
+        offline: bool = False,
+        client: S2Client | None = None,
+        refresh_older_than: timedelta | None = None,
+        contexts: bool = False,
+        progress: Silent | None = None,
+    ):
         self.cache = cache
         self.snapshot = MemoryRows(shipped_rows())
         self.client = client
@@ -124,7 +140,7 @@ class Enricher:
         self.progress = progress
 
     def run(self, papers: Sequence[ListedPaper]) -> tuple[dict[str, Enrichment], EnrichReport]:
-        found: dict[str, str] = {}                  # listed key -> cache paper key
+        found: dict[str, str] = {}  # listed key -> cache paper key
         todo = []
         for paper in papers:
             key = self.cached_paper_key(paper)
@@ -185,15 +201,16 @@ class Enricher:
         rows = [self.fresh(self.cache.lookup(key)) for key in lookup_keys(paper)]
         missing = [row for row in rows if row and row["paper"] is None]
         if missing:
-            self.report.unresolved[paper.key] = (f"not found in Semantic Scholar "
-                                                 f"(answer cached {missing[0]['retrieved']})")
+            self.report.unresolved[paper.key] = (
+                f"not found in Semantic Scholar (answer cached {missing[0]['retrieved']})"
+            )
         return bool(missing)
 
     def fetch(self, papers: list[ListedPaper], found: dict[str, str]) -> None:
         try:
             by_id = [p for p in papers if batch_id(p)]
             for start in range(0, len(by_id), BATCH_LIMIT):
-                self.fetch_batch(by_id[start:start + BATCH_LIMIT], found)
+                self.fetch_batch(by_id[start : start + BATCH_LIMIT], found)
             # a paper no id lookup found (an id S2 does not know, a link with none) is tried by its title
             by_id_missing = dict(self.report.unresolved)
             matched = [found[p.key] for p in papers if p.key not in found and self.fetch_match(p, found)]
@@ -204,7 +221,7 @@ class Enricher:
                     both = (by_id_missing[paper.key], self.report.unresolved[paper.key])
                     self.report.unresolved[paper.key] = "; ".join(both)
             for start in range(0, len(matched), BATCH_LIMIT):
-                self.fetch_edges_batch(matched[start:start + BATCH_LIMIT])
+                self.fetch_edges_batch(matched[start : start + BATCH_LIMIT])
         except Unreachable as error:
             self.report.offline, self.report.offline_reason = True, str(error)
 
@@ -294,12 +311,14 @@ class Enricher:
         elif self.refused(record, f"title match for {paper.key}"):
             return False
         elif not title_resembles(title, record.get("title")):
-            self.report.errors.append(f"title match for {paper.key}: the answer was for another title "
-                                      f"('{record.get('title')}'); not stored")
+            self.report.errors.append(
+                f"title match for {paper.key}: the answer was for another title ('{record.get('title')}'); not stored"
+            )
         elif not title_agrees(title, record.get("title")) or not year_compatible(paper, record):
             self.cache.write([self.lookup_row(lookup, None)])
-            self.report.unresolved[paper.key] = (f"title match rejected: found '{record.get('title')}' "
-                                                 f"({record.get('year')})")
+            self.report.unresolved[paper.key] = (
+                f"title match rejected: found '{record.get('title')}' ({record.get('year')})"
+            )
         else:
             record.pop("matchScore", None)
             found[paper.key] = self.store(record, lookup)
@@ -317,8 +336,7 @@ class Enricher:
         """The items of an edge list that pass the record checks; the others are reported."""
         kept, refused = valid_items(items, check)
         if refused:
-            self.report.errors.append(f"{key} {direction}: {len(refused)} malformed item(s) left out "
-                                      f"({refused[0]})")
+            self.report.errors.append(f"{key} {direction}: {len(refused)} malformed item(s) left out ({refused[0]})")
         return kept
 
     def store(self, record: dict, lookup: str | None) -> str:
@@ -333,8 +351,16 @@ class Enricher:
                 items = self.valid_edges(key, direction, items)
             if is_complete(items, counts[direction]):
                 rows.append(self.edges_row(key, direction, items, retrieved))
-        rows.append({"kind": "paper", "key": key, "record": record, "source": SOURCE, "retrieved": retrieved,
-                     "fields": ",".join(PAPER_FIELDS)})
+        rows.append(
+            {
+                "kind": "paper",
+                "key": key,
+                "record": record,
+                "source": SOURCE,
+                "retrieved": retrieved,
+                "fields": ",".join(PAPER_FIELDS),
+            }
+        )
         self.cache.write(rows)
         return key
 
@@ -370,8 +396,9 @@ class Enricher:
             if (cached and cached["complete"]) or key.startswith("snapshot:"):
                 continue
             try:
-                items = self.valid_edges(key, "reference details",
-                                         self.edge_items(key, "references", list(DETAIL_FIELDS)), detail_problem)
+                items = self.valid_edges(
+                    key, "reference details", self.edge_items(key, "references", list(DETAIL_FIELDS)), detail_problem
+                )
             except Unreachable as error:
                 self.report.offline, self.report.offline_reason = True, str(error)
                 return
@@ -412,16 +439,29 @@ class Enricher:
                 self.report.from_snapshot.append(paper.key)
                 self.report.unresolved.pop(paper.key, None)
                 return Enrichment(record, "snapshot", row["retrieved"])
-        self.report.unresolved.setdefault(paper.key, "offline: not in cache or snapshot" if self.report.offline
-                                          else "not found")
+        self.report.unresolved.setdefault(
+            paper.key, "offline: not in cache or snapshot" if self.report.offline else "not found"
+        )
         return None
 
     @staticmethod
     def lookup_row(lookup: str, paper: str | None, retrieved: str | None = None) -> dict:
-        return {"kind": "lookup", "lookup": lookup, "paper": paper, "source": SOURCE,
-                "retrieved": retrieved or now_iso()}
+        return {
+            "kind": "lookup",
+            "lookup": lookup,
+            "paper": paper,
+            "source": SOURCE,
+            "retrieved": retrieved or now_iso(),
+        }
 
     @staticmethod
     def edges_row(key: str, direction: str, items: list, retrieved: str) -> dict:
-        return {"kind": "edges", "paper": key, "direction": direction, "items": items, "complete": True,
-                "source": SOURCE, "retrieved": retrieved}
+        return {
+            "kind": "edges",
+            "paper": key,
+            "direction": direction,
+            "items": items,
+            "complete": True,
+            "source": SOURCE,
+            "retrieved": retrieved,
+        }

@@ -6,6 +6,7 @@ or travel into LaTeX, BibTeX and SPARQL. A record that breaks these rules is ref
 (reported, never cached); an edge item that breaks them is left out of its list, which
 then counts as incomplete. The caps are documented in docs/security.md.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,12 +15,12 @@ from datetime import date
 # Field size caps (characters / items). Real records stay far below: the longest title in
 # S2 is about 1,000 characters, abstracts rarely pass 5,000, author lists reach a few thousand.
 MAX_TITLE = 2_000
-MAX_TEXT = 20_000           # abstract, tldr
-MAX_SHORT = 1_000           # venue, names, publication types, fields of study
+MAX_TEXT = 20_000  # abstract, tldr
+MAX_SHORT = 1_000  # venue, names, publication types, fields of study
 MAX_URL = 2_000
 MAX_AUTHORS = 5_000
-MAX_LIST = 1_000            # publicationTypes, fieldsOfStudy, intents, contexts
-MAX_ID = 300                # any one external identifier
+MAX_LIST = 1_000  # publicationTypes, fieldsOfStudy, intents, contexts
+MAX_ID = 300  # any one external identifier
 LATEST_YEAR = date.today().year + 2
 
 ID_SYNTAX = {
@@ -210,4 +211,3 @@ def valid_items(items: list, check=None) -> tuple[list, list[str]]:
         else:
             kept.append(item)
     return kept, refused
-

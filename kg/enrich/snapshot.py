@@ -5,6 +5,7 @@ cache's JSONL record format and shipped in the package, so that `kg build --offl
 on the default list gives a real citation graph. A paper whose reference list could
 not be read gets no edge list at all: unknown, not empty.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,14 +60,24 @@ def convert_seed(seed: dict) -> list[dict]:
             rows.append({"kind": "lookup", "lookup": lookup, "paper": key, "source": SOURCE, "retrieved": retrieved})
         if paper["references_read"]:
             items = [reference_record(works[cited]) for cited in paper["cites"]]
-            rows.append({"kind": "edges", "paper": key, "direction": "references", "complete": True,
-                         "items": items, "source": SOURCE, "retrieved": retrieved})
+            rows.append(
+                {
+                    "kind": "edges",
+                    "paper": key,
+                    "direction": "references",
+                    "complete": True,
+                    "items": items,
+                    "source": SOURCE,
+                    "retrieved": retrieved,
+                }
+            )
     return rows
 
 
 def write_jsonl(rows: list[dict], path: Path) -> None:
-    path.write_text("".join(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n" for row in rows),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8"
+    )
 
 
 def read_jsonl(text: str, name: str) -> list[dict]:
