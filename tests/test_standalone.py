@@ -83,16 +83,16 @@ def test_the_check_sees_the_ways_a_path_leaves_the_repository(tmp_path, monkeypa
     bad.write_text(
         "from pathlib import Path\n"
         "ROOT = Path(__file__).resolve().parents[1]\n"
-        'SPEC = ROOT.parent / "shared" / "data"\n'
-        'OTHER = Path(__file__).resolve().parents[2] / "shared"\n'
-        'LIST = Path("../shared/lists/README.md")\n'
-        'CACHE = "/work/cache"\n'
+        'SPEC = ROOT.parent / "elsewhere" / "data"\n'
+        'OTHER = Path(__file__).resolve().parents[2] / "elsewhere"\n'
+        'LIST = Path("../elsewhere/lists/README.md")\n'
+        'CACHE = "/home/alice/cache"\n'
         'FINE = ROOT / "tests" / "data"\n',
         encoding="utf-8",
     )
     assert [problem.split(":")[1] for problem in outside_references(bad)] == ["3", "4", "5", "6"]
     script = tmp_path / "run"
-    script.write_text("#!/bin/sh\n# ../shared in a comment is fine\ncd ../shared && ls\n", encoding="utf-8")
+    script.write_text("#!/bin/sh\n# ../elsewhere in a comment is fine\ncd ../elsewhere && ls\n", encoding="utf-8")
     assert [problem.split(":")[1] for problem in outside_references(script)] == ["3"]
 
 
