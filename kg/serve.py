@@ -235,13 +235,15 @@ def address_space() -> int:
         return int(statm.read().split()[0]) * resource.getpagesize()
 
 
-def worker_main(connection, build: str, updates: list[str], max_memory_mb: int) -> None:
-    """The worker process: load the graph, replay accepted updates, cap memory, then answer requests."""
+def worker_main(connection, build: str, updates: list[str], max_memory_mb: int, writable: bool) -> None:
+    """The worker process: open the graph, replay accepted updates, cap memory, then answer requests.
+    A read-only server opens the build's on-disk store read-only (milliseconds, shared with the other
+    workers); one that accepts updates loads a copy into memory, so the build's files never change."""
     from kg.store import KnowledgeGraph
     from kg.vocab import PREFIXES
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops its workers
-    graph = KnowledgeGraph.load(build)
+    graph = KnowledgeGraph.load(build) if writable else KnowledgeGraph.open(build)
     for text in updates:
         graph.store.update(text, prefixes=PREFIXES)
     # What a query may allocate on top of the loaded graph; past it allocation fails and the worker ends.
@@ -263,6 +265,7 @@ class GraphWorker:
     build: Path
     max_memory_mb: int = 1024
     updates: list[str] = field(default_factory=list)
+    writable: bool = False
     process: BaseProcess | None = None
     connection: Connection | None = None
     demoted: bool = False
@@ -274,7 +277,7 @@ class GraphWorker:
             target=worker_main,
             daemon=True,
             name="kg-serve-graph",
-            args=(child, str(self.build), list(self.updates), self.max_memory_mb),
+            args=(child, str(self.build), list(self.updates), self.max_memory_mb, self.writable),
         )
         self.connection, self.process = connection, process
         process.start()
@@ -330,7 +333,8 @@ class WorkerPool:
         self.settings = settings
         self.updates: list[str] = []
         self.workers = [
-            GraphWorker(Path(settings.build), settings.max_memory_mb, self.updates) for _ in range(settings.workers)
+            GraphWorker(Path(settings.build), settings.max_memory_mb, self.updates, settings.update_token is not None)
+            for _ in range(settings.workers)
         ]
         self.idle: asyncio.Queue[GraphWorker] = asyncio.Queue()
         self.writing = asyncio.Lock()

@@ -56,9 +56,10 @@ class KnowledgeGraph:
 
     @classmethod
     def open(cls, path: str | Path) -> KnowledgeGraph:
-        """A build folder's on-disk store, read-only (fast); else whatever `load` reads."""
+        """A build folder's on-disk store, read-only (fast); else whatever `load` reads. A graph.trig
+        changed after the store was written (edited by hand) wins: the store would no longer say the same."""
         folder = Path(path)
-        if (folder / STORE_FOLDER).is_dir():
+        if (folder / STORE_FOLDER).is_dir() and not newer_than_store(folder / "graph.trig", folder / STORE_FOLDER):
             graph = cls.__new__(cls)
             try:
                 graph.store = ox.Store.read_only(str(folder / STORE_FOLDER))
@@ -130,6 +131,14 @@ def in_memory(data: bytes | None) -> bytes:
     if data is None:
         raise TypeError("expected Oxigraph to return the serialization")
     return data
+
+
+def newer_than_store(graph_file: Path, store: Path) -> bool:
+    """Whether `graph_file` was written after every file of the on-disk `store`."""
+    if not graph_file.exists():
+        return False
+    written = max((entry.stat().st_mtime for entry in store.iterdir()), default=0.0)
+    return graph_file.stat().st_mtime > written
 
 
 def sorted_lines(dump: bytes) -> list[str]:

@@ -80,3 +80,14 @@ def test_kg_query_opens_the_build_store_and_answers_as_the_files_do(latest):
 def test_a_build_without_a_store_is_read_from_its_graph_files(latest, tmp_path):
     (tmp_path / "graph.trig").write_bytes((latest.out / "graph.trig").read_bytes())
     assert len(KnowledgeGraph.open(tmp_path)) == len(latest.graph)
+
+
+def test_a_graph_file_edited_after_the_build_wins_over_the_store(latest, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(latest.out, copy)
+    before = len(KnowledgeGraph.open(copy))
+    with (copy / "graph.trig").open("a", encoding="utf-8") as trig:
+        trig.write('<https://example.org/a> <https://example.org/b> "added by hand" .\n')
+    assert len(KnowledgeGraph.open(copy)) == before + 1
