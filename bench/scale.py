@@ -130,6 +130,11 @@ def run_oxigraph(listfile: Path, cache: Path, out: Path) -> dict:
     load = timed(lambda: KnowledgeGraph.load(out / "graph.nt"))
     graph = KnowledgeGraph.load(out)
     latencies = saved_query_latencies(lambda q: list_all(run_saved(graph, q, {})))
+    return run_report(total, stages, triples, load, latencies)
+
+
+def run_report(total: float, stages: dict[str, float], triples: int, load: float, latencies: dict) -> dict:
+    """One measured run as RESULTS.json keeps it (both stores alike)."""
     return {
         "total": round(total, 2),
         "stages": stages,
@@ -194,14 +199,7 @@ def run_rdflib(listfile: Path, cache: Path, out: Path) -> dict:
             )
         )
     )
-    return {
-        "total": round(total, 2),
-        "stages": stages,
-        "triples": triples,
-        "load_triples_per_s": round(triples / load),
-        "queries_ms": latencies,
-        "serialize_triples_per_s": round(4 * triples / stages.get("writing", math.inf)),
-    }
+    return run_report(total, stages, triples, load, latencies)
 
 
 def to_rdflib(term):

@@ -118,20 +118,17 @@ def test_a_paper_outside_the_build_is_fetched_through_the_enrichment(default_bui
         ],
     )
     assert offline.exit_code == 1 and NOT_ENOUGH in offline.output and "offline" in offline.output  # not found
+    fetch = [
+        "classify",
+        str(default_build.out),
+        "arXiv:2401.14361",
+        "--format",
+        "json",
+        "--cache",
+        str(tmp_path / "cache"),
+    ]
     with S2TestServer(build_records()) as server:
-        online = runner.invoke(
-            main,
-            [
-                "classify",
-                str(default_build.out),
-                "arXiv:2401.14361",
-                "--format",
-                "json",
-                "--cache",
-                str(tmp_path / "cache"),
-            ],
-            env={"S2_API_URL": server.url},
-        )
+        online = runner.invoke(main, fetch, env={"S2_API_URL": server.url})
         asked = len(server.requests)
     report = json.loads(online.stdout)
     assert asked >= 1 and report["title"] == "MoE-Infinity: Offloading-Efficient MoE Model Serving"
@@ -139,19 +136,7 @@ def test_a_paper_outside_the_build_is_fetched_through_the_enrichment(default_bui
     evidence = [e for h in report["headings"] for e in h["evidence"]]
     assert any("Fiddler" in e for e in evidence)  # the listed paper that cites it
     with S2TestServer(build_records()) as server:  # the answer is cached: no request
-        again = runner.invoke(
-            main,
-            [
-                "classify",
-                str(default_build.out),
-                "arXiv:2401.14361",
-                "--format",
-                "json",
-                "--cache",
-                str(tmp_path / "cache"),
-            ],
-            env={"S2_API_URL": server.url},
-        )
+        again = runner.invoke(main, fetch, env={"S2_API_URL": server.url})
         assert len(server.requests) == 0
     assert json.loads(again.stdout)["headings"] == report["headings"]
 
