@@ -82,11 +82,11 @@ def synthetic_graph(papers: int, seed: int = 0) -> KnowledgeGraph:
     facts a full record gives; the rest outside works with what an edge record gives."""
     rng = random.Random(seed)
     g, s2 = LIST_GRAPH, S2_GRAPH
-    the_list, scheme = list_iri(SLUG), scheme_iri(SLUG)
+    the_list, scheme = NamedNode(list_iri(SLUG)), NamedNode(scheme_iri(SLUG))
     quads = [Quad(the_list, rdf.type, akg.PaperList, g), Quad(the_list, dcterms.title, Literal("Synthetic list"), g)]
     headings = []
     for top in range(6):
-        parent = heading_iri(SLUG, f"top-{top}")
+        parent = NamedNode(heading_iri(SLUG, f"top-{top}"))
         quads += [
             Quad(parent, rdf.type, skos.Concept, g),
             Quad(parent, skos.prefLabel, Literal(f"Area {top}"), g),
@@ -94,7 +94,7 @@ def synthetic_graph(papers: int, seed: int = 0) -> KnowledgeGraph:
             Quad(parent, skos.topConceptOf, scheme, g),
         ]
         for child in range(2):
-            node = heading_iri(SLUG, f"top-{top}-{child}")
+            node = NamedNode(heading_iri(SLUG, f"top-{top}-{child}"))
             headings.append(node)
             quads += [
                 Quad(node, rdf.type, skos.Concept, g),

@@ -147,7 +147,6 @@ def run_report(total: float, stages: dict[str, float], triples: int, load: float
 
 def run_rdflib(listfile: Path, cache: Path, out: Path) -> dict:
     """The same list through rdflib's in-memory store: load, serialize in the four formats, query."""
-    import pyoxigraph as ox
     import rdflib
 
     from kg.build import ListSource
@@ -155,6 +154,7 @@ def run_rdflib(listfile: Path, cache: Path, out: Path) -> dict:
     from kg.graphmap import enrichment_quads, list_quads
     from kg.progress import Silent
     from kg.savedqueries import bind_params
+    from kg.statements import canonical, nquads_lines
     from kg.store import KnowledgeGraph
     from kg.vocab import PREFIXES
 
@@ -178,7 +178,7 @@ def run_rdflib(listfile: Path, cache: Path, out: Path) -> dict:
     dataset = rdflib.Dataset()
     for prefix, base in PREFIXES.items():
         dataset.bind(prefix, base)
-    dataset.parse(data=ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode("utf-8"), format="nquads")
+    dataset.parse(data="".join(nquads_lines(canonical(quads))), format="nquads")
     clock.stage("writing")
     union = rdflib.Graph(namespace_manager=dataset.namespace_manager)
     for s, p, o, _ in dataset.quads((None, None, None, None)):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.counts import count_quads
+from kg.counts import add_counts
 from kg.enrich import Enrichment
 from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
 from kg.listparse import Entry, Heading, ListedPaper, ModelRow, ParsedList
@@ -65,12 +65,11 @@ class Size:
 def synthetic_quads(size: Size = Size()) -> list[ox.Quad]:
     """The quads of a synthetic build: list graph, enrichment graph, provenance, counts; no duplicates."""
     parsed, enrichments = synthetic_list(size)
-    quads = list(
-        dict.fromkeys(
-            [*list_quads(parsed, SLUG), *enrichment_quads(parsed, enrichments), *graph_provenance_quads("0" * 64, SLUG)]
-        )
+    graph = KnowledgeGraph(
+        [*list_quads(parsed, SLUG), *enrichment_quads(parsed, enrichments), *graph_provenance_quads("0" * 64, SLUG)]
     )
-    return quads + list(count_quads(KnowledgeGraph(quads)))
+    add_counts(graph)
+    return list(graph.store)
 
 
 def synthetic_list(size: Size) -> tuple[ParsedList, dict[str, Enrichment]]:

@@ -1,5 +1,6 @@
 """`kg build`: the flow as plain calls, each on what the one before returned (docs/architecture.md):
-read -> parse -> enrich -> one node per work -> RDF -> clusters -> counts -> validate -> write -> views.
+read -> parse -> enrich -> one node per work -> RDF statements -> model -> clusters -> counts -> validate
+-> write -> views (while Oxigraph writes the Turtle, TriG, JSON-LD files and the store beside them).
 
 The build folder gets graph.ttl/.nt/.nq/.jsonld/.trig, the on-disk store and manifest.json, then the views
 (page, clusters, exports, report). Every file is written whole (temp file, rename),
@@ -16,25 +17,30 @@ import fcntl
 import json
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from importlib import metadata
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kg.clusters import add_clusters
-from kg.counts import add_counts
+from kg.clusters import cluster_papers, cluster_quads
+from kg.counts import count_statements
 from kg.curate.report import write_report
 from kg.enrich import EnrichmentError, enrich
 from kg.exports import write_cluster_files
 from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads, one_node_per_work
 from kg.listparse import ParsedList
 from kg.listsource import MAX_BYTES_PER_PAPER, MAX_PAPERS, BuildError, ListSource
-from kg.model import read_model
+from kg.model import read_model, stored_clusters
 from kg.page import write_graph_page
-from kg.store import KnowledgeGraph, atomic_write
+from kg.statements import StatementIndex, from_quad
+from kg.store import KnowledgeGraph, atomic_write, write_graph_files, write_serializations, write_store
 from kg.validate import ValidationFailed, validate
+from kg.vocab import TERMS
 
 if TYPE_CHECKING:  # the client and the progress bar are imported where they are used
     from kg.enrich.client import S2Client
@@ -48,9 +54,13 @@ PACKAGES = ("awesome-kg", "rdflib", "pyoxigraph", "pyshacl", "semanticscholar", 
 class BuildResult:
     out: Path
     parsed: ParsedList
-    graph: KnowledgeGraph
     manifest: dict
     files: list[Path]
+
+    @cached_property
+    def graph(self) -> KnowledgeGraph:
+        """The built graph in memory (read from graph.nq when first asked for)."""
+        return KnowledgeGraph.load(self.out / "graph.nq")
 
 
 def build(
@@ -133,36 +143,66 @@ def locked_build(
         raise BuildError(f"{error}; the previous build is kept") from None
     progress.stage("mapping to RDF")
     parsed, enrichments = one_node_per_work(parsed, enrichments)
-    graph = KnowledgeGraph(
-        list(list_quads(parsed, source.slug, enrichments))
-        + list(enrichment_quads(parsed, enrichments))
-        + list(graph_provenance_quads(source.sha256, source.slug))
+    index = StatementIndex(
+        chain(
+            list_quads(parsed, source.slug, enrichments),
+            enrichment_quads(parsed, enrichments),
+            graph_provenance_quads(source.sha256, source.slug),
+        )
     )
+    del enrichments  # the records are in the statements now: their memory goes back before the views
     progress.stage("reading the model")
-    model = read_model(graph)
+    model = read_model(index)
     progress.stage("clustering")
-    clustering = add_clusters(graph, model)
+    clustering = cluster_papers(model)
+    index.extend(map(from_quad, cluster_quads(clustering)))
+    model.clusters = stored_clusters(index)
     progress.stage("counting")
-    add_counts(graph)
+    index.extend(count_statements(model))
     progress.stage("validating (SHACL)")
     try:
-        validate(graph)
+        validate(index)
     except ValidationFailed as failure:
         raise BuildError(f"the graph breaks the SHACL shapes; nothing was written:\n{failure}") from None
     progress.stage("writing")
     staging = staging_folder(out)
-    written = graph.write(staging)
-    graph.write_store(staging)
-    progress.stage("related-work exports")
-    written += write_cluster_files(model, staging, clustering)
-    progress.stage("curator's report")
-    written += write_report(model, staging)
-    progress.stage("graph page")
-    written += write_graph_page(model, staging)
-    manifest = make_manifest(source, parsed, graph, report)
+    counts = graph_counts(index)
+    graph_files = write_graph_files(index.canonical(), staging)
+    del index
+    counts.update(quads=graph_files.quads, triples=graph_files.triples)
+    written = graph_files.paths
+    with ThreadPoolExecutor(1) as background:  # Oxigraph's writers release the GIL: they run beside the views
+        more_files = background.submit(write_serializations_and_store, staging)
+        progress.stage("related-work exports")
+        written += write_cluster_files(model, staging, clustering)
+        progress.stage("curator's report")
+        written += write_report(model, staging)
+        progress.stage("graph page")
+        written += write_graph_page(model, staging)
+        progress.stage("writing Turtle, TriG, JSON-LD and the store")
+        written += more_files.result()
+    manifest = make_manifest(source, parsed, counts, report)
     written.append(atomic_write(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"))
     publish(staging, out)
-    return BuildResult(out, parsed, graph, manifest, [out / path.name for path in written])
+    return BuildResult(out, parsed, manifest, [out / path.name for path in written])
+
+
+def write_serializations_and_store(folder: Path) -> list[Path]:
+    """The graph files Oxigraph writes from graph.nq/.nt, then the on-disk store (a folder, not listed)."""
+    written = write_serializations(folder)
+    write_store(folder)
+    return written
+
+
+def graph_counts(index: StatementIndex) -> dict[str, int]:
+    """What the manifest counts of the graph: citation edges, and works that are not listed papers."""
+    return {
+        "citation_edges": len(set(index.pairs(TERMS["cito"].cites))),
+        "outside_works": len(
+            index.subjects(TERMS["rdf"].type, TERMS["fabio"].Expression)
+            - index.subjects(TERMS["rdf"].type, TERMS["akg"].ListedPaper)
+        ),
+    }
 
 
 def check_title_sizes(parsed: ParsedList, label: str) -> None:
@@ -297,27 +337,17 @@ def exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-def count(graph: KnowledgeGraph, sparql: str) -> int:
-    return int(next(iter(graph.query(sparql)))[0].value)
-
-
-def make_manifest(source: ListSource, parsed: ParsedList, graph: KnowledgeGraph, report) -> dict:
+def make_manifest(source: ListSource, parsed: ParsedList, graph_counts: dict[str, int], report) -> dict:
     """What was built from what: input and its sha256, versions, time, counts, enrichment."""
     counts = {
-        "quads": len(graph),
-        "triples": count(graph, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"),
+        "quads": graph_counts["quads"],
+        "triples": graph_counts["triples"],
         "entries": parsed.entries,
         "listed_papers": len(parsed.papers),
         "headings": len(parsed.headings),
         "models": len(parsed.models),
-        "citation_edges": count(
-            graph, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?a ?b WHERE { ?a cito:cites ?b } }"
-        ),
-        "outside_works": count(
-            graph,
-            "SELECT (COUNT(DISTINCT ?w) AS ?n) WHERE { ?w a fabio:Expression "
-            "FILTER NOT EXISTS { ?w a akg:ListedPaper } }",
-        ),
+        "citation_edges": graph_counts["citation_edges"],
+        "outside_works": graph_counts["outside_works"],
         "warnings": len(parsed.warnings),
         "skipped": parsed.skipped_by_kind(),
     }

@@ -364,10 +364,11 @@ def open_graph(target: str | None, endpoint: str | None):
 @click.argument("target")
 @click.option(
     "--engine",
-    type=click.Choice(["pyshacl", "sparql"]),
+    type=click.Choice(["pyshacl", "sparql", "python"]),
     default="pyshacl",
     show_default=True,
-    help="pyshacl over the whole shapes file (slow past 20,000 triples), or the build's SPARQL checks.",
+    help="pyshacl over the whole shapes file (slow past 20,000 triples), the shapes compiled to SPARQL, "
+    "or the checks a build runs in Python.",
 )
 def validate_build(target, engine):
     """Check TARGET (a build folder or graph file) against the SHACL shapes; exit 1 with the violations."""

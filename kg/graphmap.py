@@ -1,4 +1,4 @@
-"""Map a parsed list and its enrichment records to RDF quads (the vocabulary contract).
+"""Map a parsed list and its enrichment records to RDF statements (the vocabulary contract).
 
 Facts the list states go to the list graph; facts from Semantic Scholar or from the
 shipped snapshot go to their own named graphs, with a PROV record per paper saying
@@ -13,33 +13,17 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from pyoxigraph import Literal, NamedNode, Quad
-
 from kg.enrich import Enrichment
 from kg.identifiers import ID_KINDS, identifiers_from_url, identity_key, link_kind, normalize_title, normalize_url
 from kg.listparse import ListedPaper, ModelRow, ParsedList
-from kg.vocab import (
-    ID,
-    LIST_GRAPH,
-    PROVENANCE_GRAPH,
-    S2_GRAPH,
-    SNAPSHOT_GRAPH,
-    akg,
-    cito,
-    dcterms,
-    fabio,
-    foaf,
-    heading_iri,
-    list_iri,
-    model_iri,
-    paper_iri,
-    person_iri,
-    prov,
-    rdf,
-    rdfs,
-    scheme_iri,
-    skos,
-    xsd,
+from kg.statements import Literal, Statement, datetime_literal, decimal_literal
+from kg.vocab import GRAPH_IRIS, ID, TERMS, heading_iri, list_iri, model_iri, paper_iri, person_iri, scheme_iri
+
+akg, cito, dcterms, fabio, foaf, prov, rdf, rdfs, skos, xsd = (
+    TERMS[name] for name in ("akg", "cito", "dcterms", "fabio", "foaf", "prov", "rdf", "rdfs", "skos", "xsd")
+)
+LIST_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH, PROVENANCE_GRAPH = (
+    GRAPH_IRIS[name] for name in ("list", "semantic-scholar", "snapshot", "provenance")
 )
 
 SOURCE_GRAPHS = {"semantic-scholar": S2_GRAPH, "snapshot": SNAPSHOT_GRAPH}
@@ -56,7 +40,7 @@ S2_ID_KINDS = {"ArXiv": "arxiv", "DOI": "doi", "ACL": "acl"}
 
 
 def integer(value: int) -> Literal:
-    return Literal(str(int(value)), datatype=xsd.integer)
+    return Literal(str(int(value)), xsd.integer)
 
 
 def text(value: str) -> Literal:
@@ -67,8 +51,8 @@ def year_or_date(value: str | int) -> Literal:
     """xsd:date for a full date, xsd:gYear for a year alone."""
     value = str(value)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return Literal(value, datatype=xsd.date)
-    return Literal(value[:4], datatype=xsd.gYear)
+        return Literal(value, xsd.date)
+    return Literal(value[:4], xsd.gYear)
 
 
 def digest(*parts: str) -> str:
@@ -126,28 +110,28 @@ def one_node_per_work(
     return replace(parsed, papers=papers), merged
 
 
-def list_quads(parsed: ParsedList, slug: str, enrichments: dict[str, Enrichment] | None = None) -> Iterator[Quad]:
+def list_quads(parsed: ParsedList, slug: str, enrichments: dict[str, Enrichment] | None = None) -> Iterator[Statement]:
     """Everything the list itself says: the list, its taxonomy, its papers and models. With the
     enrichments, a paper's dcterms:title is its real title, in the graph of the source that gives it."""
     g = LIST_GRAPH
     the_list, scheme = list_iri(slug), scheme_iri(slug)
-    yield Quad(the_list, rdf.type, akg.PaperList, g)
-    yield Quad(the_list, dcterms.title, text(parsed.title or slug), g)
-    yield Quad(the_list, akg.taxonomy, scheme, g)
-    yield Quad(scheme, rdf.type, skos.ConceptScheme, g)
-    yield Quad(scheme, dcterms.title, text(f"Taxonomy of {parsed.title or slug}"), g)
+    yield (the_list, rdf.type, akg.PaperList, g)
+    yield (the_list, dcterms.title, text(parsed.title or slug), g)
+    yield (the_list, akg.taxonomy, scheme, g)
+    yield (scheme, rdf.type, skos.ConceptScheme, g)
+    yield (scheme, dcterms.title, text(f"Taxonomy of {parsed.title or slug}"), g)
     for heading in parsed.headings:
         node = heading_iri(slug, heading.key)
-        yield Quad(node, rdf.type, skos.Concept, g)
-        yield Quad(node, skos.prefLabel, text(heading.label), g)
-        yield Quad(node, skos.inScheme, scheme, g)
-        yield Quad(node, akg.position, integer(heading.order), g)
-        yield Quad(node, akg.sourceLine, integer(heading.line), g)
+        yield (node, rdf.type, skos.Concept, g)
+        yield (node, skos.prefLabel, text(heading.label), g)
+        yield (node, skos.inScheme, scheme, g)
+        yield (node, akg.position, integer(heading.order), g)
+        yield (node, akg.sourceLine, integer(heading.line), g)
         if heading.parent:
-            yield Quad(node, skos.broader, heading_iri(slug, heading.parent), g)
+            yield (node, skos.broader, heading_iri(slug, heading.parent), g)
         else:
-            yield Quad(node, skos.topConceptOf, scheme, g)
-            yield Quad(scheme, skos.hasTopConcept, node, g)
+            yield (node, skos.topConceptOf, scheme, g)
+            yield (scheme, skos.hasTopConcept, node, g)
     for paper in parsed.papers:
         found = (enrichments or {}).get(paper.key)
         real = (found.record.get("title") or "").strip() if found else ""
@@ -159,69 +143,68 @@ def list_quads(parsed: ParsedList, slug: str, enrichments: dict[str, Enrichment]
 
 
 def listed_paper_quads(
-    paper: ListedPaper, slug: str, the_list: NamedNode, real_title: tuple[str, NamedNode] | None = None
-) -> Iterator[Quad]:
+    paper: ListedPaper, slug: str, the_list: str, real_title: tuple[str, str] | None = None
+) -> Iterator[Statement]:
     """A listed paper: its title (the source's when one is given, else the list's), the list's spelling
     (akg:listedTitle) and its other spellings. A title unlike the first (a line whose link points at
     another paper) stays on that line's listing only."""
     g = LIST_GRAPH
     node = paper_iri(paper.key)
-    yield Quad(node, rdf.type, akg.ListedPaper, g)
-    yield Quad(node, rdf.type, fabio.Expression, g)
-    yield Quad(node, akg.inList, the_list, g)
+    yield (node, rdf.type, akg.ListedPaper, g)
+    yield (node, rdf.type, fabio.Expression, g)
+    yield (node, akg.inList, the_list, g)
     titles = paper.titles
     title, title_graph = real_title or (titles[0], g)
-    yield Quad(node, dcterms.title, text(title), title_graph)
-    yield Quad(node, akg.listedTitle, text(titles[0]), g)
+    yield (node, dcterms.title, text(title), title_graph)
+    yield (node, akg.listedTitle, text(titles[0]), g)
     for alternative in titles[1:]:
-        yield Quad(node, dcterms.alternative, text(alternative), g)
+        yield (node, dcterms.alternative, text(alternative), g)
     tagged = paper.tagged
     if tagged.tag:
-        yield Quad(node, akg.venueTag, text(tagged.tag), g)
+        yield (node, akg.venueTag, text(tagged.tag), g)
     if tagged.venue:
-        yield Quad(node, akg.listedVenue, text(tagged.venue), g)
+        yield (node, akg.listedVenue, text(tagged.venue), g)
     if tagged.year:
-        yield Quad(node, akg.listedYear, Literal(str(tagged.year), datatype=xsd.gYear), g)
+        yield (node, akg.listedYear, Literal(str(tagged.year), xsd.gYear), g)
     if tagged.month and 1 <= tagged.month <= 12:
-        yield Quad(node, akg.listedMonth, integer(tagged.month), g)
+        yield (node, akg.listedMonth, integer(tagged.month), g)
     for heading in paper.headings:
-        yield Quad(node, akg.listedUnder, heading_iri(slug, heading), g)
+        yield (node, akg.listedUnder, heading_iri(slug, heading), g)
     yield from identifier_quads(node, paper.ids, g)
     for url in paper.urls:
-        yield Quad(node, foaf.page, NamedNode(web_iri(url)), g)
+        yield (node, foaf.page, web_iri(url), g)
     for url in paper.code_urls:
-        yield Quad(node, akg.codeRepository, NamedNode(web_iri(url)), g)
+        yield (node, akg.codeRepository, web_iri(url), g)
     seen: dict[str, int] = {}
     for entry in paper.entries:
         seen[entry.heading] = seen.get(entry.heading, 0) + 1  # the same paper twice under one heading: two listings
         # "False" keeps the listing IRIs of earlier builds (it once told made-up model-table entries apart)
-        listing = NamedNode(
-            f"{ID}list/{slug}/listing/{digest(paper.key, entry.heading, 'False')}"
-            + (f"-{seen[entry.heading]}" if seen[entry.heading] > 1 else "")
+        listing = f"{ID}list/{slug}/listing/{digest(paper.key, entry.heading, 'False')}" + (
+            f"-{seen[entry.heading]}" if seen[entry.heading] > 1 else ""
         )
-        yield Quad(listing, rdf.type, akg.Listing, g)
-        yield Quad(listing, akg.listedPaper, node, g)
-        yield Quad(listing, akg.underHeading, heading_iri(slug, entry.heading), g)
-        yield Quad(listing, akg.printedTitle, text(entry.title), g)
-        yield Quad(listing, akg.sourceLine, integer(entry.line), g)
+        yield (listing, rdf.type, akg.Listing, g)
+        yield (listing, akg.listedPaper, node, g)
+        yield (listing, akg.underHeading, heading_iri(slug, entry.heading), g)
+        yield (listing, akg.printedTitle, text(entry.title), g)
+        yield (listing, akg.sourceLine, integer(entry.line), g)
         if entry.file:
-            yield Quad(listing, akg.sourceFile, text(entry.file), g)
+            yield (listing, akg.sourceFile, text(entry.file), g)
         if entry.url:
-            yield Quad(listing, akg.listedLink, NamedNode(web_iri(entry.url)), g)
+            yield (listing, akg.listedLink, web_iri(entry.url), g)
         if entry.tag is not None:
-            yield Quad(listing, akg.venueTag, text(entry.tag), g)
+            yield (listing, akg.venueTag, text(entry.tag), g)
         for note in entry.notes:
-            yield Quad(listing, rdfs.comment, text(note), g)
+            yield (listing, rdfs.comment, text(note), g)
         for _label, url in entry.other_links:
-            yield Quad(listing, rdfs.seeAlso, NamedNode(web_iri(url)), g)
+            yield (listing, rdfs.seeAlso, web_iri(url), g)
 
 
-def identifier_quads(node: NamedNode, ids: dict[str, str], g: NamedNode) -> Iterator[Quad]:
+def identifier_quads(node: str, ids: dict[str, str], g: str) -> Iterator[Statement]:
     for kind, value in sorted(ids.items()):
         if kind in ID_PROPERTIES:
             prop, label = ID_PROPERTIES[kind]
-            yield Quad(node, prop, text(value), g)
-            yield Quad(node, dcterms.identifier, text(f"{label}:{value}"), g)
+            yield (node, prop, text(value), g)
+            yield (node, dcterms.identifier, text(f"{label}:{value}"), g)
 
 
 MODEL_COLUMNS = {
@@ -237,53 +220,55 @@ MODEL_COLUMNS = {
 }
 
 
-def model_quads(model: ModelRow, slug: str, parsed: ParsedList, listed: dict[str, str] | None = None) -> Iterator[Quad]:
+def model_quads(
+    model: ModelRow, slug: str, parsed: ParsedList, listed: dict[str, str] | None = None
+) -> Iterator[Statement]:
     """A model-table row: typed columns, linked to its technical report. The report is a listed paper
     only when the list also lists it as an entry; else it is a work of its own (a paper link) or a web
     page (a blog post), never made a listed paper by the table."""
     g = LIST_GRAPH
     node = model_iri(model.name)
-    yield Quad(node, rdf.type, akg.Model, g)
-    yield Quad(node, rdfs.label, text(model.name), g)
-    yield Quad(node, akg.listedUnder, heading_iri(slug, model.heading), g)
-    yield Quad(node, akg.sourceLine, integer(model.line), g)
+    yield (node, rdf.type, akg.Model, g)
+    yield (node, rdfs.label, text(model.name), g)
+    yield (node, akg.listedUnder, heading_iri(slug, model.heading), g)
+    yield (node, akg.sourceLine, integer(model.line), g)
     if model.url:
-        yield Quad(node, foaf.page, NamedNode(web_iri(model.url)), g)
+        yield (node, foaf.page, web_iri(model.url), g)
     report = tech_report(model, parsed, listed or {})
     if report:
-        yield Quad(node, akg.techReport, paper_iri(report.key), g)
+        yield (node, akg.techReport, paper_iri(report.key), g)
     elif model.report_url and link_kind(model.report_url) == "paper":
         work = paper_iri(identity_key(identifiers_from_url(model.report_url), model.report_url, ""))
-        yield Quad(node, akg.techReport, work, g)
-        yield Quad(work, rdf.type, fabio.Expression, g)
-        yield Quad(work, foaf.page, NamedNode(web_iri(model.report_url)), g)
+        yield (node, akg.techReport, work, g)
+        yield (work, rdf.type, fabio.Expression, g)
+        yield (work, foaf.page, web_iri(model.report_url), g)
         yield from identifier_quads(work, identifiers_from_url(model.report_url), g)
     elif model.report_url:
-        page = NamedNode(web_iri(model.report_url))
-        yield Quad(node, akg.techReport, page, g)
-        yield Quad(page, rdf.type, foaf.Document, g)
+        page = web_iri(model.report_url)
+        yield (node, akg.techReport, page, g)
+        yield (page, rdf.type, foaf.Document, g)
     for header, value in model.cells.items():
         column = MODEL_COLUMNS.get(normalize_title(header))
         if column and value and value.upper() != "UNK":
             yield from model_value_quads(node, column, value, g)
 
 
-def model_value_quads(node: NamedNode, column: str, value: str, g: NamedNode) -> Iterator[Quad]:
+def model_value_quads(node: str, column: str, value: str, g: str) -> Iterator[Statement]:
     if column == "experts":
         numbers = re.findall(r"\d+", value)
         for name, number in zip(("activeExperts", "totalExperts", "sharedExperts"), numbers[:3], strict=False):
-            yield Quad(node, akg[name], integer(int(number)), g)
+            yield (node, akg[name], integer(int(number)), g)
     elif column == "parameters":
-        yield Quad(node, akg.parameters, text(value), g)
+        yield (node, akg.parameters, text(value), g)
         if m := re.fullmatch(r"([\d.]+)\s*B", value, re.I):
-            yield Quad(node, akg.parametersBillions, Literal(m[1], datatype=xsd.decimal), g)
+            yield (node, akg.parametersBillions, decimal_literal(m[1]), g)
     elif column == "releaseMonth":
         if m := re.fullmatch(r"(\d{4})\.(\d{1,2})", value):
-            yield Quad(node, akg.releaseMonth, Literal(f"{m[1]}-{int(m[2]):02d}", datatype=xsd.gYearMonth), g)
+            yield (node, akg.releaseMonth, Literal(f"{m[1]}-{int(m[2]):02d}", xsd.gYearMonth), g)
     elif column == "affiliation":
-        yield Quad(node, akg.affiliation, text(value), g)
+        yield (node, akg.affiliation, text(value), g)
     elif value.isdigit():
-        yield Quad(node, akg[column], integer(int(value)), g)
+        yield (node, akg[column], integer(int(value)), g)
 
 
 def tech_report(model: ModelRow, parsed: ParsedList, listed: dict[str, str]) -> ListedPaper | None:
@@ -316,18 +301,18 @@ class PaperIndex:
     with none of a listed paper's ids but a listed paper's exact title is that paper (one work, one node)."""
 
     def __init__(self):
-        self.by_id: dict[str, NamedNode] = {}
-        self.by_title: dict[str, NamedNode] = {}
+        self.by_id: dict[str, str] = {}
+        self.by_title: dict[str, str] = {}
 
-    def add(self, record: dict, node: NamedNode) -> None:
+    def add(self, record: dict, node: str) -> None:
         for key in record_keys(record):
             self.by_id.setdefault(key, node)
 
-    def add_title(self, title: str, node: NamedNode) -> None:
+    def add_title(self, title: str, node: str) -> None:
         if normalized := normalize_title(title):
             self.by_title.setdefault(normalized, node)
 
-    def node_for(self, record: dict) -> NamedNode:
+    def node_for(self, record: dict) -> str:
         for key in record_keys(record):
             if key in self.by_id:
                 return self.by_id[key]
@@ -363,7 +348,7 @@ def outside_key(record: dict) -> str:
     return f"title:{normalize_title(record.get('title') or '')}"
 
 
-def enrichment_quads(parsed: ParsedList, enrichments: dict[str, Enrichment]) -> Iterator[Quad]:
+def enrichment_quads(parsed: ParsedList, enrichments: dict[str, Enrichment]) -> Iterator[Statement]:
     """Quads for every enriched listed paper and the outside works its edges reach."""
     index = PaperIndex()
     listed = {paper_iri(p.key) for p in parsed.papers}
@@ -376,18 +361,18 @@ def enrichment_quads(parsed: ParsedList, enrichments: dict[str, Enrichment]) -> 
         for title in paper.titles:
             index.add_title(title, node)
     enriched = {paper_iri(key) for key in enrichments}
-    described: set[tuple[NamedNode, NamedNode]] = set()  # far ends already described, once per graph
-    people: set[tuple[NamedNode, str, NamedNode]] = set()  # authors already described, once per graph
+    described: set[tuple[str, str]] = set()  # far ends already described, once per graph
+    people: set[tuple[str, str, str]] = set()  # authors already described, once per graph
 
-    def far_end(node: NamedNode, stub: dict, g: NamedNode) -> Iterator[Quad]:
+    def far_end(node: str, stub: dict, g: str) -> Iterator[Statement]:
         """What an edge says of its far end, unless that paper has a record of its own or was described."""
         if node not in enriched and (node, g) not in described:
             described.add((node, g))
             yield from record_quads(node, stub, g, listed=node in listed, people=people)
 
-    both_ends: set[tuple[NamedNode, NamedNode, NamedNode]] = set()
+    both_ends: set[tuple[str, str, str]] = set()
 
-    def first_time(citing: NamedNode, cited: NamedNode, g: NamedNode) -> bool:
+    def first_time(citing: str, cited: str, g: str) -> bool:
         """An edge between two enriched papers is in both their records: it is emitted once."""
         if citing not in enriched or cited not in enriched:
             return True
@@ -406,52 +391,50 @@ def enrichment_quads(parsed: ParsedList, enrichments: dict[str, Enrichment]) -> 
         for cited in found.record.get("references") or []:
             target = index.node_for(cited)
             if first_time(node, target, g):
-                yield Quad(node, cito.cites, target, g)
+                yield (node, cito.cites, target, g)
             yield from far_end(target, cited, g)
         for citing in found.record.get("citations") or []:
             source = index.node_for(citing)
             if first_time(source, node, g):
-                yield Quad(source, cito.cites, node, g)
+                yield (source, cito.cites, node, g)
             yield from far_end(source, citing, g)
         for detail in found.record.get("citationDetails") or []:
             yield from citation_detail_quads(node, detail, g, index)
 
 
-def citation_detail_quads(node: NamedNode, detail: dict, g: NamedNode, index: PaperIndex) -> Iterator[Quad]:
+def citation_detail_quads(node: str, detail: dict, g: str, index: PaperIndex) -> Iterator[Statement]:
     """A reified cito:Citation for an influential citation or one with intents."""
     if not (detail.get("isInfluential") or detail.get("intents")):
         return
     other = detail.get("citedPaper") or detail.get("citingPaper") or {}
     target = index.node_for(other)
     citing, cited = (node, target) if "citedPaper" in detail else (target, node)
-    citation = NamedNode(f"{ID}citation/{digest(citing.value, cited.value)}")
-    yield Quad(citation, rdf.type, cito.Citation, g)
-    yield Quad(citation, cito.hasCitingEntity, citing, g)
-    yield Quad(citation, cito.hasCitedEntity, cited, g)
-    yield Quad(
+    citation = f"{ID}citation/{digest(citing, cited)}"
+    yield (citation, rdf.type, cito.Citation, g)
+    yield (citation, cito.hasCitingEntity, citing, g)
+    yield (citation, cito.hasCitedEntity, cited, g)
+    yield (
         citation,
         akg.isInfluential,
-        Literal("true" if detail.get("isInfluential") else "false", datatype=xsd.boolean),
+        Literal("true" if detail.get("isInfluential") else "false", xsd.boolean),
         g,
     )
     for intent in sorted(detail.get("intents") or []):
-        yield Quad(citation, akg.intent, text(intent), g)
+        yield (citation, akg.intent, text(intent), g)
 
 
-def record_quads(
-    node: NamedNode, record: dict, g: NamedNode, listed: bool, people: set | None = None
-) -> Iterator[Quad]:
+def record_quads(node: str, record: dict, g: str, listed: bool, people: set | None = None) -> Iterator[Statement]:
     """What an S2-shaped record says of a paper (a paper's own record, or an edge's description of its far
     end, which is written once per graph). A listed paper keeps the list's title."""
-    yield Quad(node, rdf.type, fabio.Expression, g)
+    yield (node, rdf.type, fabio.Expression, g)
     title = record.get("title")
     if title:
-        yield Quad(node, akg.sourceTitle if listed else dcterms.title, text(title), g)
+        yield (node, akg.sourceTitle if listed else dcterms.title, text(title), g)
     if record.get("paperId"):
-        yield Quad(node, akg.s2PaperId, text(record["paperId"]), g)
-        yield Quad(node, dcterms.identifier, text(f"S2:{record['paperId']}"), g)
+        yield (node, akg.s2PaperId, text(record["paperId"]), g)
+        yield (node, dcterms.identifier, text(f"S2:{record['paperId']}"), g)
     if record.get("corpusId"):
-        yield Quad(node, akg.corpusId, integer(record["corpusId"]), g)
+        yield (node, akg.corpusId, integer(record["corpusId"]), g)
     ext = record.get("externalIds") or {}
     yield from identifier_quads(
         node,
@@ -460,31 +443,29 @@ def record_quads(
     )
     issued = record.get("publicationDate") or record.get("year")
     if issued:
-        yield Quad(node, dcterms.issued, year_or_date(issued), g)
+        yield (node, dcterms.issued, year_or_date(issued), g)
     if record.get("publishedYear"):
-        yield Quad(node, akg.publishedYear, Literal(str(record["publishedYear"]), datatype=xsd.gYear), g)
+        yield (node, akg.publishedYear, Literal(str(record["publishedYear"]), xsd.gYear), g)
     for field, prop in (("abstract", dcterms.abstract), ("venue", akg.publishedVenue)):
         if record.get(field):
-            yield Quad(node, prop, text(record[field]), g)
+            yield (node, prop, text(record[field]), g)
     if (record.get("tldr") or {}).get("text"):
-        yield Quad(node, akg.tldr, text(record["tldr"]["text"]), g)
+        yield (node, akg.tldr, text(record["tldr"]["text"]), g)
     for field in ("citationCount", "influentialCitationCount", "referenceCount"):
         if record.get(field) is not None:
-            yield Quad(node, akg[field], integer(record[field]), g)
+            yield (node, akg[field], integer(record[field]), g)
     for kind in record.get("publicationTypes") or []:
-        yield Quad(node, akg.publicationType, text(kind), g)
+        yield (node, akg.publicationType, text(kind), g)
     for field in record.get("fieldsOfStudy") or []:
-        yield Quad(node, akg.fieldOfStudy, text(field), g)
+        yield (node, akg.fieldOfStudy, text(field), g)
     if record.get("url"):
-        yield Quad(node, foaf.page, NamedNode(web_iri(record["url"])), g)
+        yield (node, foaf.page, web_iri(record["url"]), g)
     if (record.get("openAccessPdf") or {}).get("url"):
-        yield Quad(node, akg.openAccessPdf, NamedNode(web_iri(record["openAccessPdf"]["url"])), g)
+        yield (node, akg.openAccessPdf, web_iri(record["openAccessPdf"]["url"]), g)
     yield from author_quads(node, record.get("authors") or [], g, people)
 
 
-def author_quads(
-    node: NamedNode, authors: Iterable[dict], g: NamedNode, described: set | None = None
-) -> Iterator[Quad]:
+def author_quads(node: str, authors: Iterable[dict], g: str, described: set | None = None) -> Iterator[Statement]:
     """Authors in order: dcterms:creator, and an akg:Authorship node holding the position. A person
     already in `described` (with this graph) was described by an earlier paper and is not again."""
     for position, author in enumerate(authors, 1):
@@ -492,51 +473,51 @@ def author_quads(
         if not name:
             continue
         person = person_iri(author.get("authorId"), name)
-        authorship = NamedNode(f"{node.value}/authorship/{position}")
-        yield Quad(node, dcterms.creator, person, g)
+        authorship = f"{node}/authorship/{position}"
+        yield (node, dcterms.creator, person, g)
         if described is None or (person, name, g) not in described:
             if described is not None:
                 described.add((person, name, g))
-            yield Quad(person, rdf.type, foaf.Person, g)
-            yield Quad(person, foaf.name, text(name), g)
+            yield (person, rdf.type, foaf.Person, g)
+            yield (person, foaf.name, text(name), g)
             if author.get("authorId"):
-                yield Quad(person, akg.s2AuthorId, text(str(author["authorId"])), g)
-        yield Quad(node, akg.authorship, authorship, g)
-        yield Quad(authorship, rdf.type, akg.Authorship, g)
-        yield Quad(authorship, akg.author, person, g)
-        yield Quad(authorship, akg.position, integer(position), g)
+                yield (person, akg.s2AuthorId, text(str(author["authorId"])), g)
+        yield (node, akg.authorship, authorship, g)
+        yield (authorship, rdf.type, akg.Authorship, g)
+        yield (authorship, akg.author, person, g)
+        yield (authorship, akg.position, integer(position), g)
 
 
-def provenance_quads(node: NamedNode, found: Enrichment) -> Iterator[Quad]:
+def provenance_quads(node: str, found: Enrichment) -> Iterator[Statement]:
     """One PROV entity per enriched paper: which source, which record, when."""
     g = PROVENANCE_GRAPH
-    record_node = NamedNode(f"{ID}record/{found.source}/{digest(node.value)}")
-    yield Quad(record_node, rdf.type, prov.Entity, g)
-    yield Quad(record_node, foaf.primaryTopic, node, g)
-    yield Quad(record_node, prov.wasAttributedTo, SOURCE_AGENTS[found.source], g)
-    yield Quad(record_node, prov.generatedAtTime, Literal(found.retrieved, datatype=xsd.dateTime), g)
-    yield Quad(record_node, akg.inGraph, SOURCE_GRAPHS[found.source], g)
+    record_node = f"{ID}record/{found.source}/{digest(node)}"
+    yield (record_node, rdf.type, prov.Entity, g)
+    yield (record_node, foaf.primaryTopic, node, g)
+    yield (record_node, prov.wasAttributedTo, SOURCE_AGENTS[found.source], g)
+    yield (record_node, prov.generatedAtTime, datetime_literal(found.retrieved), g)
+    yield (record_node, akg.inGraph, SOURCE_GRAPHS[found.source], g)
     if found.record.get("paperId"):
-        yield Quad(
+        yield (
             record_node,
             prov.wasDerivedFrom,
-            NamedNode(f"https://api.semanticscholar.org/graph/v1/paper/{found.record['paperId']}"),
+            f"https://api.semanticscholar.org/graph/v1/paper/{found.record['paperId']}",
             g,
         )
 
 
-def graph_provenance_quads(list_path_sha: str, slug: str) -> Iterator[Quad]:
+def graph_provenance_quads(list_path_sha: str, slug: str) -> Iterator[Statement]:
     """Where each named graph comes from: the list file (by its sha256) or an outside source."""
     g = PROVENANCE_GRAPH
-    source_file = NamedNode(f"{ID}list/{slug}/file/sha256-{list_path_sha}")
-    yield Quad(LIST_GRAPH, rdf.type, prov.Entity, g)
-    yield Quad(LIST_GRAPH, prov.wasDerivedFrom, source_file, g)
-    yield Quad(source_file, rdf.type, prov.Entity, g)
-    yield Quad(source_file, akg.sha256, text(list_path_sha), g)
+    source_file = f"{ID}list/{slug}/file/sha256-{list_path_sha}"
+    yield (LIST_GRAPH, rdf.type, prov.Entity, g)
+    yield (LIST_GRAPH, prov.wasDerivedFrom, source_file, g)
+    yield (source_file, rdf.type, prov.Entity, g)
+    yield (source_file, akg.sha256, text(list_path_sha), g)
     for source, graph in SOURCE_GRAPHS.items():
-        yield Quad(graph, rdf.type, prov.Entity, g)
-        yield Quad(graph, prov.wasAttributedTo, SOURCE_AGENTS[source], g)
-    yield Quad(akg.SemanticScholar, rdf.type, prov.Agent, g)
-    yield Quad(akg.SemanticScholar, rdfs.label, text("Semantic Scholar Academic Graph API"), g)
-    yield Quad(akg.SeedSnapshot, rdf.type, prov.Agent, g)
-    yield Quad(akg.SeedSnapshot, rdfs.label, text("awesome-kg seed snapshot, gathered from the papers themselves"), g)
+        yield (graph, rdf.type, prov.Entity, g)
+        yield (graph, prov.wasAttributedTo, SOURCE_AGENTS[source], g)
+    yield (akg.SemanticScholar, rdf.type, prov.Agent, g)
+    yield (akg.SemanticScholar, rdfs.label, text("Semantic Scholar Academic Graph API"), g)
+    yield (akg.SeedSnapshot, rdf.type, prov.Agent, g)
+    yield (akg.SeedSnapshot, rdfs.label, text("awesome-kg seed snapshot, gathered from the papers themselves"), g)

@@ -19,8 +19,14 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from kg.statements import StatementIndex
 from kg.store import KnowledgeGraph
-from kg.vocab import LIST_GRAPH, akg, cito, dcterms, fabio, foaf, rdf, skos
+from kg.vocab import GRAPH_IRIS, TERMS
+
+akg, cito, dcterms, fabio, foaf, rdf, skos = (
+    TERMS[name] for name in ("akg", "cito", "dcterms", "fabio", "foaf", "rdf", "skos")
+)
+LIST_GRAPH = GRAPH_IRIS["list"]
 
 
 @dataclass
@@ -64,6 +70,8 @@ class Work:
     code: list[str] = field(default_factory=list)
     types: set[str] = field(default_factory=set)  # Semantic Scholar's publication types
     authors: list[str] = field(default_factory=list)  # byline order
+    creators: list[str] = field(default_factory=list)  # the authors' IRIs, sorted
+    first_authors: list[str] = field(default_factory=list)  # IRIs of the author in first position (one, as a rule)
     headings: list[str] = field(default_factory=list)  # heading IRIs, in list order
 
     @property
@@ -162,9 +170,10 @@ class GraphModel:
         return found
 
 
-def read_model(graph: KnowledgeGraph) -> GraphModel:
-    """The model of a build's graph, read predicate by predicate from the store."""
-    read = StoreValues(graph.store)
+def read_model(source: KnowledgeGraph | StatementIndex) -> GraphModel:
+    """The model of a build's graph, read predicate by predicate: from the statements a build has just
+    made, or from the store of a finished build."""
+    read = StoreValues(source.store) if isinstance(source, KnowledgeGraph) else source
     headings = read_headings(read)
     listed = read.subjects(rdf.type, akg.ListedPaper)
     expressions = read.subjects(rdf.type, fabio.Expression)
@@ -174,7 +183,7 @@ def read_model(graph: KnowledgeGraph) -> GraphModel:
     fill_works(works, read, headings)
     influential = read_influential(read)
     citations = [Citation(a, b, (a, b) in influential) for a, b in sorted(cites)]
-    titles = read.values(dcterms.title)
+    titles = values_of(read, dcterms.title)
     list_titles = sorted(t for iri in read.subjects(rdf.type, akg.PaperList) for t in titles.get(iri, ()))
     return GraphModel(
         list_titles[0] if list_titles else None,
@@ -184,55 +193,63 @@ def read_model(graph: KnowledgeGraph) -> GraphModel:
         citations,
         read_clusters(read),
         read_tech_reports(read),
-        {v for values in read.values(akg.sha256).values() for v in values},
+        {v for values in values_of(read, akg.sha256).values() for v in values},
         {heading for _, heading in read.pairs(akg.listedUnder)},
     )
 
 
 class StoreValues:
-    """The store's values by predicate (lexical forms), each predicate read from the store once."""
+    """The store's values by predicate (lexical forms), each predicate read from the store once: the
+    same look-ups as a StatementIndex, on a finished build."""
 
     def __init__(self, store: ox.Store):
         self.store = store
-        self.cache: dict[tuple[ox.NamedNode, ox.NamedNode | None], list[tuple[str, str]]] = {}
+        self.cache: dict[tuple[str, str | None], list[tuple[str, str]]] = {}
 
-    def pairs(self, predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> list[tuple[str, str]]:
+    def pairs(self, predicate: str, graph: str | None = None) -> list[tuple[str, str]]:
         """(subject, value) of every quad with this predicate (in this graph). A build holds no quoted
         triples (RDF-star), so every term has a value."""
         key = (predicate, graph)
         if key not in self.cache:
             self.cache[key] = [
                 (q.subject.value, q.object.value)  # type: ignore[union-attr]
-                for q in self.store.quads_for_pattern(None, predicate, None, graph)
+                for q in self.store.quads_for_pattern(
+                    None, ox.NamedNode(predicate), None, ox.NamedNode(graph) if graph else None
+                )
             ]
         return self.cache[key]
 
-    def values(self, predicate: ox.NamedNode, graph: ox.NamedNode | None = None) -> dict[str, list[str]]:
-        """Subject -> its distinct values, sorted."""
-        found: dict[str, set[str]] = defaultdict(set)
-        for s, o in self.pairs(predicate, graph):
-            found[s].add(o)
-        return {s: sorted(v) if len(v) > 1 else list(v) for s, v in found.items()}
-
-    def first(self, predicate: ox.NamedNode) -> dict[str, str]:
-        """Subject -> its alphabetically first value."""
-        found: dict[str, str] = {}
-        for s, o in self.pairs(predicate):
-            if s not in found or o < found[s]:
-                found[s] = o
-        return found
-
-    def subjects(self, predicate: ox.NamedNode, value: ox.NamedNode) -> set[str]:
+    def subjects(self, predicate: str, value: str) -> set[str]:
         return {
             q.subject.value  # type: ignore[union-attr]
-            for q in self.store.quads_for_pattern(None, predicate, value, None)
+            for q in self.store.quads_for_pattern(None, ox.NamedNode(predicate), ox.NamedNode(value), None)
         }
 
 
-def read_headings(read: StoreValues) -> dict[str, Heading]:
+Values = StoreValues | StatementIndex
+
+
+def values_of(read: Values, predicate: str, graph: str | None = None) -> dict[str, list[str]]:
+    """Subject -> its distinct values, sorted."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for s, o in read.pairs(predicate, graph):
+        found[s].add(o)
+    return {s: sorted(v) if len(v) > 1 else list(v) for s, v in found.items()}
+
+
+def first_of(read: Values, predicate: str) -> dict[str, str]:
+    """Subject -> its alphabetically first value."""
+    found: dict[str, str] = {}
+    for s, o in read.pairs(predicate):
+        if s not in found or o < found[s]:
+            found[s] = o
+    return found
+
+
+def read_headings(read: Values) -> dict[str, Heading]:
     concepts = read.subjects(rdf.type, skos.Concept)
-    labels, positions = read.first(skos.prefLabel), read.values(akg.position)
-    parents, lines = read.first(skos.broader), read.values(akg.sourceLine)
+    labels, positions = first_of(read, skos.prefLabel), values_of(read, akg.position)
+    parents, lines = first_of(read, skos.broader), values_of(read, akg.sourceLine)
     found = []
     for iri in concepts:
         if iri in labels and iri in positions:
@@ -249,16 +266,16 @@ def read_headings(read: StoreValues) -> dict[str, Heading]:
     return headings
 
 
-def fill_works(works: dict[str, Work], read: StoreValues, headings: dict[str, Heading]) -> None:
+def fill_works(works: dict[str, Work], read: Values, headings: dict[str, Heading]) -> None:
     """Each work's facts: titles, dates, venues, texts, counts, identifiers, links, authors, headings."""
 
-    def each(predicate: ox.NamedNode, graph: ox.NamedNode | None = None):
-        for iri, values in read.values(predicate, graph).items():
+    def each(predicate: str, graph: str | None = None):
+        for iri, values in values_of(read, predicate, graph).items():
             if iri in works:
                 yield works[iri], values
 
-    def first(predicate: ox.NamedNode):
-        for iri, value in read.first(predicate).items():
+    def first(predicate: str):
+        for iri, value in first_of(read, predicate).items():
             if iri in works:
                 yield works[iri], value
 
@@ -308,11 +325,11 @@ def fill_works(works: dict[str, Work], read: StoreValues, headings: dict[str, He
     read_authors(works, read)
 
 
-def read_authors(works: dict[str, Work], read: StoreValues) -> None:
+def read_authors(works: dict[str, Work], read: Values) -> None:
     """Author names in byline order (a person known under two names gets the first, sorted)."""
-    positions, people, names = read.first(akg.position), read.first(akg.author), read.first(foaf.name)
+    positions, people, names = first_of(read, akg.position), first_of(read, akg.author), first_of(read, foaf.name)
     bylines: dict[str, dict[int, str]] = defaultdict(dict)
-    for iri, authorships in read.values(akg.authorship).items():
+    for iri, authorships in values_of(read, akg.authorship).items():
         for authorship in authorships:
             name = names.get(people.get(authorship, ""))
             if iri in works and authorship in positions and name is not None:
@@ -320,20 +337,31 @@ def read_authors(works: dict[str, Work], read: StoreValues) -> None:
                 bylines[iri][n] = min(bylines[iri].get(n, name), name)
     for iri, byline in bylines.items():
         works[iri].authors = [byline[n] for n in sorted(byline)]
+    for iri, creators in values_of(read, dcterms.creator).items():
+        if iri in works:
+            works[iri].creators = creators
+    for iri, authorships in values_of(read, akg.authorship).items():
+        firsts = sorted(people[a] for a in authorships if a in people and positions.get(a) == "1")
+        if iri in works:
+            works[iri].first_authors = firsts
 
 
-def read_influential(read: StoreValues) -> set[tuple[str, str]]:
-    citing, cited = read.first(cito.hasCitingEntity), read.first(cito.hasCitedEntity)
+def read_influential(read: Values) -> set[tuple[str, str]]:
+    citing, cited = first_of(read, cito.hasCitingEntity), first_of(read, cito.hasCitedEntity)
     return {
         (citing[c], cited[c])
-        for c, values in read.values(akg.isInfluential).items()
+        for c, values in values_of(read, akg.isInfluential).items()
         if "true" in values and c in citing and c in cited
     }
 
 
-def read_listings(read: StoreValues) -> list[Listing]:
-    papers, under, printed = read.first(akg.listedPaper), read.first(akg.underHeading), read.first(akg.printedTitle)
-    lines, tags = read.first(akg.sourceLine), read.first(akg.venueTag)
+def read_listings(read: Values) -> list[Listing]:
+    papers, under, printed = (
+        first_of(read, akg.listedPaper),
+        first_of(read, akg.underHeading),
+        first_of(read, akg.printedTitle),
+    )
+    lines, tags = first_of(read, akg.sourceLine), first_of(read, akg.venueTag)
     listings = [
         Listing(iri, papers[iri], under[iri], printed[iri], int(lines[iri]), tags.get(iri))
         for iri in read.subjects(rdf.type, akg.Listing)
@@ -342,19 +370,19 @@ def read_listings(read: StoreValues) -> list[Listing]:
     return sorted(listings, key=lambda listing: (listing.line, listing.paper, listing.iri))
 
 
-def stored_clusters(graph: KnowledgeGraph) -> list[ClusterRecord]:
-    """The clusters a build's clustering step has just put into the graph, for a model read before it."""
-    return read_clusters(StoreValues(graph.store))
+def stored_clusters(source: KnowledgeGraph | StatementIndex) -> list[ClusterRecord]:
+    """The clusters a build's clustering step has just stated, for a model read before it."""
+    return read_clusters(StoreValues(source.store) if isinstance(source, KnowledgeGraph) else source)
 
 
-def read_clusters(read: StoreValues) -> list[ClusterRecord]:
+def read_clusters(read: Values) -> list[ClusterRecord]:
     """Stored clusters with their members (either direction of the link), largest first."""
     members: dict[str, set[str]] = defaultdict(set)
     for cluster, member in read.pairs(akg.clusterMember):
         members[cluster].add(member)
     for member, cluster in read.pairs(akg.memberOf):
         members[cluster].add(member)
-    labels = read.first(akg.clusterLabel)
+    labels = first_of(read, akg.clusterLabel)
     clusters = [
         ClusterRecord(iri, labels.get(iri, iri.rsplit("/", 1)[-1]), members[iri])
         for iri in read.subjects(rdf.type, akg.Cluster)
@@ -362,8 +390,8 @@ def read_clusters(read: StoreValues) -> list[ClusterRecord]:
     return sorted(clusters, key=lambda c: (-len(c.members), c.label, c.iri))
 
 
-def read_tech_reports(read: StoreValues) -> list[TechReport]:
-    affiliations, months = read.first(akg.affiliation), read.first(akg.releaseMonth)
+def read_tech_reports(read: Values) -> list[TechReport]:
+    affiliations, months = first_of(read, akg.affiliation), first_of(read, akg.releaseMonth)
     return [
         TechReport(work, affiliations.get(model), months.get(model))
         for model, work in sorted(read.pairs(akg.techReport))

@@ -8,11 +8,13 @@ predeclared and the union of the named graphs as the default graph.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.statements import Statement, canonical, nquads_lines, ntriples_lines
 from kg.vocab import PREFIXES
 
 GRAPH_FILES = {
@@ -34,9 +36,19 @@ class GraphFileError(ValueError):
 class KnowledgeGraph:
     """A build's quads, queryable with SPARQL."""
 
-    def __init__(self, quads: Iterable[ox.Quad] = ()):
+    def __init__(self, quads: Iterable[ox.Quad | Statement] = ()):
+        """A graph in memory of pyoxigraph Quads or build statements (kg.statements), loaded as N-Quads text."""
         self.store = ox.Store()
-        self.store.extend(list(quads))
+        statements: list[Statement] = []
+        oxigraph_quads: list[ox.Quad] = []
+        for item in quads:
+            if isinstance(item, ox.Quad):
+                oxigraph_quads.append(item)
+            else:
+                statements.append(item)
+        if statements:
+            self.store.load("".join(nquads_lines(canonical(statements))), format=ox.RdfFormat.N_QUADS)
+        self.store.extend(oxigraph_quads)
 
     @classmethod
     def load(cls, path: str | Path) -> KnowledgeGraph:
@@ -78,52 +90,72 @@ class KnowledgeGraph:
         }
         return self.store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=True, substitutions=substitutions)
 
+    def canonical(self) -> dict[str, list[str]]:
+        """Graph IRI -> its sorted, distinct N-Triples lines (without ` .`), as kg.statements.canonical
+        gives them: each graph dumped by Oxigraph, then sorted."""
+        graphs = {}
+        for g in [ox.DefaultGraph(), *sorted(self.store.named_graphs(), key=lambda g: g.value)]:
+            lines = sorted_lines(in_memory(self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g)))
+            if lines:
+                graphs[g.value if isinstance(g, ox.NamedNode) else ""] = [line.removesuffix(" .\n") for line in lines]
+        return graphs
+
     def write(self, folder: str | Path) -> list[Path]:
-        """Write graph.ttl/.nt/.jsonld (union of graphs) and graph.nq/.trig (named graphs kept).
+        """Write every graph file of this graph (see write_graph_files and write_serializations)."""
+        return write_graph_files(self.canonical(), folder).paths + write_serializations(folder)
 
-        Each named graph is dumped by Oxigraph as N-Triples and its lines sorted: a canonical
-        order that does not depend on how the store was filled. The N-Triples and N-Quads files
-        are those lines; the Turtle, JSON-LD and TriG writers stream them back from the files,
-        so no list of Python triples is ever held.
-        """
-        folder = Path(folder)
-        graphs = {
-            str(g): sorted_lines(in_memory(self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g)))
-            for g in [ox.DefaultGraph(), *self.store.named_graphs()]
-        }
-        union = sorted({line for lines in graphs.values() for line in lines})
-        written = [atomic_write(folder / "graph.nt", "".join(union))]
-        del union
-        written.append(
-            atomic_write(
-                folder / "graph.nq",
-                "".join(
-                    f"{line[:-3]} {name} .\n" if name != "DEFAULT" else line
-                    for name, lines in sorted(graphs.items())
-                    for line in lines
-                ),
-            )
-        )
-        del graphs
-        triples, quads = str(folder / "graph.nt"), str(folder / "graph.nq")
-        for name, source, fmt in (
-            ("graph.ttl", triples, ox.RdfFormat.TURTLE),
-            ("graph.jsonld", triples, ox.RdfFormat.JSON_LD),
-            ("graph.trig", quads, ox.RdfFormat.TRIG),
-        ):
-            input_format = ox.RdfFormat.N_TRIPLES if source == triples else ox.RdfFormat.N_QUADS
-            prefixes = PREFIXES if fmt != ox.RdfFormat.JSON_LD else None
-            written.append(atomic_serialize(folder / name, ox.parse(path=source, format=input_format), fmt, prefixes))
-        return written
 
-    def write_store(self, folder: str | Path) -> Path:
-        """The on-disk store `open` reads, filled in one bulk load."""
-        target = Path(folder) / STORE_FOLDER
-        disk = ox.Store(str(target))
-        disk.bulk_extend(self.store.quads_for_pattern(None, None, None, None))
-        disk.flush()
-        del disk  # closes the store: the folder can be renamed
-        return target
+@dataclass
+class GraphFiles:
+    paths: list[Path]
+    quads: int
+    triples: int
+
+
+def write_graph_files(graphs: dict[str, list[str]], folder: str | Path) -> GraphFiles:
+    """graph.nq (named graphs kept) and graph.nt (their union) from canonical lines: the same graph
+    always gives the same bytes."""
+    folder = Path(folder)
+    triples = 0
+
+    def counted(lines: Iterable[str]) -> Iterator[str]:
+        nonlocal triples
+        for line in lines:
+            triples += 1
+            yield line
+
+    paths = [
+        atomic_write_lines(folder / "graph.nt", counted(ntriples_lines(graphs))),
+        atomic_write_lines(folder / "graph.nq", nquads_lines(graphs)),
+    ]
+    return GraphFiles(paths, sum(len(lines) for lines in graphs.values()), triples)
+
+
+def write_serializations(folder: str | Path) -> list[Path]:
+    """graph.ttl and graph.jsonld (the union) and graph.trig (named graphs) by Oxigraph's writers,
+    streamed from graph.nt and graph.nq: no Python term is made."""
+    folder = Path(folder)
+    triples, quads = str(folder / "graph.nt"), str(folder / "graph.nq")
+    written = []
+    for name, source, fmt in (
+        ("graph.ttl", triples, ox.RdfFormat.TURTLE),
+        ("graph.jsonld", triples, ox.RdfFormat.JSON_LD),
+        ("graph.trig", quads, ox.RdfFormat.TRIG),
+    ):
+        input_format = ox.RdfFormat.N_TRIPLES if source == triples else ox.RdfFormat.N_QUADS
+        prefixes = PREFIXES if fmt != ox.RdfFormat.JSON_LD else None
+        written.append(atomic_serialize(folder / name, ox.parse(path=source, format=input_format), fmt, prefixes))
+    return written
+
+
+def write_store(folder: str | Path) -> Path:
+    """The on-disk store `open` reads, bulk-loaded by Oxigraph from the folder's graph.nq."""
+    target = Path(folder) / STORE_FOLDER
+    disk = ox.Store(str(target))
+    disk.bulk_load(path=str(Path(folder) / "graph.nq"), format=ox.RdfFormat.N_QUADS)
+    disk.flush()
+    del disk  # closes the store: the folder can be renamed
+    return target
 
 
 def in_memory(data: bytes | None) -> bytes:
@@ -151,6 +183,16 @@ def atomic_serialize(path: Path, items, fmt: ox.RdfFormat, prefixes: dict[str, s
     """Serialize an iterator of triples or quads straight into a file, then rename (see atomic_write)."""
     tmp = path.with_name(f".{path.name}.tmp")
     ox.serialize(items, output=str(tmp), format=fmt, prefixes=prefixes or None)
+    tmp.replace(path)
+    return path
+
+
+def atomic_write_lines(path: Path, lines: Iterable[str]) -> Path:
+    """Write lines of text next to the target, then rename (see atomic_write)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as out:
+        out.writelines(lines)
     tmp.replace(path)
     return path
 

@@ -23,6 +23,7 @@ from importlib import resources
 
 import pyoxigraph as ox
 
+from kg.statements import XSD, StatementIndex, from_quad
 from kg.store import KnowledgeGraph
 
 PYSHACL_LIMIT = 20_000
@@ -89,11 +90,17 @@ def shapes_text() -> str:
     return resources.files("kg.ontology").joinpath("shapes.ttl").read_text(encoding="utf-8")
 
 
-def validate(graph: KnowledgeGraph, engine: str | None = None) -> None:
-    """Raise ValidationFailed with a report when any shape is violated. The engine is "pyshacl" or
-    "sparql"; by default pyshacl up to PYSHACL_LIMIT triples, the SPARQL checks past it."""
-    engine = engine or ("pyshacl" if len(graph) <= PYSHACL_LIMIT else "sparql")
-    violations = ENGINES[engine](graph)
+def validate(graph: KnowledgeGraph | StatementIndex, engine: str | None = None) -> None:
+    """Raise ValidationFailed with a report when any shape is violated. The engine is "pyshacl",
+    "sparql" or "python"; by default a build's statements are checked in Python, and a graph by
+    pyshacl up to PYSHACL_LIMIT triples, by the SPARQL checks past it."""
+    if isinstance(graph, StatementIndex):
+        engine = engine or "python"
+        if engine != "python":
+            graph = KnowledgeGraph(graph.statements())
+    else:
+        engine = engine or ("pyshacl" if len(graph) <= PYSHACL_LIMIT else "sparql")
+    violations = ENGINES[engine](graph)  # type: ignore[operator,arg-type]
     if violations:
         shown = sorted(str(v) for v in violations)
         more = f"\n... and {len(shown) - 50} more" if len(shown) > 50 else ""
@@ -162,7 +169,148 @@ def has_target(store: ox.Store, focus, target: tuple[str, ox.NamedNode]) -> bool
     return next(iter(store.quads_for_pattern(*pattern)), None) is not None
 
 
-ENGINES = {"pyshacl": pyshacl_violations, "sparql": sparql_violations}
+def python_violations(source: KnowledgeGraph | StatementIndex) -> set[Violation]:
+    """The shapes checked in Python over the statements grouped by predicate: what the build runs on
+    the statements it has just made, before a file is written (the same subset and verdicts as the
+    SPARQL checks; tests/test_validate.py holds all three engines to pyshacl's)."""
+    index = StatementIndex(map(from_quad, source.store)) if isinstance(source, KnowledgeGraph) else source
+    checker = PythonChecker(index)
+    found: set[Violation] = set()
+    for shape in read_shapes(shapes_text()):
+        found |= checker.shape(shape)
+    return found
+
+
+@dataclass
+class Shape:
+    """A node shape's constraints: local names of sh: properties -> their values (pyoxigraph terms)."""
+
+    node: dict[str, list]
+    properties: list[dict[str, list]]
+
+
+def read_shapes(turtle: str) -> list[Shape]:
+    shapes = ox.Store()
+    shapes.load(turtle.encode("utf-8"), format=ox.RdfFormat.TURTLE)
+    found = []
+    for (shape,) in solutions(shapes.query(f"SELECT DISTINCT ?s WHERE {{ ?s a <{SH}NodeShape> }} ORDER BY ?s")):
+        node = constraints_of(shapes, shape)
+        target_pattern(node)  # refuses a shape without a target
+        properties = [
+            constraints_of(shapes, quad.object)
+            for quad in shapes.quads_for_pattern(shape, ox.NamedNode(SH + "property"), None)
+        ]
+        found.append(Shape(node, properties))
+    return found
+
+
+NUMERIC = {XSD + name for name in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger")}
+
+
+class PythonChecker:
+    """SHACL core constraints over a StatementIndex, with the SPARQL checks' semantics."""
+
+    def __init__(self, index: StatementIndex):
+        self.index = index
+        self.types: dict[str, set[str]] = {}
+        for subject, value, _ in index.by_predicate.get(RDF_TYPE.value, ()):
+            if type(value) is str:
+                self.types.setdefault(subject, set()).add(value)
+        self.values_cache: dict[tuple[str, bool], dict[str, set]] = {}
+
+    def values(self, path: str, inverse: bool) -> dict[str, set]:
+        """Focus node -> its distinct values along the path (subjects, for an inverse path)."""
+        key = (path, inverse)
+        if key not in self.values_cache:
+            found: dict[str, set] = {}
+            for subject, value, _ in self.index.by_predicate.get(path, ()):
+                if inverse:
+                    if type(value) is str:
+                        found.setdefault(value, set()).add(subject)
+                else:
+                    found.setdefault(subject, set()).add(value)
+            self.values_cache[key] = found
+        return self.values_cache[key]
+
+    def focus_nodes(self, node: dict) -> set[str]:
+        if "targetClass" in node:
+            target = node["targetClass"][0].value
+            return {subject for subject, types in self.types.items() if target in types}
+        return set(self.values(node["targetSubjectsOf"][0].value, False))
+
+    def shape(self, shape: Shape) -> set[Violation]:
+        focus = self.focus_nodes(shape.node)
+        found = set()
+        message = text_of(shape.node, "message", "the shape's node constraint")
+        for kind in shape.node.get("class", []):
+            found |= {
+                Violation(f"<{f}>", None, None, message) for f in focus if kind.value not in self.types.get(f, ())
+            }
+        for prop in shape.properties:
+            found |= self.property(prop, focus)
+        return found
+
+    def property(self, prop: dict, focus: set[str]) -> set[Violation]:
+        inverse = "inverse" in prop
+        path = (prop["inverse"] if inverse else prop["path"])[0].value
+        shown = None if inverse else f"<{path}>"
+        message = text_of(prop, "message", f"constraint on {path}")
+        values = self.values(path, inverse)
+        found = set()
+
+        def violation(node: str, value=None) -> Violation:
+            shown_value = None if value is None else (value if type(value) is str else value[0])
+            return Violation(f"<{node}>", shown, shown_value, message)
+
+        if "minCount" in prop:
+            least = int(prop["minCount"][0].value)
+            found |= {violation(f) for f in focus if len(values.get(f, ())) < least}
+        present = [(f, found_values) for f, found_values in values.items() if f in focus]
+        if "maxCount" in prop:
+            most = int(prop["maxCount"][0].value)
+            found |= {violation(f) for f, found_values in present if len(found_values) > most}
+        tests = self.value_tests(prop)
+        for f, found_values in present:
+            for value in found_values:
+                if any(not self.conforms(value, kind, argument) for kind, argument in tests):
+                    found.add(violation(f, value))
+        return found
+
+    def value_tests(self, prop: dict) -> list[tuple[str, object]]:
+        """The property's value constraints as (kind, argument), each tested by `conforms`."""
+        tests: list[tuple[str, object]] = []
+        tests += [("datatype", d.value) for d in prop.get("datatype", [])]
+        tests += [("class", c.value) for c in prop.get("class", [])]
+        tests += [("nodeKind", k.value.removeprefix(SH)) for k in prop.get("nodeKind", [])]
+        tests += [("pattern", re.compile(p.value)) for p in prop.get("pattern", [])]
+        tests += [(op, float(limit.value)) for name, op in RANGE_TESTS.items() for limit in prop.get(name, [])]
+        return tests
+
+    def conforms(self, value, kind: str, argument) -> bool:
+        if kind == "datatype":
+            return type(value) is not str and value[1] == argument
+        if kind == "class":
+            return type(value) is str and argument in self.types.get(value, ())
+        if kind == "nodeKind":
+            return (type(value) is str) == (argument == "IRI")
+        if kind == "pattern":
+            return bool(argument.search(value if type(value) is str else value[0]))
+        return in_range(value, kind, argument)
+
+
+def in_range(value, operator: str, limit: float) -> bool:
+    """A numeric literal's comparison; anything else cannot be compared, which SPARQL's FILTER and so
+    the SPARQL checks take as no violation."""
+    if type(value) is str or value[1] not in NUMERIC:
+        return True
+    try:
+        number = float(value[0])
+    except ValueError:
+        return True
+    return {">=": number >= limit, "<=": number <= limit, ">": number > limit, "<": number < limit}[operator]
+
+
+ENGINES = {"pyshacl": pyshacl_violations, "sparql": sparql_violations, "python": python_violations}
 
 
 def solutions(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> ox.QuerySolutions:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pyoxigraph import NamedNode
 
-from kg.identifiers import iri_path
+from kg.identifiers import iri_path, slugify
 
 AKG = "https://w3id.org/awesome-kg/ontology#"
 ID = "https://w3id.org/awesome-kg/id/"
@@ -49,6 +49,22 @@ class Namespace:
         return term
 
 
+class Terms:
+    """`terms.name` gives a term's IRI as a plain string: what the build's statements (kg.statements) hold."""
+
+    def __init__(self, base: str):
+        self.base = base
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        term = self.__dict__[name] = self.base + name
+        return term
+
+    def __getitem__(self, name: str) -> str:
+        return self.base + name
+
+
 akg = Namespace(AKG)
 cito = Namespace(PREFIXES["cito"])
 fabio = Namespace(PREFIXES["fabio"])
@@ -70,31 +86,41 @@ CLUSTER_GRAPH = NamedNode(ID + "graph/clusters")
 COUNTS_GRAPH = NamedNode(ID + "graph/counts")
 
 
-def paper_iri(key: str) -> NamedNode:
+# The same terms as plain strings, for the build's statements.
+TERMS = {name: Terms(base) for name, base in PREFIXES.items()}
+GRAPH_IRIS = {
+    "list": LIST_GRAPH.value,
+    "semantic-scholar": S2_GRAPH.value,
+    "snapshot": SNAPSHOT_GRAPH.value,
+    "provenance": PROVENANCE_GRAPH.value,
+    "clusters": CLUSTER_GRAPH.value,
+    "counts": COUNTS_GRAPH.value,
+}
+
+# IRIs are minted as strings; `NamedNode(iri)` where a pyoxigraph term is needed.
+
+
+def paper_iri(key: str) -> str:
     """A paper's IRI from its identity key (`arxiv:2402.07033`, `doi:...`, `s2:...`)."""
-    return NamedNode(ID + "paper/" + iri_path(key))
+    return ID + "paper/" + iri_path(key)
 
 
-def list_iri(slug: str) -> NamedNode:
-    return NamedNode(f"{ID}list/{slug}")
+def list_iri(slug: str) -> str:
+    return f"{ID}list/{slug}"
 
 
-def scheme_iri(slug: str) -> NamedNode:
-    return NamedNode(f"{ID}list/{slug}/taxonomy")
+def scheme_iri(slug: str) -> str:
+    return f"{ID}list/{slug}/taxonomy"
 
 
-def heading_iri(slug: str, heading_key: str) -> NamedNode:
-    return NamedNode(f"{ID}list/{slug}/heading/{heading_key}")
+def heading_iri(slug: str, heading_key: str) -> str:
+    return f"{ID}list/{slug}/heading/{heading_key}"
 
 
-def model_iri(name: str) -> NamedNode:
-    from kg.identifiers import slugify
-
-    return NamedNode(f"{ID}model/{slugify(name)}")
+def model_iri(name: str) -> str:
+    return f"{ID}model/{slugify(name)}"
 
 
-def person_iri(author_id: str | None, name: str) -> NamedNode:
+def person_iri(author_id: str | None, name: str) -> str:
     """Semantic Scholar author id when known, else the name (two people may share it)."""
-    from kg.identifiers import slugify
-
-    return NamedNode(f"{ID}person/s2/{author_id}" if author_id else f"{ID}person/name/{slugify(name)}")
+    return f"{ID}person/s2/{author_id}" if author_id else f"{ID}person/name/{slugify(name)}"

@@ -12,6 +12,7 @@ FLOW = [
     "kg.terminal",
     "kg.progress",
     "kg.vocab",
+    "kg.statements",
     "kg.listparse",
     "kg.listsource",
     "kg.enrich",

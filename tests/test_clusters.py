@@ -127,7 +127,7 @@ def planted_graph(*signals: str, noise: bool = True) -> tuple[KnowledgeGraph, di
     )
     from kg.vocab import paper_iri
 
-    return graph, {paper_iri(key).value: group for key, group in truth.items()}
+    return graph, {paper_iri(key): group for key, group in truth.items()}
 
 
 def found_groups(clustering) -> dict[str, str]:

@@ -72,7 +72,7 @@ def enrich_against(server, parsed, cache_dir, seed: int = 0):
 
 def facts(parsed, enrichments) -> set[str]:
     """The enrichment's quads but the provenance records (whose retrieval times differ run to run)."""
-    return {str(q) for q in enrichment_quads(parsed, enrichments) if "graph/provenance" not in str(q.graph_name)}
+    return {str(q) for q in enrichment_quads(parsed, enrichments) if "graph/provenance" not in q[3]}
 
 
 def cache_contents(folder) -> dict:
@@ -179,7 +179,7 @@ def test_a_build_under_heavy_faults_completes_reports_and_rebuilds_like_a_clean_
         "at 70% faults something should have failed for good"
     )
     in_graphs = faulty.graph.query("SELECT DISTINCT ?p ?g WHERE { GRAPH ?g { ?p a fabio:Expression } }")
-    enriched = {row["p"] for row in in_graphs if row["g"] in SOURCE_GRAPHS.values()}
+    enriched = {row["p"].value for row in in_graphs if row["g"].value in SOURCE_GRAPHS.values()}
     unreported = [
         p.key for p in faulty.parsed.papers if paper_iri(p.key) not in enriched and p.key not in report["unresolved"]
     ]

@@ -83,7 +83,7 @@ def test_one_work_is_one_node(enriched):
 
 
 def test_titles_are_the_real_titles_and_the_list_spelling_stays_beside_them(enriched):
-    node = paper_iri("arxiv:2201.10890").value
+    node = paper_iri("arxiv:2201.10890")
     assert rows(enriched.graph, f"SELECT ?t ?l WHERE {{ <{node}> dcterms:title ?t ; akg:listedTitle ?l }}") == [
         (
             "One Student Knows All Experts Know: From Sparse to Dense",
@@ -107,7 +107,7 @@ def test_model_reports_are_works_or_web_pages_not_listed_papers(enriched):
     pages = {r for (r,) in rows(graph, "SELECT ?r WHERE { ?m akg:techReport ?r . ?r a foaf:Document }")}
     assert set(reports.values()) == works | pages and not works & pages
     assert reports["Grok-1"] in pages and len(pages) == 5  # five blog posts: web pages, not papers
-    mixtral = paper_iri("arxiv:2401.04088").value
+    mixtral = paper_iri("arxiv:2401.04088")
     assert reports["Mixtral-8x7B"] == reports["Mixtral-8x22B"] == mixtral
     listed = {p for (p,) in rows(graph, "SELECT ?p WHERE { ?p a akg:ListedPaper }")}
     assert mixtral not in listed  # the table names it; the list does not list it as an entry
@@ -121,7 +121,7 @@ def test_a_wrong_link_does_not_give_its_paper_a_second_title(tmp_path):
         offline=True,
         cache_dir=tmp_path / "cache",
     )
-    switch = paper_iri("arxiv:2101.03961").value
+    switch = paper_iri("arxiv:2101.03961")
     alternatives = rows(result.graph, f"SELECT ?t WHERE {{ <{switch}> dcterms:alternative ?t }}")
     assert ("Scaling Vision with Sparse Mixture of Experts",) not in alternatives
     printed = rows(result.graph, f"SELECT ?t WHERE {{ ?l akg:listedPaper <{switch}> ; akg:printedTitle ?t }}")
@@ -154,8 +154,8 @@ def test_papers_that_turn_out_to_be_one_work_are_merged_under_the_strongest_key(
     assert [p.key for p in merged.papers] == ["arxiv:2101.03961", "arxiv:2401.00001"]
     assert merged.papers[0].headings == ["a", "b"] and set(found) == {"arxiv:2101.03961", "arxiv:2401.00001"}
     graph = KnowledgeGraph([*list_quads(merged, "t", found), *enrichment_quads(merged, found)])
-    switch = paper_iri("arxiv:2101.03961").value
-    assert rows(graph, "SELECT ?a ?b WHERE { ?a cito:cites ?b }") == [(paper_iri("arxiv:2401.00001").value, switch)]
+    switch = paper_iri("arxiv:2101.03961")
+    assert rows(graph, "SELECT ?a ?b WHERE { ?a cito:cites ?b }") == [(paper_iri("arxiv:2401.00001"), switch)]
 
 
 def test_each_fact_is_emitted_once_even_when_both_records_hold_the_citation_and_the_author():
@@ -188,7 +188,7 @@ def test_each_fact_is_emitted_once_even_when_both_records_hold_the_citation_and_
     graph = KnowledgeGraph(quads)
     assert len(quads) == len(set(quads)) == len(graph)
     assert rows(graph, "SELECT ?a ?b WHERE { ?a cito:cites ?b }") == [
-        (paper_iri("arxiv:2401.00001").value, paper_iri("arxiv:2301.00001").value)
+        (paper_iri("arxiv:2401.00001"), paper_iri("arxiv:2301.00001"))
     ]
     assert rows(graph, "SELECT ?p ?n WHERE { ?p a foaf:Person ; foaf:name ?n }") == [
         ("https://w3id.org/awesome-kg/id/person/s2/7", "Ada Lovelace")

@@ -118,13 +118,17 @@ def test_the_mapping_emits_only_declared_terms_of_the_right_kind(ontology):
     from kg.enrich import Enrichment
     from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
     from kg.listparse import parse_list_text
+    from kg.statements import to_quad
 
     parsed = parse_list_text(MAPPED_LIST, "test.md")
     key = parsed.papers[0].key
     quads = [
-        *list_quads(parsed, "t"),
-        *enrichment_quads(parsed, {key: Enrichment(RECORD, "semantic-scholar", "2026-11-29T12:00:00+00:00")}),
-        *graph_provenance_quads("0" * 64, "t"),
+        to_quad(statement)
+        for statement in [
+            *list_quads(parsed, "t"),
+            *enrichment_quads(parsed, {key: Enrichment(RECORD, "semantic-scholar", "2026-11-29T12:00:00+00:00")}),
+            *graph_provenance_quads("0" * 64, "t"),
+        ]
     ]
     problems = set()
     for quad in quads:

@@ -140,7 +140,7 @@ def known():
 
 
 def iri(key: str) -> str:
-    return paper_iri(f"arxiv:{dict(WORKS, E=('2404.00005',))[key][0]}").value
+    return paper_iri(f"arxiv:{dict(WORKS, E=('2404.00005',))[key][0]}")
 
 
 def answer(graph, name: str, **params):

@@ -1,4 +1,4 @@
-"""Both validation engines (pyshacl, and the shapes compiled to SPARQL) give the same verdicts."""
+"""The validation engines (pyshacl, the shapes compiled to SPARQL, the build's Python checks) give the same verdicts."""
 
 from __future__ import annotations
 
@@ -7,8 +7,16 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
+from kg.statements import StatementIndex, from_quad
 from kg.store import KnowledgeGraph
-from kg.validate import ValidationFailed, compile_shapes, pyshacl_violations, sparql_violations, validate
+from kg.validate import (
+    ValidationFailed,
+    compile_shapes,
+    pyshacl_violations,
+    python_violations,
+    sparql_violations,
+    validate,
+)
 from kg.vocab import LIST_GRAPH, akg, cito, dcterms, xsd
 
 FIDDLER = ox.NamedNode("https://w3id.org/awesome-kg/id/paper/arxiv/2402.07033")
@@ -30,16 +38,18 @@ BREAKAGES = {
 }
 
 
-def test_the_default_build_conforms_in_both_engines(default_graph):
+def test_the_default_build_conforms_in_every_engine(default_graph):
     assert pyshacl_violations(default_graph) == set() == sparql_violations(default_graph)
+    assert python_violations(default_graph) == set()
 
 
 @pytest.mark.parametrize("name", BREAKAGES)
-def test_both_engines_report_the_same_violations(default_graph, name):
+def test_every_engine_reports_the_same_violations(default_graph, name):
     graph = broken(default_graph, **BREAKAGES[name])
     expected = pyshacl_violations(graph)
     assert expected, f"pyshacl found nothing wrong with {name}"
     assert sparql_violations(graph) == expected
+    assert python_violations(graph) == expected
     assert all(v.focus == f"<{FIDDLER.value}>" for v in expected)
 
 
@@ -66,10 +76,10 @@ def test_a_constraint_broken_outside_its_shapes_targets_is_no_violation_in_eithe
         ],
     )
     assert len(graph) == len(default_graph) + 3
-    assert pyshacl_violations(graph) == set() == sparql_violations(graph)
+    assert pyshacl_violations(graph) == set() == sparql_violations(graph) == python_violations(graph)
 
 
-@pytest.mark.parametrize("engine", ["pyshacl", "sparql"])
+@pytest.mark.parametrize("engine", ["pyshacl", "sparql", "python"])
 def test_kg_validate_passes_a_build_and_names_what_breaks_a_graph_file(default_build, default_graph, engine, tmp_path):
     passed = CliRunner().invoke(main, ["validate", str(default_build.out), "--engine", engine])
     assert passed.exit_code == 0 and "conforms to the shapes" in passed.output and engine in passed.output
@@ -79,3 +89,12 @@ def test_kg_validate_passes_a_build_and_names_what_breaks_a_graph_file(default_b
     assert failed.exit_code == 1
     assert f"<{FIDDLER.value}> <{akg.arxiv.value}>: A listed paper's akg:arxiv must be a bare arXiv id" in failed.output
     assert "(value arxiv.org/abs/2402.07033v2)" in failed.output
+
+
+def test_a_build_checks_its_statements_in_python_with_the_same_report(default_graph):
+    graph = broken(default_graph, **BREAKAGES["two titles"])
+    with pytest.raises(ValidationFailed) as by_pyshacl:
+        validate(graph)
+    with pytest.raises(ValidationFailed) as by_the_build:
+        validate(StatementIndex(map(from_quad, graph.store)))
+    assert str(by_the_build.value) == str(by_pyshacl.value)

@@ -677,7 +677,7 @@ def record_work(facts: Facts, kind: str, value: str, record: dict) -> tuple[Work
     citing = {iri for item in record.get("citations") or [] if (iri := in_build(item))}
     issued = record.get("publicationDate") or (str(record["year"]) if record.get("year") else None)
     work = Work(
-        paper_iri(f"{kind}:{value}").value,
+        paper_iri(f"{kind}:{value}"),
         title=record.get("title") or "",
         issued=issued,
         abstract=record.get("abstract"),

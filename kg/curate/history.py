@@ -372,15 +372,15 @@ def enrich_papers(history: History, *, offline: bool, cache_dir, client=None, pr
 def history_quads(history: History) -> list[Quad]:
     """Versions, commits and changes as PROV, plus the titles and labels that make them readable."""
     g, slug = HISTORY_GRAPH, history.slug
-    quads = [Quad(list_iri(slug), rdf.type, akg.PaperList, g)]
+    quads = [Quad(NamedNode(list_iri(slug)), rdf.type, akg.PaperList, g)]
     if history.title:
-        quads.append(Quad(list_iri(slug), dcterms.title, Literal(history.title), g))
+        quads.append(Quad(NamedNode(list_iri(slug)), dcterms.title, Literal(history.title), g))
     previous = None
     for number, version in enumerate(history.versions):
         node, commit = version_iri(slug, version), NamedNode(f"{ID}list/{slug}/commit/{version.commit}")
         quads += [
             Quad(node, rdf.type, akg.ListVersion, g),
-            Quad(node, akg.versionOf, list_iri(slug), g),
+            Quad(node, akg.versionOf, NamedNode(list_iri(slug)), g),
             Quad(node, prov.wasGeneratedBy, commit, g),
             Quad(node, akg.sha256, Literal(version.sha256), g),
             Quad(node, akg.paperCount, Literal(str(history.counts[number]), datatype=xsd.integer), g),
@@ -399,19 +399,23 @@ def history_quads(history: History) -> list[Quad]:
         quads += event_quads(history, event)
     for key, title in sorted(history.titles.items()):
         quads += [
-            Quad(paper_iri(key), rdf.type, fabio.Expression, g),
-            Quad(paper_iri(key), dcterms.title, Literal(title), g),
+            Quad(NamedNode(paper_iri(key)), rdf.type, fabio.Expression, g),
+            Quad(NamedNode(paper_iri(key)), dcterms.title, Literal(title), g),
         ]
         if key in history.arxiv:
-            quads.append(Quad(paper_iri(key), akg.arxiv, Literal(history.arxiv[key]), g))
+            quads.append(Quad(NamedNode(paper_iri(key)), akg.arxiv, Literal(history.arxiv[key]), g))
     named = {key for event in history.events for key in event.removed + event.added}
     for key in sorted(named):
         quads += [
-            Quad(heading_iri(slug, key), rdf.type, skos.Concept, g),
-            Quad(heading_iri(slug, key), skos.prefLabel, Literal(history.heading_labels[key]), g),
+            Quad(NamedNode(heading_iri(slug, key)), rdf.type, skos.Concept, g),
+            Quad(NamedNode(heading_iri(slug, key)), skos.prefLabel, Literal(history.heading_labels[key]), g),
         ]
     for lineage_key, arxiv_date in sorted(history.arxiv_dates.items()):
-        quads.append(Quad(paper_iri(lineage_key), akg.arxivDate, Literal(arxiv_date.isoformat(), datatype=xsd.date), g))
+        quads.append(
+            Quad(
+                NamedNode(paper_iri(lineage_key)), akg.arxivDate, Literal(arxiv_date.isoformat(), datatype=xsd.date), g
+            )
+        )
     return quads
 
 
@@ -433,11 +437,11 @@ def event_quads(history: History, event: Event) -> list[Quad]:
     if event.version > 0:
         quads.append(Quad(node, prov.used, version_iri(slug, history.versions[event.version - 1]), g))
     if event.kind != "renamed":
-        quads.append(Quad(node, akg.changedPaper, paper_iri(event.key), g))
+        quads.append(Quad(node, akg.changedPaper, NamedNode(paper_iri(event.key)), g))
     if event.former:
-        quads.append(Quad(node, akg.formerPaper, paper_iri(event.former), g))
-    quads += [Quad(node, akg.fromHeading, heading_iri(slug, key), g) for key in event.removed]
-    quads += [Quad(node, akg.toHeading, heading_iri(slug, key), g) for key in event.added]
+        quads.append(Quad(node, akg.formerPaper, NamedNode(paper_iri(event.former)), g))
+    quads += [Quad(node, akg.fromHeading, NamedNode(heading_iri(slug, key)), g) for key in event.removed]
+    quads += [Quad(node, akg.toHeading, NamedNode(heading_iri(slug, key)), g) for key in event.added]
     return quads
 
 

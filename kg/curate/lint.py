@@ -328,7 +328,7 @@ def years(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]:
 
 def unresolved(listings: list[Listing], papers: dict[str, Work], enrichment: dict | None) -> list[Finding]:
     findings, seen = [], set()
-    reasons = {paper_iri(key).value: reason for key, reason in ((enrichment or {}).get("unresolved") or {}).items()}
+    reasons = {paper_iri(key): reason for key, reason in ((enrichment or {}).get("unresolved") or {}).items()}
     for listing in listings:
         paper = papers[listing.paper]
         if listing.paper in seen or paper.listed_identified or paper.resolved:

@@ -1,0 +1,75 @@
+"""A build's statements print as Oxigraph prints the same terms, so graph files keep their bytes."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from kg.statements import (
+    XSD,
+    Literal,
+    StatementIndex,
+    canonical,
+    datetime_literal,
+    decimal_literal,
+    nquads_lines,
+    ntriples_lines,
+    to_quad,
+)
+
+G1, G2 = "https://example.org/g1", "https://example.org/g2"
+S, P = "https://example.org/s", "https://example.org/p"
+AWKWARD = "".join(chr(code) for code in range(0x80)) + "\u0085\u2028\u2029\ufeff\U0001f600\u00a0"
+
+
+def oxigraph_nquads(statements) -> str:
+    return ox.serialize([to_quad(s) for s in statements], format=ox.RdfFormat.N_QUADS).decode("utf-8")
+
+
+def test_every_character_is_escaped_as_oxigraph_escapes_it():
+    statements = [(S, P, Literal(AWKWARD), G1), (S, P, Literal(AWKWARD, XSD + "token"), G1), (S, P, S + "/o", G1)]
+    ours = "".join(nquads_lines(canonical(statements)))
+    assert sorted(ours.split("\n")) == sorted(oxigraph_nquads(statements).split("\n"))
+
+
+def test_typed_values_are_canonical_as_a_store_gives_them_back():
+    statements = [
+        (S, P, decimal_literal("007.50"), G1),
+        (S, P, decimal_literal("16"), G1),
+        (S, P, datetime_literal("2026-11-29T00:00:00.000+00:00"), G1),
+        (S, P, datetime_literal("2026-11-29T10:00:00+01:00"), G1),
+    ]
+    store = ox.Store()
+    store.extend([to_quad(s) for s in statements])
+    assert (
+        {q.object.value for q in store}
+        == {v[2].value for v in statements}
+        == {  # type: ignore[union-attr]
+            "7.5",
+            "16",
+            "2026-11-29T00:00:00Z",
+            "2026-11-29T10:00:00+01:00",
+        }
+    )
+
+
+def test_the_canonical_form_does_not_depend_on_order_or_repetition():
+    statements = [
+        (S, P, Literal("b"), G2),
+        (S, P, Literal("a"), G1),
+        (S, P, Literal("a"), G2),
+        (S, P, Literal("a"), G1),
+    ]
+    graphs = canonical(statements)
+    assert graphs == canonical(reversed(statements))
+    assert list(graphs) == [G1, G2] and graphs[G2] == sorted(graphs[G2])
+    assert len(list(nquads_lines(graphs))) == 3
+    assert list(ntriples_lines(graphs)) == [f'<{S}> <{P}> "a" .\n', f'<{S}> <{P}> "b" .\n']
+
+
+def test_the_index_answers_as_the_store_does():
+    statements = [(S, P, Literal("x"), G1), (S, P, S + "/o", G2), (S + "/t", P, Literal("y"), G2)]
+    index = StatementIndex(statements)
+    assert index.pairs(P) == [(S, "x"), (S, S + "/o"), (S + "/t", "y")]
+    assert index.pairs(P, G2) == [(S, S + "/o"), (S + "/t", "y")]
+    assert index.subjects(P, S + "/o") == {S}
+    assert sorted(index.statements(), key=str) == sorted(statements, key=str)
