@@ -18,12 +18,13 @@ checked for the target; a minCount of 1 is a NOT EXISTS, a class a MINUS.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 
 import pyoxigraph as ox
 
-from kg.statements import XSD, StatementIndex, from_quad
+from kg.statements import XSD, StatementIndex, Term, from_quad
 from kg.store import KnowledgeGraph
 
 PYSHACL_LIMIT = 20_000
@@ -208,44 +209,42 @@ NUMERIC = {XSD + name for name in ("integer", "decimal", "double", "float", "int
 
 
 class PythonChecker:
-    """SHACL core constraints over a StatementIndex, with the SPARQL checks' semantics."""
+    """SHACL core constraints over a StatementIndex, with the SPARQL checks' semantics. Each constraint
+    is one pass over its property's values with set operations, not a query per node."""
 
     def __init__(self, index: StatementIndex):
         self.index = index
-        self.types: dict[str, set[str]] = {}
+        self.members: dict[str, set[str]] = {}  # class -> nodes typed with it
         for subject, value, _ in index.by_predicate.get(RDF_TYPE.value, ()):
             if type(value) is str:
-                self.types.setdefault(subject, set()).add(value)
-        self.values_cache: dict[tuple[str, bool], dict[str, set]] = {}
+                found = self.members.get(value)
+                if found is None:
+                    found = self.members[value] = set()
+                found.add(subject)
+        self.values_cache: dict[tuple[str, bool], set[tuple[str, Term]]] = {}
 
-    def values(self, path: str, inverse: bool) -> dict[str, set]:
-        """Focus node -> its distinct values along the path (subjects, for an inverse path)."""
+    def values(self, path: str, inverse: bool) -> set[tuple[str, Term]]:
+        """The distinct (focus node, value) pairs along the path (value, subject for an inverse path)."""
         key = (path, inverse)
         if key not in self.values_cache:
-            found: dict[str, set] = {}
-            for subject, value, _ in self.index.by_predicate.get(path, ()):
-                if inverse:
-                    if type(value) is str:
-                        found.setdefault(value, set()).add(subject)
-                else:
-                    found.setdefault(subject, set()).add(value)
-            self.values_cache[key] = found
+            rows = self.index.by_predicate.get(path, ())
+            if inverse:
+                self.values_cache[key] = {(value, subject) for subject, value, _ in rows if type(value) is str}
+            else:
+                self.values_cache[key] = {(subject, value) for subject, value, _ in rows}
         return self.values_cache[key]
 
     def focus_nodes(self, node: dict) -> set[str]:
         if "targetClass" in node:
-            target = node["targetClass"][0].value
-            return {subject for subject, types in self.types.items() if target in types}
-        return set(self.values(node["targetSubjectsOf"][0].value, False))
+            return self.members.get(node["targetClass"][0].value, set())
+        return {subject for subject, _ in self.values(node["targetSubjectsOf"][0].value, False)}
 
     def shape(self, shape: Shape) -> set[Violation]:
         focus = self.focus_nodes(shape.node)
-        found = set()
         message = text_of(shape.node, "message", "the shape's node constraint")
+        found = set()
         for kind in shape.node.get("class", []):
-            found |= {
-                Violation(f"<{f}>", None, None, message) for f in focus if kind.value not in self.types.get(f, ())
-            }
+            found |= {Violation(f"<{f}>", None, None, message) for f in focus - self.members.get(kind.value, set())}
         for prop in shape.properties:
             found |= self.property(prop, focus)
         return found
@@ -255,47 +254,34 @@ class PythonChecker:
         path = (prop["inverse"] if inverse else prop["path"])[0].value
         shown = None if inverse else f"<{path}>"
         message = text_of(prop, "message", f"constraint on {path}")
-        values = self.values(path, inverse)
-        found = set()
-
-        def violation(node: str, value=None) -> Violation:
-            shown_value = None if value is None else (value if type(value) is str else value[0])
-            return Violation(f"<{node}>", shown, shown_value, message)
-
-        if "minCount" in prop:
-            least = int(prop["minCount"][0].value)
-            found |= {violation(f) for f in focus if len(values.get(f, ())) < least}
-        present = [(f, found_values) for f, found_values in values.items() if f in focus]
-        if "maxCount" in prop:
-            most = int(prop["maxCount"][0].value)
-            found |= {violation(f) for f, found_values in present if len(found_values) > most}
-        tests = self.value_tests(prop)
-        for f, found_values in present:
-            for value in found_values:
-                if any(not self.conforms(value, kind, argument) for kind, argument in tests):
-                    found.add(violation(f, value))
-        return found
-
-    def value_tests(self, prop: dict) -> list[tuple[str, object]]:
-        """The property's value constraints as (kind, argument), each tested by `conforms`."""
-        tests: list[tuple[str, object]] = []
-        tests += [("datatype", d.value) for d in prop.get("datatype", [])]
-        tests += [("class", c.value) for c in prop.get("class", [])]
-        tests += [("nodeKind", k.value.removeprefix(SH)) for k in prop.get("nodeKind", [])]
-        tests += [("pattern", re.compile(p.value)) for p in prop.get("pattern", [])]
-        tests += [(op, float(limit.value)) for name, op in RANGE_TESTS.items() for limit in prop.get(name, [])]
-        return tests
-
-    def conforms(self, value, kind: str, argument) -> bool:
-        if kind == "datatype":
-            return type(value) is not str and value[1] == argument
-        if kind == "class":
-            return type(value) is str and argument in self.types.get(value, ())
-        if kind == "nodeKind":
-            return (type(value) is str) == (argument == "IRI")
-        if kind == "pattern":
-            return bool(argument.search(value if type(value) is str else value[0]))
-        return in_range(value, kind, argument)
+        pairs = [(f, value) for f, value in self.values(path, inverse) if f in focus]
+        failing: set[str] = set()  # focus nodes with too few or too many values
+        if "minCount" in prop or "maxCount" in prop:
+            counts = Counter(f for f, _ in pairs)
+            for limit in prop.get("minCount", []):
+                least = int(limit.value)
+                failing |= focus - counts.keys() if least == 1 else {f for f in focus if counts[f] < least}
+            for limit in prop.get("maxCount", []):
+                most = int(limit.value)
+                failing |= {f for f, n in counts.items() if n > most}
+        bad: set[tuple[str, Term]] = set()  # (focus node, value) pairs a value constraint refuses
+        for datatype in prop.get("datatype", []):
+            bad |= {(f, v) for f, v in pairs if type(v) is str or v[1] != datatype.value}
+        for kind in prop.get("class", []):
+            members = self.members.get(kind.value, set())
+            bad |= {(f, v) for f, v in pairs if type(v) is not str or v not in members}
+        for kind in prop.get("nodeKind", []):
+            iri = kind.value == SH + "IRI"
+            bad |= {(f, v) for f, v in pairs if (type(v) is str) != iri}
+        for pattern in prop.get("pattern", []):
+            regex = re.compile(pattern.value)
+            bad |= {(f, v) for f, v in pairs if not regex.search(v if type(v) is str else v[0])}
+        for name, operator in RANGE_TESTS.items():
+            for limit in prop.get(name, []):
+                bad |= {(f, v) for f, v in pairs if not in_range(v, operator, float(limit.value))}
+        return {Violation(f"<{f}>", shown, None, message) for f in failing} | {
+            Violation(f"<{f}>", shown, v if type(v) is str else v[0], message) for f, v in bad
+        }
 
 
 def in_range(value, operator: str, limit: float) -> bool:
