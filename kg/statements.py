@@ -72,7 +72,9 @@ def term_text(term: Term) -> str:
     if isinstance(term, str):
         return f"<{term}>"
     value, datatype = term
-    quoted = f'"{value.translate(ESCAPES)}"'
+    if not value.isprintable() or '"' in value or "\\" in value:  # else there is nothing to escape
+        value = value.translate(ESCAPES)
+    quoted = f'"{value}"'
     return quoted if datatype == XSD_STRING else f"{quoted}^^<{datatype}>"
 
 
@@ -166,7 +168,16 @@ class StatementIndex:
                 yield subject, predicate, value, graph
 
     def canonical(self) -> dict[str, list[str]]:
-        return canonical(self.statements())
+        """As `canonical` of the statements, a predicate at a time (its text made once)."""
+        graphs: dict[str, set[str]] = {}
+        for predicate, rows in self.by_predicate.items():
+            middle = f"> <{predicate}> "
+            for subject, value, graph in rows:
+                lines = graphs.get(graph)
+                if lines is None:
+                    lines = graphs[graph] = set()
+                lines.add(f"<{subject}{middle}{term_text(value)}")
+        return {graph: sorted(graphs[graph]) for graph in sorted(graphs)}
 
     def pairs(self, predicate: str, graph: str | None = None) -> list[tuple[str, str]]:
         """(subject, value) of every statement with this predicate (in this graph); a value is an IRI
