@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import gc
 import json
 import os
 import shutil
@@ -82,7 +83,7 @@ def build(
     progress = progress or Silent()
     source = source or ListSource.shipped()
     out = Path(out) if out else Path("builds") / source.slug
-    with build_lock(out):
+    with build_lock(out), collector_paused():
         return locked_build(
             source,
             out,
@@ -203,6 +204,22 @@ def graph_counts(index: StatementIndex) -> dict[str, int]:
             - index.subjects(TERMS["rdf"].type, TERMS["akg"].ListedPaper)
         ),
     }
+
+
+@contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector off for the build: a build makes tens of millions of small
+    objects (records, statements, lines) that live until it ends, and the collector scanned them
+    again and again, a third of the CPU time at 20,000 papers. What cycles the build leaves are
+    collected once, when it is done."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.collect()
 
 
 def check_title_sizes(parsed: ParsedList, label: str) -> None:
