@@ -615,6 +615,19 @@ WHERE {
 }
 ORDER BY ?title ?publishedAt
 """,
+    "top-authors": """
+SELECT ?name ?papers ?firstAuthor ?author
+WHERE {
+  {
+    SELECT ?author (MIN(?authorName) AS ?name) (MAX(?count) AS ?papers)
+    WHERE { ?author a foaf:Person ; akg:listedPaperCount ?count ; foaf:name ?authorName }
+    GROUP BY ?author
+  }
+  OPTIONAL { ?author akg:firstAuthoredCount ?led }
+  BIND(COALESCE(?led, 0) AS ?firstAuthor)
+}
+ORDER BY DESC(?papers) DESC(?firstAuthor) ?name ?author
+""",
     "unenriched-papers": """
 SELECT ?title (MIN(?sourceLine) AS ?line) (MIN(STR(?page)) AS ?link) ?paper
 WHERE {
