@@ -41,6 +41,19 @@ COUNTS: dict[str, str] = {
         SELECT ?s (COUNT(DISTINCT ?paper) AS ?n) WHERE {
           ?s a skos:Concept . ?paper akg:listedUnder ?under . ?under skos:broader* ?s . ?paper a akg:ListedPaper
         } GROUP BY ?s""",
+    # How many headings a listed paper sits under: multi-heading-papers looks up those over 1.
+    "listedUnderCount": """
+        SELECT ?s (COUNT(DISTINCT ?under) AS ?n) WHERE { ?s a akg:ListedPaper ; akg:listedUnder ?under } GROUP BY ?s""",
+    # The year papers-by-year counts a listed paper under: its publication date's, else its
+    # list tag's (the earliest if the graphs give several); papers with neither get none.
+    "countedYear": """
+        SELECT ?s (MIN(?year) AS ?n) WHERE {
+          ?s a akg:ListedPaper .
+          OPTIONAL { ?s dcterms:issued ?issued }
+          OPTIONAL { ?s akg:listedYear ?listedYear }
+          BIND(xsd:integer(COALESCE(SUBSTR(STR(?issued), 1, 4), STR(?listedYear))) AS ?year)
+          FILTER(BOUND(?year))
+        } GROUP BY ?s""",
 }
 # Counts every listed paper carries even when they are zero.
 ZERO_FOR_LISTED = ("citedByListedCount", "citesListedCount")
