@@ -3,6 +3,7 @@
     python -m bench.queries            # both parts, on the 20,000-paper synthetic graph
     python -m bench.queries queries    # only the query latencies
     python -m bench.queries push       # only the push timings
+    python -m bench.queries build DIR  # each saved query on a build's on-disk store, as `kg query` runs it
 
 The synthetic graph (bench/synthetic.py) is generated once and kept as N-Quads in the
 temp folder. Each saved query runs as the same text (parameters bound by a VALUES block,
@@ -10,6 +11,9 @@ as `kg query` runs it) in both stores: Oxigraph through KnowledgeGraph (median o
 runs), rdflib through Dataset.query (median of 3 runs, one run when the first takes
 over 10 s, stopped after 120 s; rdflib runs in a child process so that a stopped query
 does not keep running).
+The build part times each saved query (default parameters; papers and headings picked from
+the graph) on `KnowledgeGraph.open(DIR)`, median of 3 runs, wall and CPU time: the CPU time
+is the steadier figure on a shared machine.
 Push: `kg push` (delete our graphs, one N-Quads POST with no_transaction), then the
 two other ways that keep replace-this-graph semantics: one transactional N-Quads POST
 after the deletes, and one PUT per graph.
@@ -168,6 +172,30 @@ def run_queries(path: Path) -> None:
     )
 
 
+def build_latencies(folder: Path) -> None:
+    from kg.query import collect
+    from kg.store import KnowledgeGraph
+
+    graph = KnowledgeGraph.open(folder)
+    params = query_parameters(graph)
+    top = graph.query(
+        "SELECT ?h WHERE { ?h a skos:Concept ; akg:position ?p . FILTER NOT EXISTS { ?h skos:broader ?b } } ORDER BY ?p"
+    )
+    first, second = [row["h"].value for row in top][:2]
+    params["cites-across"] = {"from": first, "to": second}
+    print(f"parameters: {params}", flush=True)
+    print(f"{'saved query':28} {'wall ms':>9} {'CPU ms':>9} {'rows':>7}")
+    for name, text in bound_queries(graph, params).items():
+        walls, cpus, rows = [], [], 0
+        for _ in range(3):
+            wall, cpu = time.perf_counter(), time.process_time()
+            rows = collect(graph.query(text)).size
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+        wall_ms, cpu_ms = statistics.median(walls) * 1000, statistics.median(cpus) * 1000
+        print(f"{name:28} {wall_ms:9.1f} {cpu_ms:9.1f} {rows:7}", flush=True)
+
+
 def run_push(path: Path) -> None:
     import httpx
 
@@ -230,8 +258,11 @@ def wait_for(url: str) -> None:
 
 if __name__ == "__main__":
     part = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if part == "build" and len(sys.argv) == 3:
+        build_latencies(Path(sys.argv[2]))
+        sys.exit()
     if part not in ("all", "queries", "push"):
-        sys.exit("usage: python -m bench.queries [all|queries|push]")
+        sys.exit("usage: python -m bench.queries [all|queries|push|build DIR]")
     nquads = synthetic_file()
     if part in ("all", "queries"):
         run_queries(nquads)

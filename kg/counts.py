@@ -11,6 +11,9 @@ read model (counting in SPARQL over the whole graph took 4 s at 20,000 papers).
   listedPaperCount     a person: listed papers they wrote; a heading: papers listed under it (zero too)
   firstAuthoredCount   a person: listed papers they wrote first
   rolledUpPaperCount   a heading: papers listed under it or under a heading below it (zero too)
+  listedUnderCount     a listed paper: how many headings it is listed under
+  countedYear          a listed paper: the year papers-by-year counts it under (the model's year:
+                       the earliest a source gives, else the list's); none when neither says
 A work citing itself is not counted.
 """
 
@@ -39,6 +42,8 @@ def counts(model: GraphModel) -> dict[str, Counter[str]]:
             "listedPaperCount",
             "firstAuthoredCount",
             "rolledUpPaperCount",
+            "listedUnderCount",
+            "countedYear",
         )
     }
     for iri in listed:
@@ -61,6 +66,10 @@ def counts(model: GraphModel) -> dict[str, Counter[str]]:
             found["listedPaperCount"][heading] += 1
         for heading in rolled_up(model, work.headings):
             found["rolledUpPaperCount"][heading] += 1
+        if work.headings:
+            found["listedUnderCount"][work.iri] = len(work.headings)
+        if work.year is not None:
+            found["countedYear"][work.iri] = work.year
     return found
 
 

@@ -58,6 +58,21 @@ def test_heading_counts_equal_the_listings(latest):
     assert sum(rolled[h] for h in headings) > sum(counts[h] for h in headings)  # the list nests its headings
 
 
+def test_heading_count_and_counted_year_of_each_listed_paper(latest):
+    graph = latest.graph
+    headings, years = defaultdict(set), defaultdict(lambda: ([], []))
+    for row in graph.query("SELECT ?p ?h WHERE { ?p a akg:ListedPaper ; akg:listedUnder ?h }"):
+        headings[row["p"].value].add(row["h"].value)
+    for prop, index in (("dcterms:issued", 0), ("akg:listedYear", 1)):
+        for row in graph.query(f"SELECT ?p ?y WHERE {{ ?p a akg:ListedPaper ; {prop} ?y }}"):
+            years[row["p"].value][index].append(int(row["y"].value[:4]))
+    assert any(len(h) > 1 for h in headings.values())  # the list names some papers twice
+    assert stated(graph, "listedUnderCount") == {p: len(h) for p, h in headings.items()}
+    published_or_tagged = {p: min(issued or tagged) for p, (issued, tagged) in years.items() if issued or tagged}
+    assert any(not issued for issued, _ in years.values()) and published_or_tagged
+    assert stated(graph, "countedYear") == published_or_tagged
+
+
 def test_counts_are_recorded_as_derived_from_the_source_graphs(latest):
     rows = list(
         latest.graph.query(
