@@ -14,7 +14,9 @@ read model (counting in SPARQL over the whole graph took 4 s at 20,000 papers).
   listedUnderCount     a listed paper: how many headings it is listed under
   countedYear          a listed paper: the year papers-by-year counts it under (the model's year:
                        the earliest a source gives, else the list's); none when neither says
-A work citing itself is not counted.
+A work citing itself is not counted. And for each pair of headings whose listed papers share
+authors, an akg:HeadingPair: pairFrom (the earlier heading), pairTo, sharedAuthorCount and
+exampleAuthorName (the alphabetically first shared name).
 """
 
 from __future__ import annotations
@@ -83,11 +85,35 @@ def rolled_up(model: GraphModel, headings: list[str]) -> set[str]:
     return found
 
 
+def shared_authors(model: GraphModel) -> dict[tuple[str, str], list[str]]:
+    """(earlier heading, later heading) -> the names of the people with listed papers under both."""
+    headings_of: dict[str, set[str]] = {}
+    for work in model.listed:
+        for person in work.creators:
+            headings_of.setdefault(person, set()).update(h for h in work.headings if h in model.headings)
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for person, headings in headings_of.items():
+        name = model.person_names.get(person)
+        ordered = sorted(headings, key=lambda h: (model.headings[h].position, h))
+        for i, first in enumerate(ordered):
+            for second in ordered[i + 1 :]:
+                if name is not None and model.headings[first].position < model.headings[second].position:
+                    pairs.setdefault((first, second), []).append(name)
+    return pairs
+
+
 def count_statements(model: GraphModel) -> Iterator[Statement]:
     """The counts of a finished model, in the counts graph, with their provenance."""
     for name, numbers in counts(model).items():
         for subject, number in numbers.items():
             yield subject, akg[name], Literal(str(number), xsd.integer), COUNTS_GRAPH
+    for (first, second), names in shared_authors(model).items():
+        pair = f"{first}/shared-authors/{second.split('/heading/', 1)[-1]}"
+        yield pair, rdf.type, akg.HeadingPair, COUNTS_GRAPH
+        yield pair, akg.pairFrom, first, COUNTS_GRAPH
+        yield pair, akg.pairTo, second, COUNTS_GRAPH
+        yield pair, akg.sharedAuthorCount, Literal(str(len(names)), xsd.integer), COUNTS_GRAPH
+        yield pair, akg.exampleAuthorName, Literal(min(names)), COUNTS_GRAPH
     yield COUNTS_GRAPH, rdf.type, prov.Entity, PROVENANCE_GRAPH
     for source in ("list", "semantic-scholar", "snapshot"):
         yield COUNTS_GRAPH, prov.wasDerivedFrom, GRAPH_IRIS[source], PROVENANCE_GRAPH

@@ -150,6 +150,7 @@ class GraphModel:
     tech_reports: list[TechReport]
     list_sha256: set[str]
     filed_under: set[str]  # headings something (a paper, a model-table row) is listed under
+    person_names: dict[str, str] = field(default_factory=dict)  # person IRI -> name (the first, sorted)
 
     @property
     def listed(self) -> list[Work]:
@@ -195,6 +196,7 @@ def read_model(source: KnowledgeGraph | StatementIndex) -> GraphModel:
         read_tech_reports(read),
         {v for values in values_of(read, akg.sha256).values() for v in values},
         {heading for _, heading in read.pairs(akg.listedUnder)},
+        first_of(read, foaf.name),
     )
 
 
