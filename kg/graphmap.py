@@ -43,10 +43,6 @@ def integer(value: int) -> Literal:
     return Literal(str(int(value)), xsd.integer)
 
 
-def text(value: str) -> Literal:
-    return Literal(value)
-
-
 def year_or_date(value: str | int) -> Literal:
     """xsd:date for a full date, xsd:gYear for a year alone."""
     value = str(value)
@@ -116,14 +112,14 @@ def list_quads(parsed: ParsedList, slug: str, enrichments: dict[str, Enrichment]
     g = LIST_GRAPH
     the_list, scheme = list_iri(slug), scheme_iri(slug)
     yield (the_list, rdf.type, akg.PaperList, g)
-    yield (the_list, dcterms.title, text(parsed.title or slug), g)
+    yield (the_list, dcterms.title, Literal(parsed.title or slug), g)
     yield (the_list, akg.taxonomy, scheme, g)
     yield (scheme, rdf.type, skos.ConceptScheme, g)
-    yield (scheme, dcterms.title, text(f"Taxonomy of {parsed.title or slug}"), g)
+    yield (scheme, dcterms.title, Literal(f"Taxonomy of {parsed.title or slug}"), g)
     for heading in parsed.headings:
         node = heading_iri(slug, heading.key)
         yield (node, rdf.type, skos.Concept, g)
-        yield (node, skos.prefLabel, text(heading.label), g)
+        yield (node, skos.prefLabel, Literal(heading.label), g)
         yield (node, skos.inScheme, scheme, g)
         yield (node, akg.position, integer(heading.order), g)
         yield (node, akg.sourceLine, integer(heading.line), g)
@@ -155,15 +151,15 @@ def listed_paper_quads(
     yield (node, akg.inList, the_list, g)
     titles = paper.titles
     title, title_graph = real_title or (titles[0], g)
-    yield (node, dcterms.title, text(title), title_graph)
-    yield (node, akg.listedTitle, text(titles[0]), g)
+    yield (node, dcterms.title, Literal(title), title_graph)
+    yield (node, akg.listedTitle, Literal(titles[0]), g)
     for alternative in titles[1:]:
-        yield (node, dcterms.alternative, text(alternative), g)
+        yield (node, dcterms.alternative, Literal(alternative), g)
     tagged = paper.tagged
     if tagged.tag:
-        yield (node, akg.venueTag, text(tagged.tag), g)
+        yield (node, akg.venueTag, Literal(tagged.tag), g)
     if tagged.venue:
-        yield (node, akg.listedVenue, text(tagged.venue), g)
+        yield (node, akg.listedVenue, Literal(tagged.venue), g)
     if tagged.year:
         yield (node, akg.listedYear, Literal(str(tagged.year), xsd.gYear), g)
     if tagged.month and 1 <= tagged.month <= 12:
@@ -185,16 +181,16 @@ def listed_paper_quads(
         yield (listing, rdf.type, akg.Listing, g)
         yield (listing, akg.listedPaper, node, g)
         yield (listing, akg.underHeading, heading_iri(slug, entry.heading), g)
-        yield (listing, akg.printedTitle, text(entry.title), g)
+        yield (listing, akg.printedTitle, Literal(entry.title), g)
         yield (listing, akg.sourceLine, integer(entry.line), g)
         if entry.file:
-            yield (listing, akg.sourceFile, text(entry.file), g)
+            yield (listing, akg.sourceFile, Literal(entry.file), g)
         if entry.url:
             yield (listing, akg.listedLink, web_iri(entry.url), g)
         if entry.tag is not None:
-            yield (listing, akg.venueTag, text(entry.tag), g)
+            yield (listing, akg.venueTag, Literal(entry.tag), g)
         for note in entry.notes:
-            yield (listing, rdfs.comment, text(note), g)
+            yield (listing, rdfs.comment, Literal(note), g)
         for _label, url in entry.other_links:
             yield (listing, rdfs.seeAlso, web_iri(url), g)
 
@@ -203,8 +199,8 @@ def identifier_quads(node: str, ids: dict[str, str], g: str) -> Iterator[Stateme
     for kind, value in sorted(ids.items()):
         if kind in ID_PROPERTIES:
             prop, label = ID_PROPERTIES[kind]
-            yield (node, prop, text(value), g)
-            yield (node, dcterms.identifier, text(f"{label}:{value}"), g)
+            yield (node, prop, Literal(value), g)
+            yield (node, dcterms.identifier, Literal(f"{label}:{value}"), g)
 
 
 MODEL_COLUMNS = {
@@ -229,7 +225,7 @@ def model_quads(
     g = LIST_GRAPH
     node = model_iri(model.name)
     yield (node, rdf.type, akg.Model, g)
-    yield (node, rdfs.label, text(model.name), g)
+    yield (node, rdfs.label, Literal(model.name), g)
     yield (node, akg.listedUnder, heading_iri(slug, model.heading), g)
     yield (node, akg.sourceLine, integer(model.line), g)
     if model.url:
@@ -259,14 +255,14 @@ def model_value_quads(node: str, column: str, value: str, g: str) -> Iterator[St
         for name, number in zip(("activeExperts", "totalExperts", "sharedExperts"), numbers[:3], strict=False):
             yield (node, akg[name], integer(int(number)), g)
     elif column == "parameters":
-        yield (node, akg.parameters, text(value), g)
+        yield (node, akg.parameters, Literal(value), g)
         if m := re.fullmatch(r"([\d.]+)\s*B", value, re.I):
             yield (node, akg.parametersBillions, decimal_literal(m[1]), g)
     elif column == "releaseMonth":
         if m := re.fullmatch(r"(\d{4})\.(\d{1,2})", value):
             yield (node, akg.releaseMonth, Literal(f"{m[1]}-{int(m[2]):02d}", xsd.gYearMonth), g)
     elif column == "affiliation":
-        yield (node, akg.affiliation, text(value), g)
+        yield (node, akg.affiliation, Literal(value), g)
     elif value.isdigit():
         yield (node, akg[column], integer(int(value)), g)
 
@@ -288,12 +284,15 @@ def tech_report(model: ModelRow, parsed: ParsedList, listed: dict[str, str]) -> 
     return None
 
 
+NOT_IN_IRI = re.compile(r"[\s<>\"{}|\\^`]")
+
+
 def web_iri(url: str) -> str:
     """A link from the list as an IRI: scheme added where the list left it out, spaces escaped."""
     url = url.strip()
     if "://" not in url:
         url = "https://" + url
-    return re.sub(r"[\s<>\"{}|\\^`]", lambda m: f"%{ord(m[0]):02X}", url)
+    return NOT_IN_IRI.sub(lambda m: f"%{ord(m[0]):02X}", url) if NOT_IN_IRI.search(url) else url
 
 
 class PaperIndex:
@@ -420,7 +419,7 @@ def citation_detail_quads(node: str, detail: dict, g: str, index: PaperIndex) ->
         g,
     )
     for intent in sorted(detail.get("intents") or []):
-        yield (citation, akg.intent, text(intent), g)
+        yield (citation, akg.intent, Literal(intent), g)
 
 
 def record_quads(node: str, record: dict, g: str, listed: bool, people: set | None = None) -> Iterator[Statement]:
@@ -429,10 +428,10 @@ def record_quads(node: str, record: dict, g: str, listed: bool, people: set | No
     yield (node, rdf.type, fabio.Expression, g)
     title = record.get("title")
     if title:
-        yield (node, akg.sourceTitle if listed else dcterms.title, text(title), g)
+        yield (node, akg.sourceTitle if listed else dcterms.title, Literal(title), g)
     if record.get("paperId"):
-        yield (node, akg.s2PaperId, text(record["paperId"]), g)
-        yield (node, dcterms.identifier, text(f"S2:{record['paperId']}"), g)
+        yield (node, akg.s2PaperId, Literal(record["paperId"]), g)
+        yield (node, dcterms.identifier, Literal(f"S2:{record['paperId']}"), g)
     if record.get("corpusId"):
         yield (node, akg.corpusId, integer(record["corpusId"]), g)
     ext = record.get("externalIds") or {}
@@ -448,16 +447,16 @@ def record_quads(node: str, record: dict, g: str, listed: bool, people: set | No
         yield (node, akg.publishedYear, Literal(str(record["publishedYear"]), xsd.gYear), g)
     for field, prop in (("abstract", dcterms.abstract), ("venue", akg.publishedVenue)):
         if record.get(field):
-            yield (node, prop, text(record[field]), g)
+            yield (node, prop, Literal(record[field]), g)
     if (record.get("tldr") or {}).get("text"):
-        yield (node, akg.tldr, text(record["tldr"]["text"]), g)
+        yield (node, akg.tldr, Literal(record["tldr"]["text"]), g)
     for field in ("citationCount", "influentialCitationCount", "referenceCount"):
         if record.get(field) is not None:
             yield (node, akg[field], integer(record[field]), g)
     for kind in record.get("publicationTypes") or []:
-        yield (node, akg.publicationType, text(kind), g)
+        yield (node, akg.publicationType, Literal(kind), g)
     for field in record.get("fieldsOfStudy") or []:
-        yield (node, akg.fieldOfStudy, text(field), g)
+        yield (node, akg.fieldOfStudy, Literal(field), g)
     if record.get("url"):
         yield (node, foaf.page, web_iri(record["url"]), g)
     if (record.get("openAccessPdf") or {}).get("url"):
@@ -479,9 +478,9 @@ def author_quads(node: str, authors: Iterable[dict], g: str, described: set | No
             if described is not None:
                 described.add((person, name, g))
             yield (person, rdf.type, foaf.Person, g)
-            yield (person, foaf.name, text(name), g)
+            yield (person, foaf.name, Literal(name), g)
             if author.get("authorId"):
-                yield (person, akg.s2AuthorId, text(str(author["authorId"])), g)
+                yield (person, akg.s2AuthorId, Literal(str(author["authorId"])), g)
         yield (node, akg.authorship, authorship, g)
         yield (authorship, rdf.type, akg.Authorship, g)
         yield (authorship, akg.author, person, g)
@@ -513,11 +512,11 @@ def graph_provenance_quads(list_path_sha: str, slug: str) -> Iterator[Statement]
     yield (LIST_GRAPH, rdf.type, prov.Entity, g)
     yield (LIST_GRAPH, prov.wasDerivedFrom, source_file, g)
     yield (source_file, rdf.type, prov.Entity, g)
-    yield (source_file, akg.sha256, text(list_path_sha), g)
+    yield (source_file, akg.sha256, Literal(list_path_sha), g)
     for source, graph in SOURCE_GRAPHS.items():
         yield (graph, rdf.type, prov.Entity, g)
         yield (graph, prov.wasAttributedTo, SOURCE_AGENTS[source], g)
     yield (akg.SemanticScholar, rdf.type, prov.Agent, g)
-    yield (akg.SemanticScholar, rdfs.label, text("Semantic Scholar Academic Graph API"), g)
+    yield (akg.SemanticScholar, rdfs.label, Literal("Semantic Scholar Academic Graph API"), g)
     yield (akg.SeedSnapshot, rdf.type, prov.Agent, g)
-    yield (akg.SeedSnapshot, rdfs.label, text("awesome-kg seed snapshot, gathered from the papers themselves"), g)
+    yield (akg.SeedSnapshot, rdfs.label, Literal("awesome-kg seed snapshot, gathered from the papers themselves"), g)
