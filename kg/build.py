@@ -160,20 +160,23 @@ def locked_build(
     model.clusters = stored_clusters(index)
     progress.stage("counting")
     index.extend(count_statements(model))
-    progress.stage("validating (SHACL)")
-    try:
-        validate(index)
-    except ValidationFailed as failure:
-        raise BuildError(f"the graph breaks the SHACL shapes; nothing was written:\n{failure}") from None
     progress.stage("writing")
     staging = staging_folder(out)
     counts = graph_counts(index)
     graph_files = write_graph_files(index.canonical(), staging)
-    del index
     counts.update(quads=graph_files.quads, triples=graph_files.triples)
     written = graph_files.paths
-    with ThreadPoolExecutor(1) as background:  # Oxigraph's writers release the GIL: they run beside the views
-        more_files = background.submit(write_serializations_and_store, staging)
+    # Oxigraph's writers release the GIL: the other graph files and the store are written from
+    # graph.nt/.nq beside the checks and the views. A build the checks refuse is never published.
+    with ThreadPoolExecutor(2) as oxigraph:
+        serialized = oxigraph.submit(write_serializations, staging)
+        stored = oxigraph.submit(write_store, staging)
+        progress.stage("validating (SHACL)")
+        try:
+            validate(index)
+        except ValidationFailed as failure:
+            raise BuildError(f"the graph breaks the SHACL shapes; nothing was written:\n{failure}") from None
+        del index
         progress.stage("related-work exports")
         written += write_cluster_files(model, staging, clustering)
         progress.stage("curator's report")
@@ -181,18 +184,12 @@ def locked_build(
         progress.stage("graph page")
         written += write_graph_page(model, staging)
         progress.stage("writing Turtle, TriG, JSON-LD and the store")
-        written += more_files.result()
+        written += serialized.result()
+        stored.result()
     manifest = make_manifest(source, parsed, counts, report)
     written.append(atomic_write(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"))
     publish(staging, out)
     return BuildResult(out, parsed, manifest, [out / path.name for path in written])
-
-
-def write_serializations_and_store(folder: Path) -> list[Path]:
-    """The graph files Oxigraph writes from graph.nq/.nt, then the on-disk store (a folder, not listed)."""
-    written = write_serializations(folder)
-    write_store(folder)
-    return written
 
 
 def graph_counts(index: StatementIndex) -> dict[str, int]:
