@@ -33,6 +33,7 @@ _IEEE_DOC = re.compile(r"ieeexplore\.ieee\.org/(?:abstract/)?document/(?P<num>\d
 _PREPRINTS = re.compile(r"preprints\.org/manuscript/(?P<id>\d{6}\.\d{4})(?:/v(?P<v>\d+))?")
 
 
+@lru_cache(maxsize=65536)
 def normalize_url(url: str) -> str:
     """The URL without scheme, `www.`, fragment or trailing slash: one spelling per page."""
     url = url.strip()
@@ -157,6 +158,7 @@ def link_kind(url: str) -> str:
     return "paper" if _PAPER_PATH.search(path) else "web"
 
 
+@lru_cache(maxsize=65536)
 def normalize_title(title: str) -> str:
     """Lower-case letters and digits only: how two spellings of one title compare."""
     folded = unicodedata.normalize("NFKD", title).casefold()

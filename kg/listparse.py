@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from difflib import SequenceMatcher
 from pathlib import Path, PurePosixPath
 
@@ -177,11 +178,12 @@ class Entry:
     authors: list[str] = field(default_factory=list)
     file: str = ""
 
-    @property
+    @cached_property
     def ids(self) -> dict[str, str]:
+        """Computed once: an entry's link and title are fixed when it is made."""
         return identifiers_from_url(self.url) if self.url else {}
 
-    @property
+    @cached_property
     def key(self) -> str:
         return identity_key(self.ids, self.url, self.title)
 
@@ -212,7 +214,8 @@ def titles_related(a: str, b: str) -> bool:
 
 @dataclass
 class ListedPaper:
-    """Every entry of one paper merged: one paper may sit under several headings."""
+    """Every entry of one paper merged: one paper may sit under several headings. Its entries are all
+    there once merged, so what is read from them (titles, ids) is computed once."""
 
     key: str
     entries: list[Entry]
@@ -221,7 +224,7 @@ class ListedPaper:
     def first(self) -> Entry:
         return self.entries[0]
 
-    @property
+    @cached_property
     def printed_titles(self) -> list[str]:
         """Every distinct printed title, first first."""
         seen: dict[str, str] = {}
@@ -229,14 +232,14 @@ class ListedPaper:
             seen.setdefault(normalize_title(entry.title), entry.title)
         return list(seen.values())
 
-    @property
+    @cached_property
     def titles(self) -> list[str]:
         """The first printed title and the spellings of it; a title unlike the first (the link is
         wrong on one of the lines) is not the paper's and is left out (see `conflicting_titles`)."""
         printed = self.printed_titles
         return [t for t in printed if titles_related(printed[0], t)]
 
-    @property
+    @cached_property
     def conflicting_titles(self) -> list[str]:
         printed = self.printed_titles
         return [t for t in printed if not titles_related(printed[0], t)]
@@ -245,7 +248,7 @@ class ListedPaper:
     def headings(self) -> list[str]:
         return list(dict.fromkeys(e.heading for e in self.entries))
 
-    @property
+    @cached_property
     def ids(self) -> dict[str, str]:
         merged: dict[str, str] = {}
         for entry in self.entries:
