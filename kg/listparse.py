@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property
 from difflib import SequenceMatcher
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from kg.identifiers import identifiers_from_url, identity_key, link_kind, normalize_title, slugify

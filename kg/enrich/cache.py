@@ -158,7 +158,14 @@ class Cache:
             text = json.dumps(row["record"], sort_keys=True)
             self.db.execute(
                 "INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?, ?)",
-                (row["key"], text, row["source"], row["retrieved"], row.get("fields"), passed(row["record"], text, "paper")),
+                (
+                    row["key"],
+                    text,
+                    row["source"],
+                    row["retrieved"],
+                    row.get("fields"),
+                    passed(row["record"], text, "paper"),
+                ),
             )
         elif kind == "lookup":
             self.db.execute(
@@ -254,7 +261,9 @@ class Cache:
                 items, problem, digest = checked_value(text, direction_, checked)
                 if problem:
                     self.drop(
-                        "DELETE FROM edges WHERE paper = ? AND direction = ?", where, f"{direction_} of {paper}: {problem}"
+                        "DELETE FROM edges WHERE paper = ? AND direction = ?",
+                        where,
+                        f"{direction_} of {paper}: {problem}",
                     )
                     continue
                 if digest:
@@ -270,6 +279,7 @@ class Cache:
                 }
         self.remember_checked("UPDATE edges SET checked = ? WHERE paper = ? AND direction = ?", newly_checked)
         return found
+
     def remember_checked(self, sql: str, rows: list[tuple]) -> None:
         """Store the digests of rows that passed their checks on this read, in one transaction."""
         if not rows:

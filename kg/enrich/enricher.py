@@ -169,9 +169,7 @@ class Enricher:
             chunk = papers[start : start + ASSEMBLE_CHUNK]
             edges = self.cache.edge_lists(found[paper.key] for paper in chunk if paper.key in found)
             for paper in chunk:
-                enrichment = (
-                    self.assemble(found[paper.key], edges) if paper.key in found else self.from_snapshot(paper)
-                )
+                enrichment = self.assemble(found[paper.key], edges) if paper.key in found else self.from_snapshot(paper)
                 if enrichment:
                     enrichments[paper.key] = enrichment
                 self.tick()
