@@ -48,6 +48,12 @@ def normalize_url(url: str) -> str:
 
 def identifiers_from_url(url: str) -> dict[str, str]:
     """Every identifier the URL carries, by kind (see ID_KINDS)."""
+    return dict(_identifiers(url))
+
+
+@lru_cache(maxsize=65536)
+def _identifiers(url: str) -> tuple[tuple[str, str], ...]:
+    """identifiers_from_url's answer, worked out once per link (kept as a tuple: shared, never changed)."""
     plain = normalize_url(url)
     found: dict[str, str] = {}
     if m := _ARXIV.search(plain):
@@ -72,7 +78,7 @@ def identifiers_from_url(url: str) -> dict[str, str]:
         number = parse_qs(urlsplit("https://" + plain).query).get("arnumber")
         if number:
             found["ieee"] = number[0]
-    return found
+    return tuple(found.items())
 
 
 # Hosts whose pages are papers (proceedings, publishers, preprint servers): a link there names a work.
