@@ -212,9 +212,6 @@ class Cache:
                 }
         return found
 
-    def has_paper(self, key: str) -> bool:
-        return self.paper(key) is not None
-
     def paper(self, key: str) -> dict | None:
         return self.papers([key]).get(key)
 
@@ -246,24 +243,24 @@ class Cache:
     def edges(self, paper: str, direction: str) -> dict | None:
         return self.edge_lists([paper], direction).get((paper, direction))
 
-    def edge_lists(self, papers: Iterable[str], direction: str | None = None) -> dict[tuple[str, str], dict]:
+    def edge_lists(self, papers: Iterable[str], only: str | None = None) -> dict[tuple[str, str], dict]:
         """The edge lists of `papers` that are cached and pass the checks (every direction, or one),
         by (paper, direction)."""
         found, newly_checked = {}, []
-        only = "" if direction is None else " AND direction = ?"
+        one_direction = "" if only is None else " AND direction = ?"
         for chunk in chunks(papers):
-            for paper, direction_, text, complete, source, retrieved, checked in self.db.execute(
+            for paper, direction, text, complete, source, retrieved, checked in self.db.execute(
                 "SELECT paper, direction, items, complete, source, retrieved, checked FROM edges "
-                f"WHERE paper IN ({marks(chunk)}){only}",
-                chunk if direction is None else [*chunk, direction],
+                f"WHERE paper IN ({marks(chunk)}){one_direction}",
+                chunk if only is None else [*chunk, only],
             ).fetchall():
-                where = (paper, direction_)
-                items, problem, digest = checked_value(text, direction_, checked)
+                where = (paper, direction)
+                items, problem, digest = checked_value(text, direction, checked)
                 if problem:
                     self.drop(
                         "DELETE FROM edges WHERE paper = ? AND direction = ?",
                         where,
-                        f"{direction_} of {paper}: {problem}",
+                        f"{direction} of {paper}: {problem}",
                     )
                     continue
                 if digest:
@@ -271,7 +268,7 @@ class Cache:
                 found[where] = {
                     "kind": "edges",
                     "paper": paper,
-                    "direction": direction_,
+                    "direction": direction,
                     "items": items,
                     "complete": bool(complete),
                     "source": source,
