@@ -17,19 +17,18 @@ read raises CacheError, which names the file and the ways out (--cache, `kg cach
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from kg.enrich.records import RULES, detail_problem, record_problem
+from kg.listparse import collector_paused
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (key TEXT PRIMARY KEY, record TEXT NOT NULL, source TEXT NOT NULL,
@@ -356,19 +355,6 @@ def loads(text: str):
         return json.loads(text)
     except ValueError:
         return None
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Reading a warm cache makes millions of small dicts and lists, none of them in a cycle; Python's
-    cyclic collector would meanwhile walk the growing heap again and again (a third of the decoding)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def chunks(keys: Iterable[str]) -> list[list[str]]:

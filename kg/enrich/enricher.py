@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 from semanticscholar.SemanticScholarException import BadQueryParametersException, ObjectNotFoundException
 
 from kg.enrich import Enrichment
-from kg.enrich.cache import Cache, MemoryRows, collector_paused, is_older, now_iso
+from kg.enrich.cache import Cache, MemoryRows, is_older, now_iso
 from kg.enrich.client import BATCH_LIMIT, PAPER_FIELDS, GaveUp, S2Client, Unreachable
 from kg.enrich.records import detail_problem, record_problem, valid_items
 from kg.enrich.snapshot import shipped_rows
 from kg.identifiers import normalize_title
-from kg.listparse import ListedPaper
+from kg.listparse import ListedPaper, collector_paused
 
 if TYPE_CHECKING:
     from kg.progress import Silent
@@ -165,7 +165,7 @@ class Enricher:
         if self.contexts and not self.report.offline:
             self.fetch_contexts([found[p.key] for p in papers if p.key in found])
         enrichments = {}
-        with collector_paused():  # see kg.enrich.cache.collector_paused
+        with collector_paused():
             for start in range(0, len(papers), ASSEMBLE_CHUNK):
                 chunk = papers[start : start + ASSEMBLE_CHUNK]
                 edges = self.cache.edge_lists(found[paper.key] for paper in chunk if paper.key in found)
