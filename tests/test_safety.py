@@ -311,7 +311,7 @@ def test_a_cached_row_edited_after_it_passed_is_checked_again(tmp_path):
     cache.close()
 
 
-def test_a_cache_written_before_rows_kept_their_check_is_read_and_checked_once(tmp_path):
+def test_a_cache_written_before_rows_kept_their_digest_is_read_and_checked_once(tmp_path):
     (tmp_path / "c").mkdir()
     old = sqlite3.connect(tmp_path / "c" / "s2-cache.sqlite3")
     old.executescript(
@@ -329,7 +329,9 @@ def test_a_cache_written_before_rows_kept_their_check_is_read_and_checked_once(t
     old.close()
     cache = Cache(tmp_path / "c")
     assert cache.papers(["a" * 40, "b" * 40]).keys() == {"a" * 40} and len(cache.dropped) == 1
-    assert cache.db.execute("SELECT key FROM papers WHERE checked IS NOT NULL").fetchall() == [("a" * 40,)]
+    assert cache.db.execute("SELECT key FROM papers_checked").fetchall() == [("a" * 40,)]
+    columns = [row[1] for row in cache.db.execute("PRAGMA table_info(papers)")]
+    assert columns == ["key", "record", "source", "retrieved", "fields"]  # as before: older versions still open it
     cache.close()
 
 

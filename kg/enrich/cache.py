@@ -8,10 +8,11 @@ never stored as complete.
 
 Every row read back is checked again (kg.enrich.records): a row that no longer passes
 (written by an older version, or edited by hand) is dropped with a warning and fetched
-anew, so one bad record cannot break every later build. A row that passed keeps in its
-`checked` column a digest of its text and of the rules (`checked_digest`): while the two
-still agree the row is read without checking its hundreds of nested records again, and
-any edit of the text or of the rules makes them differ. A cache file that SQLite cannot
+anew, so one bad record cannot break every later build. A row that passed has a digest of
+its text and of the rules (`checked_digest`) in papers_checked / edges_checked: while the
+two still agree the row is read without checking its hundreds of nested records again, and
+any edit of the text or of the rules makes them differ. The digests have tables of their
+own so that a version without them still opens the cache (its writes are checked again). A cache file that SQLite cannot
 read raises CacheError, which names the file and the ways out (--cache, `kg cache reset`).
 """
 
@@ -32,19 +33,25 @@ from kg.listparse import collector_paused
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (key TEXT PRIMARY KEY, record TEXT NOT NULL, source TEXT NOT NULL,
-                                   retrieved TEXT NOT NULL, fields TEXT, checked TEXT);
+                                   retrieved TEXT NOT NULL, fields TEXT);
 CREATE TABLE IF NOT EXISTS lookups (lookup TEXT PRIMARY KEY, paper TEXT, source TEXT NOT NULL,
                                     retrieved TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS edges (paper TEXT NOT NULL, direction TEXT NOT NULL, items TEXT NOT NULL,
                                   complete INTEGER NOT NULL, source TEXT NOT NULL, retrieved TEXT NOT NULL,
-                                  checked TEXT, PRIMARY KEY (paper, direction));
+                                  PRIMARY KEY (paper, direction));
+CREATE TABLE IF NOT EXISTS papers_checked (key TEXT PRIMARY KEY, digest TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS edges_checked (paper TEXT NOT NULL, direction TEXT NOT NULL, digest TEXT NOT NULL,
+                                          PRIMARY KEY (paper, direction));
 """
 COLUMNS = {
-    "papers": ["key", "record", "source", "retrieved", "fields", "checked"],
+    "papers": ["key", "record", "source", "retrieved", "fields"],
     "lookups": ["lookup", "paper", "source", "retrieved"],
-    "edges": ["paper", "direction", "items", "complete", "source", "retrieved", "checked"],
+    "edges": ["paper", "direction", "items", "complete", "source", "retrieved"],
+    "papers_checked": ["key", "digest"],
+    "edges_checked": ["paper", "direction", "digest"],
 }
 CACHE_FILE = "s2-cache.sqlite3"
+KEYS = {"papers": "key = ?", "edges": "paper = ? AND direction = ?"}  # one row of the table (and of its _checked)
 CHUNK = 500  # keys per `IN (...)` query: well below SQLite's limit of bound parameters
 
 
@@ -93,18 +100,9 @@ class Cache:
             self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             self.use_wal()
             self.db.executescript(SCHEMA)
-            self.add_checked_columns()
             self.check_schema()
         except sqlite3.DatabaseError as error:
             raise CacheError(self.path, str(error)) from None
-
-    def add_checked_columns(self) -> None:
-        """A cache written before rows kept their `checked` digest gets the column; its rows are then
-        checked once more on their next read."""
-        for table in ("papers", "edges"):
-            found = [row[1] for row in self.db.execute(f"PRAGMA table_info({table})")]
-            if found == COLUMNS[table][:-1]:
-                self.db.execute(f"ALTER TABLE {table} ADD COLUMN checked TEXT")
 
     def check_schema(self) -> None:
         """Tables of another shape (another program's file, an old version) and damaged files (truncated,
@@ -158,16 +156,10 @@ class Cache:
         if kind == "paper":
             text = json.dumps(row["record"], sort_keys=True)
             self.db.execute(
-                "INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    row["key"],
-                    text,
-                    row["source"],
-                    row["retrieved"],
-                    row.get("fields"),
-                    passed(row["record"], text, "paper"),
-                ),
+                "INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?)",
+                (row["key"], text, row["source"], row["retrieved"], row.get("fields")),
             )
+            self.remember_check("papers", (row["key"],), passed(row["record"], text, "paper"))
         elif kind == "lookup":
             self.db.execute(
                 "INSERT OR REPLACE INTO lookups VALUES (?, ?, ?, ?)",
@@ -180,17 +172,11 @@ class Cache:
                     return  # never replace a complete list by a partial one
             text = json.dumps(row["items"], sort_keys=True)
             self.db.execute(
-                "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    row["paper"],
-                    row["direction"],
-                    text,
-                    int(row["complete"]),
-                    row["source"],
-                    row["retrieved"],
-                    passed(row["items"], text, row["direction"]),
-                ),
+                "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?, ?)",
+                (row["paper"], row["direction"], text, int(row["complete"]), row["source"], row["retrieved"]),
             )
+            where = (row["paper"], row["direction"])
+            self.remember_check("edges", where, passed(row["items"], text, row["direction"]))
         else:
             raise ValueError(f"unknown cache row kind {kind!r}")
 
@@ -222,15 +208,16 @@ class Cache:
         with collector_paused():
             for chunk in chunks(keys):
                 for key, text, source, retrieved, fields, checked in self.db.execute(
-                    f"SELECT key, record, source, retrieved, fields, checked FROM papers WHERE key IN ({marks(chunk)})",
+                    "SELECT p.key, p.record, p.source, p.retrieved, p.fields, c.digest FROM papers p "
+                    f"LEFT JOIN papers_checked c ON c.key = p.key WHERE p.key IN ({marks(chunk)})",
                     chunk,
                 ).fetchall():
                     record, problem, digest = checked_value(text, "paper", checked)
                     if problem:
-                        self.drop("DELETE FROM papers WHERE key = ?", (key,), f"paper {key}: {problem}")
+                        self.drop("papers", (key,), f"paper {key}: {problem}")
                         continue
                     if digest:
-                        newly_checked.append((digest, key))
+                        newly_checked.append((key, digest))
                     found[key] = {
                         "kind": "paper",
                         "key": key,
@@ -239,7 +226,7 @@ class Cache:
                         "retrieved": retrieved,
                         "fields": fields,
                     }
-        self.remember_checked("UPDATE papers SET checked = ? WHERE key = ?", newly_checked)
+        self.remember_checks("papers", newly_checked)
         return found
 
     def edges(self, paper: str, direction: str) -> dict | None:
@@ -249,25 +236,22 @@ class Cache:
         """The edge lists of `papers` that are cached and pass the checks (every direction, or one),
         by (paper, direction)."""
         found, newly_checked = {}, []
-        one_direction = "" if only is None else " AND direction = ?"
+        one_direction = "" if only is None else " AND e.direction = ?"
         with collector_paused():
             for chunk in chunks(papers):
                 for paper, direction, text, complete, source, retrieved, checked in self.db.execute(
-                    "SELECT paper, direction, items, complete, source, retrieved, checked FROM edges "
-                    f"WHERE paper IN ({marks(chunk)}){one_direction}",
+                    "SELECT e.paper, e.direction, e.items, e.complete, e.source, e.retrieved, c.digest FROM edges e "
+                    "LEFT JOIN edges_checked c ON c.paper = e.paper AND c.direction = e.direction "
+                    f"WHERE e.paper IN ({marks(chunk)}){one_direction}",
                     chunk if only is None else [*chunk, only],
                 ).fetchall():
                     where = (paper, direction)
                     items, problem, digest = checked_value(text, direction, checked)
                     if problem:
-                        self.drop(
-                            "DELETE FROM edges WHERE paper = ? AND direction = ?",
-                            where,
-                            f"{direction} of {paper}: {problem}",
-                        )
+                        self.drop("edges", where, f"{direction} of {paper}: {problem}")
                         continue
                     if digest:
-                        newly_checked.append((digest, *where))
+                        newly_checked.append((*where, digest))
                     found[where] = {
                         "kind": "edges",
                         "paper": paper,
@@ -277,22 +261,33 @@ class Cache:
                         "source": source,
                         "retrieved": retrieved,
                     }
-        self.remember_checked("UPDATE edges SET checked = ? WHERE paper = ? AND direction = ?", newly_checked)
+        self.remember_checks("edges", newly_checked)
         return found
 
-    def remember_checked(self, sql: str, rows: list[tuple]) -> None:
-        """Store the digests of rows that passed their checks on this read, in one transaction."""
+    def remember_check(self, table: str, where: tuple, digest: str | None) -> None:
+        """Keep the digest of a row just written when it passed its checks, else forget the row's old one."""
+        if digest:
+            self.db.execute(
+                f"INSERT OR REPLACE INTO {table}_checked VALUES ({marks([*where, digest])})", (*where, digest)
+            )
+        else:
+            self.db.execute(f"DELETE FROM {table}_checked WHERE {KEYS[table]}", where)
+
+    def remember_checks(self, table: str, rows: list[tuple]) -> None:
+        """Keep the digests of rows that passed their checks on this read, in one transaction."""
         if not rows:
             return
+        sql = f"INSERT OR REPLACE INTO {table}_checked VALUES ({marks(rows[0])})"
         if self.db.in_transaction:
             self.db.executemany(sql, rows)
             return
         with self.transaction():
             self.db.executemany(sql, rows)
 
-    def drop(self, sql: str, params: tuple, why: str) -> None:
+    def drop(self, table: str, where: tuple, why: str) -> None:
         """Remove a row that no longer passes the checks, and say so: it is fetched again."""
-        self.db.execute(sql, params)
+        self.db.execute(f"DELETE FROM {table} WHERE {KEYS[table]}", where)
+        self.db.execute(f"DELETE FROM {table}_checked WHERE {KEYS[table]}", where)
         self.dropped.append(f"dropped a malformed cached record, to be fetched again: {why}")
 
     def rows(self) -> Iterable[dict]:
@@ -363,13 +358,13 @@ def chunks(keys: Iterable[str]) -> list[list[str]]:
     return [unique[start : start + CHUNK] for start in range(0, len(unique), CHUNK)]
 
 
-def marks(chunk: list[str]) -> str:
+def marks(chunk: list | tuple) -> str:
     return ", ".join("?" * len(chunk))
 
 
 def checked_digest(text: str, check: str) -> str:
-    """What a row's `checked` column holds once its stored text passed `check` ("paper" or the edge
-    direction) under these RULES: an edit of the text, or of the rules, makes it differ."""
+    """What a row's digest in papers_checked / edges_checked is once its stored text passed `check`
+    ("paper" or the edge direction) under these RULES: an edit of the text, or of the rules, makes it differ."""
     return hashlib.sha1(f"{RULES}\0{check}\0{text}".encode()).hexdigest()
 
 
