@@ -33,6 +33,7 @@ _IEEE_DOC = re.compile(r"ieeexplore\.ieee\.org/(?:abstract/)?document/(?P<num>\d
 _PREPRINTS = re.compile(r"preprints\.org/manuscript/(?P<id>\d{6}\.\d{4})(?:/v(?P<v>\d+))?")
 
 
+@lru_cache(maxsize=65536)
 def normalize_url(url: str) -> str:
     """The URL without scheme, `www.`, fragment or trailing slash: one spelling per page."""
     url = url.strip()
@@ -47,6 +48,12 @@ def normalize_url(url: str) -> str:
 
 def identifiers_from_url(url: str) -> dict[str, str]:
     """Every identifier the URL carries, by kind (see ID_KINDS)."""
+    return dict(_identifiers(url))
+
+
+@lru_cache(maxsize=65536)
+def _identifiers(url: str) -> tuple[tuple[str, str], ...]:
+    """identifiers_from_url's answer, worked out once per link (kept as a tuple: shared, never changed)."""
     plain = normalize_url(url)
     found: dict[str, str] = {}
     if m := _ARXIV.search(plain):
@@ -71,7 +78,7 @@ def identifiers_from_url(url: str) -> dict[str, str]:
         number = parse_qs(urlsplit("https://" + plain).query).get("arnumber")
         if number:
             found["ieee"] = number[0]
-    return found
+    return tuple(found.items())
 
 
 # Hosts whose pages are papers (proceedings, publishers, preprint servers): a link there names a work.
@@ -157,6 +164,7 @@ def link_kind(url: str) -> str:
     return "paper" if _PAPER_PATH.search(path) else "web"
 
 
+@lru_cache(maxsize=65536)
 def normalize_title(title: str) -> str:
     """Lower-case letters and digits only: how two spellings of one title compare."""
     folded = unicodedata.normalize("NFKD", title).casefold()

@@ -12,10 +12,14 @@ Every line that carries a link ends up as a paper, a model row, a skipped line o
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from kg.identifiers import identifiers_from_url, identity_key, link_kind, normalize_title, slugify
@@ -113,6 +117,7 @@ _REFERENCE_DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s")
 _NOTHING_TO_READ = re.compile(r"[\s>]*(?:(?:[-*+]|\d{1,9}[.)])[\s>]*)?")  # blank, an empty quote or list item
 _MD_LINK = re.compile(r"\.md\s*[)#?]", re.I)  # a page that may link other pages of its list
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Markdown counts as a line break (not U+2028, \f, ...)
+_PLAIN_WEB_LINK = re.compile(r"https?://[A-Za-z0-9][A-Za-z0-9.-]*(?:/[A-Za-z0-9/._~-]*)?(?:[?][A-Za-z0-9=&._~-]*)?")
 _CONTRIBUTOR = re.compile(r"\b(?:contributed|maintained|created|curated|made|written|compiled)\s+by\b", re.I)
 # A paper's line is a few hundred characters; a longer one is junk (minified, base64, binary) and
 # only costs time in the Markdown parser, so it is skipped with a warning.
@@ -177,11 +182,12 @@ class Entry:
     authors: list[str] = field(default_factory=list)
     file: str = ""
 
-    @property
+    @cached_property
     def ids(self) -> dict[str, str]:
+        """Computed once: an entry's link and title are fixed when it is made."""
         return identifiers_from_url(self.url) if self.url else {}
 
-    @property
+    @cached_property
     def key(self) -> str:
         return identity_key(self.ids, self.url, self.title)
 
@@ -212,7 +218,8 @@ def titles_related(a: str, b: str) -> bool:
 
 @dataclass
 class ListedPaper:
-    """Every entry of one paper merged: one paper may sit under several headings."""
+    """Every entry of one paper merged: one paper may sit under several headings. Its entries are all
+    there once merged, so what is read from them (titles, ids) is computed once."""
 
     key: str
     entries: list[Entry]
@@ -221,7 +228,7 @@ class ListedPaper:
     def first(self) -> Entry:
         return self.entries[0]
 
-    @property
+    @cached_property
     def printed_titles(self) -> list[str]:
         """Every distinct printed title, first first."""
         seen: dict[str, str] = {}
@@ -229,14 +236,14 @@ class ListedPaper:
             seen.setdefault(normalize_title(entry.title), entry.title)
         return list(seen.values())
 
-    @property
+    @cached_property
     def titles(self) -> list[str]:
         """The first printed title and the spellings of it; a title unlike the first (the link is
         wrong on one of the lines) is not the paper's and is left out (see `conflicting_titles`)."""
         printed = self.printed_titles
         return [t for t in printed if titles_related(printed[0], t)]
 
-    @property
+    @cached_property
     def conflicting_titles(self) -> list[str]:
         printed = self.printed_titles
         return [t for t in printed if not titles_related(printed[0], t)]
@@ -245,7 +252,7 @@ class ListedPaper:
     def headings(self) -> list[str]:
         return list(dict.fromkeys(e.heading for e in self.entries))
 
-    @property
+    @cached_property
     def ids(self) -> dict[str, str]:
         merged: dict[str, str] = {}
         for entry in self.entries:
@@ -442,11 +449,21 @@ def page_path(href: str, from_page: str) -> str | None:
     return "/".join(parts)
 
 
-def local_pages(text: str, page: str) -> list[str]:
+def markdown():
+    """The Markdown parser lists are read with. A plain web link (scheme, host, path and query of
+    characters that need no escaping) skips markdown-it's URL normalization, which leaves such a
+    link as it is and would otherwise take a fifth of the time of reading a large list."""
     from markdown_it import MarkdownIt
 
+    parser = MarkdownIt("commonmark").enable("table")
+    normalize = parser.normalizeLink
+    parser.normalizeLink = lambda url: url if _PLAIN_WEB_LINK.fullmatch(url) else normalize(url)  # type: ignore[method-assign]
+    return parser
+
+
+def local_pages(text: str, page: str) -> list[str]:
     found = []
-    for token in MarkdownIt("commonmark").enable("table").parse(text):
+    for token in markdown().parse(text):
         for child in token.children or []:
             if child.type == "link_open" and (target := page_path(str(child.attrs.get("href", "")), page)):
                 found.append(target)
@@ -473,11 +490,26 @@ def parse_list_files(files: ListFiles, label: str) -> ParsedList:
     return parsed
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Reading a large list (tokens, entries) or a warm cache (decoded records) makes millions of small
+    objects in no cycle; Python's cyclic collector would meanwhile walk the growing heap again and
+    again, a third of the time of either."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def parse_list_text(
     text: str, name: str = "<list>", pages: dict[str, str] | None = None, root: str = "README.md"
 ) -> ParsedList:
     """Parse a list's text; `pages` are the local pages its links may lead to, by path relative to it."""
-    return _ListReader(name, pages or {}, root).read(text)
+    with collector_paused():
+        return _ListReader(name, pages or {}, root).read(text)
 
 
 class _ListReader:
@@ -535,16 +567,15 @@ class _ListReader:
     def read_page(self, text: str) -> None:
         """One page's tokens. Markdown nested past markdown-it's limit is silently cut off by it: such
         lines are found (no token covers them), warned about, and read again without their indentation."""
-        from markdown_it import MarkdownIt
-
         text = self.without_overlong_lines(text)
         if not text.strip():
             self.warn(1, "the file is empty: expected headings and paper entries", "empty-file")
             return
         lines = _LINE_BREAK.split(text)
         offset = 0
+        parser = markdown()
         while True:
-            tokens = MarkdownIt("commonmark").enable("table").parse("\n".join(lines))
+            tokens = parser.parse("\n".join(lines))
             cut = first_uncovered_line(tokens, lines)
             self.walk(tokens, offset, cut)
             if cut is None:

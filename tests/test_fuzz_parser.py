@@ -20,7 +20,14 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from conftest import LATEST_LIST
 from kg.build import ListSource
 from kg.graphmap import list_quads
-from kg.listparse import MAX_LINE_CHARS, parse_list_file, parse_list_text, split_venue_tag
+from kg.listparse import (
+    _PLAIN_WEB_LINK,
+    MAX_LINE_CHARS,
+    markdown,
+    parse_list_file,
+    parse_list_text,
+    split_venue_tag,
+)
 from kg.store import KnowledgeGraph
 
 PROFILES = {
@@ -361,3 +368,24 @@ def test_a_50_mb_file_parses_in_bounded_time(tmp_path):
 def test_venue_tags_split_alike_however_they_are_spaced():
     assert split_venue_tag("Arxiv'24.10") == split_venue_tag("  Arxiv  '  24.10 ") == ("Arxiv", 2024, 10)
     assert split_venue_tag("Arxiv" + " " * 50_000 + "x") == ("Arxiv" + " " * 50_000 + "x", None, None)
+
+
+@settings(FUZZ, max_examples=max(FUZZ.max_examples, 500))
+@given(st.from_regex(_PLAIN_WEB_LINK, fullmatch=True))
+def test_a_plain_web_link_is_one_markdown_it_would_leave_as_it_is(url):
+    """The parser skips markdown-it's URL normalization for plain links only where it changes nothing."""
+    from markdown_it.common.normalize_url import normalizeLink
+
+    assert normalizeLink(url) == url
+    assert markdown().parseInline(f"[x]({url})")[0].children[0].attrs["href"] == url
+
+
+def test_links_that_markdown_it_escapes_are_still_escaped():
+    for url, href in [
+        ("https://a.org/a b", "https://a.org/a%20b"),
+        ("https://a.org/é", "https://a.org/%C3%A9"),
+        ('https://a.org/x?q="y"', "https://a.org/x?q=%22y%22"),
+        ("https://bücher.example/", "https://xn--bcher-kva.example/"),
+    ]:
+        children = markdown().parseInline(f"[x](<{url}>)")[0].children
+        assert children[0].attrs["href"] == href

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 
 import pytest
@@ -174,3 +175,21 @@ def test_parsing_all_versions_is_fast():
     for path in list_versions():
         parse_list_file(path)
     assert time.perf_counter() - start < 15  # the 5 s target is measured in bench/build.py
+
+
+def test_parsing_pauses_the_cyclic_collector_and_leaves_it_as_it_was(monkeypatch):
+    from kg import listparse
+
+    during = []
+    read = listparse._ListReader.read
+    monkeypatch.setattr(
+        listparse._ListReader, "read", lambda self, text: during.append(gc.isenabled()) or read(self, text)
+    )
+    text = "# L\n\n## A\n\n[Arxiv'24] [Sparse Experts](https://arxiv.org/abs/2401.00001)\n"
+    assert len(parse_list_text(text).papers) == 1 and during == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        parse_list_text(text)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -271,6 +271,70 @@ def test_a_build_killed_between_the_two_renames_loses_nothing(tmp_path, monkeypa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "out"]
 
 
+def paper_row(key: str, record: dict) -> dict:
+    return {"kind": "paper", "key": key, "record": record, "source": "s", "retrieved": "2026-01-01T00:00:00"}
+
+
+def test_a_cached_row_that_passed_is_read_without_checking_its_records_again(tmp_path, monkeypatch):
+    cache = Cache(tmp_path / "c")
+    cache.write([paper_row("a" * 40, {"paperId": "a" * 40, "year": 2024})])
+    edges = [{"paperId": f"{n:040x}", "title": "t"} for n in range(3)]
+    cache.write(
+        [
+            {
+                **paper_row("", {}),
+                "kind": "edges",
+                "paper": "a" * 40,
+                "direction": "citations",
+                "items": edges,
+                "complete": True,
+            }
+        ]
+    )
+    cache.close()
+    monkeypatch.setattr("kg.enrich.cache.record_problem", lambda *args, **kwargs: pytest.fail("checked again"))
+    cache = Cache(tmp_path / "c")
+    assert cache.paper("a" * 40)["record"]["year"] == 2024 and cache.edges("a" * 40, "citations")["items"] == edges
+    cache.close()
+
+
+def test_a_cached_row_edited_after_it_passed_is_checked_again(tmp_path):
+    cache = Cache(tmp_path / "c")
+    cache.write([paper_row(key, {"paperId": key, "year": 2024}) for key in ("a" * 40, "b" * 40)])
+    cache.db.execute(
+        "UPDATE papers SET record = ? WHERE key = ?", (json.dumps({"paperId": "b" * 40, "year": -1}), "b" * 40)
+    )
+    cache.close()
+    cache = Cache(tmp_path / "c")
+    assert cache.papers(["a" * 40, "b" * 40]).keys() == {"a" * 40}
+    assert len(cache.dropped) == 1 and f"paper {'b' * 40}: year is -1" in cache.dropped[0]
+    cache.close()
+
+
+def test_a_cache_written_before_rows_kept_their_digest_is_read_and_checked_once(tmp_path):
+    (tmp_path / "c").mkdir()
+    old = sqlite3.connect(tmp_path / "c" / "s2-cache.sqlite3")
+    old.executescript(
+        "CREATE TABLE papers (key TEXT PRIMARY KEY, record TEXT NOT NULL, source TEXT NOT NULL,"
+        " retrieved TEXT NOT NULL, fields TEXT);"
+        "CREATE TABLE edges (paper TEXT NOT NULL, direction TEXT NOT NULL, items TEXT NOT NULL,"
+        " complete INTEGER NOT NULL, source TEXT NOT NULL, retrieved TEXT NOT NULL, PRIMARY KEY (paper, direction));"
+    )
+    for key, year in (("a" * 40, 2024), ("b" * 40, -1)):
+        old.execute(
+            "INSERT INTO papers VALUES (?, ?, 's', '2026-01-01T00:00:00', NULL)",
+            (key, json.dumps({"paperId": key, "year": year})),
+        )
+    old.commit()
+    old.close()
+    cache = Cache(tmp_path / "c")
+    assert cache.papers(["a" * 40, "b" * 40]).keys() == {"a" * 40} and len(cache.dropped) == 1
+    assert cache.db.execute("SELECT key FROM papers_checked").fetchall() == [("a" * 40,)]
+    columns = [row[1] for row in cache.db.execute("PRAGMA table_info(papers)")]
+    assert columns == ["key", "record", "source", "retrieved", "fields"]  # as before: older versions still open it
+    cache.close()
+
+
 # --- item 15: clear errors instead of tracebacks --------------------------------------------------
 
 

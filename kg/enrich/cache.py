@@ -8,12 +8,17 @@ never stored as complete.
 
 Every row read back is checked again (kg.enrich.records): a row that no longer passes
 (written by an older version, or edited by hand) is dropped with a warning and fetched
-anew, so one bad record cannot break every later build. A cache file that SQLite cannot
+anew, so one bad record cannot break every later build. A row that passed has a digest of
+its text and of the rules (`checked_digest`) in papers_checked / edges_checked: while the
+two still agree the row is read without checking its hundreds of nested records again, and
+any edit of the text or of the rules makes them differ. The digests have tables of their
+own so that a version without them still opens the cache (its writes are checked again). A cache file that SQLite cannot
 read raises CacheError, which names the file and the ways out (--cache, `kg cache reset`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -21,8 +26,10 @@ import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from kg.enrich.records import detail_problem, record_problem
+from kg.enrich.records import RULES, detail_problem, record_problem
+from kg.listparse import collector_paused
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (key TEXT PRIMARY KEY, record TEXT NOT NULL, source TEXT NOT NULL,
@@ -32,13 +39,20 @@ CREATE TABLE IF NOT EXISTS lookups (lookup TEXT PRIMARY KEY, paper TEXT, source 
 CREATE TABLE IF NOT EXISTS edges (paper TEXT NOT NULL, direction TEXT NOT NULL, items TEXT NOT NULL,
                                   complete INTEGER NOT NULL, source TEXT NOT NULL, retrieved TEXT NOT NULL,
                                   PRIMARY KEY (paper, direction));
+CREATE TABLE IF NOT EXISTS papers_checked (key TEXT PRIMARY KEY, digest TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS edges_checked (paper TEXT NOT NULL, direction TEXT NOT NULL, digest TEXT NOT NULL,
+                                          PRIMARY KEY (paper, direction));
 """
 COLUMNS = {
     "papers": ["key", "record", "source", "retrieved", "fields"],
     "lookups": ["lookup", "paper", "source", "retrieved"],
     "edges": ["paper", "direction", "items", "complete", "source", "retrieved"],
+    "papers_checked": ["key", "digest"],
+    "edges_checked": ["paper", "direction", "digest"],
 }
 CACHE_FILE = "s2-cache.sqlite3"
+KEYS = {"papers": "key = ?", "edges": "paper = ? AND direction = ?"}  # one row of the table (and of its _checked)
+CHUNK = 500  # keys per `IN (...)` query: well below SQLite's limit of bound parameters
 
 
 class CacheError(Exception):
@@ -140,16 +154,12 @@ class Cache:
     def _write_row(self, row: dict) -> None:
         kind = row["kind"]
         if kind == "paper":
+            text = json.dumps(row["record"], sort_keys=True)
             self.db.execute(
                 "INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?)",
-                (
-                    row["key"],
-                    json.dumps(row["record"], sort_keys=True),
-                    row["source"],
-                    row["retrieved"],
-                    row.get("fields"),
-                ),
+                (row["key"], text, row["source"], row["retrieved"], row.get("fields")),
             )
+            self.remember_check("papers", (row["key"],), passed(row["record"], text, "paper"))
         elif kind == "lookup":
             self.db.execute(
                 "INSERT OR REPLACE INTO lookups VALUES (?, ?, ?, ?)",
@@ -160,92 +170,140 @@ class Cache:
                 existing = self.edges(row["paper"], row["direction"])
                 if existing and existing["complete"]:
                     return  # never replace a complete list by a partial one
+            text = json.dumps(row["items"], sort_keys=True)
             self.db.execute(
                 "INSERT OR REPLACE INTO edges VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    row["paper"],
-                    row["direction"],
-                    json.dumps(row["items"], sort_keys=True),
-                    int(row["complete"]),
-                    row["source"],
-                    row["retrieved"],
-                ),
+                (row["paper"], row["direction"], text, int(row["complete"]), row["source"], row["retrieved"]),
             )
+            where = (row["paper"], row["direction"])
+            self.remember_check("edges", where, passed(row["items"], text, row["direction"]))
         else:
             raise ValueError(f"unknown cache row kind {kind!r}")
 
     def lookup(self, key: str) -> dict | None:
-        found = self.db.execute("SELECT paper, source, retrieved FROM lookups WHERE lookup = ?", (key,)).fetchone()
-        return (
-            None
-            if found is None
-            else {"kind": "lookup", "lookup": key, "paper": found[0], "source": found[1], "retrieved": found[2]}
-        )
+        return self.lookups([key]).get(key)
 
-    def has_paper(self, key: str) -> bool:
-        return self.paper(key) is not None
+    def lookups(self, keys: Iterable[str]) -> dict[str, dict]:
+        """The lookup rows of `keys` that are cached, by lookup."""
+        found = {}
+        for chunk in chunks(keys):
+            for lookup, paper, source, retrieved in self.db.execute(
+                f"SELECT lookup, paper, source, retrieved FROM lookups WHERE lookup IN ({marks(chunk)})", chunk
+            ):
+                found[lookup] = {
+                    "kind": "lookup",
+                    "lookup": lookup,
+                    "paper": paper,
+                    "source": source,
+                    "retrieved": retrieved,
+                }
+        return found
 
     def paper(self, key: str) -> dict | None:
-        found = self.db.execute("SELECT record, source, retrieved, fields FROM papers WHERE key = ?", (key,)).fetchone()
-        if found is None:
-            return None
-        record = loads(found[0])
-        problem = record_problem(record)
-        if problem:
-            self.drop("DELETE FROM papers WHERE key = ?", (key,), f"paper {key}: {problem}")
-            return None
-        return {
-            "kind": "paper",
-            "key": key,
-            "record": record,
-            "source": found[1],
-            "retrieved": found[2],
-            "fields": found[3],
-        }
+        return self.papers([key]).get(key)
+
+    def papers(self, keys: Iterable[str]) -> dict[str, dict]:
+        """The paper rows of `keys` that are cached and pass the checks, by key."""
+        found, newly_checked = {}, []
+        with collector_paused():
+            for chunk in chunks(keys):
+                for key, text, source, retrieved, fields, checked in self.db.execute(
+                    "SELECT p.key, p.record, p.source, p.retrieved, p.fields, c.digest FROM papers p "
+                    f"LEFT JOIN papers_checked c ON c.key = p.key WHERE p.key IN ({marks(chunk)})",
+                    chunk,
+                ).fetchall():
+                    record, problem, digest = checked_value(text, "paper", checked)
+                    if problem:
+                        self.drop("papers", (key,), f"paper {key}: {problem}")
+                        continue
+                    if digest:
+                        newly_checked.append((key, digest))
+                    found[key] = {
+                        "kind": "paper",
+                        "key": key,
+                        "record": record,
+                        "source": source,
+                        "retrieved": retrieved,
+                        "fields": fields,
+                    }
+        self.remember_checks("papers", newly_checked)
+        return found
 
     def edges(self, paper: str, direction: str) -> dict | None:
-        found = self.db.execute(
-            "SELECT items, complete, source, retrieved FROM edges WHERE paper = ? AND direction = ?", (paper, direction)
-        ).fetchone()
-        if found is None:
-            return None
-        items = loads(found[0])
-        problem = items_problem(items, direction)
-        if problem:
-            self.drop(
-                "DELETE FROM edges WHERE paper = ? AND direction = ?",
-                (paper, direction),
-                f"{direction} of {paper}: {problem}",
-            )
-            return None
-        return {
-            "kind": "edges",
-            "paper": paper,
-            "direction": direction,
-            "items": items,
-            "complete": bool(found[1]),
-            "source": found[2],
-            "retrieved": found[3],
-        }
+        return self.edge_lists([paper], direction).get((paper, direction))
 
-    def drop(self, sql: str, params: tuple, why: str) -> None:
+    def edge_lists(self, papers: Iterable[str], only: str | None = None) -> dict[tuple[str, str], dict]:
+        """The edge lists of `papers` that are cached and pass the checks (every direction, or one),
+        by (paper, direction)."""
+        found, newly_checked = {}, []
+        one_direction = "" if only is None else " AND e.direction = ?"
+        with collector_paused():
+            for chunk in chunks(papers):
+                for paper, direction, text, complete, source, retrieved, checked in self.db.execute(
+                    "SELECT e.paper, e.direction, e.items, e.complete, e.source, e.retrieved, c.digest FROM edges e "
+                    "LEFT JOIN edges_checked c ON c.paper = e.paper AND c.direction = e.direction "
+                    f"WHERE e.paper IN ({marks(chunk)}){one_direction}",
+                    chunk if only is None else [*chunk, only],
+                ).fetchall():
+                    where = (paper, direction)
+                    items, problem, digest = checked_value(text, direction, checked)
+                    if problem:
+                        self.drop("edges", where, f"{direction} of {paper}: {problem}")
+                        continue
+                    if digest:
+                        newly_checked.append((*where, digest))
+                    found[where] = {
+                        "kind": "edges",
+                        "paper": paper,
+                        "direction": direction,
+                        "items": items,
+                        "complete": bool(complete),
+                        "source": source,
+                        "retrieved": retrieved,
+                    }
+        self.remember_checks("edges", newly_checked)
+        return found
+
+    def remember_check(self, table: str, where: tuple, digest: str | None) -> None:
+        """Keep the digest of a row just written when it passed its checks, else forget the row's old one."""
+        if digest:
+            self.db.execute(
+                f"INSERT OR REPLACE INTO {table}_checked VALUES ({marks([*where, digest])})", (*where, digest)
+            )
+        else:
+            self.db.execute(f"DELETE FROM {table}_checked WHERE {KEYS[table]}", where)
+
+    def remember_checks(self, table: str, rows: list[tuple]) -> None:
+        """Keep the digests of rows that passed their checks on this read, in one transaction."""
+        if not rows:
+            return
+        sql = f"INSERT OR REPLACE INTO {table}_checked VALUES ({marks(rows[0])})"
+        if self.db.in_transaction:
+            self.db.executemany(sql, rows)
+            return
+        with self.transaction():
+            self.db.executemany(sql, rows)
+
+    def drop(self, table: str, where: tuple, why: str) -> None:
         """Remove a row that no longer passes the checks, and say so: it is fetched again."""
-        self.db.execute(sql, params)
+        self.db.execute(f"DELETE FROM {table} WHERE {KEYS[table]}", where)
+        self.db.execute(f"DELETE FROM {table}_checked WHERE {KEYS[table]}", where)
         self.dropped.append(f"dropped a malformed cached record, to be fetched again: {why}")
 
     def rows(self) -> Iterable[dict]:
         """Every row, in a stable order (for export)."""
-        for (key,) in self.db.execute("SELECT key FROM papers ORDER BY key").fetchall():
-            if row := self.paper(key):
-                yield row
-        for (key,) in self.db.execute("SELECT lookup FROM lookups ORDER BY lookup").fetchall():
-            if lookup := self.lookup(key):
-                yield lookup
-        for paper, direction in self.db.execute(
-            "SELECT paper, direction FROM edges ORDER BY paper, direction"
-        ).fetchall():
-            if row := self.edges(paper, direction):
-                yield row
+        keys = [key for (key,) in self.db.execute("SELECT key FROM papers ORDER BY key").fetchall()]
+        for chunk in chunks(keys):
+            papers = self.papers(chunk)
+            yield from (papers[key] for key in chunk if key in papers)
+        keys = [key for (key,) in self.db.execute("SELECT lookup FROM lookups ORDER BY lookup").fetchall()]
+        for chunk in chunks(keys):
+            lookups = self.lookups(chunk)
+            yield from (lookups[key] for key in chunk if key in lookups)
+        keys = [key for (key,) in self.db.execute("SELECT DISTINCT paper FROM edges ORDER BY paper").fetchall()]
+        for chunk in chunks(keys):
+            lists = self.edge_lists(chunk)
+            yield from (lists[where] for where in sorted(lists))
 
     def stats(self) -> dict:
         def count(sql: str) -> int:
@@ -292,6 +350,42 @@ def loads(text: str):
         return json.loads(text)
     except ValueError:
         return None
+
+
+def chunks(keys: Iterable[str]) -> list[list[str]]:
+    """`keys` without repeats, in lists of at most CHUNK (one query each)."""
+    unique = list(dict.fromkeys(keys))
+    return [unique[start : start + CHUNK] for start in range(0, len(unique), CHUNK)]
+
+
+def marks(chunk: list | tuple) -> str:
+    return ", ".join("?" * len(chunk))
+
+
+def checked_digest(text: str, check: str) -> str:
+    """What a row's digest in papers_checked / edges_checked is once its stored text passed `check`
+    ("paper" or the edge direction) under these RULES: an edit of the text, or of the rules, makes it differ."""
+    return hashlib.sha1(f"{RULES}\0{check}\0{text}".encode()).hexdigest()
+
+
+def value_problem(value, check: str) -> str | None:
+    return record_problem(value) if check == "paper" else items_problem(value, check)
+
+
+def passed(value, text: str, check: str) -> str | None:
+    """The digest to store with a row being written: only a row that passes its checks gets one."""
+    return None if value_problem(value, check) else checked_digest(text, check)
+
+
+def checked_value(text: str, check: str, checked: str | None) -> tuple[Any, str | None, str | None]:
+    """A stored row's JSON value, its first problem (None when it passes), and the digest to remember
+    when it was checked on this read; a row whose digest still agrees is not checked again."""
+    value = loads(text)
+    digest = checked_digest(text, check)
+    if checked == digest:
+        return value, None, None
+    problem = value_problem(value, check)
+    return value, problem, None if problem else digest
 
 
 def items_problem(items, direction: str) -> str | None:

@@ -22,7 +22,7 @@ from kg.enrich.client import BATCH_LIMIT, PAPER_FIELDS, GaveUp, S2Client, Unreac
 from kg.enrich.records import detail_problem, record_problem, valid_items
 from kg.enrich.snapshot import shipped_rows
 from kg.identifiers import normalize_title
-from kg.listparse import ListedPaper
+from kg.listparse import ListedPaper, collector_paused
 
 if TYPE_CHECKING:
     from kg.progress import Silent
@@ -34,6 +34,7 @@ DIRECTIONS = ("references", "citations")
 EDGE_FIELDS = ("paperId", "externalIds", "title", "year", "venue", "publicationDate", "publicationTypes", "authors")
 DETAIL_FIELDS = ("contexts", "intents", "isInfluential", "paperId", "externalIds", "title", "year")
 EDGE_PAGE_SIZES = (1000, 100, 10)  # smaller pages when a page of long author lists passes 10 MB
+ASSEMBLE_CHUNK = 1000  # papers whose edge lists are read from the cache at once
 
 
 def describes_far_ends(items: list[dict]) -> bool:
@@ -138,16 +139,20 @@ class Enricher:
         self.max_age = refresh_older_than
         self.contexts = contexts
         self.progress = progress
+        self.papers: dict[str, dict] = {}  # paper rows read from the cache in one go, by S2 key
 
     def run(self, papers: Sequence[ListedPaper]) -> tuple[dict[str, Enrichment], EnrichReport]:
         found: dict[str, str] = {}  # listed key -> cache paper key
         todo = []
+        lookups = self.cache.lookups(key for paper in papers for key in lookup_keys(paper))
+        fresh = {key: row for key, row in lookups.items() if self.fresh(row)}
+        self.papers = self.cache.papers(row["paper"] for row in fresh.values() if row["paper"])
         for paper in papers:
-            key = self.cached_paper_key(paper)
+            key = self.cached_paper_key(paper, fresh)
             if key:
                 found[paper.key] = key
                 self.report.cache_hits += 1
-            elif self.known_missing(paper):
+            elif self.known_missing(paper, fresh):
                 self.report.cache_hits += 1
             elif not lookup_keys(paper):
                 self.report.unresolved[paper.key] = "no identifier and no printed title to match"
@@ -160,11 +165,17 @@ class Enricher:
         if self.contexts and not self.report.offline:
             self.fetch_contexts([found[p.key] for p in papers if p.key in found])
         enrichments = {}
-        for paper in papers:
-            enrichment = self.assemble(found[paper.key]) if paper.key in found else self.from_snapshot(paper)
-            if enrichment:
-                enrichments[paper.key] = enrichment
-            self.tick()
+        with collector_paused():
+            for start in range(0, len(papers), ASSEMBLE_CHUNK):
+                chunk = papers[start : start + ASSEMBLE_CHUNK]
+                edges = self.cache.edge_lists(found[paper.key] for paper in chunk if paper.key in found)
+                for paper in chunk:
+                    enrichment = (
+                        self.assemble(found[paper.key], edges) if paper.key in found else self.from_snapshot(paper)
+                    )
+                    if enrichment:
+                        enrichments[paper.key] = enrichment
+                    self.tick()
         if self.client:
             self.report.requests, self.report.waited = self.client.requests, self.client.waited
         return enrichments, self.report
@@ -177,7 +188,7 @@ class Enricher:
 
     def cached_paper(self, key: str) -> dict:
         """The cache row of a paper found in this run: it was stored, or checked present, before."""
-        row = self.cache.paper(key)
+        row = self.papers.get(key) or self.cache.paper(key)
         assert row is not None, f"{key} was found, so its paper row is in the cache"
         return row
 
@@ -188,17 +199,17 @@ class Enricher:
     def fresh(self, row: dict | None) -> dict | None:
         return row if row and not is_older(row["retrieved"], self.max_age) else None
 
-    def cached_paper_key(self, paper: ListedPaper) -> str | None:
+    def cached_paper_key(self, paper: ListedPaper, fresh: dict[str, dict]) -> str | None:
         """The cached S2 record of a paper, when a fresh lookup row leads to one."""
         for key in lookup_keys(paper):
-            row = self.fresh(self.cache.lookup(key))
-            if row and row["paper"] and self.cache.has_paper(row["paper"]):
+            row = fresh.get(key)
+            if row and row["paper"] and row["paper"] in self.papers:
                 return row["paper"]
         return None
 
-    def known_missing(self, paper: ListedPaper) -> bool:
+    def known_missing(self, paper: ListedPaper, fresh: dict[str, dict]) -> bool:
         """True when a fresh cached answer already says S2 has no acceptable record."""
-        rows = [self.fresh(self.cache.lookup(key)) for key in lookup_keys(paper)]
+        rows = [fresh.get(key) for key in lookup_keys(paper)]
         missing = [row for row in rows if row and row["paper"] is None]
         if missing:
             self.report.unresolved[paper.key] = (
@@ -362,6 +373,7 @@ class Enricher:
             }
         )
         self.cache.write(rows)
+        self.papers.pop(key, None)  # read again from the cache, as stored
         return key
 
     def complete_edges(self, key: str) -> None:
@@ -411,16 +423,16 @@ class Enricher:
                 self.report.incomplete.append(f"{key} reference details: {len(items)} of {count} answered")
             self.cache.write([self.edges_row(key, "reference-details", items, now_iso()) | {"complete": complete}])
 
-    def assemble(self, key: str) -> Enrichment:
+    def assemble(self, key: str, edge_lists: dict[tuple[str, str], dict]) -> Enrichment:
         """A cached record with its edge lists (None where unknown) for the RDF mapping."""
         row = self.cached_paper(key)
         record = dict(row["record"])
         for direction in DIRECTIONS:
-            edges = self.cache.edges(key, direction)
+            edges = edge_lists.get((key, direction))
             record[direction] = edges["items"] if edges else None
             if edges is None and (record.get("referenceCount" if direction == "references" else "citationCount")):
                 self.report.incomplete.append(f"{key} {direction}: not fetched")
-        details = self.cache.edges(key, "reference-details")
+        details = edge_lists.get((key, "reference-details"))
         if details:
             record["citationDetails"] = details["items"]
         self.report.enriched.append(key)

@@ -22,6 +22,9 @@ MAX_AUTHORS = 5_000
 MAX_LIST = 1_000  # publicationTypes, fieldsOfStudy, intents, contexts
 MAX_ID = 300  # any one external identifier
 LATEST_YEAR = date.today().year + 2
+# The version of these checks: a cached row that passed them keeps a digest made with it
+# (kg.enrich.cache), so a change to any check below must change RULES to have every row checked again.
+RULES = "1"
 
 ID_SYNTAX = {
     "ArXiv": re.compile(r"\d{4}\.\d{4,5}(v\d+)?|[a-z][a-z\-]*(\.[A-Z]{2})?/\d{7}(v\d+)?"),
