@@ -14,7 +14,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
-import gc
 import json
 import os
 import shutil
@@ -34,7 +33,7 @@ from kg.curate.report import write_report
 from kg.enrich import EnrichmentError, enrich
 from kg.exports import write_cluster_files
 from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads, one_node_per_work
-from kg.listparse import ParsedList
+from kg.listparse import ParsedList, collector_paused
 from kg.listsource import MAX_BYTES_PER_PAPER, MAX_PAPERS, BuildError, ListSource
 from kg.model import read_model, stored_clusters
 from kg.page import write_graph_page
@@ -83,7 +82,7 @@ def build(
     progress = progress or Silent()
     source = source or ListSource.shipped()
     out = Path(out) if out else Path("builds") / source.slug
-    with build_lock(out), collector_paused():
+    with build_lock(out), collector_paused():  # the whole build's objects live until it ends
         return locked_build(
             source,
             out,
@@ -201,22 +200,6 @@ def graph_counts(index: StatementIndex) -> dict[str, int]:
             - index.subjects(TERMS["rdf"].type, TERMS["akg"].ListedPaper)
         ),
     }
-
-
-@contextmanager
-def collector_paused():
-    """Python's cyclic garbage collector off for the build: a build makes tens of millions of small
-    objects (records, statements, lines) that live until it ends, and the collector scanned them
-    again and again, a third of the CPU time at 20,000 papers. What cycles the build leaves are
-    collected once, when it is done."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-            gc.collect()
 
 
 def check_title_sizes(parsed: ParsedList, label: str) -> None:

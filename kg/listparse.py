@@ -492,9 +492,9 @@ def parse_list_files(files: ListFiles, label: str) -> ParsedList:
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Reading a large list (tokens, entries) or a warm cache (decoded records) makes millions of small
-    objects in no cycle; Python's cyclic collector would meanwhile walk the growing heap again and
-    again, a third of the time of either."""
+    """Reading a large list (tokens, entries) or a warm cache (decoded records), and a build as a whole
+    (statements, lines), makes millions of small objects in no cycle; Python's cyclic collector
+    would meanwhile walk the growing heap again and again, a third of the time of each."""
     enabled = gc.isenabled()
     gc.disable()
     try:
