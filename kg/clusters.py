@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import chain
+from itertools import chain, filterfalse
 from operator import attrgetter
 from typing import TYPE_CHECKING, TypedDict
 
@@ -78,7 +78,7 @@ those through thus to towards toward two under up upon us use used uses using vi
 where which while who whose why will with within without work yet
 """.split()
 )
-_WORD = re.compile(r"[a-z][a-z0-9]*")
+_WORD = re.compile(r"[a-z][a-z0-9]+")  # two characters or more: one-letter words say nothing
 
 
 class ClusterError(ValueError):
@@ -455,7 +455,7 @@ def sentence_case(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Words of a text, hyphenated compounds split, stop words and one-letter words left out."""
-    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+    return list(filterfalse(STOPWORDS.__contains__, _WORD.findall(text.lower())))
 
 
 def stem(word: str) -> str:
@@ -475,7 +475,7 @@ def distinctive_terms(classes: list[list[str]]) -> list[list[str]]:
     words = [[tokens(text) for text in texts] for texts in classes]
     forms = Counter(chain.from_iterable(chain.from_iterable(words)))
     stems = {w: stem(w) for w in forms}
-    documents = [[{stems[w] for w in text} for text in texts] for texts in words]
+    documents = [[set(map(stems.__getitem__, text)) for text in texts] for texts in words]
     spread = Counter(chain.from_iterable(chain.from_iterable(documents)))
     common = {t for t, n in spread.items() if n > max(2, sum(map(len, documents)) / 3)}
     shown = display_forms(forms)
