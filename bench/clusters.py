@@ -1,18 +1,23 @@
 """How the related-work clusters agree with the list's headings, and how fast they are.
 
-    python bench/clusters.py            # quality on both data sets, timing on 20,000 papers
-    python bench/clusters.py --quick    # quality only
+    python bench/clusters.py                 # quality on both data sets, timing on 20,000 papers
+    python bench/clusters.py --quick         # quality only
+    python bench/clusters.py --quick --save before.json      # keep every method's clusters ...
+    python bench/clusters.py --quick --compare before.json   # ... and compare a later version's with them
 
 Quality: NMI and ARI of each method's clusters against the leaf and top-level headings,
 (1) on the shipped list built offline from the shipped snapshot and (2) on the latest
 list version built through the Semantic Scholar test server (tests/s2_server.py), plus
-the papers whose cluster is dominated by another heading than theirs. Timing: every
+the papers whose cluster is dominated by another heading than theirs. --save writes each
+data set's and method's clusters (paper -> cluster label) as JSON; --compare says, for each,
+whether the clusters are the same as the saved ones, and their NMI. Timing: every
 stage on a 20,000-paper synthetic graph with 40 planted topics (and the ARI against
-them, to show the clusters still find the topics at that size).
+them, to show the clusters still find the topics at that size), Leiden apart.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import sys
@@ -27,7 +32,17 @@ sys.path[:0] = [str(ROOT / "tests")]
 LATEST_LIST = ROOT / "tests" / "data" / "lists" / "awesome-moe-inference" / "2025-10-20_f7ccad0.md"
 
 from kg.build import ListSource, build  # noqa: E402
-from kg.clusters import METHODS, UNCONNECTED, ari, citation_data, cluster_papers, leiden, similarity  # noqa: E402
+from kg.clusters import (  # noqa: E402
+    METHODS,
+    UNCONNECTED,
+    Clustering,
+    ari,
+    citation_data,
+    cluster_papers,
+    leiden,
+    nmi,
+    similarity,
+)
 from kg.model import read_model  # noqa: E402
 from kg.store import KnowledgeGraph  # noqa: E402
 from kg.vocab import CLUSTER_GRAPH, ID, LIST_GRAPH, akg, cito, dcterms, rdf, skos, xsd  # noqa: E402
@@ -55,10 +70,9 @@ def without_clusters(graph: KnowledgeGraph) -> KnowledgeGraph:
     return KnowledgeGraph(q for q in graph.store if q.graph_name != CLUSTER_GRAPH)
 
 
-def quality(name: str, graph: KnowledgeGraph) -> list[str]:
+def quality(name: str, clusterings: dict[str, Clustering]) -> list[str]:
     rows = []
-    for method in METHODS:
-        c = cluster_papers(graph, method)
+    for method, c in clusterings.items():
         a = c.agreement()
         unconnected = sum(x.size for x in c.clusters if x.id == UNCONNECTED)
         found = sum(1 for x in c.clusters if x.id != UNCONNECTED)
@@ -67,9 +81,29 @@ def quality(name: str, graph: KnowledgeGraph) -> list[str]:
     return rows
 
 
-def disagreements(name: str, graph: KnowledgeGraph) -> list[str]:
+def memberships(clusterings: dict[str, Clustering]) -> dict[str, dict[str, str]]:
+    """Each method's clusters as paper -> cluster label, to compare two versions of the code."""
+    return {
+        method: {iri: cluster.label for cluster in c.clusters for iri in cluster.members}
+        for method, c in clusterings.items()
+    }
+
+
+def comparison(saved: dict, now: dict) -> list[str]:
+    """For each data set and method in both: the same clusters (and labels) or not, and the NMI of the two."""
+    rows = ["| data | method | clusters and labels | NMI saved vs now |", "|---|---|---|---|"]
+    for name, methods in now.items():
+        for method, found in methods.items():
+            before = saved.get(name, {}).get(method)
+            if before is not None:
+                papers = sorted(set(before) & set(found))
+                score = nmi([before[p] for p in papers], [found[p] for p in papers])
+                rows.append(f"| {name} | {method} | {'same' if before == found else 'differ'} | {score:.3f} |")
+    return rows
+
+
+def disagreements(name: str, c: Clustering) -> list[str]:
     """Papers whose (default) cluster is dominated by another heading than any of theirs."""
-    c = cluster_papers(graph)
     headings, papers = c.data.headings, c.data.papers
     lines = [f"{name}: {sum(len(x.elsewhere) for x in c.clusters)} of {len(papers)} papers", ""]
     for cluster in c.clusters:
@@ -136,28 +170,32 @@ def timed(function, *args, runs: int = 2):
 
 def timing() -> list[str]:
     (quads, truth), made = timed(planted_quads, runs=1)
-    graph = KnowledgeGraph(quads)
-    data, read = timed(lambda g: citation_data(read_model(g)), graph)
+    model, read = timed(read_model, KnowledgeGraph(quads))
+    data, arrays = timed(citation_data, model)
     rows = [
-        f"Graph: {len(data.papers)} listed papers, {sum(map(len, data.references.values()))} citations "
-        f"(made in {made:.1f} s); reading it into the model: {read:.2f} s",
+        f"Graph: {len(data.papers)} listed papers, {len(data.citing)} citations (made in {made:.1f} s); "
+        f"reading it into the model: {read:.2f} s; the citations as arrays: {arrays:.2f} s",
         "",
-        "| method | similarity edges | similarity graph (s) | Leiden (s) | whole `cluster_papers` (s) | clusters | "
-        "ARI vs planted topics |",
-        "|---|---|---|---|---|---|---|",
+        "| method | similarity pairs | similarity graph (s) | Leiden (s) | whole `cluster_papers` (s) | "
+        "`cluster_papers` but Leiden (s) | clusters | ARI vs planted topics |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for method in METHODS:
         weights, built = timed(similarity, data, method)
-        nodes = sorted({n for edge in weights for n in edge})
-        _, communities = timed(leiden, nodes, weights, 1.0, 0)
-        clustering, whole = timed(cluster_papers, graph, method)
+        _, communities = timed(leiden, weights, 1.0, 0)
+        clustering, whole = timed(cluster_papers, model, method)
         found = {iri: c.id for c in clustering.clusters for iri in c.members}
         score = ari([found[i] for i in truth], list(truth.values()))
         rows.append(
             f"| {method} | {len(weights)} | {built:.2f} | {communities:.2f} | {whole:.2f} | "
-            f"{len(clustering.clusters)} | {score:.3f} |"
+            f"{whole - communities:.2f} | {len(clustering.clusters)} | {score:.3f} |"
         )
     return rows
+
+
+def option(name: str) -> Path | None:
+    """The path given after --save or --compare."""
+    return Path(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else None
 
 
 def main() -> None:
@@ -167,13 +205,21 @@ def main() -> None:
             "shipped snapshot (12 papers)": without_clusters(shipped_graph(work)),
             "latest list, test server": without_clusters(latest_graph(work)),
         }
+        clusterings = {
+            name: {method: cluster_papers(graph, method) for method in METHODS} for name, graph in graphs.items()
+        }
         print("| data | method | papers | clusters | unconnected | NMI leaf | ARI leaf | NMI top | ARI top |")
         print("|---|---|---|---|---|---|---|---|---|")
-        for name, graph in graphs.items():
-            print("\n".join(quality(name, graph)))
+        for name, found in clusterings.items():
+            print("\n".join(quality(name, found)))
         print("\nPapers whose hybrid cluster is dominated by another heading:\n")
-        for name, graph in graphs.items():
-            print("\n".join(disagreements(name, graph)))
+        for name, found in clusterings.items():
+            print("\n".join(disagreements(name, found["hybrid"])))
+    now = {name: memberships(found) for name, found in clusterings.items()}
+    if saved := option("--save"):
+        saved.write_text(json.dumps(now, indent=1, sort_keys=True), encoding="utf-8")
+    if before := option("--compare"):
+        print("\n".join(comparison(json.loads(before.read_text(encoding="utf-8")), now)) + "\n")
     if "--quick" not in sys.argv:
         print("\n".join(timing()))
 

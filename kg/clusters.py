@@ -1,6 +1,6 @@
 """Related-work clusters: groups of listed papers found in the citation graph.
 
-Four graphs over the listed papers, all read from a build's RDF graph:
+Four graphs over the listed papers, all from the citations of a build's model:
   direct      D(a,b) = 1 when a cites b or b cites a
   cocitation  C(a,b) = |citers(a) & citers(b)| / sqrt(|citers(a)| |citers(b)|)   (outside citers included)
   coupling    B(a,b) = |refs(a) & refs(b)| / sqrt(|refs(a)| |refs(b)|)          (outside references included)
@@ -14,25 +14,31 @@ scattered. Each cluster is named from the list headings most of its members sit 
 ("Pruning and knowledge distillation"), keeps its most distinctive terms (c-TF-IDF over
 titles, abstracts and TLDRs) as a secondary description, and goes back into the graph
 as akg:Cluster nodes in the clusters graph.
+
+At 20,000 papers a hybrid graph has millions of pairs, so no step handles a pair in Python:
+the citations are integer arrays, the graphs scipy sparse matrices, the pairs reach igraph
+as index arrays, and what the clusters build on is counted for all clusters at once.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import random
 import re
-from collections import Counter, defaultdict
+import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TypedDict
+from itertools import chain, filterfalse
+from operator import attrgetter
+from typing import TYPE_CHECKING, TypedDict
 
-import numpy as np
 from pyoxigraph import Literal, NamedNode, Quad
-from scipy import sparse
 
-from kg.model import GraphModel, Heading, Work, as_model, stored_clusters
+from kg.model import ClusterRecord, GraphModel, Heading, Work, as_model
 from kg.store import KnowledgeGraph
 from kg.vocab import (
     CLUSTER_GRAPH,
@@ -48,6 +54,10 @@ from kg.vocab import (
     rdfs,
     xsd,
 )
+
+if TYPE_CHECKING:  # numpy, scipy and igraph are imported where they are used: a command that does not
+    import numpy as np  # cluster does not pay for them, and igraph is imported without its plotting
+    from scipy import sparse
 
 METHODS = ("hybrid", "direct", "cocitation", "coupling")
 DEFAULT_METHOD = "hybrid"
@@ -68,7 +78,7 @@ those through thus to towards toward two under up upon us use used uses using vi
 where which while who whose why will with within without work yet
 """.split()
 )
-_WORD = re.compile(r"[a-z][a-z0-9]*")
+_WORD = re.compile(r"[a-z][a-z0-9]+")  # two characters or more: one-letter words say nothing
 
 
 class ClusterError(ValueError):
@@ -77,14 +87,24 @@ class ClusterError(ValueError):
 
 @dataclass
 class CitationData:
-    """What the clustering reads from a build's model: listed papers, headings, every citation edge."""
+    """What the clustering reads from a build's model: listed papers, headings, and every citation edge as
+    a pair of integer arrays over `works`, where the listed papers come first (so paper i is work i)."""
 
     papers: dict[str, Work]  # listed papers, sorted by IRI
     headings: dict[str, Heading]
-    references: dict[str, set[str]]  # work -> works it cites (any work)
-    citers: dict[str, set[str]]  # work -> works citing it (any work)
-    titles: dict[str, str]  # outside work -> title
-    citation_counts: dict[str, int]  # any work -> Semantic Scholar citation count
+    works: list[Work]  # the listed papers, then the outside works, each part sorted by IRI
+    citing: np.ndarray  # citation k: works[citing[k]] cites works[cited[k]]
+    cited: np.ndarray
+
+    @cached_property
+    def references(self) -> dict[str, set[str]]:
+        """Listed paper -> works it cites (for the exports' prose; the clustering reads the arrays)."""
+        found: dict[str, set[str]] = {}
+        works = self.works
+        for a, b in zip(self.citing.tolist(), self.cited.tolist(), strict=True):
+            if a < len(self.papers):
+                found.setdefault(works[a].iri, set()).add(works[b].iri)
+        return found
 
 
 class Agreement(TypedDict):
@@ -124,10 +144,11 @@ class Clustering:
     clusters: list[Cluster]  # the unconnected group, when there is one, comes last
     similarity: SimilarityGraph  # the graph the clusters come from
 
-    @cached_property
-    def edges(self) -> list[tuple[str, str, float]]:
-        """The similarity graph's pairs as (paper, paper, weight), for the exports that list them."""
-        return [(a, b, w) for (a, b), w in self.similarity.items()]
+    @property
+    def edges(self) -> SimilarityGraph:
+        """The similarity graph's pairs, iterated as (paper, paper, weight) by the exports that list them;
+        its length costs nothing (a 20,000-paper graph has millions of pairs)."""
+        return self.similarity
 
     @property
     def parameters(self) -> dict:
@@ -154,16 +175,21 @@ class Clustering:
 
 
 # ---------------------------------------------------------------------------
-# Reading the graph
+# Reading the model
 # ---------------------------------------------------------------------------
 
 
 def citation_data(model: GraphModel) -> CitationData:
-    """Listed papers with their headings and texts, and every citation edge, from a build's model."""
-    papers = {w.iri: w for w in model.listed}
-    outside_titles = {w.iri: w.title for w in model.works.values() if not w.listed and w.title}
-    counts = {w.iri: w.citation_count for w in model.works.values() if w.citation_count is not None}
-    return CitationData(papers, model.headings, model.references(), model.citers(), outside_titles, counts)
+    """Listed papers with their headings and texts, and every citation edge as integer arrays."""
+    import numpy as np
+
+    listed = [w for w in model.works.values() if w.listed]
+    works = listed + [w for w in model.works.values() if not w.listed]
+    index = {w.iri: k for k, w in enumerate(works)}
+    citations, count = model.citations, len(model.citations)
+    citing = np.fromiter(map(index.__getitem__, map(attrgetter("citing"), citations)), np.int64, count)
+    cited = np.fromiter(map(index.__getitem__, map(attrgetter("cited"), citations)), np.int64, count)
+    return CitationData({w.iri: w for w in listed}, model.headings, works, citing, cited)
 
 
 # ---------------------------------------------------------------------------
@@ -185,79 +211,72 @@ class SimilarityGraph:
     def __len__(self) -> int:
         return len(self.weight)
 
-    def items(self) -> Iterator[tuple[tuple[str, str], float]]:
+    def __iter__(self) -> Iterator[tuple[str, str, float]]:
         papers = self.papers
         for a, b, w in zip(self.first.tolist(), self.second.tolist(), self.weight.tolist(), strict=True):
-            yield (papers[a], papers[b]), w
+            yield papers[a], papers[b], w
 
 
-def incidence(papers: list[str], neighbours: dict[str, set[str]]) -> sparse.csr_matrix:
-    """Papers x works, 1 where the paper has the work as a neighbour (a citer or a reference)."""
-    columns: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    for i, paper in enumerate(papers):
-        found = neighbours.get(paper, ())
-        rows.extend([i] * len(found))
-        cols.extend(columns.setdefault(work, len(columns)) for work in found)
-    return sparse.csr_matrix(
-        (np.ones(len(rows)), (np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64))),
-        shape=(len(papers), len(columns)),
-    )
-
-
-def direct_weights(papers: list[str], references: dict[str, set[str]]) -> sparse.csr_matrix:
+def direct_weights(data: CitationData) -> sparse.csr_matrix:
     """Weight 1 for each pair of listed papers where one cites the other (upper triangle)."""
-    index = {iri: i for i, iri in enumerate(papers)}
-    rows, cols = [], []
-    for a, paper in enumerate(papers):
-        cited = [index[w] for w in references.get(paper, ()) if w in index and w != paper]
-        rows.extend([a] * len(cited))
-        cols.extend(cited)
-    rows_, cols_ = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
-    pairs = sparse.csr_matrix(
-        (np.ones(len(rows)), (np.minimum(rows_, cols_), np.maximum(rows_, cols_))), shape=(len(papers), len(papers))
-    )
+    import numpy as np
+    from scipy import sparse
+
+    size = len(data.papers)
+    inside = (data.citing < size) & (data.cited < size)
+    a, b = data.citing[inside], data.cited[inside]
+    pairs = sparse.csr_matrix((np.ones(len(a)), (np.minimum(a, b), np.maximum(a, b))), shape=(size, size))
     pairs.data[:] = 1.0  # a pair citing both ways is still one link
     return pairs
 
 
-def shared_weights(papers: list[str], neighbours: dict[str, set[str]]) -> sparse.csr_matrix:
-    """Salton's cosine of shared neighbours (citers for co-citation, references for coupling).
+def shared_weights(size: int, papers: np.ndarray, neighbours: np.ndarray, works: int) -> sparse.csr_matrix:
+    """Salton's cosine of shared neighbours (citers for co-citation, references for coupling) of the first
+    `size` works, from (paper, neighbour) pairs of work indexes.
 
     A work shared by more than HUB_LIMIT listed papers (a landmark everyone cites) adds to no
     pair: like a stop word it joins everything to everything, and its pairs grow with the
     square of its degree. It still counts in each paper's degree, the cosine's denominator.
     """
-    shares = incidence(papers, neighbours)
-    degree = np.asarray(shares.sum(axis=1)).ravel()
-    spread = np.asarray(shares.sum(axis=0)).ravel()
-    kept = shares[:, np.flatnonzero(spread <= HUB_LIMIT)]
-    shared = sparse.triu(kept @ kept.T, k=1).tocsr()
-    rows = np.repeat(np.arange(len(papers)), np.diff(shared.indptr))
-    shared.data = shared.data / np.sqrt(degree[rows] * degree[shared.indices])
-    return shared
+    import numpy as np
+    from scipy import sparse
+
+    listed = papers < size
+    papers, neighbours = papers[listed], neighbours[listed]
+    degree = np.bincount(papers, minlength=size)
+    kept = np.bincount(neighbours, minlength=works)[neighbours] <= HUB_LIMIT
+    shares = sparse.csr_matrix((np.ones(np.count_nonzero(kept)), (papers[kept], neighbours[kept])), shape=(size, works))
+    product = shares @ shares.T
+    rows = np.repeat(np.arange(size), np.diff(product.indptr))
+    upper = product.indices > rows  # each pair once, first < second
+    rows, columns = rows[upper], product.indices[upper]
+    row_starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=size))])
+    cosine = product.data[upper] / np.sqrt(degree[rows] * degree[columns])
+    return sparse.csr_matrix((cosine, columns, row_starts), shape=(size, size))
 
 
 def similarity(data: CitationData, method: str) -> SimilarityGraph:
     """Edge weights over listed papers for one method, as sparse pairs (first < second) in pair order."""
     if method not in METHODS:
         raise ClusterError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
-    papers = list(data.papers)  # sorted, so index order is IRI order
+    import numpy as np
+    from scipy import sparse
+
+    size, works = len(data.papers), len(data.works)
     parts = []
     if method in ("direct", "hybrid"):
-        parts.append(direct_weights(papers, data.references))
+        parts.append(direct_weights(data))
     if method in ("cocitation", "hybrid"):
-        parts.append(shared_weights(papers, data.citers))
+        parts.append(shared_weights(size, data.cited, data.citing, works))
     if method in ("coupling", "hybrid"):
-        parts.append(shared_weights(papers, data.references))
-    total = sparse.csr_matrix((len(papers), len(papers)))
+        parts.append(shared_weights(size, data.citing, data.cited, works))
+    total = sparse.csr_matrix((size, size))
     for part in parts:
         total = total + part / len(parts)
     total.eliminate_zeros()
     total.sort_indices()
-    rows = np.repeat(np.arange(len(papers)), np.diff(total.indptr))
-    return SimilarityGraph(papers, rows, total.indices.astype(np.int64), np.round(total.data, 12))
+    rows = np.repeat(np.arange(size), np.diff(total.indptr))
+    return SimilarityGraph(list(data.papers), rows, total.indices.astype(np.int64), np.round(total.data, 12))
 
 
 # ---------------------------------------------------------------------------
@@ -265,18 +284,42 @@ def similarity(data: CitationData, method: str) -> SimilarityGraph:
 # ---------------------------------------------------------------------------
 
 
+def import_igraph():
+    """igraph without its plotting. `import igraph` imports matplotlib.pyplot (0.4 s of its 0.5 s) for
+    plots nothing here draws; while igraph loads, matplotlib reads as not installed, so igraph keeps
+    stubs for its plotting, and matplotlib imports as usual afterwards."""
+    if "igraph" in sys.modules or "matplotlib.pyplot" in sys.modules:
+        import igraph
+
+        return igraph
+    matplotlib = sys.modules.get("matplotlib")
+    sys.modules["matplotlib"] = None  # type: ignore[assignment]  # Python's mark of a module that cannot load
+    try:
+        import igraph
+    finally:
+        if matplotlib is None:
+            del sys.modules["matplotlib"]
+        else:
+            sys.modules["matplotlib"] = matplotlib
+    return igraph
+
+
 def leiden(graph: SimilarityGraph, resolution: float, seed: int) -> list[list[str]]:
     """Communities of the linked papers by igraph's Leiden (modularity), with a seeded generator.
     Vertices are the linked papers in IRI order, edges in pair order: the same input, the same run."""
-    import igraph
+    import numpy as np
 
-    linked = np.unique(np.concatenate([graph.first, graph.second]))
+    igraph = import_igraph()
+    ends = np.concatenate([graph.first, graph.second])
+    linked = np.flatnonzero(np.bincount(ends, minlength=len(graph.papers)))
     if not len(linked):
         return []
-    ends = zip(
-        np.searchsorted(linked, graph.first).tolist(), np.searchsorted(linked, graph.second).tolist(), strict=True
-    )  # igraph reads tuples from a generator fastest (half the time of a list of lists)
-    g = igraph.Graph(n=len(linked), edges=ends, edge_attrs={"weight": graph.weight.tolist()})
+    vertex = np.zeros(len(graph.papers), dtype=np.int64)
+    vertex[linked] = np.arange(len(linked))
+    # igraph reads tuples from a generator fastest: a list of lists takes twice as long, and so does a
+    # memoryview, which igraph's abi3 build reads through a list of lists
+    pairs = zip(vertex[graph.first].tolist(), vertex[graph.second].tolist(), strict=True)
+    g = igraph.Graph(n=len(linked), edges=pairs, edge_attrs={"weight": graph.weight.tolist()})
     igraph.set_random_number_generator(random.Random(seed))
     try:
         found = g.community_leiden(
@@ -284,9 +327,9 @@ def leiden(graph: SimilarityGraph, resolution: float, seed: int) -> list[list[st
         )
     finally:
         igraph.set_random_number_generator(random)
-    groups = defaultdict(list)
+    groups: dict[int, list[str]] = {}
     for node, community in zip(linked.tolist(), found.membership, strict=True):
-        groups[community].append(graph.papers[node])
+        groups.setdefault(community, []).append(graph.papers[node])
     return list(groups.values())
 
 
@@ -297,7 +340,7 @@ def cluster_papers(
     seed: int = SEED,
 ) -> Clustering:
     """Cluster the listed papers of a build (its model, or its graph read into one): similarity graph, Leiden,
-    labels."""
+    labels. Reads the model only; `cluster_quads` turns the result into RDF."""
     if not (isinstance(resolution, (int, float)) and resolution > 0 and math.isfinite(resolution)):
         raise ClusterError(f"resolution must be a positive number (e.g. 1.0), got {resolution!r}")
     data = citation_data(as_model(source))
@@ -309,14 +352,15 @@ def cluster_papers(
     alone = [iri for iri in data.papers if iri not in linked]
     if alone:
         clusters.append(Cluster(UNCONNECTED, alone))
-    for cluster in clusters:
+    for cluster, bases in zip(clusters, outside_bases(clusters, data), strict=True):
         describe(cluster, data)
+        cluster.builds_on = bases
     label_clusters(clusters, data)
     return Clustering(method, float(resolution), seed, data, clusters, weights)
 
 
 def describe(cluster: Cluster, data: CitationData) -> None:
-    """Order members, count their headings, find what they build on and who sits elsewhere."""
+    """Order members, count their headings, find who sits elsewhere."""
     papers = data.papers
     cluster.members.sort(
         key=lambda iri: (
@@ -332,25 +376,45 @@ def describe(cluster: Cluster, data: CitationData) -> None:
     position = lambda item: (-item[1], data.headings[item[0]].position)  # noqa: E731 - a sort key
     cluster.headings = sorted(leaf.items(), key=position)
     cluster.top_headings = sorted(top.items(), key=position)
-    cited = Counter(work for iri in cluster.members for work in data.references.get(iri, ()) if work not in papers)
-    cluster.builds_on = sorted(
-        cited.items(),
-        key=lambda item: (-item[1], -data.citation_counts.get(item[0], 0), data.titles.get(item[0], ""), item[0]),
-    )[:BUILDS_ON]
     dominant = cluster.dominant_heading
     if cluster.id != UNCONNECTED and dominant:
         cluster.elsewhere = [iri for iri in cluster.members if dominant not in papers[iri].headings]
+
+
+def outside_bases(clusters: list[Cluster], data: CitationData) -> list[list[tuple[str, int]]]:
+    """For each cluster, the BUILDS_ON outside works most of its members cite, with how many cite each
+    (ties: the more cited work, then by title and IRI). Counted for every cluster at once, on the arrays."""
+    import numpy as np
+
+    size, works = len(data.papers), data.works
+    cluster_of = np.empty(size, dtype=np.int64)
+    index = {iri: k for k, iri in enumerate(data.papers)}
+    for n, cluster in enumerate(clusters):
+        cluster_of[[index[iri] for iri in cluster.members]] = n
+    outward = (data.citing < size) & (data.cited >= size)
+    pairs, cites = np.unique(cluster_of[data.citing[outward]] * len(works) + data.cited[outward], return_counts=True)
+    group, work = np.divmod(pairs, len(works))
+    by_title = sorted(range(size, len(works)), key=lambda k: works[k].title)  # IRI order within a title
+    title_rank = np.zeros(len(works), dtype=np.int64)
+    title_rank[by_title] = np.arange(len(by_title))
+    counts = np.array([w.citation_count or 0 for w in works], dtype=np.int64)
+    order = np.lexsort((title_rank[work], -counts[work], -cites, group))
+    group, work, cites = group[order], work[order], cites[order]
+    starts = np.searchsorted(group, np.arange(len(clusters)))
+    ends = np.minimum(np.searchsorted(group, np.arange(len(clusters)), side="right"), starts + BUILDS_ON)
+    found, counted = work.tolist(), cites.tolist()
+    return [
+        [(works[w].iri, n) for w, n in zip(found[a:b], counted[a:b], strict=True)]
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
 
 
 def label_clusters(clusters: list[Cluster], data: CitationData) -> None:
     """Name each cluster from what its members share, short enough for a section title; keep its
     distinctive terms (c-TF-IDF, shared by two members or more) for a secondary line."""
     texts = [[data.papers[iri].text for iri in c.members] for c in clusters]
-    for cluster, found, members in zip(clusters, distinctive_terms(texts), texts, strict=True):
-        if len(members) >= 3:
-            vocabularies = [{stem(w) for w in tokens(text)} for text in members]
-            found = [w for w in found if sum(stem(w) in v for v in vocabularies) >= 2] or found
-        cluster.terms = found[:KEPT_TERMS]
+    for cluster, found in zip(clusters, distinctive_terms(texts), strict=True):
+        cluster.terms = found
         cluster.label = "Unconnected" if cluster.id == UNCONNECTED else cluster_name(cluster, data)
     named = Counter(c.label for c in clusters)
     for cluster in clusters:  # two clusters under one name: each adds the term that sets it apart
@@ -391,7 +455,7 @@ def sentence_case(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Words of a text, hyphenated compounds split, stop words and one-letter words left out."""
-    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+    return list(filterfalse(STOPWORDS.__contains__, _WORD.findall(text.lower())))
 
 
 def stem(word: str) -> str:
@@ -400,17 +464,25 @@ def stem(word: str) -> str:
 
 
 def distinctive_terms(classes: list[list[str]]) -> list[list[str]]:
-    """c-TF-IDF (Grootendorst 2022): tf(t,c)/|c| * log(1 + A / f(t)), A = mean words per class.
+    """The KEPT_TERMS most distinctive terms of each class of texts, by c-TF-IDF (Grootendorst 2022):
+    tf(t,c)/|c| * log(1 + A / f(t)), A = mean words per class.
 
     Terms found in more than a third of all papers ("mixture-of-experts" in a list about
     MoE) say nothing about one cluster and are left out, as a vectorizer's max_df would;
-    in a class of three papers or more, terms that two of them share rank first.
+    a class of three papers or more keeps only terms two of them share, when it has any.
+    Each text is split into words once, and each distinct word stemmed once.
     """
-    documents = [[{stem(w) for w in tokens(text)} for text in texts] for texts in classes]
-    spread = Counter(t for texts in documents for words in texts for t in words)
+    words = [[tokens(text) for text in texts] for texts in classes]
+    forms = Counter(chain.from_iterable(chain.from_iterable(words)))
+    stems = {w: stem(w) for w in forms}
+    documents = [[set(map(stems.__getitem__, text)) for text in texts] for texts in words]
+    spread = Counter(chain.from_iterable(chain.from_iterable(documents)))
     common = {t for t, n in spread.items() if n > max(2, sum(map(len, documents)) / 3)}
-    shown = display_forms(text for texts in classes for text in texts)
-    counts = [Counter(stem(w) for text in texts for w in tokens(text) if stem(w) not in common) for texts in classes]
+    shown = display_forms(forms)
+    counts = [Counter(map(stems.__getitem__, chain.from_iterable(texts))) for texts in words]
+    for c in counts:
+        for t in common & c.keys():
+            del c[t]
     overall: Counter[str] = Counter()
     for c in counts:
         overall.update(c)
@@ -418,16 +490,18 @@ def distinctive_terms(classes: list[list[str]]) -> list[list[str]]:
     ranked = []
     for c, texts in zip(counts, documents, strict=True):
         size = sum(c.values()) or 1
-        shared = Counter(t for words in texts for t in words) if len(texts) >= 3 else None
         scores = {t: n / size * math.log(1 + average / overall[t]) for t, n in c.items()}
-        order = sorted(scores, key=lambda t: (shared is not None and shared[t] < 2, -round(scores[t], 12), t))
-        ranked.append([shown[t] for t in order])
+        terms = list(scores)
+        if len(texts) >= 3:
+            shared = Counter(chain.from_iterable(texts))
+            terms = [t for t in terms if shared[t] >= 2] or terms
+        best = heapq.nsmallest(KEPT_TERMS, terms, key=lambda t: (-round(scores[t], 12), t))
+        ranked.append([shown[t] for t in best])
     return ranked
 
 
-def display_forms(texts) -> dict[str, str]:
+def display_forms(forms: Counter[str]) -> dict[str, str]:
     """Each term's most frequent spelling (ties: alphabetical), to show instead of its stem."""
-    forms = Counter(w for text in texts for w in tokens(text))
     best: dict[str, str] = {}
     for word, _ in sorted(forms.items(), key=lambda item: (-item[1], item[0])):
         best.setdefault(stem(word), word)
@@ -518,10 +592,17 @@ def cluster_quads(clustering: Clustering) -> Iterator[Quad]:
     yield Quad(CLUSTER_GRAPH, prov.wasGeneratedBy, run, PROVENANCE_GRAPH)
 
 
+def cluster_records(clustering: Clustering) -> list[ClusterRecord]:
+    """The clusters as the model reads them back from `cluster_quads`, largest first."""
+    run = clustering_iri(clustering).value
+    records = [ClusterRecord(f"{run}/cluster/{c.id}", c.label, set(c.members)) for c in clustering.clusters]
+    return sorted(records, key=lambda c: (-len(c.members), c.label, c.iri))
+
+
 def add_clusters(graph: KnowledgeGraph, model: GraphModel) -> Clustering:
     """Build step: the default clustering of the build's model goes into the clusters graph (before
     validation), and to the model; the build's exports reuse it instead of clustering again."""
     clustering = cluster_papers(model)
     graph.store.extend(list(cluster_quads(clustering)))
-    model.clusters = stored_clusters(graph)
+    model.clusters = cluster_records(clustering)
     return clustering

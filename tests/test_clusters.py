@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import subprocess
+import sys
+from collections import Counter
 
 import pytest
 from click.testing import CliRunner
@@ -26,7 +29,7 @@ from kg.clusters import (
 from kg.enrich import Enrichment
 from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
 from kg.listparse import parse_list_text
-from kg.model import read_model
+from kg.model import read_model, stored_clusters
 from kg.store import KnowledgeGraph
 from kg.validate import validate
 
@@ -165,7 +168,7 @@ def test_resolution_trades_fewer_clusters_for_larger_ones():
 def test_labels_members_and_builds_on_come_from_the_cluster():
     graph, truth = planted_graph("direct", "cocitation", "coupling")
     clustering = cluster_papers(graph)
-    papers = clustering.data.papers
+    papers, works = clustering.data.papers, read_model(graph).works
     assert len([c for c in clustering.clusters if c.id != UNCONNECTED]) >= 2
     for cluster in clustering.clusters:
         if cluster.id == UNCONNECTED:
@@ -176,7 +179,7 @@ def test_labels_members_and_builds_on_come_from_the_cluster():
         assert set(cluster.terms) == set(GROUPS[group])  # the words its members share, and only those
         order = [(papers[i].year, -(papers[i].influential_count or 0)) for i in cluster.members]
         assert order == sorted(order)
-        builds_on = {clustering.data.titles[i] for i, _ in cluster.builds_on}
+        builds_on = {works[i].title for i, _ in cluster.builds_on}
         g = list(GROUPS).index(group)
         assert builds_on == {"Landmark"} | {f"Foundation {g}{k}" for k in range(4)}
         assert cluster.elsewhere == []
@@ -222,7 +225,7 @@ def test_hybrid_weight_is_the_mean_of_normalized_direct_cocitation_and_coupling(
         }
 
     assert hybrid
-    for (a, b), weight in hybrid.items():
+    for a, b, weight in hybrid:
         refs_a, refs_b = neighbours("?p cito:cites ?x", a), neighbours("?p cito:cites ?x", b)
         citers_a, citers_b = neighbours("?x cito:cites ?p", a), neighbours("?x cito:cites ?p", b)
         direct = 1.0 if b in refs_a or a in refs_b else 0.0
@@ -308,3 +311,51 @@ def test_kg_clusters_prints_a_table(default_build):
     assert "coupling graph, resolution 1.2" in result.output
     bad = CliRunner().invoke(main, ["clusters", str(default_build.out), "--resolution", "-1"])
     assert bad.exit_code == 1 and "positive number" in bad.output
+
+
+def test_builds_on_and_references_match_their_definitions_on_the_latest_list(tmp_path_factory):
+    """The counts taken on integer arrays against the definitions over the model's citation records: each
+    cluster's outside works by the members citing them (ties: the more cited, then title, then IRI)."""
+    from curate_builds import enriched_build
+
+    model = read_model(enriched_build("2025-10-20_f7ccad0.md", tmp_path_factory).graph)
+    clustering = cluster_papers(model)
+    references = model.references()
+    listed = {w.iri for w in model.listed}
+    assert clustering.data.references == {iri: refs for iri, refs in references.items() if iri in listed}
+    found = 0
+    for cluster in clustering.clusters:
+        cited = Counter(w for iri in cluster.members for w in references.get(iri, ()) if w not in listed)
+        works = model.works
+        expected = sorted(
+            cited.items(),
+            key=lambda item: (-item[1], -(works[item[0]].citation_count or 0), works[item[0]].title, item[0]),
+        )[:5]
+        assert cluster.builds_on == expected
+        found += len(expected)
+    assert found > len(clustering.clusters)
+
+
+def test_add_clusters_gives_the_model_the_clusters_it_stored():
+    graph, _ = planted_graph("direct", "cocitation", "coupling")
+    model = read_model(graph)
+    clustering = add_clusters(graph, model)
+    assert model.clusters == stored_clusters(graph)
+    assert len(model.clusters) == len(clustering.clusters) == len(GROUPS) + 1
+
+
+def test_kg_clusters_imports_no_numpy_scipy_or_igraph_and_igraph_comes_without_matplotlib():
+    """A command that does not cluster pays for none of them; clustering imports igraph without the
+    matplotlib.pyplot its plotting would pull in (0.4 s), and matplotlib still imports afterwards."""
+    script = """
+import sys
+import kg.build, kg.clusters
+heavy = {"numpy", "scipy", "igraph", "matplotlib"} & set(sys.modules)
+assert not heavy, heavy
+kg.clusters.import_igraph().Graph(n=2, edges=[(0, 1)]).community_leiden(objective_function="modularity")
+assert "matplotlib" not in sys.modules, "matplotlib"
+import matplotlib.pyplot
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "ok", result.stderr
