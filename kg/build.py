@@ -27,7 +27,7 @@ from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kg.clusters import cluster_papers, cluster_quads
+from kg.clusters import cluster_papers, cluster_quads, cluster_records
 from kg.counts import count_statements
 from kg.curate.report import write_report
 from kg.enrich import EnrichmentError, enrich
@@ -35,9 +35,9 @@ from kg.exports import write_cluster_files
 from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads, one_node_per_work
 from kg.listparse import ParsedList, collector_paused
 from kg.listsource import MAX_BYTES_PER_PAPER, MAX_PAPERS, BuildError, ListSource
-from kg.model import read_model, stored_clusters
+from kg.model import read_model
 from kg.page import write_graph_page
-from kg.statements import StatementIndex, from_quad
+from kg.statements import StatementIndex
 from kg.store import KnowledgeGraph, atomic_write, write_graph_files, write_serializations, write_store
 from kg.validate import ValidationFailed, validate
 from kg.vocab import TERMS
@@ -155,8 +155,8 @@ def locked_build(
     model = read_model(index)
     progress.stage("clustering")
     clustering = cluster_papers(model)
-    index.extend(map(from_quad, cluster_quads(clustering)))
-    model.clusters = stored_clusters(index)
+    index.extend(cluster_quads(clustering))
+    model.clusters = cluster_records(clustering)
     progress.stage("counting")
     index.extend(count_statements(model))
     progress.stage("writing")

@@ -36,23 +36,14 @@ from itertools import chain, filterfalse
 from operator import attrgetter
 from typing import TYPE_CHECKING, TypedDict
 
-from pyoxigraph import Literal, NamedNode, Quad
-
 from kg.model import ClusterRecord, GraphModel, Heading, Work, as_model
+from kg.statements import Literal, Statement, to_quad
 from kg.store import KnowledgeGraph
-from kg.vocab import (
-    CLUSTER_GRAPH,
-    ID,
-    LIST_GRAPH,
-    PROVENANCE_GRAPH,
-    S2_GRAPH,
-    SNAPSHOT_GRAPH,
-    akg,
-    dcterms,
-    prov,
-    rdf,
-    rdfs,
-    xsd,
+from kg.vocab import GRAPH_IRIS, ID, TERMS
+
+akg, dcterms, prov, rdf, rdfs, xsd = (TERMS[name] for name in ("akg", "dcterms", "prov", "rdf", "rdfs", "xsd"))
+CLUSTER_GRAPH, LIST_GRAPH, PROVENANCE_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH = (
+    GRAPH_IRIS[name] for name in ("clusters", "list", "provenance", "semantic-scholar", "snapshot")
 )
 
 if TYPE_CHECKING:  # numpy, scipy and igraph are imported where they are used: a command that does not
@@ -552,17 +543,17 @@ def pairs_within(group_sizes) -> float:
 # ---------------------------------------------------------------------------
 
 
-def clustering_iri(clustering: Clustering) -> NamedNode:
-    return NamedNode(f"{ID}clustering/{clustering.method}-resolution-{clustering.resolution:g}-seed-{clustering.seed}")
+def clustering_iri(clustering: Clustering) -> str:
+    return f"{ID}clustering/{clustering.method}-resolution-{clustering.resolution:g}-seed-{clustering.seed}"
 
 
-def cluster_quads(clustering: Clustering) -> Iterator[Quad]:
+def cluster_quads(clustering: Clustering) -> Iterator[Statement]:
     """akg:Cluster nodes with members, label, size, method and parameters; the run as a prov:Activity."""
     g = CLUSTER_GRAPH
     run = clustering_iri(clustering)
     parameters = Literal(json.dumps(clustering.parameters, sort_keys=True))
-    yield Quad(run, rdf.type, prov.Activity, g)
-    yield Quad(
+    yield (run, rdf.type, prov.Activity, g)
+    yield (
         run,
         rdfs.label,
         Literal(
@@ -572,29 +563,29 @@ def cluster_quads(clustering: Clustering) -> Iterator[Quad]:
         g,
     )
     for source in (LIST_GRAPH, S2_GRAPH, SNAPSHOT_GRAPH):
-        yield Quad(run, prov.used, source, g)
+        yield (run, prov.used, source, g)
     for cluster in clustering.clusters:
-        node = NamedNode(f"{run.value}/cluster/{cluster.id}")
-        yield Quad(node, rdf.type, akg.Cluster, g)
+        node = f"{run}/cluster/{cluster.id}"
+        yield (node, rdf.type, akg.Cluster, g)
         if cluster.id == UNCONNECTED:
-            yield Quad(node, rdf.type, akg.UnconnectedGroup, g)
-        yield Quad(node, akg.clusterLabel, Literal(cluster.label), g)
-        yield Quad(node, akg.clusterSize, Literal(str(cluster.size), datatype=xsd.integer), g)
-        yield Quad(node, akg.clusterMethod, Literal("leiden"), g)
-        yield Quad(node, akg.clusterParameters, parameters, g)
-        yield Quad(node, prov.wasGeneratedBy, run, g)
+            yield (node, rdf.type, akg.UnconnectedGroup, g)
+        yield (node, akg.clusterLabel, Literal(cluster.label), g)
+        yield (node, akg.clusterSize, Literal(str(cluster.size), xsd.integer), g)
+        yield (node, akg.clusterMethod, Literal("leiden"), g)
+        yield (node, akg.clusterParameters, parameters, g)
+        yield (node, prov.wasGeneratedBy, run, g)
         if cluster.dominant_heading and cluster.id != UNCONNECTED:
-            yield Quad(node, dcterms.subject, NamedNode(cluster.dominant_heading), g)
+            yield (node, dcterms.subject, cluster.dominant_heading, g)
         for member in cluster.members:
-            yield Quad(node, akg.clusterMember, NamedNode(member), g)
-            yield Quad(NamedNode(member), akg.memberOf, node, g)
-    yield Quad(CLUSTER_GRAPH, rdf.type, prov.Entity, PROVENANCE_GRAPH)
-    yield Quad(CLUSTER_GRAPH, prov.wasGeneratedBy, run, PROVENANCE_GRAPH)
+            yield (node, akg.clusterMember, member, g)
+            yield (member, akg.memberOf, node, g)
+    yield (CLUSTER_GRAPH, rdf.type, prov.Entity, PROVENANCE_GRAPH)
+    yield (CLUSTER_GRAPH, prov.wasGeneratedBy, run, PROVENANCE_GRAPH)
 
 
 def cluster_records(clustering: Clustering) -> list[ClusterRecord]:
     """The clusters as the model reads them back from `cluster_quads`, largest first."""
-    run = clustering_iri(clustering).value
+    run = clustering_iri(clustering)
     records = [ClusterRecord(f"{run}/cluster/{c.id}", c.label, set(c.members)) for c in clustering.clusters]
     return sorted(records, key=lambda c: (-len(c.members), c.label, c.iri))
 
@@ -603,6 +594,6 @@ def add_clusters(graph: KnowledgeGraph, model: GraphModel) -> Clustering:
     """Build step: the default clustering of the build's model goes into the clusters graph (before
     validation), and to the model; the build's exports reuse it instead of clustering again."""
     clustering = cluster_papers(model)
-    graph.store.extend(list(cluster_quads(clustering)))
+    graph.store.extend([to_quad(statement) for statement in cluster_quads(clustering)])
     model.clusters = cluster_records(clustering)
     return clustering
