@@ -329,7 +329,9 @@ def timeline(papers: list[Paper], force: list[tuple[int, int]]) -> tuple[list[tu
     def place(members: list[int]) -> None:
         free = [0.0] * lanes  # where each lane's next paper may go
         for i in sorted(members, key=lambda i: (target[i], i)):
-            lane = min(range(lanes), key=lambda k: (max(free[k], target[i]), k))
+            # the first lane free by the paper's target height, else the one free soonest (the first of equals)
+            soonest = min(free)
+            lane = free.index(soonest) if soonest > target[i] else next(k for k, f in enumerate(free) if f <= target[i])
             y = max(free[lane], target[i])
             positions[i] = (round(left + (lane + 0.5) * YEAR_LANE), round(y))
             free[lane] = y + YEAR_LANE
