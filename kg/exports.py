@@ -16,7 +16,9 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from functools import cached_property
+from itertools import islice
 from pathlib import Path
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
@@ -126,8 +128,9 @@ class Reference:
         final (keys, then prose): every citation of the work asks again."""
         return [a if self.organisation else split_name(a)[1] for a in self.authors]
 
-    @property
+    @cached_property
     def year(self) -> int | None:
+        """Read once the date is final (keys, then prose), like `families`."""
         return int(self.date[:4]) if self.date else None
 
     @property
@@ -270,14 +273,14 @@ def split_name(name: str) -> tuple[str, str, str]:
     return " ".join(words[:start]), " ".join(words[start:]), suffix
 
 
-def title_words(title: str) -> list[str]:
-    """The title's words as key material, stop words left out (`MoE-Pruner:` -> `moepruner`)."""
-    words = [ascii_letters(w) for w in title.split()]
-    return [w for w in words if w and w not in STOPWORDS]
+def title_words(title: str) -> Iterator[str]:
+    """The title's words as key material, stop words left out (`MoE-Pruner:` -> `moepruner`), as needed."""
+    words = (ascii_letters(w) for w in title.split())
+    return (w for w in words if w and w not in STOPWORDS)
 
 
 def base_key(work: Reference) -> str:
-    words = title_words(work.title) or ["untitled"]
+    words = list(islice(title_words(work.title), 2)) or ["untitled"]  # the key uses two words at most
     name = ascii_letters(work.families[0]) if work.authors else ""
     if not name:
         name, words = words[0], words[1:] or ["paper"]
@@ -576,7 +579,7 @@ def bibtex_title(title: str) -> str:
     words = []
     for word in title.split():
         escaped = latex(word)
-        cased = any(c.isupper() for part in word.split("-") for c in part[1:])
+        cased = not word[1:].islower() and any(c.isupper() for part in word.split("-") for c in part[1:])
         words.append(f"{{{escaped}}}" if cased else escaped)
     return " ".join(words)
 
