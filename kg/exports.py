@@ -15,8 +15,8 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
 from pathlib import Path
@@ -101,7 +101,7 @@ DOI = re.compile(r'10\.\d{4,9}/[^\s"{}\\%#~^]+')
 XML_INVALID = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
-LATEX_UNSAFE = re.compile(r"[\\{}&%$#_~^<>]|[^ -~]")  # what escape_latex rewrites: specials, anything not printable ASCII
+LATEX_UNSAFE = re.compile(r"[\\{}&%$#_~^<>]|[^ -~]")  # what escape_latex rewrites: specials, non-printable-ASCII
 
 
 @dataclass

@@ -156,12 +156,17 @@ def citation_graph(model: GraphModel) -> CitationGraph:
 def count_citations(papers: list[Paper], edges: list[tuple[int, int, bool]]) -> None:
     """How many papers of this graph (and how many listed ones) cite each paper, and how many
     listed papers each paper cites."""
-    for citing, cited, _ in edges:
-        papers[cited].cited_by += 1
-        if papers[citing].listed:
-            papers[cited].cited_in_list += 1
-        if papers[cited].listed:
-            papers[citing].cites_listed += 1
+    import numpy as np
+
+    if not edges:
+        return
+    citing, cited = np.array([(a, b) for a, b, _ in edges]).T
+    listed = np.array([p.listed for p in papers])
+    cited_by = np.bincount(cited, minlength=len(papers))
+    cited_in_list = np.bincount(cited, weights=listed[citing], minlength=len(papers))
+    cites_listed = np.bincount(citing, weights=listed[cited], minlength=len(papers))
+    for paper, by, in_list, listed_cited in zip(papers, cited_by, cited_in_list, cites_listed, strict=True):
+        paper.cited_by, paper.cited_in_list, paper.cites_listed = int(by), int(in_list), int(listed_cited)
 
 
 def web_links(values: list[str] | None) -> list[str]:

@@ -117,16 +117,14 @@ def shares(scores: dict[str, float]) -> dict[str, float]:
 
 # What the terms method learns once: idf per term, a unit vector per listed paper, per heading its profile
 # and the profile's squared norm, and per term the (heading, weight) of the profiles holding it.
-TermsModel = tuple[
-    dict[str, float], dict[str, dict[str, float]], dict[str, Counter], dict[str, float], dict[str, list]
-]
+TermsModel = tuple[dict[str, float], dict[str, dict[str, float]], dict[str, Counter], dict[str, float], dict[str, list]]
 NO_LABELS: Mapping[str, float] = MappingProxyType({})
 
 
 class CitationArrays(NamedTuple):
     """The undirected citation graph as arrays, built once per classifier (see `citation_arrays`)."""
 
-    index: dict[str, int]  # node of each work with a citation link, in IRI order
+    nodes: dict[str, int]  # node of each work with a citation link, in IRI order
     pairs: Any  # (citing node, cited node) of each citation
     adjacency: Any  # A: sparse, 1 per linked pair both ways, each row's neighbours in node order
     labels: Any  # Y: the listed papers' label shares, node x heading
@@ -156,7 +154,7 @@ class Classifier:
             iri: {h: 1.0 / len(w.headings) for h in w.headings} for iri, w in self.listed.items() if w.headings
         }
         self.model = CombinedModel(self, weights, start)
-        self._citations = None
+        self._citations: CitationArrays | None = None
         self._spreading = None
         self._terms: TermsModel | None = None
         self._rates: tuple[float, float] | None = None

@@ -34,7 +34,6 @@ from kg.store import KnowledgeGraph
 from kg.vocab import paper_iri
 
 
-
 @lru_cache(maxsize=1 << 16)
 def normalize_title(title: str) -> str:
     """kg.identifiers.normalize_title, remembered: the checks compare each printed title several times."""
