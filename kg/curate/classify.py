@@ -511,16 +511,19 @@ class CombinedModel:
             log_probability = scores - top - np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
             return float((target * log_probability).sum() / len(rows) - PULL / 2 * ((w - start) ** 2).sum())
 
+        observed = np.einsum("pdh,ph->d", x, target)
         weights, value = start.copy(), objective(start)
         for _ in range(self.STEPS):
             probability = softmax(np.einsum("d,pdh->ph", weights, x))
             expected = np.einsum("pdh,ph->pd", x, probability)
-            gradient = (np.einsum("pdh,ph->d", x, target) - expected.sum(axis=0)) / len(rows) - PULL * (weights - start)
-            curvature = (np.einsum("pdh,peh,ph->de", x, x, probability) - expected.T @ expected) / len(rows)
+            gradient = (observed - expected.sum(axis=0)) / len(rows) - PULL * (weights - start)
+            # sum over p, h of x[p,d,h] x[p,e,h] probability[p,h], as one matrix product
+            second = np.tensordot(x * probability[:, None, :], x, axes=([0, 2], [0, 2]))
+            curvature = (second - expected.T @ expected) / len(rows)
             step = np.linalg.solve(curvature + PULL * np.eye(len(FEATURES)), gradient)
-            while objective(weights + step) < value and np.abs(step).max() > 1e-10:
+            while (reached := objective(weights + step)) < value and np.abs(step).max() > 1e-10:
                 step /= 2  # damped: never a step that lowers the likelihood
-            weights, value = weights + step, objective(weights + step)
+            weights, value = weights + step, reached
             if np.abs(step).max() < 1e-8:
                 break
         return weights
