@@ -535,7 +535,7 @@ def page_html(drawn: CitationGraph, *, scope: str = "", note: str = "") -> str:
         node_data(paper, at, when, drawn.headings)
         for paper, at, when in zip(drawn.papers, positions, on_timeline, strict=True)
     ]
-    edges = [[a, b, 1 if influential else 0] for a, b, influential in drawn.edges]
+    edges = [(a, b, 1 if influential else 0) for a, b, influential in drawn.edges]  # tuples: GC skips them
 
     vis_js = inline((STATIC / "vis-network.min.js").read_text("utf-8"), "script")
     page_js = inline((TEMPLATES / "graph.js").read_text("utf-8"), "script")
