@@ -228,7 +228,7 @@ def main() -> None:
                 screenshots(browser, args.screenshots, Path(work))
             return
         rows = []
-        page_html(citation_graph(read_model(synthetic_graph(20))))  # imports igraph, pyvis, jinja first
+        page_html(citation_graph(read_model(synthetic_graph(20))))  # imports igraph and jinja first
         for size in args.sizes:
             graph = synthetic_graph(size)
             started = time.perf_counter()

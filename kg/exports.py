@@ -15,7 +15,10 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import islice
 from pathlib import Path
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
@@ -97,6 +100,8 @@ ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*(\.[A-Z]{2})?/\d{7})(v\d+)?
 DOI = re.compile(r'10\.\d{4,9}/[^\s"{}\\%#~^]+')
 XML_INVALID = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
+LATEX_UNSAFE = re.compile(r"[\\{}&%$#_~^<>]|[^ -~]")  # what escape_latex rewrites: specials, non-printable-ASCII
 
 
 @dataclass
@@ -117,13 +122,15 @@ class Reference:
     others: bool = False  # the list says "et al." after it
     key: str = ""
 
-    @property
+    @cached_property
     def families(self) -> list[str]:
-        """Family names in order; an organisation is named whole ("Mistral AI")."""
+        """Family names in order; an organisation is named whole ("Mistral AI"). Read once the authors are
+        final (keys, then prose): every citation of the work asks again."""
         return [a if self.organisation else split_name(a)[1] for a in self.authors]
 
-    @property
+    @cached_property
     def year(self) -> int | None:
+        """Read once the date is final (keys, then prose), like `families`."""
         return int(self.date[:4]) if self.date else None
 
     @property
@@ -266,14 +273,14 @@ def split_name(name: str) -> tuple[str, str, str]:
     return " ".join(words[:start]), " ".join(words[start:]), suffix
 
 
-def title_words(title: str) -> list[str]:
-    """The title's words as key material, stop words left out (`MoE-Pruner:` -> `moepruner`)."""
-    words = [ascii_letters(w) for w in title.split()]
-    return [w for w in words if w and w not in STOPWORDS]
+def title_words(title: str) -> Iterator[str]:
+    """The title's words as key material, stop words left out (`MoE-Pruner:` -> `moepruner`), as needed."""
+    words = (ascii_letters(w) for w in title.split())
+    return (w for w in words if w and w not in STOPWORDS)
 
 
 def base_key(work: Reference) -> str:
-    words = title_words(work.title) or ["untitled"]
+    words = list(islice(title_words(work.title), 2)) or ["untitled"]  # the key uses two words at most
     name = ascii_letters(work.families[0]) if work.authors else ""
     if not name:
         name, words = words[0], words[1:] or ["paper"]
@@ -381,14 +388,17 @@ def cluster_paragraph(rw: RelatedWork, cluster: Cluster) -> Prose:
     parts = []
     if foundations:
         parts += ["These papers build on "] + listing([works[i] for i in foundations[:OPENING_BASES]]) + [". "]
-    earlier: list[str] = []
-    years = sorted({works[i].year for i in cluster.members}, key=lambda y: (y is None, y or 0))
-    for year in years:
-        group = [i for i in cluster.members if works[i].year == year]
+    by_year: dict[int | None, list[str]] = defaultdict(list)
+    for iri in cluster.members:
+        by_year[works[iri].year].append(iri)
+    earlier: dict[str, tuple[int, int]] = {}  # member -> its place: the latest year first, then the cluster's order
+    for age, year in enumerate(sorted(by_year, key=lambda y: (y is None, y or 0))):
+        group = by_year[year]
         items = []
         for iri in group:
             cites = data.references.get(iri, set())
-            bases = [i for i in earlier if i in cites] + [i for i in foundations if i in cites]
+            bases = sorted((i for i in cites if i in earlier), key=earlier.__getitem__)
+            bases += [i for i in foundations if i in cites]
             item: Prose = [works[iri]]
             if bases:
                 item += [" (building on "] + listing([works[i] for i in bases[:BASES_PER_PAPER]]) + [")"]
@@ -398,14 +408,15 @@ def cluster_paragraph(rw: RelatedWork, cluster: Cluster) -> Prose:
             parts += [f"In {year}, "] + join_items(items) + [verb + ". "]
         else:
             parts += ["Of unknown date: "] + join_items(items) + [". "]
-        earlier = group + earlier  # the latest work first: what a paper most likely builds on
+        earlier.update((iri, (-age, k)) for k, iri in enumerate(group))  # the latest first: most likely built on
     parts[-1] = parts[-1].rstrip()
     return parts
 
 
 def in_time(rw: RelatedWork, iris: list[str]) -> list[str]:
-    """By the year of the version cited (the year a reader sees), the cluster's order within a year."""
-    return sorted(iris, key=lambda i: (rw.works[i].year or 9999, iris.index(i)))
+    """By the year of the version cited (the year a reader sees), the cluster's order within a year (the sort
+    is stable)."""
+    return sorted(iris, key=lambda i: rw.works[i].year or 9999)
 
 
 def works_in_time(rw: RelatedWork, iris: list[str]) -> Prose:
@@ -442,7 +453,7 @@ def md(text: str) -> str:
 
 def escape_md(text: str) -> str:
     """Markup characters escaped; control characters (a terminal's escape sequences) as their code point."""
-    text = "".join(f"U+{ord(c):04X}" if unicodedata.category(c) == "Cc" else c for c in text)
+    text = CONTROL.sub(lambda m: f"U+{ord(m[0]):04X}", text)
     return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
@@ -532,17 +543,15 @@ def latex(text: str) -> str:
 def escape_latex(text: str) -> str:
     """Specials escaped, accents and symbols as macros (pylatexenc), control characters and characters
     without a macro shown as code points; spaces kept as they are."""
-    out = []
-    for char in text:
-        if char in LATEX_SPECIAL:
-            out.append(LATEX_SPECIAL[char])
-        elif " " <= char <= "~":
-            out.append(char)
-        elif char.isascii():
-            out.append(f"\\texttt{{U+{ord(char):04X}}}")
-        else:
-            out.append(NON_ASCII.unicode_to_latex(char))
-    return "".join(out)
+    return LATEX_UNSAFE.sub(lambda m: latex_char(m[0]), text)
+
+
+def latex_char(char: str) -> str:
+    if char in LATEX_SPECIAL:
+        return LATEX_SPECIAL[char]
+    if char.isascii():
+        return f"\\texttt{{U+{ord(char):04X}}}"
+    return NON_ASCII.unicode_to_latex(char)
 
 
 def tex_comment(text: str) -> str:
@@ -570,7 +579,7 @@ def bibtex_title(title: str) -> str:
     words = []
     for word in title.split():
         escaped = latex(word)
-        cased = any(c.isupper() for part in word.split("-") for c in part[1:])
+        cased = not word[1:].islower() and any(c.isupper() for part in word.split("-") for c in part[1:])
         words.append(f"{{{escaped}}}" if cased else escaped)
     return " ".join(words)
 
@@ -761,7 +770,7 @@ def to_json(rw: RelatedWork) -> str:
         "list": rw.list_title,
         "method": "leiden",
         "parameters": c.parameters,
-        "similarity_edges": len(c.edges),
+        "similarity_edges": len(c.similarity),
         "agreement": c.agreement(),
         "clusters": clusters,
     }
@@ -910,7 +919,7 @@ def to_table(rw: RelatedWork) -> str:
     agreement = c.agreement()
     return (
         buffer.getvalue() + f"leiden on the {c.method} graph, resolution {c.resolution:g}, seed {c.seed}: "
-        f"{len(c.edges)} weighted links. Agreement with the headings of {agreement['papers']} clustered papers: "
+        f"{len(c.similarity)} weighted links. Agreement with the headings of {agreement['papers']} clustered papers: "
         f"leaf NMI {agreement['leaf']['nmi']:.2f} ARI {agreement['leaf']['ari']:.2f}, "
         f"top-level NMI {agreement['top']['nmi']:.2f} ARI {agreement['top']['ari']:.2f}\n"
     )

@@ -1,9 +1,9 @@
 """The interactive citation graph page (graph.html), drawn from the build's graph.
 
-Everything on the page comes from the build, through its read model (kg.model). pyvis renders it: a Network is handed
-the nodes, the edges and vis-network's options whole (its add_node/add_edge scan a list on every
-call, O(n) each), and its generate_html renders OUR template, kg/templates/graph.html. pyvis's
-own template loads vis-network, bootstrap and tom-select from CDNs even with
+Everything on the page comes from the build, through its read model (kg.model). Jinja renders our template,
+kg/templates/graph.html, with the nodes, the edges and vis-network's options. pyvis is not used:
+it would only hand these to the template, for a quarter of a second of imports (networkx,
+IPython), and its own template loads vis-network, bootstrap and tom-select from CDNs even with
 cdn_resources='local' or 'in_line' (pyvis issues #228, #229) and sets a tooltip's innerHTML
 from the title once any title contains "href". Ours inlines the vendored vis-network
 (kg/static) and our own script and style, so it works with no network; its
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import math
 import random
 from collections import defaultdict, deque
@@ -155,12 +156,17 @@ def citation_graph(model: GraphModel) -> CitationGraph:
 def count_citations(papers: list[Paper], edges: list[tuple[int, int, bool]]) -> None:
     """How many papers of this graph (and how many listed ones) cite each paper, and how many
     listed papers each paper cites."""
-    for citing, cited, _ in edges:
-        papers[cited].cited_by += 1
-        if papers[citing].listed:
-            papers[cited].cited_in_list += 1
-        if papers[cited].listed:
-            papers[citing].cites_listed += 1
+    import numpy as np
+
+    if not edges:
+        return
+    citing, cited = np.array([(a, b) for a, b, _ in edges]).T
+    listed = np.array([p.listed for p in papers])
+    cited_by = np.bincount(cited, minlength=len(papers))
+    cited_in_list = np.bincount(cited, weights=listed[citing], minlength=len(papers))
+    cites_listed = np.bincount(citing, weights=listed[cited], minlength=len(papers))
+    for paper, by, in_list, listed_cited in zip(papers, cited_by, cited_in_list, cites_listed, strict=True):
+        paper.cited_by, paper.cited_in_list, paper.cites_listed = int(by), int(in_list), int(listed_cited)
 
 
 def web_links(values: list[str] | None) -> list[str]:
@@ -328,7 +334,9 @@ def timeline(papers: list[Paper], force: list[tuple[int, int]]) -> tuple[list[tu
     def place(members: list[int]) -> None:
         free = [0.0] * lanes  # where each lane's next paper may go
         for i in sorted(members, key=lambda i: (target[i], i)):
-            lane = min(range(lanes), key=lambda k: (max(free[k], target[i]), k))
+            # the first lane free by the paper's target height, else the one free soonest (the first of equals)
+            soonest = min(free)
+            lane = free.index(soonest) if soonest > target[i] else next(k for k, f in enumerate(free) if f <= target[i])
             y = max(free[lane], target[i])
             positions[i] = (round(left + (lane + 0.5) * YEAR_LANE), round(y))
             free[lane] = y + YEAR_LANE
@@ -417,7 +425,7 @@ def heading_counts(graph: CitationGraph) -> list[int]:
 
 
 def page_data(graph: CitationGraph, large: bool, years: list[dict]) -> dict:
-    """What the page's script needs beside pyvis's nodes, edges and options: the taxonomy and
+    """What the page's script needs beside the nodes, edges and options: the taxonomy and
     clusters with their colours and counts, the year bands, the order labels are given in, the
     prior and derivative works, and how to draw outside works and influential citations."""
     counts = heading_counts(graph)
@@ -513,25 +521,21 @@ def script_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
 
 
-def page_network(drawn: CitationGraph, *, scope: str = "", note: str = ""):
-    """The page as a pyvis Network over our template, ready for `generate_html`. The nodes and
-    edges are handed over as whole lists (pyvis's add_node/add_edge scan a list on every call),
-    edges as [citing, cited, influential] triples: as vis's {from, to} objects they would take
-    the 20,000-paper page of bench/page.py from 9.0 MB past 10 MB."""
+def page_html(drawn: CitationGraph, *, scope: str = "", note: str = "") -> str:
+    """The whole page, drawing every paper given, as one self-contained HTML document. Edges go to the
+    page as [citing, cited, influential] triples: as vis's {from, to} objects they would take the
+    20,000-paper page of bench/page.py from 9.0 MB past 10 MB."""
+    from jinja2 import Environment, FileSystemLoader
     from markupsafe import Markup
-    from pyvis.network import Network
 
     large = len(drawn.papers) > LARGE_NODES or len(drawn.edges) > LARGE_EDGES
     positions = layout(len(drawn.papers), drawn.edges)
     on_timeline, years = timeline(drawn.papers, positions)
-    network = Network(heading=drawn.title)
-    network.nodes = [
+    nodes = [
         node_data(paper, at, when, drawn.headings)
         for paper, at, when in zip(drawn.papers, positions, on_timeline, strict=True)
     ]
-    network.edges = [[a, b, 1 if influential else 0] for a, b, influential in drawn.edges]
-    network.options = vis_options()
-    network.set_template_dir(str(TEMPLATES), TEMPLATE)
+    edges = [(a, b, 1 if influential else 0) for a, b, influential in drawn.edges]  # tuples: GC skips them
 
     vis_js = inline((STATIC / "vis-network.min.js").read_text("utf-8"), "script")
     page_js = inline((TEMPLATES / "graph.js").read_text("utf-8"), "script")
@@ -542,12 +546,14 @@ def page_network(drawn: CitationGraph, *, scope: str = "", note: str = ""):
         "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
     )
     listed = sum(1 for p in drawn.papers if p.listed)
-    # pyvis's Jinja environment escapes nothing: turn autoescaping on and make tojson write compact,
-    # sorted JSON, before the template is first loaded (as Jinja requires).
-    templates = network.templateEnv
-    templates.autoescape = True
+    # Everything autoescaped; tojson writes compact, sorted JSON.
+    templates = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True)
     templates.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
-    templates.globals.update(
+    return templates.get_template(TEMPLATE).render(
+        heading=drawn.title,
+        nodes=nodes,
+        edges=edges,
+        options=json.dumps(vis_options()),  # as JSON text, which graph.js parses
         page=page_data(drawn, large, years),
         scope=scope,
         note=note,
@@ -558,12 +564,6 @@ def page_network(drawn: CitationGraph, *, scope: str = "", note: str = ""):
         summary=f"{len(drawn.papers):,} papers ({listed:,} listed, {len(drawn.papers) - listed:,} outside works), "
         f"{len(drawn.edges):,} citations",
     )
-    return network
-
-
-def page_html(drawn: CitationGraph, *, scope: str = "", note: str = "") -> str:
-    """The whole page, drawing every paper given, as one self-contained HTML document."""
-    return page_network(drawn, scope=scope, note=note).generate_html()
 
 
 def write_graph_page(source: KnowledgeGraph | GraphModel, out: str | Path) -> list[Path]:

@@ -32,7 +32,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from kg.curate.facts import Facts, topic_text
 from kg.curate.lint import is_preprint
@@ -113,8 +116,20 @@ def shares(scores: dict[str, float]) -> dict[str, float]:
 
 
 # What the terms method learns once: idf per term, a unit vector per listed paper, per heading its profile
-# and the profile's squared norm.
-TermsModel = tuple[dict[str, float], dict[str, dict[str, float]], dict[str, Counter], dict[str, float]]
+# and the profile's squared norm, and per term the (heading, weight) of the profiles holding it.
+TermsModel = tuple[dict[str, float], dict[str, dict[str, float]], dict[str, Counter], dict[str, float], dict[str, list]]
+NO_LABELS: Mapping[str, float] = MappingProxyType({})
+
+
+class CitationArrays(NamedTuple):
+    """The undirected citation graph as arrays, built once per classifier (see `citation_arrays`)."""
+
+    nodes: dict[str, int]  # node of each work with a citation link, in IRI order
+    pairs: Any  # (citing node, cited node) of each citation
+    adjacency: Any  # A: sparse, 1 per linked pair both ways, each row's neighbours in node order
+    labels: Any  # Y: the listed papers' label shares, node x heading
+    around: Any  # A Y
+    coupled: Any  # A A D^-1/2 Y
 
 
 class Classifier:
@@ -135,27 +150,31 @@ class Classifier:
             for heading in work.headings:
                 self.by_heading[heading].add(work.iri)
         self.heads = sorted(self.by_heading)
+        self.label_shares = {
+            iri: {h: 1.0 / len(w.headings) for h in w.headings} for iri, w in self.listed.items() if w.headings
+        }
         self.model = CombinedModel(self, weights, start)
+        self._citations: CitationArrays | None = None
         self._spreading = None
         self._terms: TermsModel | None = None
         self._rates: tuple[float, float] | None = None
         self._venues: dict[str, Counter] | None = None
-        self._coupling: dict[str, dict[str, float]] = {}
-        self._neighbour_labels: dict[str, dict[str, float]] = {}
         self._scores: dict[tuple[str, str], dict[str, float]] = {}
 
     # --- citation vote -------------------------------------------------------------------
     def vote(self, iri: str) -> dict[str, float]:
         """Direct listed neighbours count 1, those sharing a neighbour X count 1/deg(X)."""
-        scores: dict[str, float] = defaultdict(float)
-        own = self.label_share(iri)
-        for near in sorted(self.facts.neighbours.get(iri, ())):  # sorted: the same sums every run
-            for heading, share in self.label_share(near).items():
-                scores[heading] += share
-            weight = 1.0 / len(self.facts.neighbours[near])
-            for heading, mass in self.neighbour_labels(near).items():
-                scores[heading] += weight * (mass - own.get(heading, 0.0))
-        return {h: s for h, s in scores.items() if s > 1e-12}
+        import numpy as np
+
+        index, _, adjacency, labels, around, _ = self.citation_arrays()
+        if iri not in index:
+            return {}
+        row = index[iri]
+        own, scores = labels[row], np.zeros(len(self.heads))
+        for near in adjacency.indices[adjacency.indptr[row] : adjacency.indptr[row + 1]]:  # in order: the same sums
+            scores += labels[near]
+            scores += (1.0 / (adjacency.indptr[near + 1] - adjacency.indptr[near])) * (around[near] - own)
+        return {self.heads[k]: float(s) for k, s in enumerate(scores) if s > 1e-12}
 
     def vote_evidence(self, iri: str, heading: str) -> list[str]:
         """The listed papers under `heading` that the paper cites or is cited by."""
@@ -166,20 +185,43 @@ class Classifier:
                 found.append(f"{relation} {self.listed[near].title}")
         return found
 
-    def label_share(self, iri: str) -> dict[str, float]:
+    def label_share(self, iri: str) -> Mapping[str, float]:
         """A listed paper's headings, 1/n each; nothing for any other work."""
-        work = self.listed.get(iri)
-        return {h: 1.0 / len(work.headings) for h in work.headings} if work and work.headings else {}
+        return self.label_shares.get(iri, NO_LABELS)
 
-    def neighbour_labels(self, iri: str) -> dict[str, float]:
-        """The summed label shares of a work's listed neighbours (memoised: votes reuse them)."""
-        if iri not in self._neighbour_labels:
-            mass: dict[str, float] = defaultdict(float)
-            for other in sorted(self.facts.neighbours.get(iri, ())):
-                for heading, share in self.label_share(other).items():
-                    mass[heading] += share
-            self._neighbour_labels[iri] = dict(mass)
-        return self._neighbour_labels[iri]
+    def citation_arrays(self) -> CitationArrays:
+        """The node index, adjacency A, label shares Y, A Y and A A D^-1/2 Y of the citation graph, once.
+
+        Nodes are in IRI order and each row of A lists its neighbours in that order, so every sum below
+        adds a work's neighbours in the same order every run. Per work, A Y sums its neighbours' label
+        shares, and A A D^-1/2 Y sums over its neighbours X the label shares / sqrt(degree) of the works
+        linked to X: co-citation and coupling without walking every pair."""
+        import numpy as np
+        from scipy import sparse
+
+        if self._citations is None:
+            nodes = sorted(n for n, near in self.facts.neighbours.items() if near)
+            index = {n: k for k, n in enumerate(nodes)}
+            ends = ([a for a, _ in self.facts.cites], [b for _, b in self.facts.cites])
+            pairs = np.stack([np.fromiter(map(index.__getitem__, side), np.int64, len(side)) for side in ends], 1)
+            width = max(len(nodes), 1)  # a pair (a, b) as the number a * width + b: sorted, unique, both ways
+            keys = np.sort(np.concatenate([pairs[:, 0] * width + pairs[:, 1], pairs[:, 1] * width + pairs[:, 0]]))
+            keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
+            rows, cols = np.divmod(keys, width)
+            degree = np.bincount(rows, minlength=len(nodes))
+            adjacency = sparse.csr_matrix(
+                (np.ones(len(keys)), cols, np.concatenate([[0], np.cumsum(degree)])), shape=(len(nodes), len(nodes))
+            )
+            column = {h: k for k, h in enumerate(self.heads)}
+            labels = np.zeros((len(nodes), len(self.heads)))
+            for iri, shares in self.label_shares.items():
+                if iri in index:
+                    for heading, share in shares.items():
+                        labels[index[iri], column[heading]] = share
+            around = adjacency @ labels
+            coupled = adjacency @ (adjacency @ (labels / np.sqrt(np.maximum(degree, 1))[:, None]))
+            self._citations = CitationArrays(index, pairs, adjacency, labels, around, coupled)
+        return self._citations
 
     # --- label spreading -----------------------------------------------------------------
     def spreading(self, iri: str) -> dict[str, float]:
@@ -198,45 +240,34 @@ class Classifier:
         import numpy as np
 
         if self._spreading is None:
-            nodes = sorted(n for n, near in self.facts.neighbours.items() if near)
-            index = {n: k for k, n in enumerate(nodes)}
-            heads = sorted(self.by_heading)
-            column = {h: k for k, h in enumerate(heads)}
-            pairs = sorted(
-                {(index[a], index[b]) for a, b in self.facts.cites if a in index and b in index}
-                | {(index[b], index[a]) for a, b in self.facts.cites if a in index and b in index}
-            )
-            rows = np.array([a for a, _ in pairs], dtype=np.int64)
-            cols = np.array([b for _, b in pairs], dtype=np.int64)
-            degree = np.bincount(rows, minlength=len(nodes)).astype(float)
-            weight = 1.0 / np.sqrt(degree[rows] * degree[cols]) if len(pairs) else np.zeros(0)
-            labels = np.zeros((len(nodes), len(heads)))
-            for work in self.listed.values():
-                if work.iri in index:
-                    for heading in work.headings:
-                        labels[index[work.iri], column[heading]] = 1.0 / len(work.headings)
+            from scipy import sparse
 
-            def spread(matrix):
-                out = np.zeros_like(matrix)
-                for k in range(matrix.shape[1]):
-                    out[:, k] = np.bincount(rows, weights=weight * matrix[cols, k], minlength=len(nodes))
-                return out
-
-            one = spread(labels)
-            returns = np.bincount(rows, weights=weight**2, minlength=len(nodes))
-            self._spreading = (index, heads, one, spread(one), returns, labels)
+            index, _, adjacency, labels, _, _ = self.citation_arrays()
+            nodes = adjacency.shape[0]
+            degree = np.diff(adjacency.indptr).astype(float)
+            rows, cols = np.repeat(np.arange(nodes), np.diff(adjacency.indptr)), adjacency.indices
+            weight = 1.0 / np.sqrt(degree[rows] * degree[cols]) if len(cols) else np.zeros(0)
+            normalised = sparse.csr_matrix((weight, cols, adjacency.indptr), shape=adjacency.shape)  # S
+            one = normalised @ labels
+            returns = np.bincount(rows, weights=weight**2, minlength=nodes)
+            self._spreading = (index, self.heads, one, normalised @ one, returns, labels)
         return self._spreading
 
     # --- title and abstract terms --------------------------------------------------------
     def terms(self, work: Work) -> dict[str, float]:
         """Cosine between the paper's TF-IDF vector and each heading profile (paper left out)."""
-        idf, vectors, profiles, norms = self.terms_model()
+        idf, vectors, profiles, norms, postings = self.terms_model()
         mine = vectors.get(work.iri) or self.vector(topic_text(work), idf)
+        dots: dict[str, float] = {}
+        for term, weight in mine.items():  # the paper's terms in order: each dot adds them as it always did
+            for heading, value in postings.get(term, ()):
+                dots[heading] = dots.get(heading, 0.0) + weight * value
         scores = {}
-        for heading, profile in profiles.items():
-            if not mine or not self.by_heading.get(heading, set()) - {work.iri}:
+        for heading in profiles:
+            members = self.by_heading.get(heading, set())
+            if not mine or len(members) == (work.iri in members):  # no paper under it but this one
                 continue
-            dot = sum(weight * profile.get(term, 0.0) for term, weight in mine.items())
+            dot = dots.get(heading, 0.0)
             norm2 = norms[heading]
             if work.iri in self.by_heading[heading]:  # the profile without this paper's unit vector
                 dot, norm2 = dot - 1.0, norm2 - 2.0 * dot + 1.0
@@ -246,7 +277,7 @@ class Classifier:
 
     def terms_evidence(self, work: Work, heading: str) -> list[str]:
         """The paper's three terms that weigh most in the heading's profile (paper left out)."""
-        idf, vectors, profiles, _ = self.terms_model()
+        idf, vectors, profiles, _, _ = self.terms_model()
         mine = vectors.get(work.iri) or self.vector(topic_text(work), idf)
         own = mine if work.iri in self.by_heading.get(heading, ()) else {}
         weight = {t: mine[t] * (profiles[heading].get(t, 0.0) - own.get(t, 0.0)) for t in mine}
@@ -254,13 +285,14 @@ class Classifier:
         return [f"shares the terms {', '.join(shared)}"] if shared else []
 
     def terms_model(self) -> TermsModel:
-        """(idf, unit vector per listed paper, profile and its squared norm per heading), once."""
+        """(idf, unit vector per listed paper, profile and its squared norm per heading, the profiles
+        holding each term), once."""
         if self._terms is None:
             documents = {iri: tokens(topic_text(w)) for iri, w in self.listed.items()}
             frequency = Counter(t for words in documents.values() for t in set(words))
             total = len(documents)
             idf = {t: math.log((1 + total) / (1 + df)) + 1 for t, df in frequency.items()}
-            vectors = {iri: self.vector(" ".join(words), idf) for iri, words in documents.items()}
+            vectors = {iri: self.token_vector(words, idf) for iri, words in documents.items()}
             profiles: dict[str, Counter] = {}
             for heading in self.facts.headings:
                 profile = Counter(self.vector(self.facts.headings[heading].label, idf))
@@ -268,12 +300,20 @@ class Classifier:
                     profile.update(vectors[iri])
                 profiles[heading] = profile
             norms: dict[str, float] = {h: sum(v * v for v in profile.values()) for h, profile in profiles.items()}
-            self._terms = (idf, vectors, profiles, norms)
+            postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
+            for heading, profile in profiles.items():
+                for term, value in profile.items():
+                    postings[term].append((heading, value))
+            self._terms = (idf, vectors, profiles, norms, postings)
         return self._terms
 
+    @classmethod
+    def vector(cls, text: str, idf: dict[str, float]) -> dict[str, float]:
+        return cls.token_vector(tokens(text), idf)
+
     @staticmethod
-    def vector(text: str, idf: dict[str, float]) -> dict[str, float]:
-        counts = Counter(t for t in tokens(text) if t in idf)
+    def token_vector(words: list[str], idf: dict[str, float]) -> dict[str, float]:
+        counts = Counter(t for t in words if t in idf)
         weights = {t: (1 + math.log(n)) * idf[t] for t, n in counts.items()}
         norm = math.sqrt(sum(w * w for w in weights.values()))
         return {t: w / norm for t, w in weights.items()} if norm else {}
@@ -318,13 +358,11 @@ class Classifier:
         own = self.label_share(work.iri)
         size = np.array([len(self.by_heading[h]) - own.get(h, 0.0) for h in self.heads])
         index = {h: k for k, h in enumerate(self.heads)}
-        links, coupling = np.zeros(len(self.heads)), np.zeros(len(self.heads))
-        near = sorted(self.facts.neighbours.get(work.iri, ()))
-        for other in near:
-            for heading, share in self.label_share(other).items():
-                links[index[heading]] += share
-            for heading, mass in self.coupling_mass(other).items():
-                coupling[index[heading]] += mass
+        nodes, _, _, _, around, coupled = self.citation_arrays()
+        row = nodes.get(work.iri)
+        links = around[row].copy() if row is not None else np.zeros(len(self.heads))
+        coupling = coupled[row].copy() if row is not None else np.zeros(len(self.heads))
+        near = self.facts.neighbours.get(work.iri, ())
         if near:  # the paper's own label came back through each middle work: take it out, then normalise
             for heading, share in own.items():
                 coupling[index[heading]] -= len(near) * share / math.sqrt(len(near))
@@ -344,29 +382,19 @@ class Classifier:
             rows[name] = np.array([scores.get(h, 0.0) for h in self.heads])
         return np.array([rows[name] for name in FEATURES])
 
-    def coupling_mass(self, middle: str) -> dict[str, float]:
-        """Sum over the listed works linked to `middle` of their label shares / sqrt(their degree):
-        summed over a paper's neighbours it gives sum_q shared(p, q) / sqrt(deg q) per heading, the
-        co-citation and coupling cosine without walking every pair (memoised: hubs are shared)."""
-        if middle not in self._coupling:
-            mass: dict[str, float] = defaultdict(float)
-            for other in sorted(self.facts.neighbours.get(middle, ())):
-                degree = math.sqrt(len(self.facts.neighbours[other]))
-                for heading, share in self.label_share(other).items():
-                    mass[heading] += share / degree
-            self._coupling[middle] = dict(mass)
-        return self._coupling[middle]
-
     def link_rates(self) -> tuple[float, float]:
         """(p_in, p_out): how often two listed papers are linked under one heading, and across two."""
         if self._rates is None:
+            import numpy as np
+
             labelled = [w for w in self.listed.values() if w.headings]
-            linked_in = sum(
-                1
-                for a, b in self.facts.cites
-                if a in self.listed and b in self.listed and set(self.listed[a].headings) & set(self.listed[b].headings)
-            )
-            linked = sum(1 for a, b in self.facts.cites if a in self.listed and b in self.listed)
+            index, pairs, _, labels, _, _ = self.citation_arrays()
+            listed = np.zeros(len(index), dtype=bool)
+            listed[[k for iri, k in index.items() if iri in self.listed]] = True
+            among = listed[pairs[:, 0]] & listed[pairs[:, 1]]  # citations between two listed papers
+            filed = labels > 0
+            shared = (filed[pairs[:, 0]] & filed[pairs[:, 1]]).any(axis=1)  # under a common heading
+            linked_in, linked = int((among & shared).sum()), int(among.sum())
             pairs = len(labelled) * (len(labelled) - 1) / 2
             pairs_in = sum(len(m) * (len(m) - 1) / 2 for m in self.by_heading.values())
             p_in = (linked_in + 1) / (pairs_in + 2)
@@ -406,7 +434,7 @@ class Classifier:
 
     def largest_headings(self, work: Work) -> list[str]:
         """The baseline: the headings holding the most other listed papers."""
-        sizes = {h: len(members - {work.iri}) for h, members in self.by_heading.items()}
+        sizes = {h: len(members) - (work.iri in members) for h, members in self.by_heading.items()}
         return sorted((h for h in sizes if sizes[h]), key=lambda h: (-sizes[h], self.facts.path(h)))[:TOP]
 
 
@@ -483,16 +511,19 @@ class CombinedModel:
             log_probability = scores - top - np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
             return float((target * log_probability).sum() / len(rows) - PULL / 2 * ((w - start) ** 2).sum())
 
+        observed = np.einsum("pdh,ph->d", x, target)
         weights, value = start.copy(), objective(start)
         for _ in range(self.STEPS):
             probability = softmax(np.einsum("d,pdh->ph", weights, x))
             expected = np.einsum("pdh,ph->pd", x, probability)
-            gradient = (np.einsum("pdh,ph->d", x, target) - expected.sum(axis=0)) / len(rows) - PULL * (weights - start)
-            curvature = (np.einsum("pdh,peh,ph->de", x, x, probability) - expected.T @ expected) / len(rows)
+            gradient = (observed - expected.sum(axis=0)) / len(rows) - PULL * (weights - start)
+            # sum over p, h of x[p,d,h] x[p,e,h] probability[p,h], as one matrix product
+            second = np.tensordot(x * probability[:, None, :], x, axes=([0, 2], [0, 2]))
+            curvature = (second - expected.T @ expected) / len(rows)
             step = np.linalg.solve(curvature + PULL * np.eye(len(FEATURES)), gradient)
-            while objective(weights + step) < value and np.abs(step).max() > 1e-10:
+            while (reached := objective(weights + step)) < value and np.abs(step).max() > 1e-10:
                 step /= 2  # damped: never a step that lowers the likelihood
-            weights, value = weights + step, objective(weights + step)
+            weights, value = weights + step, reached
             if np.abs(step).max() < 1e-8:
                 break
         return weights

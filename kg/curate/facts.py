@@ -8,6 +8,7 @@ work by identifier), so each command stays a small piece of logic.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import cached_property
 
 from kg.model import GraphModel, Heading, Work, as_model
 from kg.store import KnowledgeGraph
@@ -42,8 +43,9 @@ class Facts:
             model.title or "the list", model.headings, dict(model.works), {(c.citing, c.cited) for c in model.citations}
         )
 
-    @property
+    @cached_property
     def listed(self) -> list[Work]:
+        """By IRI (sorted once: add_outside_work adds no listed paper)."""
         return sorted((w for w in self.works.values() if w.listed), key=lambda w: w.iri)
 
     def path(self, heading: str) -> str:

@@ -23,14 +23,22 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from pathlib import Path
 
 from kg.curate.render import count, md, table, to_json
-from kg.identifiers import normalize_title
+from kg.identifiers import normalize_title as normalize_any_title
 from kg.listparse import split_venue_tag
 from kg.model import GraphModel, Listing, Work, as_model
 from kg.store import KnowledgeGraph
 from kg.vocab import paper_iri
+
+
+@lru_cache(maxsize=1 << 16)
+def normalize_title(title: str) -> str:
+    """kg.identifiers.normalize_title, remembered: the checks compare each printed title several times."""
+    return normalize_any_title(title)
+
 
 MISSPELLED = 0.9  # titles this similar (difflib ratio) differ by a typo, not a new name
 UNRELATED = 0.5  # titles less similar than this name two different papers
@@ -87,6 +95,9 @@ class Finding:
         return asdict(self)
 
 
+Tagged = list[tuple[Listing, str, int, int | None]]  # (listing, venue, year, month) of each tagged paper
+
+
 def is_preprint(venue: str | None) -> bool:
     return normalize_title(venue or "") in PREPRINT_VENUES
 
@@ -96,7 +107,7 @@ def lint(source: KnowledgeGraph | GraphModel, enrichment: dict | None = None) ->
     model = as_model(source)
     listings, papers = model.listings, model.works
     findings = (
-        tag_fixes(listings, papers)
+        tag_fixes(tagged(listings), papers)
         + duplicates(listings, papers)
         + titles(listings, papers)
         + unresolved(listings, papers, enrichment)
@@ -105,7 +116,7 @@ def lint(source: KnowledgeGraph | GraphModel, enrichment: dict | None = None) ->
     return sorted(findings, key=lambda f: (f.line, KINDS.index(f.kind), f.message))
 
 
-def tagged(listings: list[Listing]) -> list[tuple[Listing, str, int, int | None]]:
+def tagged(listings: list[Listing]) -> Tagged:
     """(listing, venue, year, month) for each listing whose tag has a year, one per paper."""
     seen, out = set(), []
     for listing in listings:
@@ -117,17 +128,17 @@ def tagged(listings: list[Listing]) -> list[tuple[Listing, str, int, int | None]
     return out
 
 
-def tag_fixes(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]:
+def tag_fixes(tags: Tagged, papers: dict[str, Work]) -> list[Finding]:
     """One fix per tagged entry: the venue it was published at, else the year its sources state."""
-    venues = published(listings, papers)
+    venues = published(tags, papers)
     superseded = {f.line for f in venues}
-    return venues + [f for f in years(listings, papers) if f.line not in superseded]
+    return venues + [f for f in years(tags, papers) if f.line not in superseded]
 
 
-def published(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]:
-    names = venue_names(listings, papers)
+def published(tags: Tagged, papers: dict[str, Work]) -> list[Finding]:
+    names = venue_names(tags, papers)
     findings = []
-    for listing, venue, year, _ in tagged(listings):
+    for listing, venue, year, _ in tags:
         paper = papers[listing.paper]
         if not is_preprint(venue) or not paper.published_venue or is_preprint(paper.published_venue):
             continue
@@ -147,10 +158,10 @@ def published(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]
     return findings
 
 
-def venue_names(listings: list[Listing], papers: dict[str, Work]) -> dict[str, str]:
+def venue_names(tags: Tagged, papers: dict[str, Work]) -> dict[str, str]:
     """How the list itself writes each published venue (its most common tag for it)."""
     counts: dict[str, Counter] = defaultdict(Counter)
-    for listing, venue, _, _ in tagged(listings):
+    for listing, venue, _, _ in tags:
         paper = papers[listing.paper]
         if venue and not is_preprint(venue) and paper.published_venue and not is_preprint(paper.published_venue):
             counts[normalize_title(paper.published_venue)][venue] += 1
@@ -294,9 +305,9 @@ def mislinked(listing: Listing, same_link: list[Listing], actual: str) -> Listin
     return None
 
 
-def years(listings: list[Listing], papers: dict[str, Work]) -> list[Finding]:
+def years(tags: Tagged, papers: dict[str, Work]) -> list[Finding]:
     findings = []
-    for listing, venue, year, month in tagged(listings):
+    for listing, venue, year, month in tags:
         paper = papers[listing.paper]
         if is_preprint(venue):
             expected = (

@@ -80,8 +80,8 @@ def suggest(facts: Facts, top: int | None = None, classifier: Classifier | None 
         if work.listed or not work.identifiers or normalize_title(work.title) in on_list:
             continue
         near = [listed[n] for n in facts.neighbours.get(work.iri, ()) if n in listed]
-        cited_by = sorted((w for w in near if (w.iri, work.iri) in facts.cites), key=title_key)
-        cites = sorted((w for w in near if (work.iri, w.iri) in facts.cites), key=title_key)
+        cited_by = [w for w in near if (w.iri, work.iri) in facts.cites]  # sorted below, for the works kept
+        cites = [w for w in near if (work.iri, w.iri) in facts.cites]
         if len(cited_by) + len(cites) >= MIN_LINKS:
             candidates.append(Suggestion(work, cited_by, cites, 0.0, recency(work.year, newest)))
     if top and len(candidates) > top:  # co-citation adds at most 1: skip works that cannot make it
@@ -93,6 +93,8 @@ def suggest(facts: Facts, top: int | None = None, classifier: Classifier | None 
     kept = candidates[:top] if top else candidates
     classifier = classifier or Classifier(facts)
     for suggestion in kept:  # classifying is the costly part: only what is shown
+        suggestion.cited_by.sort(key=title_key)
+        suggestion.cites.sort(key=title_key)
         suggestion.heading = classifier.classify(suggestion.work)
     return kept
 
