@@ -1,9 +1,9 @@
 """The interactive citation graph page (graph.html), drawn from the build's graph.
 
-Everything on the page comes from the build, through its read model (kg.model). Jinja renders our template,
-kg/templates/graph.html, with the nodes, the edges and vis-network's options. pyvis is not used:
-it would only hand these to the template, for a quarter of a second of imports (networkx,
-IPython), and its own template loads vis-network, bootstrap and tom-select from CDNs even with
+Everything on the page comes from the build, through its read model (kg.model). pyvis renders it: a Network is handed
+the nodes, the edges and vis-network's options whole (its add_node/add_edge scan a list on every
+call, O(n) each), and its generate_html renders OUR template, kg/templates/graph.html. pyvis's
+own template loads vis-network, bootstrap and tom-select from CDNs even with
 cdn_resources='local' or 'in_line' (pyvis issues #228, #229) and sets a tooltip's innerHTML
 from the title once any title contains "href". Ours inlines the vendored vis-network
 (kg/static) and our own script and style, so it works with no network; its
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import math
 import random
 from collections import defaultdict, deque
@@ -425,7 +424,7 @@ def heading_counts(graph: CitationGraph) -> list[int]:
 
 
 def page_data(graph: CitationGraph, large: bool, years: list[dict]) -> dict:
-    """What the page's script needs beside the nodes, edges and options: the taxonomy and
+    """What the page's script needs beside pyvis's nodes, edges and options: the taxonomy and
     clusters with their colours and counts, the year bands, the order labels are given in, the
     prior and derivative works, and how to draw outside works and influential citations."""
     counts = heading_counts(graph)
@@ -521,21 +520,25 @@ def script_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
 
 
-def page_html(drawn: CitationGraph, *, scope: str = "", note: str = "") -> str:
-    """The whole page, drawing every paper given, as one self-contained HTML document. Edges go to the
-    page as [citing, cited, influential] triples: as vis's {from, to} objects they would take the
-    20,000-paper page of bench/page.py from 9.0 MB past 10 MB."""
-    from jinja2 import Environment, FileSystemLoader
+def page_network(drawn: CitationGraph, *, scope: str = "", note: str = ""):
+    """The page as a pyvis Network over our template, ready for `generate_html`. The nodes and
+    edges are handed over as whole lists (pyvis's add_node/add_edge scan a list on every call),
+    edges as [citing, cited, influential] triples: as vis's {from, to} objects they would take
+    the 20,000-paper page of bench/page.py from 9.0 MB past 10 MB."""
     from markupsafe import Markup
+    from pyvis.network import Network
 
     large = len(drawn.papers) > LARGE_NODES or len(drawn.edges) > LARGE_EDGES
     positions = layout(len(drawn.papers), drawn.edges)
     on_timeline, years = timeline(drawn.papers, positions)
-    nodes = [
+    network = Network(heading=drawn.title)
+    network.nodes = [
         node_data(paper, at, when, drawn.headings)
         for paper, at, when in zip(drawn.papers, positions, on_timeline, strict=True)
     ]
-    edges = [(a, b, 1 if influential else 0) for a, b, influential in drawn.edges]  # tuples: GC skips them
+    network.edges = [(a, b, 1 if influential else 0) for a, b, influential in drawn.edges]  # tuples: GC skips them
+    network.options = vis_options()
+    network.set_template_dir(str(TEMPLATES), TEMPLATE)
 
     vis_js = inline((STATIC / "vis-network.min.js").read_text("utf-8"), "script")
     page_js = inline((TEMPLATES / "graph.js").read_text("utf-8"), "script")
@@ -546,14 +549,12 @@ def page_html(drawn: CitationGraph, *, scope: str = "", note: str = "") -> str:
         "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
     )
     listed = sum(1 for p in drawn.papers if p.listed)
-    # Everything autoescaped; tojson writes compact, sorted JSON.
-    templates = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True)
+    # pyvis's Jinja environment escapes nothing: turn autoescaping on and make tojson write compact,
+    # sorted JSON, before the template is first loaded (as Jinja requires).
+    templates = network.templateEnv
+    templates.autoescape = True
     templates.policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
-    return templates.get_template(TEMPLATE).render(
-        heading=drawn.title,
-        nodes=nodes,
-        edges=edges,
-        options=json.dumps(vis_options()),  # as JSON text, which graph.js parses
+    templates.globals.update(
         page=page_data(drawn, large, years),
         scope=scope,
         note=note,
@@ -564,6 +565,12 @@ def page_html(drawn: CitationGraph, *, scope: str = "", note: str = "") -> str:
         summary=f"{len(drawn.papers):,} papers ({listed:,} listed, {len(drawn.papers) - listed:,} outside works), "
         f"{len(drawn.edges):,} citations",
     )
+    return network
+
+
+def page_html(drawn: CitationGraph, *, scope: str = "", note: str = "") -> str:
+    """The whole page, drawing every paper given, as one self-contained HTML document."""
+    return page_network(drawn, scope=scope, note=note).generate_html()
 
 
 def write_graph_page(source: KnowledgeGraph | GraphModel, out: str | Path) -> list[Path]:

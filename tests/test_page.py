@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pyoxigraph import Literal, NamedNode, Quad
+from pyvis.network import Network
 
 from kg.build import ListSource, build
 from kg.cli import main
@@ -23,6 +24,7 @@ from kg.page import (
     find_paper,
     neighbourhood,
     page_html,
+    page_network,
     under_heading,
     view_page,
     within_budget,
@@ -172,18 +174,19 @@ def test_hostile_text_stays_text_in_the_html(hostile_build):
     assert re.search(r"<h1>Evil &lt;script&gt;alert\(&#34;list&#34;\)&lt;/script&gt; list</h1>", html)
 
 
-def test_the_page_renders_its_nodes_escaped(hostile_build):
-    drawn = citation_graph(read_model(hostile_build.graph))
-    html = page_html(drawn)
+def test_pyvis_renders_the_page_with_its_nodes_escaped(hostile_build):
+    network = page_network(citation_graph(read_model(hostile_build.graph)))
+    our_template = Path(__file__).resolve().parents[1] / "kg" / "templates" / "graph.html"
+    assert isinstance(network, Network) and Path(network.template_dir, network.path).resolve() == our_template
+    html = network.generate_html()
     assert html == (hostile_build.out / "graph.html").read_text("utf-8")
     block = next(text for attrs, text in PageParts(html).scripts if attrs.get("type") == "application/json")
     assert not {"<", ">", "&", "'"} & set(block)  # Jinja's tojson escaped them all
     assert r'"title":"\u003cimg src=x onerror=alert(1)\u003e"' in block
     assert r'"title":"Closing \u003c/script\u003e\u003cscript\u003ealert(2)\u003c/script\u003e tags"' in block
     data = json.loads(block)
-    assert [n["iri"] for n in data["nodes"]] == [p.iri for p in drawn.papers]
-    assert data["edges"] == [[a, b, int(influential)] for a, b, influential in drawn.edges]
-    assert json.loads(data["options"])["physics"]["enabled"] is False
+    assert data["nodes"] == network.nodes and data["edges"] == network.edges
+    assert json.loads(data["options"]) == network.options and network.options["physics"]["enabled"] is False
 
 
 def test_only_web_links_become_links(default_graph, tmp_path):
