@@ -160,7 +160,6 @@ class StatementIndex:
             if found is None:
                 found = by_predicate[predicate] = []
             found.append((subject, value, graph))
-        self.cache: dict[tuple[str, str | None], list[tuple[str, str]]] = {}
 
     def statements(self) -> Iterator[Statement]:
         for predicate, found in self.by_predicate.items():
@@ -181,15 +180,12 @@ class StatementIndex:
 
     def pairs(self, predicate: str, graph: str | None = None) -> list[tuple[str, str]]:
         """(subject, value) of every statement with this predicate (in this graph); a value is an IRI
-        or a literal's lexical form."""
-        key = (predicate, graph)
-        if key not in self.cache:
-            self.cache[key] = [
-                (subject, value if type(value) is str else value[0])
-                for subject, value, in_graph in self.by_predicate.get(predicate, ())
-                if graph is None or in_graph == graph
-            ]
-        return self.cache[key]
+        or a literal's lexical form. Made on each call, not kept: the model reads each once."""
+        return [
+            (subject, value if type(value) is str else value[0])
+            for subject, value, in_graph in self.by_predicate.get(predicate, ())
+            if graph is None or in_graph == graph
+        ]
 
     def subjects(self, predicate: str, value: str) -> set[str]:
         return {subject for subject, found in self.pairs(predicate) if found == value}
