@@ -72,26 +72,18 @@ def run_views(graph_file: str, out: str) -> dict:
         times[name] = time.perf_counter() - start
         return result
 
-    if not Path(kg.__file__).with_name("model.py").exists():  # before: each view reads the graph itself
-        from kg.clusters import add_clusters
+    from kg.clusters import add_clusters
 
+    if not Path(kg.__file__).with_name("model.py").exists():  # before: each view reads the graph itself
         timed("clusters", lambda: add_clusters(graph, None))
         timed("exports", lambda: write_cluster_files(graph, out))
         timed("page", lambda: write_graph_page(graph, out))
         timed("report", lambda: write_report(graph, out))
     else:  # after: the model is read once, then clustered
-        from kg.clusters import cluster_papers, cluster_quads
-        from kg.model import read_model, stored_clusters
+        from kg.model import read_model
 
         model = timed("model", lambda: read_model(graph))
-
-        def clusters():
-            clustering = cluster_papers(model)
-            graph.store.extend(list(cluster_quads(clustering)))
-            model.clusters = stored_clusters(graph)
-            return clustering
-
-        clustering = timed("clusters", clusters)
+        clustering = timed("clusters", lambda: add_clusters(graph, model))
         timed("exports", lambda: write_cluster_files(model, out, clustering))
         timed("page", lambda: write_graph_page(model, out))
         timed("report", lambda: write_report(model, out))

@@ -372,11 +372,6 @@ def read_listings(read: Values) -> list[Listing]:
     return sorted(listings, key=lambda listing: (listing.line, listing.paper, listing.iri))
 
 
-def stored_clusters(source: KnowledgeGraph | StatementIndex) -> list[ClusterRecord]:
-    """The clusters a build's clustering step has just stated, for a model read before it."""
-    return read_clusters(StoreValues(source.store) if isinstance(source, KnowledgeGraph) else source)
-
-
 def read_clusters(read: Values) -> list[ClusterRecord]:
     """Stored clusters with their members (either direction of the link), largest first."""
     members: dict[str, set[str]] = defaultdict(set)
