@@ -172,7 +172,8 @@ def run_queries(path: Path) -> None:
     )
 
 
-def build_latencies(folder: Path) -> None:
+def build_latencies(folder: Path) -> dict[str, tuple[float, float, int]]:
+    """Each saved query on the build's on-disk store: median wall and CPU milliseconds of 3 runs, rows."""
     from kg.query import collect
     from kg.store import KnowledgeGraph
 
@@ -183,8 +184,7 @@ def build_latencies(folder: Path) -> None:
     )
     first, second = [row["h"].value for row in top][:2]
     params["cites-across"] = {"from": first, "to": second}
-    print(f"parameters: {params}", flush=True)
-    print(f"{'saved query':28} {'wall ms':>9} {'CPU ms':>9} {'rows':>7}")
+    found = {}
     for name, text in bound_queries(graph, params).items():
         walls, cpus, rows = [], [], 0
         for _ in range(3):
@@ -192,7 +192,13 @@ def build_latencies(folder: Path) -> None:
             rows = collect(graph.query(text)).size
             walls.append(time.perf_counter() - wall)
             cpus.append(time.process_time() - cpu)
-        wall_ms, cpu_ms = statistics.median(walls) * 1000, statistics.median(cpus) * 1000
+        found[name] = (statistics.median(walls) * 1000, statistics.median(cpus) * 1000, rows)
+    return found
+
+
+def print_build_latencies(folder: Path) -> None:
+    print(f"{'saved query':28} {'wall ms':>9} {'CPU ms':>9} {'rows':>7}")
+    for name, (wall_ms, cpu_ms, rows) in build_latencies(folder).items():
         print(f"{name:28} {wall_ms:9.1f} {cpu_ms:9.1f} {rows:7}", flush=True)
 
 
@@ -259,7 +265,7 @@ def wait_for(url: str) -> None:
 if __name__ == "__main__":
     part = sys.argv[1] if len(sys.argv) > 1 else "all"
     if part == "build" and len(sys.argv) == 3:
-        build_latencies(Path(sys.argv[2]))
+        print_build_latencies(Path(sys.argv[2]))
         sys.exit()
     if part not in ("all", "queries", "push"):
         sys.exit("usage: python -m bench.queries [all|queries|push|build DIR]")
