@@ -38,7 +38,7 @@ from kg.listsource import MAX_BYTES_PER_PAPER, MAX_PAPERS, BuildError, ListSourc
 from kg.model import read_model
 from kg.page import write_graph_page
 from kg.statements import StatementIndex
-from kg.store import KnowledgeGraph, StoreWriter, atomic_write, write_graph_files, write_serializations
+from kg.store import KnowledgeGraph, atomic_write, write_graph_files, write_serializations, write_store
 from kg.validate import ValidationFailed, validate
 from kg.vocab import TERMS
 
@@ -151,33 +151,31 @@ def locked_build(
         )
     )
     del enrichments  # the records are in the statements now: their memory goes back before the views
+    progress.stage("reading the model")
+    model = read_model(index)
+    progress.stage("clustering")
+    clustering = cluster_papers(model)
+    index.extend(cluster_quads(clustering))
+    model.clusters = cluster_records(clustering)
+    progress.stage("counting")
+    index.extend(count_statements(model))
+    progress.stage("writing")
     staging = staging_folder(out)
-    store = StoreWriter(staging)
-    # Oxigraph's loader and writers release the GIL: the store fills while the Python stages run,
-    # and the Turtle, TriG and JSON-LD files are written from graph.nt/.nq beside the views.
+    counts = graph_counts(index)
+    graph_files = write_graph_files(index.canonical(), staging)
+    counts.update(quads=graph_files.quads, triples=graph_files.triples)
+    written = graph_files.paths
+    # Oxigraph's writers release the GIL: the other graph files and the store are written from
+    # graph.nt/.nq beside the checks and the views. A build the checks refuse is never published.
     with ThreadPoolExecutor(2) as oxigraph:
-        stored = oxigraph.submit(store.add, index.statements())
-        progress.stage("reading the model")
-        model = read_model(index)
-        progress.stage("clustering")
-        clustering = cluster_papers(model)
-        derived = list(cluster_quads(clustering))
-        model.clusters = cluster_records(clustering)
-        progress.stage("counting")
-        derived += count_statements(model)
-        index.extend(derived)
+        serialized = oxigraph.submit(write_serializations, staging)
+        stored = oxigraph.submit(write_store, staging)
         progress.stage("validating (SHACL)")
         try:
             validate(index)
         except ValidationFailed as failure:
             raise BuildError(f"the graph breaks the SHACL shapes; nothing was written:\n{failure}") from None
-        progress.stage("writing")
-        counts = graph_counts(index)
-        graph_files = write_graph_files(index.canonical(), staging)
         del index
-        counts.update(quads=graph_files.quads, triples=graph_files.triples)
-        written = graph_files.paths
-        serialized = oxigraph.submit(write_serializations, staging)
         progress.stage("related-work exports")
         written += write_cluster_files(model, staging, clustering)
         progress.stage("curator's report")
@@ -185,10 +183,8 @@ def locked_build(
         progress.stage("graph page")
         written += write_graph_page(model, staging)
         progress.stage("writing Turtle, TriG, JSON-LD and the store")
-        stored.result()
-        store.add(derived)
-        store.close()
         written += serialized.result()
+        stored.result()
     manifest = make_manifest(source, parsed, counts, report)
     written.append(atomic_write(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"))
     publish(staging, out)

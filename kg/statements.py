@@ -162,15 +162,9 @@ class StatementIndex:
             found.append((subject, value, graph))
 
     def statements(self) -> Iterator[Statement]:
-        """Every statement the index holds now (a thread may read them while the index grows)."""
-        held = [(predicate, found, len(found)) for predicate, found in self.by_predicate.items()]
-
-        def each() -> Iterator[Statement]:
-            for predicate, found, count in held:
-                for subject, value, graph in found[:count]:
-                    yield subject, predicate, value, graph
-
-        return each()
+        for predicate, found in self.by_predicate.items():
+            for subject, value, graph in found:
+                yield subject, predicate, value, graph
 
     def canonical(self) -> dict[str, list[str]]:
         """As `canonical` of the statements, a predicate at a time (its text made once)."""

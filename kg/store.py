@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.statements import Statement, canonical, nquads_lines, ntriples_lines, triple_text
+from kg.statements import Statement, canonical, nquads_lines, ntriples_lines
 from kg.vocab import PREFIXES
 
 GRAPH_FILES = {
@@ -152,28 +152,17 @@ def write_serializations(folder: str | Path) -> list[Path]:
 STORE_BATCH = 200_000  # quads a bulk load holds in memory: the whole 20,000-paper graph at once took 1.2 GB
 
 
-class StoreWriter:
-    """The on-disk store `open` reads, filled by Oxigraph's bulk loader from the build's statements a
-    batch at a time (memory stays bounded; order and repeats do not matter to a store). The loader
-    releases the GIL, so the build fills it in a thread while its Python stages run."""
-
-    def __init__(self, folder: str | Path):
-        self.path = Path(folder) / STORE_FOLDER
-        self.store: ox.Store | None = ox.Store(str(self.path))
-
-    def add(self, statements: Iterable[Statement]) -> None:
-        assert self.store is not None, "the store is closed"
-        remaining = iter(statements)
-        while batch := list(islice(remaining, STORE_BATCH)):
-            text = "".join(f"{triple_text(statement)} <{statement[3]}> .\n" for statement in batch)
-            self.store.bulk_load(text, format=ox.RdfFormat.N_QUADS)
-
-    def close(self) -> Path:
-        """Flush and close the store, so its folder can be renamed."""
-        if self.store is not None:
-            self.store.flush()
-            self.store = None
-        return self.path
+def write_store(folder: str | Path) -> Path:
+    """The on-disk store `open` reads, bulk-loaded by Oxigraph from the folder's graph.nq, a batch of
+    lines at a time (an N-Quads line is one whole quad) so memory stays bounded."""
+    target = Path(folder) / STORE_FOLDER
+    disk = ox.Store(str(target))
+    with open(Path(folder) / "graph.nq", "rb") as quads:
+        while batch := list(islice(quads, STORE_BATCH)):
+            disk.bulk_load(b"".join(batch), format=ox.RdfFormat.N_QUADS)
+    disk.flush()
+    del disk  # closes the store: the folder can be renamed
+    return target
 
 
 def in_memory(data: bytes | None) -> bytes:
