@@ -158,24 +158,23 @@ def run_oxigraph(listfile: Path, cache: Path, out: Path) -> dict:
     }
 
 
+def enrich_offline(parsed, cache: Path) -> dict:
+    """The listed papers' records from the warm cache, as the build enriches them offline."""
+    from kg.enrich import enrich
+    from kg.progress import Silent
+
+    enrichments, _ = enrich(parsed.papers, offline=True, cache_dir=cache, progress=Silent())
+    return enrichments
+
+
 def build_statements(listfile: Path, cache: Path):
     """kg/build.py's parse, enrichment from the warm cache and mapping: the graph's statements."""
     from kg.build import ListSource
-    from kg.enrich import enrich
     from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads, one_node_per_work
-    from kg.progress import Silent
 
     source = ListSource.from_path(listfile, "synthetic")
     parsed = source.parse()
-    enrichments, _ = enrich(
-        parsed.papers,
-        offline=True,
-        cache_dir=cache,
-        refresh_older_than=None,
-        contexts=False,
-        progress=Silent(),
-        client=None,
-    )
+    enrichments = enrich_offline(parsed, cache)
     parsed, enrichments = one_node_per_work(parsed, enrichments)
     return chain(
         list_quads(parsed, source.slug, enrichments),
@@ -262,9 +261,7 @@ def run_rdflib(listfile: Path, cache: Path, out: Path) -> dict:
     import rdflib
 
     from kg.build import ListSource
-    from kg.enrich import enrich
     from kg.graphmap import enrichment_quads, list_quads
-    from kg.progress import Silent
     from kg.savedqueries import bind_params
     from kg.statements import canonical, nquads_lines
     from kg.store import KnowledgeGraph
@@ -275,15 +272,7 @@ def run_rdflib(listfile: Path, cache: Path, out: Path) -> dict:
     clock.stage("parsing the list")
     parsed = ListSource.from_path(listfile, "synthetic").parse()
     clock.stage("enriching")
-    enrichments, _ = enrich(
-        parsed.papers,
-        offline=True,
-        cache_dir=cache,
-        refresh_older_than=None,
-        contexts=False,
-        progress=Silent(),
-        client=None,
-    )
+    enrichments = enrich_offline(parsed, cache)
     clock.stage("mapping to RDF")
     quads = list(list_quads(parsed, "synthetic")) + list(enrichment_quads(parsed, enrichments))
     clock.stage("loading into rdflib")
