@@ -83,112 +83,85 @@ def build(
     source = source or ListSource.shipped()
     out = Path(out) if out else Path("builds") / source.slug
     with build_lock(out), collector_paused():  # the whole build's objects live until it ends
-        return locked_build(
-            source,
-            out,
-            offline=offline,
-            strict=strict,
-            cache_dir=cache_dir,
-            refresh_older_than=refresh_older_than,
-            contexts=contexts,
-            progress=progress,
-            client=client,
-            max_papers=max_papers,
-        )
-
-
-def locked_build(
-    source: ListSource,
-    out: Path,
-    *,
-    offline: bool,
-    strict: bool,
-    cache_dir: str | Path | None,
-    refresh_older_than: timedelta | None,
-    contexts: bool,
-    progress: Silent,
-    client: S2Client | None,
-    max_papers: int,
-) -> BuildResult:
-    """The build itself, run while this process holds the lock on `out`."""
-    if source.size > max_papers * MAX_BYTES_PER_PAPER:
-        raise BuildError(
-            f"{source.label}: {source.size / 1e6:.1f} MB is more than a list of {max_papers} "
-            f"papers can be (--max-papers); nothing was built"
-        )
-    progress.stage("parsing the list")
-    parsed = source.parse()
-    if len(parsed.papers) > max_papers:
-        raise BuildError(
-            f"{source.label}: {len(parsed.papers)} papers, more than the limit of {max_papers} "
-            f"(--max-papers); nothing was built"
-        )
-    check_title_sizes(parsed, source.label)
-    if strict and parsed.warnings:
-        raise BuildError(
-            f"{len(parsed.warnings)} warning(s) and --strict:\n" + "\n".join(str(w) for w in parsed.warnings)
-        )
-    progress.stage("enriching")
-    try:
-        enrichments, report = enrich(
-            parsed.papers,
-            offline=offline,
-            cache_dir=cache_dir,
-            refresh_older_than=refresh_older_than,
-            contexts=contexts,
-            progress=progress,
-            client=client,
-        )
-    except EnrichmentError as error:
-        raise BuildError(f"{error}; the previous build is kept") from None
-    progress.stage("mapping to RDF")
-    parsed, enrichments = one_node_per_work(parsed, enrichments)
-    index = StatementIndex(
-        chain(
-            list_quads(parsed, source.slug, enrichments),
-            enrichment_quads(parsed, enrichments),
-            graph_provenance_quads(source.sha256, source.slug),
-        )
-    )
-    del enrichments  # the records are in the statements now: their memory goes back before the views
-    progress.stage("reading the model")
-    model = read_model(index)
-    progress.stage("clustering")
-    clustering = cluster_papers(model)
-    index.extend(cluster_quads(clustering))
-    model.clusters = cluster_records(clustering)
-    progress.stage("counting")
-    index.extend(count_statements(model))
-    progress.stage("writing")
-    staging = staging_folder(out)
-    counts = graph_counts(index)
-    graph_files = write_graph_files(index.canonical(), staging)
-    counts.update(quads=graph_files.quads, triples=graph_files.triples)
-    written = graph_files.paths
-    # Oxigraph's writers release the GIL: the other graph files and the store are written from
-    # graph.nt/.nq beside the checks and the views. A build the checks refuse is never published.
-    with ThreadPoolExecutor(2) as oxigraph:
-        serialized = oxigraph.submit(write_serializations, staging)
-        stored = oxigraph.submit(write_store, staging)
-        progress.stage("validating (SHACL)")
+        if source.size > max_papers * MAX_BYTES_PER_PAPER:
+            raise BuildError(
+                f"{source.label}: {source.size / 1e6:.1f} MB is more than a list of {max_papers} "
+                f"papers can be (--max-papers); nothing was built"
+            )
+        progress.stage("parsing the list")
+        parsed = source.parse()
+        if len(parsed.papers) > max_papers:
+            raise BuildError(
+                f"{source.label}: {len(parsed.papers)} papers, more than the limit of {max_papers} "
+                f"(--max-papers); nothing was built"
+            )
+        check_title_sizes(parsed, source.label)
+        if strict and parsed.warnings:
+            raise BuildError(
+                f"{len(parsed.warnings)} warning(s) and --strict:\n" + "\n".join(str(w) for w in parsed.warnings)
+            )
+        progress.stage("enriching")
         try:
-            validate(index)
-        except ValidationFailed as failure:
-            raise BuildError(f"the graph breaks the SHACL shapes; nothing was written:\n{failure}") from None
-        del index
-        progress.stage("related-work exports")
-        written += write_cluster_files(model, staging, clustering)
-        progress.stage("curator's report")
-        written += write_report(model, staging)
-        progress.stage("graph page")
-        written += write_graph_page(model, staging)
-        progress.stage("writing Turtle, TriG, JSON-LD and the store")
-        written += serialized.result()
-        stored.result()
-    manifest = make_manifest(source, parsed, counts, report)
-    written.append(atomic_write(staging / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"))
-    publish(staging, out)
-    return BuildResult(out, parsed, manifest, [out / path.name for path in written])
+            enrichments, report = enrich(
+                parsed.papers,
+                offline=offline,
+                cache_dir=cache_dir,
+                refresh_older_than=refresh_older_than,
+                contexts=contexts,
+                progress=progress,
+                client=client,
+            )
+        except EnrichmentError as error:
+            raise BuildError(f"{error}; the previous build is kept") from None
+        progress.stage("mapping to RDF")
+        parsed, enrichments = one_node_per_work(parsed, enrichments)
+        index = StatementIndex(
+            chain(
+                list_quads(parsed, source.slug, enrichments),
+                enrichment_quads(parsed, enrichments),
+                graph_provenance_quads(source.sha256, source.slug),
+            )
+        )
+        del enrichments  # the records are in the statements now: their memory goes back before the views
+        progress.stage("reading the model")
+        model = read_model(index)
+        progress.stage("clustering")
+        clustering = cluster_papers(model)
+        index.extend(cluster_quads(clustering))
+        model.clusters = cluster_records(clustering)
+        progress.stage("counting")
+        index.extend(count_statements(model))
+        progress.stage("writing")
+        staging = staging_folder(out)
+        counts = graph_counts(index)
+        graph_files = write_graph_files(index.canonical(), staging)
+        counts.update(quads=graph_files.quads, triples=graph_files.triples)
+        written = graph_files.paths
+        # Oxigraph's writers release the GIL: the other graph files and the store are written from
+        # graph.nt/.nq beside the checks and the views. A build the checks refuse is never published.
+        with ThreadPoolExecutor(2) as oxigraph:
+            serialized = oxigraph.submit(write_serializations, staging)
+            stored = oxigraph.submit(write_store, staging)
+            progress.stage("validating (SHACL)")
+            try:
+                validate(index)
+            except ValidationFailed as failure:
+                raise BuildError(f"the graph breaks the SHACL shapes; nothing was written:\n{failure}") from None
+            del index
+            progress.stage("related-work exports")
+            written += write_cluster_files(model, staging, clustering)
+            progress.stage("curator's report")
+            written += write_report(model, staging)
+            progress.stage("graph page")
+            written += write_graph_page(model, staging)
+            progress.stage("writing Turtle, TriG, JSON-LD and the store")
+            written += serialized.result()
+            stored.result()
+        manifest = make_manifest(source, parsed, counts, report)
+        manifest_text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+        written.append(atomic_write(staging / "manifest.json", manifest_text))
+        publish(staging, out)
+        return BuildResult(out, parsed, manifest, [out / path.name for path in written])
 
 
 def graph_counts(index: StatementIndex) -> dict[str, int]:
