@@ -78,19 +78,10 @@ def term_text(term: Term) -> str:
     return quoted if datatype == XSD_STRING else f"{quoted}^^<{datatype}>"
 
 
-def triple_text(statement: Statement) -> str:
-    """A statement's triple as an N-Triples line without its final ` .`."""
-    subject, predicate, value, _ = statement
-    return f"<{subject}> <{predicate}> {term_text(value)}"
-
-
 def canonical(statements: Iterable[Statement]) -> dict[str, list[str]]:
     """Graph IRI -> the distinct triple lines stated in it, sorted: the canonical form of the build's
     graph, whatever order the statements came in."""
-    graphs: dict[str, set[str]] = {}
-    for statement in statements:
-        graphs.setdefault(statement[3], set()).add(triple_text(statement))
-    return {graph: sorted(graphs[graph]) for graph in sorted(graphs)}  # the default graph ("") first
+    return StatementIndex(statements).canonical()
 
 
 def nquads_lines(graphs: dict[str, list[str]]) -> Iterator[str]:
@@ -167,7 +158,7 @@ class StatementIndex:
                 yield subject, predicate, value, graph
 
     def canonical(self) -> dict[str, list[str]]:
-        """As `canonical` of the statements, a predicate at a time (its text made once)."""
+        """Graph IRI -> its distinct triple lines, sorted; made a predicate at a time (its text once)."""
         graphs: dict[str, set[str]] = {}
         for predicate, rows in self.by_predicate.items():
             middle = f"> <{predicate}> "
