@@ -37,8 +37,8 @@ from kg.listparse import ParsedList, collector_paused
 from kg.listsource import MAX_BYTES_PER_PAPER, MAX_PAPERS, BuildError, ListSource
 from kg.model import read_model
 from kg.page import write_graph_page
-from kg.statements import StatementIndex
-from kg.store import KnowledgeGraph, atomic_write, write_graph_files, write_serializations, write_store
+from kg.statements import StatementIndex, canonical, merged
+from kg.store import KnowledgeGraph, StoreWriter, atomic_write, spill, write_graph_files, write_serializations
 from kg.validate import ValidationFailed, validate
 from kg.vocab import TERMS
 
@@ -123,25 +123,31 @@ def build(
             )
         )
         del enrichments  # the records are in the statements now: their memory goes back before the views
-        progress.stage("reading the model")
-        model = read_model(index)
-        progress.stage("clustering")
-        clustering = cluster_papers(model)
-        index.extend(cluster_quads(clustering))
-        model.clusters = cluster_records(clustering)
-        progress.stage("counting")
-        index.extend(count_statements(model))
-        progress.stage("writing")
         staging = staging_folder(out)
-        counts = graph_counts(index)
-        graph_files = write_graph_files(index.canonical(), staging)
-        counts.update(quads=graph_files.quads, triples=graph_files.triples)
-        written = graph_files.paths
-        # Oxigraph's writers release the GIL: the other graph files and the store are written from
-        # graph.nt/.nq beside the checks and the views. A build the checks refuse is never published.
-        with ThreadPoolExecutor(2) as oxigraph:
-            serialized = oxigraph.submit(write_serializations, staging)
-            stored = oxigraph.submit(write_store, staging)
+        # Oxigraph's loader and writers hold no Python lock: the store is loaded beside the Python stages
+        # from the moment the list's and the sources' graphs are known, and the Turtle, TriG and JSON-LD
+        # files are written beside the checks and the views. A build the checks refuse is never published.
+        with StoreWriter(staging) as store, ThreadPoolExecutor(1) as serializer:
+            progress.stage("writing")
+            stated = spill(index.canonical(), staging)
+            store.add(stated)
+            progress.stage("reading the model")
+            model = read_model(index)
+            progress.stage("clustering")
+            clustering = cluster_papers(model)
+            model.clusters = cluster_records(clustering)
+            progress.stage("counting")
+            derived = [*cluster_quads(clustering), *count_statements(model)]
+            index.extend(derived)
+            progress.stage("writing")
+            counts = graph_counts(index)
+            derived_graphs = canonical(derived)
+            store.add(derived_graphs)
+            graph_files = write_graph_files(merged(stated, derived_graphs), staging)
+            del derived, derived_graphs
+            counts.update(quads=graph_files.quads, triples=graph_files.triples)
+            written = graph_files.paths
+            serialized = serializer.submit(write_serializations, staging)
             progress.stage("validating (SHACL)")
             try:
                 validate(index)
@@ -156,7 +162,9 @@ def build(
             written += write_graph_page(model, staging)
             progress.stage("writing Turtle, TriG, JSON-LD and the store")
             written += serialized.result()
-            stored.result()
+            store.close()
+            for part in stated.values():
+                part.path.unlink()
         manifest = make_manifest(source, parsed, counts, report)
         manifest_text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
         written.append(atomic_write(staging / "manifest.json", manifest_text))

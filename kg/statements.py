@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -84,16 +84,30 @@ def canonical(statements: Iterable[Statement]) -> dict[str, list[str]]:
     return StatementIndex(statements).canonical()
 
 
-def nquads_lines(graphs: dict[str, list[str]]) -> Iterator[str]:
+def merged(*parts: Mapping[str, Iterable[str]]) -> dict[str, Iterable[str]]:
+    """Canonical graphs made in parts, as one: a graph stated in two parts gets the union of its lines."""
+    graphs: dict[str, Iterable[str]] = {}
+    for part in parts:
+        for graph, lines in part.items():
+            graphs[graph] = sorted(set(graphs[graph]).union(lines)) if graph in graphs else lines
+    return {graph: graphs[graph] for graph in sorted(graphs)}
+
+
+def nquads_lines(graphs: Mapping[str, Iterable[str]]) -> Iterator[str]:
     """The N-Quads file of canonical graphs: graph by graph, each graph's lines in order ("" is the
     default graph)."""
     for graph, lines in graphs.items():
-        suffix = f" <{graph}> .\n" if graph else " .\n"
+        suffix = graph_suffix(graph)
         for line in lines:
             yield line + suffix
 
 
-def ntriples_lines(graphs: dict[str, list[str]]) -> Iterator[str]:
+def graph_suffix(graph: str) -> str:
+    """What follows a triple's text on its N-Quads line ("" is the default graph)."""
+    return f" <{graph}> .\n" if graph else " .\n"
+
+
+def ntriples_lines(graphs: Mapping[str, Iterable[str]]) -> Iterator[str]:
     """The union of the graphs as sorted N-Triples lines (a triple stated in two graphs once), merged
     from the sorted graphs as it is written: no second copy of the graph is held."""
     previous = None

@@ -8,14 +8,17 @@ predeclared and the union of the named graphs as the default graph.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import TextIO
 
 import pyoxigraph as ox
 
-from kg.statements import Statement, canonical, nquads_lines, ntriples_lines
+from kg.statements import Statement, canonical, graph_suffix, nquads_lines, ntriples_lines
 from kg.vocab import PREFIXES
 
 GRAPH_FILES = {
@@ -113,11 +116,42 @@ class GraphFiles:
     triples: int
 
 
-def write_graph_files(graphs: dict[str, list[str]], folder: str | Path) -> GraphFiles:
+@dataclass
+class GraphPart:
+    """A canonical graph's N-Quads lines kept in a file of the staging folder (see spill) until the graph
+    files are assembled: at 20,000 papers the list's and the sources' text is 300 MB that would otherwise
+    sit in memory through the model, clusters and views. Iterating it gives its triple lines, in order."""
+
+    path: Path
+    graph: str
+    quads: int
+
+    def __iter__(self) -> Iterator[str]:
+        cut = len(graph_suffix(self.graph))
+        with open(self.path, encoding="utf-8", newline="\n") as part:  # an N-Quads line holds no raw \r
+            for line in part:
+                yield line[:-cut]
+
+
+Graphs = Mapping[str, Iterable[str]]  # canonical graphs (kg.statements), some of them GraphParts
+
+
+def spill(graphs: dict[str, list[str]], folder: Path) -> dict[str, GraphPart]:
+    """Canonical graphs written to part files in `folder`, their text made once: it is what the store
+    loads, and graph.nq later copies."""
+    return {
+        graph: GraphPart(
+            atomic_write_lines(folder / f".part-{number}.nq", nquads_lines({graph: lines})), graph, len(lines)
+        )
+        for number, (graph, lines) in enumerate(graphs.items())
+    }
+
+
+def write_graph_files(graphs: Graphs, folder: str | Path) -> GraphFiles:
     """graph.nq (named graphs kept) and graph.nt (their union) from canonical lines: the same graph
-    always gives the same bytes."""
+    always gives the same bytes. A graph in a part file is copied as it is."""
     folder = Path(folder)
-    triples = 0
+    triples = quads = 0
 
     def counted(lines: Iterable[str]) -> Iterator[str]:
         nonlocal triples
@@ -125,11 +159,23 @@ def write_graph_files(graphs: dict[str, list[str]], folder: str | Path) -> Graph
             triples += 1
             yield line
 
+    def sections(out: TextIO) -> None:
+        nonlocal quads
+        for graph, lines in graphs.items():
+            if isinstance(lines, GraphPart):
+                with open(lines.path, encoding="utf-8", newline="") as part:
+                    shutil.copyfileobj(part, out)
+                quads += lines.quads
+            else:
+                for line in nquads_lines({graph: lines}):
+                    out.write(line)
+                    quads += 1
+
     paths = [
         atomic_write_lines(folder / "graph.nt", counted(ntriples_lines(graphs))),
-        atomic_write_lines(folder / "graph.nq", nquads_lines(graphs)),
+        atomic_write_with(folder / "graph.nq", sections),
     ]
-    return GraphFiles(paths, sum(len(lines) for lines in graphs.values()), triples)
+    return GraphFiles(paths, quads, triples)
 
 
 def write_serializations(folder: str | Path) -> list[Path]:
@@ -152,17 +198,48 @@ def write_serializations(folder: str | Path) -> list[Path]:
 STORE_BATCH = 200_000  # quads a bulk load holds in memory: the whole 20,000-paper graph at once took 1.2 GB
 
 
-def write_store(folder: str | Path) -> Path:
-    """The on-disk store `open` reads, bulk-loaded by Oxigraph from the folder's graph.nq, a batch of
-    lines at a time (an N-Quads line is one whole quad) so memory stays bounded."""
-    target = Path(folder) / STORE_FOLDER
-    disk = ox.Store(str(target))
-    with open(Path(folder) / "graph.nq", "rb") as quads:
-        while batch := list(islice(quads, STORE_BATCH)):
-            disk.bulk_load(b"".join(batch), format=ox.RdfFormat.N_QUADS)
-    disk.flush()
-    del disk  # closes the store: the folder can be renamed
-    return target
+class StoreWriter:
+    """The on-disk store `open` reads, bulk-loaded by Oxigraph in a thread of its own as the build's graphs
+    are ready: the list's and the sources' graphs (nearly all the quads) while the model, clusters and
+    counts are made, the derived graphs after. Oxigraph holds no Python lock while it loads, so loading
+    (the build's single largest cost past a few thousand papers) runs beside the Python stages."""
+
+    def __init__(self, folder: str | Path):
+        self.path = Path(folder) / STORE_FOLDER
+        self.store = ox.Store(str(self.path))
+        self.worker = ThreadPoolExecutor(1)  # one loader: the loads run in the order they were added
+        self.loads: list[Future] = []
+
+    def add(self, graphs: Graphs) -> None:
+        """Load canonical graphs (kg.statements), a batch of N-Quads lines at a time: memory stays bounded."""
+        self.loads.append(self.worker.submit(load_lines, self.store, graphs))
+
+    def close(self) -> Path:
+        """Wait for every load (a load's error is raised here), then close the store: the folder can be renamed."""
+        self.worker.shutdown()
+        for load in self.loads:
+            load.result()
+        self.store.flush()
+        del self.store
+        return self.path
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.worker.shutdown(cancel_futures=True)  # a failed build: the load under way ends, the rest never starts
+
+
+def load_lines(store: ox.Store, graphs: Graphs) -> None:
+    for graph, lines in graphs.items():
+        if isinstance(lines, GraphPart):
+            with open(lines.path, "rb") as part:
+                while batch := list(islice(part, STORE_BATCH)):
+                    store.bulk_load(b"".join(batch), format=ox.RdfFormat.N_QUADS)
+        else:
+            text = nquads_lines({graph: lines})
+            while chunk := "".join(islice(text, STORE_BATCH)):
+                store.bulk_load(chunk, format=ox.RdfFormat.N_QUADS)
 
 
 def in_memory(data: bytes | None) -> bytes:
@@ -196,10 +273,15 @@ def atomic_serialize(path: Path, items, fmt: ox.RdfFormat, prefixes: dict[str, s
 
 def atomic_write_lines(path: Path, lines: Iterable[str]) -> Path:
     """Write lines of text next to the target, then rename (see atomic_write)."""
+    return atomic_write_with(path, lambda out: out.writelines(lines))
+
+
+def atomic_write_with(path: Path, write: Callable[[TextIO], object]) -> Path:
+    """Let `write` fill a text file next to the target, then rename (see atomic_write)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8", newline="") as out:
-        out.writelines(lines)
+        write(out)
     tmp.replace(path)
     return path
 
