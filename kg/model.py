@@ -181,7 +181,9 @@ def read_model(source: KnowledgeGraph | StatementIndex) -> GraphModel:
     cites = {(s, o) for s, o in read.pairs(cito.cites) if s != o}
     iris = sorted(listed | expressions | {iri for pair in cites for iri in pair})
     works = {iri: Work(iri, listed=iri in listed) for iri in iris}
+    names = first_of(read, foaf.name)
     fill_works(works, read, headings)
+    read_authors(works, read, names)
     influential = read_influential(read)
     citations = [Citation(a, b, (a, b) in influential) for a, b in sorted(cites)]
     titles = values_of(read, dcterms.title)
@@ -196,7 +198,7 @@ def read_model(source: KnowledgeGraph | StatementIndex) -> GraphModel:
         read_tech_reports(read),
         {v for values in values_of(read, akg.sha256).values() for v in values},
         {heading for _, heading in read.pairs(akg.listedUnder)},
-        first_of(read, foaf.name),
+        names,
     )
 
 
@@ -324,14 +326,14 @@ def fill_works(works: dict[str, Work], read: Values, headings: dict[str, Heading
         work.types = set(values)
     for work, values in each(akg.listedUnder):
         work.headings = sorted((h for h in values if h in headings), key=lambda h: headings[h].position)
-    read_authors(works, read)
 
 
-def read_authors(works: dict[str, Work], read: Values) -> None:
+def read_authors(works: dict[str, Work], read: Values, names: dict[str, str]) -> None:
     """Author names in byline order (a person known under two names gets the first, sorted)."""
-    positions, people, names = first_of(read, akg.position), first_of(read, akg.author), first_of(read, foaf.name)
+    positions, people = first_of(read, akg.position), first_of(read, akg.author)
+    authorships_of = values_of(read, akg.authorship)
     bylines: dict[str, dict[int, str]] = defaultdict(dict)
-    for iri, authorships in values_of(read, akg.authorship).items():
+    for iri, authorships in authorships_of.items():
         for authorship in authorships:
             name = names.get(people.get(authorship, ""))
             if iri in works and authorship in positions and name is not None:
@@ -342,7 +344,7 @@ def read_authors(works: dict[str, Work], read: Values) -> None:
     for iri, creators in values_of(read, dcterms.creator).items():
         if iri in works:
             works[iri].creators = creators
-    for iri, authorships in values_of(read, akg.authorship).items():
+    for iri, authorships in authorships_of.items():
         firsts = sorted(people[a] for a in authorships if a in people and positions.get(a) == "1")
         if iri in works:
             works[iri].first_authors = firsts

@@ -186,11 +186,15 @@ class StatementIndex:
     def pairs(self, predicate: str, graph: str | None = None) -> list[tuple[str, str]]:
         """(subject, value) of every statement with this predicate (in this graph); a value is an IRI
         or a literal's lexical form. Made on each call, not kept: the model reads each once."""
-        return [
-            (subject, value if type(value) is str else value[0])
-            for subject, value, in_graph in self.by_predicate.get(predicate, ())
-            if graph is None or in_graph == graph
-        ]
+        rows = self.by_predicate.get(predicate, ())
+        if graph is not None:
+            rows = [row for row in rows if row[2] == graph]
+        return [(subject, value if type(value) is str else value[0]) for subject, value, _ in rows]
 
     def subjects(self, predicate: str, value: str) -> set[str]:
-        return {subject for subject, found in self.pairs(predicate) if found == value}
+        """Subjects with this IRI (or lexical form) as the predicate's value."""
+        return {
+            subject
+            for subject, found, _ in self.by_predicate.get(predicate, ())
+            if found == value or (type(found) is not str and found[0] == value)
+        }
