@@ -2,6 +2,7 @@
 
     python bench/scale.py                 # all sizes, writes bench/RESULTS.md and bench/scaling.png
     python bench/scale.py --sizes 150 2000 --repeat 1
+    python bench/scale.py --sizes 100000 --work DIR   # keep the prepared list in DIR for later runs
 
 Each size: a synthetic list and its Semantic Scholar records (bench/synthetic_list.py) are
 served by the test API server (tests/s2_server.py) and fetched once into a cache; then each
@@ -541,6 +542,12 @@ def main() -> None:
         default=2000,
         help="run the rdflib store only up to this size (its writers take hours past it)",
     )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="keep each size's synthetic list and cache in this folder and reuse them in later runs "
+        "(preparing 100,000 papers takes minutes); default a temporary folder, removed",
+    )
     parser.add_argument("--run", nargs=4, metavar=("KIND", "LIST", "CACHE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
@@ -548,12 +555,17 @@ def main() -> None:
         return
     saved = BENCH / "RESULTS.json"  # sizes measured in earlier runs are kept, re-measured ones replaced
     results: dict[int, dict] = {int(k): v for k, v in json.loads(saved.read_text()).items()} if saved.exists() else {}
-    work = Path(tempfile.mkdtemp(prefix="kg-scale-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="kg-scale-"))
     for papers in args.sizes:
         folder = work / str(papers)
-        folder.mkdir()
-        print(f"{papers} papers: preparing", file=sys.stderr, flush=True)
-        listfile, cache = prepare(papers, folder)
+        if (folder / "prepared").exists():
+            listfile, cache = folder / "README.md", folder / "cache"
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            print(f"{papers} papers: preparing", file=sys.stderr, flush=True)
+            listfile, cache = prepare(papers, folder)
+            (folder / "prepared").touch()
         earlier = results.get(papers, {})
         today = time.strftime("%Y-%m-%d")
         results[papers] = {"oxigraph": {**measure_size(papers, folder, args.repeat), "measured": today}}
@@ -564,11 +576,14 @@ def main() -> None:
         else:
             print(f"{papers} papers: rdflib", file=sys.stderr, flush=True)
             results[papers]["rdflib"] = {**measure("rdflib", listfile, cache, folder / "out-rdflib"), "measured": today}
-        shutil.rmtree(folder)
-    results = dict(sorted(results.items()))
-    saved.write_text(json.dumps(results, indent=1) + "\n")
-    plot(results, BENCH / "scaling.png")
-    (BENCH / "RESULTS.md").write_text(results_markdown(results))
+        if args.work is None:
+            shutil.rmtree(folder)
+        results = dict(sorted(results.items()))  # written after each size: a run cut short keeps what it measured
+        saved.write_text(json.dumps(results, indent=1) + "\n")
+        plot(results, BENCH / "scaling.png")
+        (BENCH / "RESULTS.md").write_text(results_markdown(results))
+    if args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
