@@ -38,7 +38,15 @@ from kg.listsource import MAX_BYTES_PER_PAPER, MAX_PAPERS, BuildError, ListSourc
 from kg.model import read_model
 from kg.page import write_graph_page
 from kg.statements import StatementIndex, canonical, merged
-from kg.store import KnowledgeGraph, StoreWriter, atomic_write, spill, write_graph_files, write_serializations
+from kg.store import (
+    SERIALIZATIONS,
+    KnowledgeGraph,
+    StoreWriter,
+    atomic_write,
+    spill,
+    write_graph_files,
+    write_serialization,
+)
 from kg.validate import ValidationFailed, validate
 from kg.vocab import TERMS
 
@@ -127,7 +135,7 @@ def build(
         # Oxigraph's loader and writers hold no Python lock: the store is loaded beside the Python stages
         # from the moment the list's and the sources' graphs are known, and the Turtle, TriG and JSON-LD
         # files are written beside the checks and the views. A build the checks refuse is never published.
-        with StoreWriter(staging) as store, ThreadPoolExecutor(1) as serializer:
+        with StoreWriter(staging) as store, ThreadPoolExecutor(2) as serializer:
             progress.stage("writing")
             stated = spill(index.canonical(), staging)
             store.add(stated)
@@ -147,7 +155,7 @@ def build(
             del derived, derived_graphs
             counts.update(quads=graph_files.quads, triples=graph_files.triples)
             written = graph_files.paths
-            serialized = serializer.submit(write_serializations, staging)
+            serialized = [serializer.submit(write_serialization, staging, name) for name in SERIALIZATIONS]
             progress.stage("validating (SHACL)")
             try:
                 validate(index)
@@ -161,7 +169,7 @@ def build(
             progress.stage("graph page")
             written += write_graph_page(model, staging)
             progress.stage("writing Turtle, TriG, JSON-LD and the store")
-            written += serialized.result()
+            written += [file.result() for file in serialized]
             store.close()
             for part in stated.values():
                 part.path.unlink()

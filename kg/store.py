@@ -178,21 +178,26 @@ def write_graph_files(graphs: Graphs, folder: str | Path) -> GraphFiles:
     return GraphFiles(paths, quads, triples)
 
 
+SERIALIZATIONS = {  # file -> (the graph file it is streamed from, its format)
+    "graph.ttl": ("graph.nt", ox.RdfFormat.TURTLE),
+    "graph.jsonld": ("graph.nt", ox.RdfFormat.JSON_LD),
+    "graph.trig": ("graph.nq", ox.RdfFormat.TRIG),
+}
+
+
 def write_serializations(folder: str | Path) -> list[Path]:
-    """graph.ttl and graph.jsonld (the union) and graph.trig (named graphs) by Oxigraph's writers,
-    streamed from graph.nt and graph.nq: no Python term is made."""
+    """graph.ttl and graph.jsonld (the union) and graph.trig (named graphs) by Oxigraph's writers."""
+    return [write_serialization(folder, name) for name in SERIALIZATIONS]
+
+
+def write_serialization(folder: str | Path, name: str) -> Path:
+    """One of SERIALIZATIONS, streamed by Oxigraph from graph.nt or graph.nq: no Python term is made, and
+    no Python lock is held (the build writes them in threads)."""
+    source, fmt = SERIALIZATIONS[name]
     folder = Path(folder)
-    triples, quads = str(folder / "graph.nt"), str(folder / "graph.nq")
-    written = []
-    for name, source, fmt in (
-        ("graph.ttl", triples, ox.RdfFormat.TURTLE),
-        ("graph.jsonld", triples, ox.RdfFormat.JSON_LD),
-        ("graph.trig", quads, ox.RdfFormat.TRIG),
-    ):
-        input_format = ox.RdfFormat.N_TRIPLES if source == triples else ox.RdfFormat.N_QUADS
-        prefixes = PREFIXES if fmt != ox.RdfFormat.JSON_LD else None
-        written.append(atomic_serialize(folder / name, ox.parse(path=source, format=input_format), fmt, prefixes))
-    return written
+    input_format = ox.RdfFormat.N_TRIPLES if source == "graph.nt" else ox.RdfFormat.N_QUADS
+    prefixes = PREFIXES if fmt != ox.RdfFormat.JSON_LD else None
+    return atomic_serialize(folder / name, ox.parse(path=str(folder / source), format=input_format), fmt, prefixes)
 
 
 STORE_BATCH = 200_000  # quads a bulk load holds in memory: the whole 20,000-paper graph at once took 1.2 GB
