@@ -178,7 +178,8 @@ class Classifier:
         # them in the order a loop over the neighbours did, so the sums are the same to the last bit
         terms = np.empty((2 * len(near), len(self.heads)))
         terms[0::2] = labels[near]
-        terms[1::2] = (1.0 / (adjacency.indptr[near + 1] - adjacency.indptr[near]))[:, None] * (around[near] - labels[row])
+        degree = adjacency.indptr[near + 1] - adjacency.indptr[near]
+        terms[1::2] = (1.0 / degree)[:, None] * (around[near] - labels[row])
         scores = np.cumsum(terms, axis=0)[-1]
         return {self.heads[k]: float(s) for k, s in enumerate(scores) if s > 1e-12}
 
