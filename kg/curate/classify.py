@@ -211,7 +211,7 @@ class Classifier:
         if self._citations is None:
             nodes = sorted(n for n, near in self.facts.neighbours.items() if near)
             index = {n: k for k, n in enumerate(nodes)}
-            ends = ([a for a, _ in self.facts.cites], [b for _, b in self.facts.cites])
+            ends = ([a for a, _ in self.facts.pairs], [b for _, b in self.facts.pairs])
             pairs = np.stack([np.fromiter(map(index.__getitem__, side), np.int64, len(side)) for side in ends], 1)
             width = max(len(nodes), 1)  # a pair (a, b) as the number a * width + b: sorted, unique, both ways
             keys = np.sort(np.concatenate([pairs[:, 0] * width + pairs[:, 1], pairs[:, 1] * width + pairs[:, 0]]))
