@@ -15,11 +15,13 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
+from json.encoder import encode_basestring as encode_json_string  # what json.dumps uses with ensure_ascii=False
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
@@ -30,6 +32,7 @@ from kg.clusters import (
     DEFAULT_RESOLUTION,
     STOPWORDS,
     UNCONNECTED,
+    Agreement,
     Cluster,
     Clustering,
     cluster_papers,
@@ -97,10 +100,13 @@ NON_ASCII = UnicodeToLatexEncoder(
 LINK_SCHEMES = ("http", "https")
 URL_UNSAFE = re.compile(r'[\x00-\x20"<>\\^`{|}\x7f]|[^\x00-\x7f]')
 ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*(\.[A-Z]{2})?/\d{7})(v\d+)?")
+NEW_STYLE_ARXIV = re.compile(r"(\d\d)(\d\d)\.\d{4,5}(v\d+)?")  # yymm.number: the month it was posted
+NOT_KEY_LETTER = re.compile(r"[^a-z0-9]")
 DOI = re.compile(r'10\.\d{4,9}/[^\s"{}\\%#~^]+')
 XML_INVALID = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
+MARKDOWN_UNSAFE = re.compile(r"[\\`*_{}\[\]<>#|!\x00-\x1f\x7f-\x9f]")  # what escape_md rewrites
 LATEX_UNSAFE = re.compile(r"[\\{}&%$#_~^<>]|[^ -~]")  # what escape_latex rewrites: specials, non-printable-ASCII
 
 
@@ -133,9 +139,10 @@ class Reference:
         """Read once the date is final (keys, then prose), like `families`."""
         return int(self.date[:4]) if self.date else None
 
-    @property
+    @cached_property
     def url(self) -> str | None:
-        """A link a reader can follow: arXiv, DOI, else the first http(s) page (Semantic Scholar's last)."""
+        """A link a reader can follow: arXiv, DOI, else the first http(s) page (Semantic Scholar's last).
+        Read once the identifiers are final, like `families`: every citation of the work asks again."""
         if self.arxiv:
             return f"https://arxiv.org/abs/{self.arxiv}"
         if self.doi:
@@ -166,12 +173,24 @@ class RelatedWork:
     clustering: Clustering
     works: dict[str, Reference]
     list_title: str
+    paragraphs: dict[str, Prose] = field(default_factory=dict)  # by cluster id, see `paragraph`
 
     def cited(self) -> list[Reference]:
         """Every listed paper and every outside work a cluster builds on, by key."""
         iris = set(self.clustering.data.papers)
         iris.update(iri for cluster in self.clustering.clusters for iri, _ in cluster.builds_on)
         return sorted((self.works[iri] for iri in iris), key=lambda w: w.key)
+
+    @cached_property
+    def agreement(self) -> Agreement:
+        """The clustering's agreement with the headings, computed once for the Markdown and the JSON."""
+        return self.clustering.agreement()
+
+    def paragraph(self, cluster: Cluster) -> Prose:
+        """The cluster's paragraph, told once: the Markdown and the LaTeX render the same prose."""
+        if cluster.id not in self.paragraphs:
+            self.paragraphs[cluster.id] = cluster_paragraph(self, cluster)
+        return self.paragraphs[cluster.id]
 
 
 # ---------------------------------------------------------------------------
@@ -234,7 +253,7 @@ def cited_date(work: Reference, listed: str | None, published: str | None, issue
         named = VENUE_YEAR.search(work.venue)
         year = (named.group(0) if named else None) or published or (listed or "")[:4] or (issued or "")[:4]
     else:
-        new_style = re.fullmatch(r"(\d\d)(\d\d)\.\d{4,5}(v\d+)?", work.arxiv or "")
+        new_style = NEW_STYLE_ARXIV.fullmatch(work.arxiv or "")
         if new_style:
             return f"20{new_style[1]}-{new_style[2]}"
         year = (candidates[0] if candidates else "")[:4]
@@ -257,8 +276,8 @@ def add_tech_report_facts(model: GraphModel, entries: dict[str, Reference]) -> N
 
 def ascii_letters(text: str) -> str:
     """`Müller` -> `muller`: what a citation key can hold."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]", "", folded.lower())
+    folded = text if text.isascii() else unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return NOT_KEY_LETTER.sub("", folded.lower())
 
 
 def split_name(name: str) -> tuple[str, str, str]:
@@ -441,6 +460,24 @@ def render(parts: Prose, text, citation) -> str:
     return "".join(citation(p) if isinstance(p, Reference) else text(p) for p in parts)
 
 
+def remembered(function: Callable[[Any], str], key: Callable[[Any], Hashable] | None = None) -> Callable[[Any], str]:
+    """`function` with each answer kept for one export: a work is cited again and again, and the words between
+    citations repeat (a Reference, which is not hashable, is remembered by `key`, its IRI)."""
+    found: dict[Hashable, str] = {}
+
+    def call(value) -> str:
+        k = value if key is None else key(value)
+        if k not in found:
+            found[k] = function(value)
+        return found[k]
+
+    return call
+
+
+def by_iri(work: Reference) -> str:
+    return work.iri
+
+
 # ---------------------------------------------------------------------------
 # Markdown
 # ---------------------------------------------------------------------------
@@ -453,6 +490,8 @@ def md(text: str) -> str:
 
 def escape_md(text: str) -> str:
     """Markup characters escaped; control characters (a terminal's escape sequences) as their code point."""
+    if not MARKDOWN_UNSAFE.search(text):  # most text: nothing to escape
+        return text
     text = CONTROL.sub(lambda m: f"U+{ord(m[0]):04X}", text)
     return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
@@ -466,7 +505,7 @@ def md_cite(work: Reference) -> str:
 def to_markdown(rw: RelatedWork) -> str:
     """An outline: one section per cluster with its shape, a citation sentence and the papers."""
     c = rw.clustering
-    agreement = c.agreement()
+    agreement = rw.agreement
     lines = [
         f"# Related work: {md(rw.list_title)}",
         "",
@@ -476,16 +515,17 @@ def to_markdown(rw: RelatedWork) -> str:
         f"NMI {agreement['top']['nmi']:.2f}, ARI {agreement['top']['ari']:.2f} against top-level headings.",
         "",
     ]
+    text, cite = remembered(escape_md), remembered(md_cite, by_iri)
     for cluster in c.clusters:
-        lines += markdown_section(rw, cluster)
+        lines += markdown_section(rw, cluster, text, cite)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def markdown_section(rw: RelatedWork, cluster: Cluster) -> list[str]:
+def markdown_section(rw: RelatedWork, cluster: Cluster, text=escape_md, cite=md_cite) -> list[str]:
     """Name, terms, shape, the cluster's paragraph, who is filed elsewhere, then the papers."""
     headings = rw.clustering.data.headings
     members = [rw.works[iri] for iri in in_time(rw, cluster.members)]
-    paragraph = render(cluster_paragraph(rw, cluster), escape_md, md_cite)
+    paragraph = render(rw.paragraph(cluster), text, cite)
     if cluster.id == UNCONNECTED:
         lines = ["## Unconnected papers", "", paragraph, ""]
     else:
@@ -578,7 +618,7 @@ def bibtex_title(title: str) -> str:
     """Escaped, with acronyms and names like `MoE` or `CPU-GPU` braced so styles keep their case."""
     words = []
     for word in title.split():
-        escaped = latex(word)
+        escaped = escape_latex(word)  # a word is one line already
         cased = not word[1:].islower() and any(c.isupper() for part in word.split("-") for c in part[1:])
         words.append(f"{{{escaped}}}" if cased else escaped)
     return " ".join(words)
@@ -591,11 +631,12 @@ def bibtex_name(name: str) -> str:
     return ", ".join(latex(part) for part in (family, suffix, given) if part)
 
 
-def bibtex_entry(work: Reference) -> str:
+def bibtex_entry(work: Reference, name=bibtex_name) -> str:
+    """One entry; `name` writes an author (the export passes one that remembers: authors recur)."""
     # Without authors (no source names them) a published paper is a @misc naming its venue: styles
     # require authors of @inproceedings and @article, and a made-up author would be false.
     kind = work.entry_type if work.authors else "misc"
-    names = [f"{{{latex(a)}}}" if work.organisation else bibtex_name(a) for a in work.authors]
+    names = [f"{{{latex(a)}}}" if work.organisation else name(a) for a in work.authors]
     fields = [
         ("author", " and ".join(names + ["others"] * work.others)),
         ("key", "" if work.authors else latex(work.title)),  # what styles sort by without authors
@@ -608,7 +649,7 @@ def bibtex_entry(work: Reference) -> str:
     if work.year:
         fields.append(("year", str(work.year)))
     lines = [f"@{kind}{{{work.key},"]
-    lines += [f"  {name} = {{{value}}}," for name, value in fields if value]
+    lines += [f"  {label} = {{{value}}}," for label, value in fields if value]
     if work.date and len(work.date) >= 7:
         lines.append(f"  month = {MONTHS[int(work.date[5:7]) - 1]},")
     if work.doi:  # verbatim for biblatex: only a DOI of DOI syntax (no braces, backslashes, %) is written
@@ -627,7 +668,8 @@ def to_bibtex(rw: RelatedWork) -> str:
         f"% References of the related-work clusters of {tex_comment(rw.list_title)}, written by awesome-kg.\n"
         f"% Keys: first author's family name, year, first significant title word.\n\n"
     )
-    return header + "\n".join(bibtex_entry(w) for w in rw.cited())
+    name = remembered(bibtex_name)
+    return header + "\n".join(bibtex_entry(w, name) for w in rw.cited())
 
 
 def cite(work: Reference) -> str:
@@ -649,8 +691,9 @@ def to_latex(rw: RelatedWork) -> str:
         "",
     ]
     headings = c.data.headings
+    text, citation = remembered(escape_latex), remembered(cite, by_iri)
     for cluster in c.clusters:
-        paragraph = render(cluster_paragraph(rw, cluster), escape_latex, cite)
+        paragraph = render(rw.paragraph(cluster), text, citation)
         if cluster.id == UNCONNECTED:
             lines += ["\\subsection{Other related work}", "\\label{sec:related-unconnected}", paragraph, ""]
             continue
@@ -714,7 +757,7 @@ def csl_item(work: Reference) -> dict:
 
 
 def to_csl_json(rw: RelatedWork) -> str:
-    return json.dumps([csl_item(w) for w in rw.cited()], indent=2, ensure_ascii=False) + "\n"
+    return json_text([csl_item(w) for w in rw.cited()]) + "\n"
 
 
 # ---------------------------------------------------------------------------
@@ -771,10 +814,57 @@ def to_json(rw: RelatedWork) -> str:
         "method": "leiden",
         "parameters": c.parameters,
         "similarity_edges": len(c.similarity),
-        "agreement": c.agreement(),
+        "agreement": rw.agreement,
         "clusters": clusters,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document) + "\n"
+
+
+def json_text(value: object) -> str:
+    """`json.dumps(value, indent=2, ensure_ascii=False)`, the same text: with an indent the json module
+    encodes in Python, a generator per container, 1 s for the 20,000-paper clusters.json (keys are strings)."""
+    out: list[str] = []
+    write_json(value, "\n", out)
+    return "".join(out)
+
+
+def write_json(value: object, newline: str, out: list[str]) -> None:
+    """`value` at the depth `newline` indents to, its scalars written as the json module writes them."""
+    if isinstance(value, dict | list | tuple):
+        if not value:
+            out.append("{}" if isinstance(value, dict) else "[]")
+            return
+        inner = newline + "  "
+        if isinstance(value, dict):
+            opening, closing = "{", "}"
+            items = ((f"{encode_json_string(k)}: ", v) for k, v in value.items())
+        else:
+            opening, closing = "[", "]"
+            items = (("", v) for v in value)
+        separator = opening + inner
+        for key, item in items:
+            kind = type(item)
+            if kind is str:
+                out.append(separator + key + encode_json_string(item))
+            elif kind is int:
+                out.append(separator + key + int.__repr__(item))
+            else:
+                out.append(separator + key)
+                write_json(item, inner, out)
+            separator = "," + inner
+        out.append(newline + closing)
+    elif isinstance(value, str):
+        out.append(encode_json_string(value))
+    elif value is None:
+        out.append("null")
+    elif value is True or value is False:
+        out.append("true" if value else "false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(json.dumps(value))
+    else:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def node_rows(rw: RelatedWork) -> list[dict]:
@@ -916,7 +1006,7 @@ def to_table(rw: RelatedWork) -> str:
         )
     buffer = io.StringIO()
     Console(file=buffer, width=160, force_terminal=False, color_system=None).print(grid)
-    agreement = c.agreement()
+    agreement = rw.agreement
     return (
         buffer.getvalue() + f"leiden on the {c.method} graph, resolution {c.resolution:g}, seed {c.seed}: "
         f"{len(c.similarity)} weighted links. Agreement with the headings of {agreement['papers']} clustered papers: "

@@ -116,8 +116,8 @@ def shares(scores: dict[str, float]) -> dict[str, float]:
 
 
 # What the terms method learns once: idf per term, a unit vector per listed paper, per heading its profile
-# and the profile's squared norm, and per term the (heading, weight) of the profiles holding it.
-TermsModel = tuple[dict[str, float], dict[str, dict[str, float]], dict[str, Counter], dict[str, float], dict[str, list]]
+# and the profile's squared norm, and per term the profiles holding it and its weight in each (two arrays).
+TermsModel = tuple[dict[str, float], dict[str, dict[str, float]], dict[str, Counter], dict[str, float], dict[str, Any]]
 NO_LABELS: Mapping[str, float] = MappingProxyType({})
 
 
@@ -160,6 +160,7 @@ class Classifier:
         self._rates: tuple[float, float] | None = None
         self._venues: dict[str, Counter] | None = None
         self._scores: dict[tuple[str, str], dict[str, float]] = {}
+        self._by_title: dict[str, list[str]] = {}  # a work's neighbours by title, for vote_evidence
 
     # --- citation vote -------------------------------------------------------------------
     def vote(self, iri: str) -> dict[str, float]:
@@ -170,16 +171,24 @@ class Classifier:
         if iri not in index:
             return {}
         row = index[iri]
-        own, scores = labels[row], np.zeros(len(self.heads))
-        for near in adjacency.indices[adjacency.indptr[row] : adjacency.indptr[row + 1]]:  # in order: the same sums
-            scores += labels[near]
-            scores += (1.0 / (adjacency.indptr[near + 1] - adjacency.indptr[near])) * (around[near] - own)
+        near = adjacency.indices[adjacency.indptr[row] : adjacency.indptr[row + 1]]
+        if not len(near):
+            return {}
+        # per neighbour in order, its labels then its shared-neighbour term: a running sum down the rows adds
+        # them in the order a loop over the neighbours did, so the sums are the same to the last bit
+        terms = np.empty((2 * len(near), len(self.heads)))
+        terms[0::2] = labels[near]
+        degree = adjacency.indptr[near + 1] - adjacency.indptr[near]
+        terms[1::2] = (1.0 / degree)[:, None] * (around[near] - labels[row])
+        scores = np.cumsum(terms, axis=0)[-1]
         return {self.heads[k]: float(s) for k, s in enumerate(scores) if s > 1e-12}
 
     def vote_evidence(self, iri: str, heading: str) -> list[str]:
         """The listed papers under `heading` that the paper cites or is cited by."""
+        if iri not in self._by_title:  # asked again for each of the paper's top headings
+            self._by_title[iri] = sorted(self.facts.neighbours.get(iri, ()), key=lambda n: self.facts.works[n].title)
         found = []
-        for near in sorted(self.facts.neighbours.get(iri, ()), key=lambda n: self.facts.works[n].title):
+        for near in self._by_title[iri]:
             if heading in self.label_share(near):
                 relation = "cites" if (iri, near) in self.facts.cites else "cited by"
                 found.append(f"{relation} {self.listed[near].title}")
@@ -202,7 +211,7 @@ class Classifier:
         if self._citations is None:
             nodes = sorted(n for n, near in self.facts.neighbours.items() if near)
             index = {n: k for k, n in enumerate(nodes)}
-            ends = ([a for a, _ in self.facts.cites], [b for _, b in self.facts.cites])
+            ends = ([a for a, _ in self.facts.pairs], [b for _, b in self.facts.pairs])
             pairs = np.stack([np.fromiter(map(index.__getitem__, side), np.int64, len(side)) for side in ends], 1)
             width = max(len(nodes), 1)  # a pair (a, b) as the number a * width + b: sorted, unique, both ways
             keys = np.sort(np.concatenate([pairs[:, 0] * width + pairs[:, 1], pairs[:, 1] * width + pairs[:, 0]]))
@@ -256,18 +265,23 @@ class Classifier:
     # --- title and abstract terms --------------------------------------------------------
     def terms(self, work: Work) -> dict[str, float]:
         """Cosine between the paper's TF-IDF vector and each heading profile (paper left out)."""
+        import numpy as np
+
         idf, vectors, profiles, norms, postings = self.terms_model()
         mine = vectors.get(work.iri) or self.vector(topic_text(work), idf)
-        dots: dict[str, float] = {}
+        if not mine:
+            return {}
+        dots = np.zeros(len(profiles))
         for term, weight in mine.items():  # the paper's terms in order: each dot adds them as it always did
-            for heading, value in postings.get(term, ()):
-                dots[heading] = dots.get(heading, 0.0) + weight * value
+            if term in postings:
+                columns, values = postings[term]
+                dots[columns] += weight * values
         scores = {}
-        for heading in profiles:
-            members = self.by_heading.get(heading, set())
-            if not mine or len(members) == (work.iri in members):  # no paper under it but this one
+        for column, heading in enumerate(profiles):
+            members = self.by_heading.get(heading, ())
+            if len(members) == (work.iri in members):  # no paper under it but this one
                 continue
-            dot = dots.get(heading, 0.0)
+            dot = float(dots[column])
             norm2 = norms[heading]
             if work.iri in self.by_heading[heading]:  # the profile without this paper's unit vector
                 dot, norm2 = dot - 1.0, norm2 - 2.0 * dot + 1.0
@@ -286,7 +300,9 @@ class Classifier:
 
     def terms_model(self) -> TermsModel:
         """(idf, unit vector per listed paper, profile and its squared norm per heading, the profiles
-        holding each term), once."""
+        holding each term: their positions in `profiles` and the term's weight in each, as arrays), once."""
+        import numpy as np
+
         if self._terms is None:
             documents = {iri: tokens(topic_text(w)) for iri, w in self.listed.items()}
             frequency = Counter(t for words in documents.values() for t in set(words))
@@ -300,10 +316,12 @@ class Classifier:
                     profile.update(vectors[iri])
                 profiles[heading] = profile
             norms: dict[str, float] = {h: sum(v * v for v in profile.values()) for h, profile in profiles.items()}
-            postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
-            for heading, profile in profiles.items():
+            found: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
+            for column, profile in enumerate(profiles.values()):
                 for term, value in profile.items():
-                    postings[term].append((heading, value))
+                    found[term][0].append(column)
+                    found[term][1].append(value)
+            postings = {term: (np.array(columns), np.array(values)) for term, (columns, values) in found.items()}
             self._terms = (idf, vectors, profiles, norms, postings)
         return self._terms
 

@@ -24,23 +24,27 @@ def topic_text(work: Work) -> str:
 class Facts:
     """Headings, works and citation edges of one build, with the lookups the commands need."""
 
-    def __init__(self, title: str, headings: dict[str, Heading], works: dict[str, Work], cites: set[tuple[str, str]]):
+    def __init__(self, title: str, headings: dict[str, Heading], works: dict[str, Work], pairs: list[tuple[str, str]]):
         self.title = title
         self.headings = headings
         self.works = works
-        self.cites = cites
+        # (citing, cited), distinct, in the model's order: what is read pair by pair reads this list, in memory
+        # order (iterating the set took twice as long at 230,000 citations); the set answers look-ups
+        self.pairs = pairs
+        self.cites = set(pairs)
         self._paths: dict[str, str] = {}
         self.neighbours: dict[str, set[str]] = defaultdict(set)
-        for a, b in cites:
-            self.neighbours[a].add(b)
-            self.neighbours[b].add(a)
+        neighbours = self.neighbours
+        for a, b in pairs:
+            neighbours[a].add(b)
+            neighbours[b].add(a)
 
     @classmethod
     def from_model(cls, source: KnowledgeGraph | GraphModel) -> Facts:
         """The facts of a build's model (or of its graph, read into one)."""
         model = as_model(source)
         return cls(
-            model.title or "the list", model.headings, dict(model.works), {(c.citing, c.cited) for c in model.citations}
+            model.title or "the list", model.headings, dict(model.works), [(c.citing, c.cited) for c in model.citations]
         )
 
     @cached_property
@@ -63,14 +67,12 @@ class Facts:
     def add_outside_work(self, work: Work, cited: set[str], citing: set[str]) -> None:
         """A paper fetched for `kg classify` that the build does not hold, linked to its neighbours."""
         self.works[work.iri] = work
-        for other in cited:
-            self.cites.add((work.iri, other))
-            self.neighbours[work.iri].add(other)
-            self.neighbours[other].add(work.iri)
-        for other in citing:
-            self.cites.add((other, work.iri))
-            self.neighbours[work.iri].add(other)
-            self.neighbours[other].add(work.iri)
+        for a, b in [(work.iri, other) for other in cited] + [(other, work.iri) for other in citing]:
+            if (a, b) not in self.cites:
+                self.cites.add((a, b))
+                self.pairs.append((a, b))
+            self.neighbours[a].add(b)
+            self.neighbours[b].add(a)
 
     def find(self, identifier: str) -> Work | None:
         """The work carrying `dcterms:identifier` (e.g. `arXiv:2401.14361`), listed papers first."""

@@ -80,11 +80,11 @@ def headings_section(classifier: Classifier) -> list[str]:
     ]
     lines.append(table(["method", "papers", "answered", "top-1", "top-3"], rows))
     misfiled = []
-    for work in papers:
-        result = classifier.classify(work)
-        best = result.candidates[0] if result.decided else None
-        if best and best.score >= CONFIDENT and best.heading not in work.headings:
-            misfiled.append((best.score, work, best))
+    for work in papers:  # the top heading as `classify` scores it, without the evidence it gathers for each
+        ranked = classifier.ranked(work, "combined")
+        score = round(classifier.scores(work, "combined")[ranked[0]], 3) if ranked else 0.0
+        if ranked and score >= CONFIDENT and ranked[0] not in work.headings:
+            misfiled.append((score, work, ranked[0]))
     misfiled.sort(key=lambda item: (-item[0], item[1].title))
     if misfiled:
         lines += ["Listed papers the classifier would file elsewhere:", ""]
@@ -92,7 +92,7 @@ def headings_section(classifier: Classifier) -> list[str]:
             table(
                 ["paper", "listed under", "suggested", "score"],
                 [
-                    [w.title, "; ".join(facts.path(h) for h in w.headings), best.path, percent(score)]
+                    [w.title, "; ".join(facts.path(h) for h in w.headings), facts.path(best), percent(score)]
                     for score, w, best in misfiled[:TOP_MISFILED]
                 ],
             )

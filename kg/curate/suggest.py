@@ -16,6 +16,7 @@ papers that point to it and the classifier's heading (kg/curate/classify.py).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from kg.curate.classify import Classification, Classifier
@@ -75,15 +76,21 @@ def suggest(facts: Facts, top: int | None = None, classifier: Classifier | None 
     listed = {w.iri: w for w in facts.listed}
     on_list = {normalize_title(t) for w in listed.values() for t in (w.title, w.source_title) if t}
     newest = max((w.year for w in listed.values() if w.year), default=None)
+    cited_by: dict[str, list[Work]] = defaultdict(list)  # outside work -> listed papers citing it
+    cites: dict[str, list[Work]] = defaultdict(list)  # outside work -> listed papers it cites
+    for a, b in facts.pairs:  # one pass over the citations (sorted below, for the works kept)
+        if a in listed:
+            if b not in listed:
+                cited_by[b].append(listed[a])
+        elif b in listed:
+            cites[a].append(listed[b])
     candidates = []
     for work in facts.works.values():
         if work.listed or not work.identifiers or normalize_title(work.title) in on_list:
             continue
-        near = [listed[n] for n in facts.neighbours.get(work.iri, ()) if n in listed]
-        cited_by = [w for w in near if (w.iri, work.iri) in facts.cites]  # sorted below, for the works kept
-        cites = [w for w in near if (work.iri, w.iri) in facts.cites]
-        if len(cited_by) + len(cites) >= MIN_LINKS:
-            candidates.append(Suggestion(work, cited_by, cites, 0.0, recency(work.year, newest)))
+        citing, cited = cited_by.get(work.iri, []), cites.get(work.iri, [])
+        if len(citing) + len(cited) >= MIN_LINKS:
+            candidates.append(Suggestion(work, citing, cited, 0.0, recency(work.year, newest)))
     if top and len(candidates) > top:  # co-citation adds at most 1: skip works that cannot make it
         floor = sorted((s.links + s.recency for s in candidates), reverse=True)[top - 1]
         candidates = [s for s in candidates if s.links + s.recency + 1 >= floor]
