@@ -61,6 +61,7 @@ BUILDS_ON = 5
 HUB_LIMIT = 100
 WHOLE_GRAPH_UP_TO = 1000  # papers: a larger list's graph keeps each paper's STRONGEST_LINKS strongest links
 STRONGEST_LINKS = 30
+LARGE_LIST_ITERATIONS = 2  # Leiden's iterations on a larger list's graph (a smaller one's: until stable)
 BLOCK_ROWS = 2000  # papers whose similarity rows are computed at once
 WEIGHT_STEPS = 10**12  # weights are kept to 12 digits
 STOPWORDS = frozenset(
@@ -304,13 +305,12 @@ def similarity(data: CitationData, method: str) -> SimilarityGraph:
         block = sparse.csr_matrix((stop - start, size))
         for part in ([direct[start:stop]] if direct is not None else []) + [s.cosine(start, stop) for s in shared]:
             block = block + part / parts
-        block.sort_indices()  # a product's columns come unsorted; ties go to the lower column
         rows = np.repeat(np.arange(start, stop), np.diff(block.indptr))
         columns, weights = block.indices, np.round(block.data, 12)
         if keep is None:
             chosen = np.flatnonzero(columns > rows)  # each pair once, from its first paper's row
         else:
-            chosen = strongest(rows - start, columns != rows, weights, keep)
+            chosen = strongest(rows, columns, weights, keep)
         found.append((rows[chosen], columns[chosen], weights[chosen]))
     first, second, weight = (np.concatenate(part) for part in zip(*found, strict=True))
     first, second = np.minimum(first, second), np.maximum(first, second)
@@ -319,16 +319,27 @@ def similarity(data: CitationData, method: str) -> SimilarityGraph:
     return SimilarityGraph(list(data.papers), first, second, weight[where])
 
 
-def strongest(rows: np.ndarray, candidate: np.ndarray, weights: np.ndarray, keep: int) -> np.ndarray:
-    """Positions of the `keep` heaviest candidates of each row (rows ascending, columns ascending within a
-    row; weights in [0, 1] to 12 digits): one stable sort on (row, weight descending) as one integer, so
-    equal weights go to the lower column."""
+def strongest(rows: np.ndarray, columns: np.ndarray, weights: np.ndarray, keep: int) -> np.ndarray:
+    """Positions of the `keep` heaviest entries of each row other than the row's own column (rows
+    ascending, weights in [0, 1] to 12 digits, rows below 9 million); equal weights go to the lower column.
+
+    Only entries at or above their row's mean weight are sorted when the row has `keep` of them
+    (its `keep` heaviest are among them then): most of a row's links are weak, so that sorts a
+    fraction of them.
+    """
     import numpy as np
 
-    places = np.flatnonzero(candidate)
+    places = np.flatnonzero(columns != rows)
+    row, weight = rows[places], weights[places]
+    count = np.bincount(row)
+    mean = np.bincount(row, weights=weight) / np.maximum(count, 1)
+    heavy = weight >= mean[row]
+    enough = np.bincount(row[heavy], minlength=len(count)) >= keep
+    places = places[heavy | ~enough[row]]
+    row = rows[places]
     lightness = WEIGHT_STEPS - np.rint(weights[places] * WEIGHT_STEPS).astype(np.int64)
-    order = places[np.argsort(rows[places] * (WEIGHT_STEPS + 1) + lightness, kind="stable")]
-    starts = np.concatenate([[0], np.cumsum(np.bincount(rows[places]))])
+    order = places[np.lexsort((columns[places], row * (WEIGHT_STEPS + 1) + lightness))]
+    starts = np.concatenate([[0], np.cumsum(np.bincount(row))])
     return order[np.arange(len(order)) - starts[rows[order]] < keep]
 
 
@@ -359,7 +370,12 @@ def import_igraph():
 
 def leiden(graph: SimilarityGraph, resolution: float, seed: int) -> list[list[str]]:
     """Communities of the linked papers by igraph's Leiden (modularity), with a seeded generator.
-    Vertices are the linked papers in IRI order, edges in pair order: the same input, the same run."""
+    Vertices are the linked papers in IRI order, edges in pair order: the same input, the same run.
+
+    Iterated until stable on a list of up to WHOLE_GRAPH_UP_TO papers; a larger list's graph gets
+    LARGE_LIST_ITERATIONS, igraph's default: at 100,000 papers iterating until stable took 2.5 times
+    as long (8.5 s of CPU against 3.4 s) for the same modularity and NMI 0.9998 between the two.
+    """
     import numpy as np
 
     igraph = import_igraph()
@@ -373,10 +389,11 @@ def leiden(graph: SimilarityGraph, resolution: float, seed: int) -> list[list[st
     # memoryview, which igraph's abi3 build reads through a list of lists
     pairs = zip(vertex[graph.first].tolist(), vertex[graph.second].tolist(), strict=True)
     g = igraph.Graph(n=len(linked), edges=pairs, edge_attrs={"weight": graph.weight.tolist()})
+    iterations = -1 if len(graph.papers) <= WHOLE_GRAPH_UP_TO else LARGE_LIST_ITERATIONS
     igraph.set_random_number_generator(random.Random(seed))
     try:
         found = g.community_leiden(
-            objective_function="modularity", weights="weight", resolution=resolution, n_iterations=-1
+            objective_function="modularity", weights="weight", resolution=resolution, n_iterations=iterations
         )
     finally:
         igraph.set_random_number_generator(random)
