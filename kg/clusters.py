@@ -8,16 +8,18 @@ Four graphs over the listed papers, all from the citations of a build's model:
 Every weight lies in [0, 1] (Salton's cosine keeps surveys with 200 references from
 pulling everything in); a work shared by more than 100 listed papers adds to no pair.
 Communities come from igraph's Leiden (modularity, a resolution parameter, a fixed
-seed, iterated until stable), so the same graph always gives the same clusters. Papers
-with no link in the chosen graph form one "unconnected" group instead of being
-scattered. Each cluster is named from the list headings most of its members sit under
+seed, iterated until stable), so the same graph always gives the same clusters; a list of
+more than 1,000 papers keeps each paper's 30 strongest links and gets two Leiden iterations
+(`links_kept`, `leiden`). Papers with no link in the chosen graph form one "unconnected"
+group instead of being scattered. Each cluster is named from the list headings most of its members sit under
 ("Pruning and knowledge distillation"), keeps its most distinctive terms (c-TF-IDF over
 titles, abstracts and TLDRs) as a secondary description, and goes back into the graph
 as akg:Cluster nodes in the clusters graph.
 
 At 20,000 papers a hybrid graph has millions of pairs, so no step handles a pair in Python:
-the citations are integer arrays, the graphs scipy sparse matrices, the pairs reach igraph
-as index arrays, and what the clusters build on is counted for all clusters at once.
+the citations are integer arrays, the graphs scipy sparse matrices computed a block of papers
+at a time, the pairs reach igraph as index arrays, and what the clusters build on is counted
+for all clusters at once.
 """
 
 from __future__ import annotations
@@ -148,7 +150,13 @@ class Clustering:
 
     @property
     def parameters(self) -> dict:
-        return {"graph": self.method, "objective": "modularity", "resolution": self.resolution, "seed": self.seed}
+        """What the run used; a list of more than WHOLE_GRAPH_UP_TO papers also says how its graph and
+        Leiden's iterations were cut (`links_kept`, `leiden`)."""
+        found = {"graph": self.method, "objective": "modularity", "resolution": self.resolution, "seed": self.seed}
+        keep = links_kept(len(self.data.papers))
+        if keep is not None:
+            found |= {"strongest_links": keep, "iterations": LARGE_LIST_ITERATIONS}
+        return found
 
     def agreement(self) -> Agreement:
         """NMI and ARI of the clusters against the leaf and top-level headings (connected papers only)."""
@@ -228,7 +236,8 @@ def links_kept(papers: int) -> int | None:
 
 
 def direct_links(data: CitationData) -> sparse.csr_matrix:
-    """Weight 1 for each pair of listed papers where one cites the other, both ways round."""
+    """Weight 1 for each pair of listed papers where one cites the other, both ways round (a paper citing
+    itself makes no pair)."""
     import numpy as np
     from scipy import sparse
 

@@ -4,6 +4,7 @@ clusters go back into the graph, and the same graph always gives the same cluste
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import subprocess
 import sys
@@ -362,11 +363,16 @@ print("ok")
 
 
 @pytest.fixture(scope="module")
-def latest_data(tmp_path_factory):
-    """The latest list version's citations (127 papers, a nearly complete hybrid graph)."""
+def latest_model(tmp_path_factory):
+    """The latest list version's model (127 papers, a nearly complete hybrid graph)."""
     from curate_builds import enriched_build
 
-    return citation_data(read_model(enriched_build("2025-10-20_f7ccad0.md", tmp_path_factory).graph))
+    return read_model(enriched_build("2025-10-20_f7ccad0.md", tmp_path_factory).graph)
+
+
+@pytest.fixture(scope="module")
+def latest_data(latest_model):
+    return citation_data(latest_model)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -385,7 +391,8 @@ def test_similarity_is_the_same_whatever_the_block_of_papers(method, latest_data
     whole = graphs()
     monkeypatch.setattr("kg.clusters.BLOCK_ROWS", 7)
     for one, other in zip(whole, graphs(), strict=True):
-        assert len(one) and all(np.array_equal(getattr(one, k), getattr(other, k)) for k in ("first", "second", "weight"))
+        assert len(one)
+        assert all(np.array_equal(getattr(one, k), getattr(other, k)) for k in ("first", "second", "weight"))
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -406,3 +413,16 @@ def test_a_larger_list_keeps_the_pairs_one_of_its_papers_ranks_among_its_stronge
     assert kept == expected
     assert len(kept) < len(whole)
     assert {iri for pair in kept for iri in pair[:2]} == set(links)
+
+
+def test_a_larger_lists_clustering_says_how_its_graph_and_iterations_were_cut(latest_model, monkeypatch):
+    whole = cluster_papers(latest_model)
+    assert whole.parameters == {"graph": "hybrid", "objective": "modularity", "resolution": 1.0, "seed": 0}
+    monkeypatch.setattr("kg.clusters.WHOLE_GRAPH_UP_TO", 100)
+    cut = cluster_papers(latest_model)
+    assert cut.parameters == whole.parameters | {"strongest_links": 30, "iterations": 2}
+    assert len(cut.similarity) < len(whole.similarity)
+    listed = sorted(w.iri for w in latest_model.works.values() if w.listed)
+    assert sorted(iri for c in cut.clusters for iri in c.members) == listed
+    stored = {s[2] for s in cluster_quads(cut) if s[1].endswith("clusterParameters")}
+    assert {json.loads(literal.value)["strongest_links"] for literal in stored} == {30}
