@@ -297,7 +297,6 @@ def similarity(data: CitationData, method: str) -> SimilarityGraph:
     if method not in METHODS:
         raise ClusterError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
     import numpy as np
-    from scipy import sparse
 
     size, works = len(data.papers), len(data.works)
     direct = direct_links(data) if method in ("direct", "hybrid") else None
@@ -311,8 +310,9 @@ def similarity(data: CitationData, method: str) -> SimilarityGraph:
     found = [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))]
     for start in range(0, size, BLOCK_ROWS):
         stop = min(start + BLOCK_ROWS, size)
-        block = sparse.csr_matrix((stop - start, size))
-        for part in ([direct[start:stop]] if direct is not None else []) + [s.cosine(start, stop) for s in shared]:
+        head, *more = ([direct[start:stop]] if direct is not None else []) + [s.cosine(start, stop) for s in shared]
+        block = head / parts
+        for part in more:
             block = block + part / parts
         rows = np.repeat(np.arange(start, stop), np.diff(block.indptr))
         columns, weights = block.indices, np.round(block.data, 12)
