@@ -4,6 +4,7 @@
     python bench/clusters.py --quick         # quality only
     python bench/clusters.py --quick --save before.json      # keep every method's clusters ...
     python bench/clusters.py --quick --compare before.json   # ... and compare a later version's with them
+    python bench/clusters.py --stage 20000 100000 --folder DIR  # the build's clustering stage at those sizes
 
 Quality: NMI and ARI of each method's clusters against the leaf and top-level headings,
 (1) on the shipped list built offline from the shipped snapshot and (2) on the latest
@@ -13,6 +14,9 @@ data set's and method's clusters (paper -> cluster label) as JSON; --compare say
 whether the clusters are the same as the saved ones, and their NMI. Timing: every
 stage on a 20,000-paper synthetic graph with 40 planted topics (and the ARI against
 them, to show the clusters still find the topics at that size), Leiden apart.
+--stage: the build's clustering stage (`cluster_papers` of the model) on bench/scale.py's synthetic
+lists, each in a fresh process: wall and CPU time, and the memory it adds to the process's peak
+(the list and its cache are made in --folder once and reused).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench")]
 LATEST_LIST = ROOT / "tests" / "data" / "lists" / "awesome-moe-inference" / "2025-10-20_f7ccad0.md"
 
 from kg.build import ListSource, build  # noqa: E402
@@ -193,12 +197,72 @@ def timing() -> list[str]:
     return rows
 
 
+def stage(papers: int, folder: Path) -> str:
+    """One row: the clustering stage on a `papers`-paper synthetic list, measured in a fresh process."""
+    import subprocess
+
+    from scale import prepare
+
+    where = folder / str(papers)
+    if not (where / "cache").exists():
+        where.mkdir(parents=True, exist_ok=True)
+        prepare(papers, where)
+    child = [sys.executable, __file__, "--stage-of", str(where / "README.md"), str(where / "cache")]
+    found = json.loads(subprocess.run(child, capture_output=True, text=True, check=True).stdout)
+    return (
+        f"| {papers:,} | {found['pairs']:,} | {found['clusters']} | {found['wall']:.2f} | {found['cpu']:.2f} | "
+        f"{found['added'] / 2**20:.0f} |"
+    )
+
+
+def stage_of(listfile: Path, cache: Path) -> None:
+    """In the child: the model as the build reads it, then `cluster_papers` timed, and the peak resident
+    memory it adds (the kernel's high-water mark, reset before it starts)."""
+    from kg.listparse import collector_paused
+    from kg.statements import StatementIndex
+    from scale import build_statements
+
+    def resident(field: str) -> int:
+        status = Path("/proc/self/status").read_text().splitlines()
+        return next(int(line.split()[1]) << 10 for line in status if line.startswith(field))
+
+    with collector_paused():  # as in the build
+        model = read_model(StatementIndex(build_statements(listfile, cache)))
+        Path("/proc/self/clear_refs").write_text("5")  # the high-water mark starts again from here
+        before = resident("VmRSS")
+        wall, cpu = time.perf_counter(), time.process_time()
+        clustering = cluster_papers(model)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    added = resident("VmHWM") - before
+    print(
+        json.dumps(
+            {
+                "wall": wall,
+                "cpu": cpu,
+                "added": added,
+                "pairs": len(clustering.similarity),
+                "clusters": len(clustering.clusters),
+            }
+        )
+    )
+
+
 def option(name: str) -> Path | None:
     """The path given after --save or --compare."""
     return Path(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else None
 
 
 def main() -> None:
+    if "--stage-of" in sys.argv:
+        return stage_of(*map(Path, sys.argv[sys.argv.index("--stage-of") + 1 :][:2]))
+    if "--stage" in sys.argv:
+        sizes = [int(n) for n in sys.argv[sys.argv.index("--stage") + 1 :] if n.isdigit()]
+        print("| papers | similarity pairs | clusters | wall (s) | CPU (s) | memory added (MB) |")
+        print("|---:|---:|---:|---:|---:|---:|")
+        with tempfile.TemporaryDirectory() as scratch:
+            for papers in sizes:
+                print(stage(papers, option("--folder") or Path(scratch)), flush=True)
+        return None
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         graphs = {

@@ -8,16 +8,18 @@ Four graphs over the listed papers, all from the citations of a build's model:
 Every weight lies in [0, 1] (Salton's cosine keeps surveys with 200 references from
 pulling everything in); a work shared by more than 100 listed papers adds to no pair.
 Communities come from igraph's Leiden (modularity, a resolution parameter, a fixed
-seed, iterated until stable), so the same graph always gives the same clusters. Papers
-with no link in the chosen graph form one "unconnected" group instead of being
-scattered. Each cluster is named from the list headings most of its members sit under
+seed, iterated until stable), so the same graph always gives the same clusters; a list of
+more than 1,000 papers keeps each paper's 30 strongest links and gets two Leiden iterations
+(`links_kept`, `leiden`). Papers with no link in the chosen graph form one "unconnected"
+group instead of being scattered. Each cluster is named from the list headings most of its members sit under
 ("Pruning and knowledge distillation"), keeps its most distinctive terms (c-TF-IDF over
 titles, abstracts and TLDRs) as a secondary description, and goes back into the graph
 as akg:Cluster nodes in the clusters graph.
 
 At 20,000 papers a hybrid graph has millions of pairs, so no step handles a pair in Python:
-the citations are integer arrays, the graphs scipy sparse matrices, the pairs reach igraph
-as index arrays, and what the clusters build on is counted for all clusters at once.
+the citations are integer arrays, the graphs scipy sparse matrices computed a block of papers
+at a time, the pairs reach igraph as index arrays, and what the clusters build on is counted
+for all clusters at once.
 """
 
 from __future__ import annotations
@@ -59,6 +61,11 @@ NAME_HEADINGS = 2
 KEPT_TERMS = 8
 BUILDS_ON = 5
 HUB_LIMIT = 100
+WHOLE_GRAPH_UP_TO = 1000  # papers: a larger list's graph keeps each paper's STRONGEST_LINKS strongest links
+STRONGEST_LINKS = 30
+LARGE_LIST_ITERATIONS = 2  # Leiden's iterations on a larger list's graph (a smaller one's: until stable)
+BLOCK_ROWS = 2000  # papers whose similarity rows are computed at once
+WEIGHT_STEPS = 10**12  # weights are kept to 12 digits
 STOPWORDS = frozenset(
     """
 a about above across after against all also among an and any are as at based be been being between both but by
@@ -143,7 +150,13 @@ class Clustering:
 
     @property
     def parameters(self) -> dict:
-        return {"graph": self.method, "objective": "modularity", "resolution": self.resolution, "seed": self.seed}
+        """What the run used; a list of more than WHOLE_GRAPH_UP_TO papers also says how its graph and
+        Leiden's iterations were cut (`links_kept`, `leiden`)."""
+        found = {"graph": self.method, "objective": "modularity", "resolution": self.resolution, "seed": self.seed}
+        keep = links_kept(len(self.data.papers))
+        if keep is not None:
+            found |= {"strongest_links": keep, "iterations": LARGE_LIST_ITERATIONS}
+        return found
 
     def agreement(self) -> Agreement:
         """NMI and ARI of the clusters against the leaf and top-level headings (connected papers only)."""
@@ -208,66 +221,135 @@ class SimilarityGraph:
             yield papers[a], papers[b], w
 
 
-def direct_weights(data: CitationData) -> sparse.csr_matrix:
-    """Weight 1 for each pair of listed papers where one cites the other (upper triangle)."""
+def links_kept(papers: int) -> int | None:
+    """How many of its strongest links each paper keeps: all of them in a list of up to WHOLE_GRAPH_UP_TO
+    papers, else STRONGEST_LINKS.
+
+    Co-citation and coupling link a paper to hundreds of others (a 20,000-paper hybrid graph
+    has 3.6 million pairs) and Leiden's time and memory grow with the pairs; a pair both papers
+    rank below their STRONGEST_LINKS strongest adds little to a community. Keeping each paper's
+    k strongest links (a k-nearest-neighbour graph, the usual step before community detection on
+    similarity graphs) cuts that graph to about a tenth. Small lists keep every link: their
+    graphs are small anyway and nearly complete, where Leiden's result turns on the weakest pairs.
+    """
+    return None if papers <= WHOLE_GRAPH_UP_TO else STRONGEST_LINKS
+
+
+def direct_links(data: CitationData) -> sparse.csr_matrix:
+    """Weight 1 for each pair of listed papers where one cites the other, both ways round (a paper citing
+    itself makes no pair)."""
     import numpy as np
     from scipy import sparse
 
     size = len(data.papers)
-    inside = (data.citing < size) & (data.cited < size)
+    inside = (data.citing < size) & (data.cited < size) & (data.citing != data.cited)
     a, b = data.citing[inside], data.cited[inside]
-    pairs = sparse.csr_matrix((np.ones(len(a)), (np.minimum(a, b), np.maximum(a, b))), shape=(size, size))
-    pairs.data[:] = 1.0  # a pair citing both ways is still one link
-    return pairs
+    links = sparse.csr_matrix((np.ones(2 * len(a)), (np.concatenate([a, b]), np.concatenate([b, a]))), (size, size))
+    links.data[:] = 1.0  # a pair citing both ways is still one link
+    return links
 
 
-def shared_weights(size: int, papers: np.ndarray, neighbours: np.ndarray, works: int) -> sparse.csr_matrix:
-    """Salton's cosine of shared neighbours (citers for co-citation, references for coupling) of the first
-    `size` works, from (paper, neighbour) pairs of work indexes.
+@dataclass(frozen=True)
+class SharedNeighbours:
+    """Listed papers against the works they share (citers for co-citation, references for coupling): the
+    rows of a block of papers times the columns of all give that block's shared counts.
 
     A work shared by more than HUB_LIMIT listed papers (a landmark everyone cites) adds to no
     pair: like a stop word it joins everything to everything, and its pairs grow with the
     square of its degree. It still counts in each paper's degree, the cosine's denominator.
     """
-    import numpy as np
-    from scipy import sparse
 
-    listed = papers < size
-    papers, neighbours = papers[listed], neighbours[listed]
-    degree = np.bincount(papers, minlength=size)
-    kept = np.bincount(neighbours, minlength=works)[neighbours] <= HUB_LIMIT
-    shares = sparse.csr_matrix((np.ones(np.count_nonzero(kept)), (papers[kept], neighbours[kept])), shape=(size, works))
-    product = shares @ shares.T
-    rows = np.repeat(np.arange(size), np.diff(product.indptr))
-    upper = product.indices > rows  # each pair once, first < second
-    rows, columns = rows[upper], product.indices[upper]
-    row_starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=size))])
-    cosine = product.data[upper] / np.sqrt(degree[rows] * degree[columns])
-    return sparse.csr_matrix((cosine, columns, row_starts), shape=(size, size))
+    rows: sparse.csr_matrix  # paper x work
+    columns: sparse.csr_matrix  # work x paper
+    degree: np.ndarray
+
+    @classmethod
+    def of(cls, size: int, papers: np.ndarray, neighbours: np.ndarray, works: int) -> SharedNeighbours:
+        """From (paper, neighbour) pairs of work indexes; only the first `size` works are papers."""
+        import numpy as np
+        from scipy import sparse
+
+        listed = papers < size
+        papers, neighbours = papers[listed], neighbours[listed]
+        kept = np.bincount(neighbours, minlength=works)[neighbours] <= HUB_LIMIT
+        shares = sparse.csr_matrix(
+            (np.ones(np.count_nonzero(kept)), (papers[kept], neighbours[kept])), shape=(size, works)
+        )
+        return cls(shares, shares.T.tocsr(), np.bincount(papers, minlength=size))
+
+    def cosine(self, start: int, stop: int) -> sparse.csr_matrix:
+        """Salton's cosine of papers start..stop with every paper (themselves included)."""
+        import numpy as np
+
+        product = (self.rows[start:stop] @ self.columns).tocsr()
+        rows = np.repeat(np.arange(start, stop), np.diff(product.indptr))
+        product.data = product.data / np.sqrt(self.degree[rows] * self.degree[product.indices])
+        return product
 
 
 def similarity(data: CitationData, method: str) -> SimilarityGraph:
-    """Edge weights over listed papers for one method, as sparse pairs (first < second) in pair order."""
+    """Edge weights over listed papers for one method, as sparse pairs (first < second) in pair order.
+
+    Computed BLOCK_ROWS papers at a time, each block's rows whole, so no product of all papers
+    with all papers is held, and each paper's strongest links (`links_kept`) are chosen from
+    its whole row: a pair stays when either paper keeps it. Ties go to the lower index.
+    """
     if method not in METHODS:
         raise ClusterError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
     import numpy as np
-    from scipy import sparse
 
     size, works = len(data.papers), len(data.works)
-    parts = []
-    if method in ("direct", "hybrid"):
-        parts.append(direct_weights(data))
+    direct = direct_links(data) if method in ("direct", "hybrid") else None
+    shared = []
     if method in ("cocitation", "hybrid"):
-        parts.append(shared_weights(size, data.cited, data.citing, works))
+        shared.append(SharedNeighbours.of(size, data.cited, data.citing, works))
     if method in ("coupling", "hybrid"):
-        parts.append(shared_weights(size, data.citing, data.cited, works))
-    total = sparse.csr_matrix((size, size))
-    for part in parts:
-        total = total + part / len(parts)
-    total.eliminate_zeros()
-    total.sort_indices()
-    rows = np.repeat(np.arange(size), np.diff(total.indptr))
-    return SimilarityGraph(list(data.papers), rows, total.indices.astype(np.int64), np.round(total.data, 12))
+        shared.append(SharedNeighbours.of(size, data.citing, data.cited, works))
+    parts = len(shared) + (direct is not None)
+    keep = links_kept(size)
+    found = [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))]
+    for start in range(0, size, BLOCK_ROWS):
+        stop = min(start + BLOCK_ROWS, size)
+        head, *more = ([direct[start:stop]] if direct is not None else []) + [s.cosine(start, stop) for s in shared]
+        block = head / parts
+        for part in more:
+            block = block + part / parts
+        rows = np.repeat(np.arange(start, stop), np.diff(block.indptr))
+        columns, weights = block.indices, np.round(block.data, 12)
+        if keep is None:
+            chosen = np.flatnonzero(columns > rows)  # each pair once, from its first paper's row
+        else:
+            chosen = strongest(rows, columns, weights, keep)
+        found.append((rows[chosen], columns[chosen], weights[chosen]))
+    first, second, weight = (np.concatenate(part) for part in zip(*found, strict=True))
+    first, second = np.minimum(first, second), np.maximum(first, second)
+    pairs, where = np.unique(first * size + second, return_index=True)  # a pair both papers keep, once
+    first, second = np.divmod(pairs, size)
+    return SimilarityGraph(list(data.papers), first, second, weight[where])
+
+
+def strongest(rows: np.ndarray, columns: np.ndarray, weights: np.ndarray, keep: int) -> np.ndarray:
+    """Positions of the `keep` heaviest entries of each row other than the row's own column (rows
+    ascending, weights in [0, 1] to 12 digits, rows below 9 million); equal weights go to the lower column.
+
+    Only entries at or above their row's mean weight are sorted when the row has `keep` of them
+    (its `keep` heaviest are among them then): most of a row's links are weak, so that sorts a
+    fraction of them.
+    """
+    import numpy as np
+
+    places = np.flatnonzero(columns != rows)
+    row, weight = rows[places], weights[places]
+    count = np.bincount(row)
+    mean = np.bincount(row, weights=weight) / np.maximum(count, 1)
+    heavy = weight >= mean[row]
+    enough = np.bincount(row[heavy], minlength=len(count)) >= keep
+    places = places[heavy | ~enough[row]]
+    row = rows[places]
+    lightness = WEIGHT_STEPS - np.rint(weights[places] * WEIGHT_STEPS).astype(np.int64)
+    order = places[np.lexsort((columns[places], row * (WEIGHT_STEPS + 1) + lightness))]
+    starts = np.concatenate([[0], np.cumsum(np.bincount(row))])
+    return order[np.arange(len(order)) - starts[rows[order]] < keep]
 
 
 # ---------------------------------------------------------------------------
@@ -297,7 +379,12 @@ def import_igraph():
 
 def leiden(graph: SimilarityGraph, resolution: float, seed: int) -> list[list[str]]:
     """Communities of the linked papers by igraph's Leiden (modularity), with a seeded generator.
-    Vertices are the linked papers in IRI order, edges in pair order: the same input, the same run."""
+    Vertices are the linked papers in IRI order, edges in pair order: the same input, the same run.
+
+    Iterated until stable on a list of up to WHOLE_GRAPH_UP_TO papers; a larger list's graph gets
+    LARGE_LIST_ITERATIONS, igraph's default: at 100,000 papers iterating until stable took 2.5 times
+    as long (8.5 s of CPU against 3.4 s) for the same modularity and NMI 0.9995 between the two.
+    """
     import numpy as np
 
     igraph = import_igraph()
@@ -311,10 +398,11 @@ def leiden(graph: SimilarityGraph, resolution: float, seed: int) -> list[list[st
     # memoryview, which igraph's abi3 build reads through a list of lists
     pairs = zip(vertex[graph.first].tolist(), vertex[graph.second].tolist(), strict=True)
     g = igraph.Graph(n=len(linked), edges=pairs, edge_attrs={"weight": graph.weight.tolist()})
+    iterations = -1 if len(graph.papers) <= WHOLE_GRAPH_UP_TO else LARGE_LIST_ITERATIONS
     igraph.set_random_number_generator(random.Random(seed))
     try:
         found = g.community_leiden(
-            objective_function="modularity", weights="weight", resolution=resolution, n_iterations=-1
+            objective_function="modularity", weights="weight", resolution=resolution, n_iterations=iterations
         )
     finally:
         igraph.set_random_number_generator(random)

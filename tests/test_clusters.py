@@ -4,6 +4,7 @@ clusters go back into the graph, and the same graph always gives the same cluste
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import subprocess
 import sys
@@ -359,3 +360,69 @@ print("ok")
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+@pytest.fixture(scope="module")
+def latest_model(tmp_path_factory):
+    """The latest list version's model (127 papers, a nearly complete hybrid graph)."""
+    from curate_builds import enriched_build
+
+    return read_model(enriched_build("2025-10-20_f7ccad0.md", tmp_path_factory).graph)
+
+
+@pytest.fixture(scope="module")
+def latest_data(latest_model):
+    return citation_data(latest_model)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_similarity_is_the_same_whatever_the_block_of_papers(method, latest_data, monkeypatch):
+    """Rows are computed a block of papers at a time: where the blocks end changes no pair or weight, on the
+    whole graph or on the strongest links (a larger list's)."""
+    import numpy as np
+
+    def graphs() -> list:
+        found = [similarity(latest_data, method)]
+        with monkeypatch.context() as patch:
+            patch.setattr("kg.clusters.WHOLE_GRAPH_UP_TO", 100)
+            found.append(similarity(latest_data, method))
+        return found
+
+    whole = graphs()
+    monkeypatch.setattr("kg.clusters.BLOCK_ROWS", 7)
+    for one, other in zip(whole, graphs(), strict=True):
+        assert len(one)
+        assert all(np.array_equal(getattr(one, k), getattr(other, k)) for k in ("first", "second", "weight"))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_larger_list_keeps_the_pairs_one_of_its_papers_ranks_among_its_strongest(method, latest_data, monkeypatch):
+    """Past WHOLE_GRAPH_UP_TO papers a pair stays when it is among the STRONGEST_LINKS heaviest of either
+    paper (ties: the lower paper index), with its weight; no linked paper is left without a link."""
+    whole = list(similarity(latest_data, method))
+    monkeypatch.setattr("kg.clusters.WHOLE_GRAPH_UP_TO", 100)
+    monkeypatch.setattr("kg.clusters.STRONGEST_LINKS", 10)
+    kept = list(similarity(latest_data, method))
+    index = {iri: k for k, iri in enumerate(latest_data.papers)}
+    links: dict[str, list[tuple[float, int, str]]] = {}
+    for a, b, weight in whole:
+        links.setdefault(a, []).append((-weight, index[b], b))
+        links.setdefault(b, []).append((-weight, index[a], a))
+    strongest = {(a, other) for a, found in links.items() for _, _, other in sorted(found)[:10]}
+    expected = [(a, b, w) for a, b, w in whole if (a, b) in strongest or (b, a) in strongest]
+    assert kept == expected
+    assert len(kept) < len(whole)
+    assert {iri for pair in kept for iri in pair[:2]} == set(links)
+
+
+def test_a_larger_lists_clustering_says_how_its_graph_and_iterations_were_cut(latest_model, monkeypatch):
+    whole = cluster_papers(latest_model)
+    assert whole.parameters == {"graph": "hybrid", "objective": "modularity", "resolution": 1.0, "seed": 0}
+    monkeypatch.setattr("kg.clusters.WHOLE_GRAPH_UP_TO", 100)
+    cut = cluster_papers(latest_model)
+    assert cut.parameters == whole.parameters | {"strongest_links": 30, "iterations": 2}
+    assert len(cut.similarity) < len(whole.similarity)
+    listed = sorted(w.iri for w in latest_model.works.values() if w.listed)
+    assert sorted(iri for c in cut.clusters for iri in c.members) == listed
+    stored = {s[2] for s in cluster_quads(cut) if s[1].endswith("clusterParameters")}
+    assert {json.loads(literal.value)["strongest_links"] for literal in stored} == {30}
