@@ -14,6 +14,12 @@ read model (counting in SPARQL over the whole graph took 4 s at 20,000 papers).
   listedUnderCount     a listed paper: how many headings it is listed under
   countedYear          a listed paper: the year papers-by-year counts it under (the model's year:
                        the earliest a source gives, else the list's); none when neither says
+  citationRank         a listed paper: its place (1, 2, ...) in most-cited's ranking
+  inListCitationRank   a listed paper other listed papers cite: its place in most-cited-in-list's
+  authorRank           a person with listed papers: their place in top-authors' ranking
+A ranking query then reads one page of its ranking (the ranks from OFFSET + 1 to OFFSET +
+LIMIT) instead of sorting every paper: on the on-disk store, sorting 20,000 rows alone
+takes 80 ms, and reading back every title 0.3 s.
 A work citing itself is not counted. And for each pair of headings whose listed papers share
 authors, an akg:HeadingPair: pairFrom (the earlier heading), pairTo, sharedAuthorCount and
 exampleAuthorName (the alphabetically first shared name).
@@ -72,7 +78,32 @@ def counts(model: GraphModel) -> dict[str, Counter[str]]:
             found["listedUnderCount"][work.iri] = len(work.headings)
         if work.year is not None:
             found["countedYear"][work.iri] = work.year
+    found.update(ranks(model, found))
     return found
+
+
+def ranks(model: GraphModel, found: dict[str, Counter[str]]) -> dict[str, Counter[str]]:
+    """The saved queries' rankings, as each query's ORDER BY orders them (SPARQL sorts an unbound
+    value first, so last when descending; strings by code point, as Python does)."""
+    in_list, papers, led = found["citedByListedCount"], found["listedPaperCount"], found["firstAuthoredCount"]
+
+    def by_citations(work):
+        return (work.citation_count is None, -(work.citation_count or 0), -in_list[work.iri], work.title, work.iri)
+
+    def by_cited_in_list(work):
+        return (-in_list[work.iri], work.citation_count is None, -(work.citation_count or 0), work.title, work.iri)
+
+    authors = [(person, model.person_names[person]) for person in papers if person in model.person_names]
+    orders = {
+        "citationRank": [work.iri for work in sorted(model.listed, key=by_citations)],
+        "inListCitationRank": [
+            work.iri for work in sorted((w for w in model.listed if in_list[w.iri]), key=by_cited_in_list)
+        ],
+        "authorRank": [
+            person for person, name in sorted(authors, key=lambda a: (-papers[a[0]], -led[a[0]], a[1], a[0]))
+        ],
+    }
+    return {name: Counter({iri: place for place, iri in enumerate(order, 1)}) for name, order in orders.items()}
 
 
 def rolled_up(model: GraphModel, headings: list[str]) -> set[str]:
