@@ -511,57 +511,6 @@ def test_kg_query_csv_for_spreadsheets_never_starts_a_formula_but_the_protocol_s
 # The formulations the saved queries had before they were reshaped for speed (Oxigraph's
 # hash joins, MINUS): each must still give exactly the rows, in the order, these gave.
 PREVIOUS_FORMULATIONS = {
-    "most-cited": """
-SELECT ?title ?citations ?citedInList ?paper
-WHERE {
-  {
-    SELECT ?paper (MIN(?printed) AS ?title) (MAX(?count) AS ?citations) (MAX(?inList) AS ?citedInList)
-    WHERE {
-      { SELECT ?paper WHERE { ?paper a akg:ListedPaper } }
-      { SELECT ?paper ?printed WHERE { ?paper dcterms:title ?printed } }
-      { SELECT ?paper ?inList WHERE { ?paper akg:citedByListedCount ?inList } }
-      OPTIONAL { SELECT ?paper ?count WHERE { ?paper akg:citationCount ?count } }
-    }
-    GROUP BY ?paper
-  }
-  BIND(CONCAT(STR(?title), "\u0001") AS ?titleOrder)
-}
-ORDER BY DESC(?citations) DESC(?citedInList) ?titleOrder ?paper
-""",
-    "most-cited-in-list": """
-SELECT ?title ?citedInList ?citations ?paper
-WHERE {
-  {
-    SELECT ?paper (MAX(?inList) AS ?citedInList) (MIN(?printed) AS ?title) (MAX(?count) AS ?citations)
-    WHERE {
-      { SELECT ?paper ?inList WHERE { ?paper akg:citedByListedCount ?inList . FILTER(?inList > 0) } }
-      { SELECT ?paper WHERE { ?paper a akg:ListedPaper } }
-      { SELECT ?paper ?printed WHERE { ?paper dcterms:title ?printed } }
-      OPTIONAL { SELECT ?paper ?count WHERE { ?paper akg:citationCount ?count } }
-    }
-    GROUP BY ?paper
-  }
-  BIND(CONCAT(STR(?title), "\u0001") AS ?titleOrder)
-}
-ORDER BY DESC(?citedInList) DESC(?citations) ?titleOrder ?paper
-""",
-    "top-authors": """
-SELECT ?name ?papers ?firstAuthor ?author
-WHERE {
-  {
-    SELECT ?author (MIN(?authorName) AS ?name) (MAX(?count) AS ?papers)
-    WHERE {
-      { SELECT ?author ?count WHERE { ?author akg:listedPaperCount ?count } }
-      { SELECT ?author WHERE { ?author a foaf:Person } }
-      { SELECT ?author ?authorName WHERE { ?author foaf:name ?authorName } }
-    }
-    GROUP BY ?author
-  }
-  OPTIONAL { SELECT ?author ?led WHERE { ?author akg:firstAuthoredCount ?led } }
-  BIND(COALESCE(?led, 0) AS ?firstAuthor)
-}
-ORDER BY DESC(?papers) DESC(?firstAuthor) STR(?name) ?author
-""",
     "cites-across": """
 #+ param: from heading -- the citing side: a heading's label (Pruning), key (model-compression/pruning) or IRI
 #+ param: to heading -- the cited side, in the same forms
