@@ -83,6 +83,7 @@ def test_rankings_number_what_they_rank_from_one_in_their_order(latest):
     for prop, ranked, first_key in (
         ("citationRank", listed, lambda iri: (iri not in citations, -citations.get(iri, 0), -in_list[iri])),
         ("inListCitationRank", {p for p in listed if in_list[p]}, lambda iri: -in_list[iri]),
+        ("outsideCitationRank", {w for w, n in in_list.items() if n and w not in listed}, lambda iri: -in_list[iri]),
         ("authorRank", authors, lambda iri: -papers[iri]),
     ):
         ranks = stated(graph, prop)
