@@ -24,7 +24,9 @@ LIMIT) instead of sorting every paper: on the on-disk store, sorting 20,000 rows
 takes 80 ms, and reading back every title 0.3 s.
 A work citing itself is not counted. And for each pair of headings whose listed papers share
 authors, an akg:HeadingPair: pairFrom (the earlier heading), pairTo, sharedAuthorCount and
-exampleAuthorName (the alphabetically first shared name).
+exampleAuthorName (the alphabetically first shared name); for each heading and year with
+listed papers under it (sub-headings rolled up), an akg:HeadingYear: yearHeading, yearLabel
+(the countedYear, or "unknown") and yearPaperCount.
 """
 
 from __future__ import annotations
@@ -124,6 +126,16 @@ def rolled_up(model: GraphModel, headings: list[str]) -> set[str]:
     return found
 
 
+def heading_years(model: GraphModel) -> Counter[tuple[str, str]]:
+    """(heading, year or "unknown") -> listed papers under the heading or a heading below it."""
+    found: Counter[tuple[str, str]] = Counter()
+    for work in model.listed:
+        year = "unknown" if work.year is None else str(work.year)
+        for heading in rolled_up(model, work.headings):
+            found[heading, year] += 1
+    return found
+
+
 def shared_authors(model: GraphModel) -> dict[tuple[str, str], list[str]]:
     """(earlier heading, later heading) -> the names of the people with listed papers under both."""
     headings_of: dict[str, set[str]] = {}
@@ -153,6 +165,12 @@ def count_statements(model: GraphModel) -> Iterator[Statement]:
         yield pair, akg.pairTo, second, COUNTS_GRAPH
         yield pair, akg.sharedAuthorCount, Literal(str(len(names)), xsd.integer), COUNTS_GRAPH
         yield pair, akg.exampleAuthorName, Literal(min(names)), COUNTS_GRAPH
+    for (heading, year), number in sorted(heading_years(model).items()):
+        cell = f"{heading}/papers-in/{year}"
+        yield cell, rdf.type, akg.HeadingYear, COUNTS_GRAPH
+        yield cell, akg.yearHeading, heading, COUNTS_GRAPH
+        yield cell, akg.yearLabel, Literal(year), COUNTS_GRAPH
+        yield cell, akg.yearPaperCount, Literal(str(number), xsd.integer), COUNTS_GRAPH
     yield COUNTS_GRAPH, rdf.type, prov.Entity, PROVENANCE_GRAPH
     for source in ("list", "semantic-scholar", "snapshot"):
         yield COUNTS_GRAPH, prov.wasDerivedFrom, GRAPH_IRIS[source], PROVENANCE_GRAPH

@@ -93,6 +93,18 @@ def test_rankings_number_what_they_rank_from_one_in_their_order(latest):
     assert any(in_list.values())  # offline, no paper has a citation count: in-list counts order most-cited
 
 
+def test_heading_years_split_each_headings_rolled_up_count_by_counted_year(latest):
+    graph = latest.graph
+    by_year = defaultdict(dict)
+    query = "SELECT ?h ?y ?n WHERE { ?c akg:yearHeading ?h ; akg:yearLabel ?y ; akg:yearPaperCount ?n }"
+    for row in graph.query(query):
+        by_year[row["h"].value][row["y"].value] = int(row["n"].value)
+    rolled = stated(graph, "rolledUpPaperCount")
+    assert {h: sum(years.values()) for h, years in by_year.items()} == {h: n for h, n in rolled.items() if n}
+    years = {str(y) for y in stated(graph, "countedYear").values()} | {"unknown"}
+    assert set().union(*by_year.values()) <= years and len(set().union(*by_year.values())) > 1
+
+
 def test_counts_are_recorded_as_derived_from_the_source_graphs(latest):
     rows = list(
         latest.graph.query(
