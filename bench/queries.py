@@ -11,9 +11,11 @@ as `kg query` runs it) in both stores: Oxigraph through KnowledgeGraph (median o
 runs), rdflib through Dataset.query (median of 3 runs, one run when the first takes
 over 10 s, stopped after 120 s; rdflib runs in a child process so that a stopped query
 does not keep running).
-The build part times each saved query (default parameters; papers and headings picked from
-the graph) on `KnowledgeGraph.open(DIR)`, median of 3 runs, wall and CPU time: the CPU time
-is the steadier figure on a shared machine.
+The build part times each saved query (default parameters, so a ranking's first page of
+100 rows; papers and headings picked from the graph) on `KnowledgeGraph.open(DIR)`, median of
+3 runs, wall and CPU time: the CPU time is the steadier figure on a shared machine. The same
+query can take several times longer on one build's store than on another's of the same graph
+(how Oxigraph's bulk load left its files): compare queries on one store.
 Push: `kg push` (delete our graphs, one N-Quads POST with no_transaction), then the
 two other ways that keep replace-this-graph semantics: one transactional N-Quads POST
 after the deletes, and one PUT per graph.

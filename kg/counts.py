@@ -14,9 +14,19 @@ read model (counting in SPARQL over the whole graph took 4 s at 20,000 papers).
   listedUnderCount     a listed paper: how many headings it is listed under
   countedYear          a listed paper: the year papers-by-year counts it under (the model's year:
                        the earliest a source gives, else the list's); none when neither says
+  citationRank         a listed paper: its place (1, 2, ...) in most-cited's ranking
+  inListCitationRank   a listed paper other listed papers cite: its place in most-cited-in-list's
+  authorRank           a person with listed papers: their place in top-authors' ranking
+  outsideCitationRank  a work the list does not name but a listed paper cites: its place in
+                       missing-candidates' ranking
+A ranking query then reads one page of its ranking (the ranks from OFFSET + 1 to OFFSET +
+LIMIT) instead of sorting every paper: on the on-disk store, sorting 20,000 rows alone
+takes 80 ms, and reading back every title 0.3 s.
 A work citing itself is not counted. And for each pair of headings whose listed papers share
 authors, an akg:HeadingPair: pairFrom (the earlier heading), pairTo, sharedAuthorCount and
-exampleAuthorName (the alphabetically first shared name).
+exampleAuthorName (the alphabetically first shared name); for each heading and year with
+listed papers under it (sub-headings rolled up), an akg:HeadingYear: yearHeading, yearLabel
+(the countedYear, or "unknown") and yearPaperCount.
 """
 
 from __future__ import annotations
@@ -72,7 +82,38 @@ def counts(model: GraphModel) -> dict[str, Counter[str]]:
             found["listedUnderCount"][work.iri] = len(work.headings)
         if work.year is not None:
             found["countedYear"][work.iri] = work.year
+    found.update(ranks(model, found))
     return found
+
+
+def ranks(model: GraphModel, found: dict[str, Counter[str]]) -> dict[str, Counter[str]]:
+    """The saved queries' rankings, as each query's ORDER BY orders them (SPARQL sorts an unbound
+    value first, so last when descending; strings by code point, as Python does)."""
+    in_list, papers, led = found["citedByListedCount"], found["listedPaperCount"], found["firstAuthoredCount"]
+
+    def by_citations(work):
+        return (work.citation_count is None, -(work.citation_count or 0), -in_list[work.iri], work.title, work.iri)
+
+    def by_cited_in_list(work):
+        return (-in_list[work.iri], work.citation_count is None, -(work.citation_count or 0), work.title, work.iri)
+
+    def by_cited_outside(iri):
+        title = model.works[iri].title if iri in model.works else ""
+        return (-in_list[iri], bool(title), title, iri)
+
+    listed = {work.iri for work in model.listed}
+    authors = [(person, model.person_names[person]) for person in papers if person in model.person_names]
+    orders = {
+        "citationRank": [work.iri for work in sorted(model.listed, key=by_citations)],
+        "inListCitationRank": [
+            work.iri for work in sorted((w for w in model.listed if in_list[w.iri]), key=by_cited_in_list)
+        ],
+        "outsideCitationRank": sorted((w for w, n in in_list.items() if n and w not in listed), key=by_cited_outside),
+        "authorRank": [
+            person for person, name in sorted(authors, key=lambda a: (-papers[a[0]], -led[a[0]], a[1], a[0]))
+        ],
+    }
+    return {name: Counter({iri: place for place, iri in enumerate(order, 1)}) for name, order in orders.items()}
 
 
 def rolled_up(model: GraphModel, headings: list[str]) -> set[str]:
@@ -82,6 +123,16 @@ def rolled_up(model: GraphModel, headings: list[str]) -> set[str]:
         while heading in model.headings and heading not in found:
             found.add(heading)
             heading = model.headings[heading].parent or ""
+    return found
+
+
+def heading_years(model: GraphModel) -> Counter[tuple[str, str]]:
+    """(heading, year or "unknown") -> listed papers under the heading or a heading below it."""
+    found: Counter[tuple[str, str]] = Counter()
+    for work in model.listed:
+        year = "unknown" if work.year is None else str(work.year)
+        for heading in rolled_up(model, work.headings):
+            found[heading, year] += 1
     return found
 
 
@@ -114,6 +165,12 @@ def count_statements(model: GraphModel) -> Iterator[Statement]:
         yield pair, akg.pairTo, second, COUNTS_GRAPH
         yield pair, akg.sharedAuthorCount, Literal(str(len(names)), xsd.integer), COUNTS_GRAPH
         yield pair, akg.exampleAuthorName, Literal(min(names)), COUNTS_GRAPH
+    for (heading, year), number in sorted(heading_years(model).items()):
+        cell = f"{heading}/papers-in/{year}"
+        yield cell, rdf.type, akg.HeadingYear, COUNTS_GRAPH
+        yield cell, akg.yearHeading, heading, COUNTS_GRAPH
+        yield cell, akg.yearLabel, Literal(year), COUNTS_GRAPH
+        yield cell, akg.yearPaperCount, Literal(str(number), xsd.integer), COUNTS_GRAPH
     yield COUNTS_GRAPH, rdf.type, prov.Entity, PROVENANCE_GRAPH
     for source in ("list", "semantic-scholar", "snapshot"):
         yield COUNTS_GRAPH, prov.wasDerivedFrom, GRAPH_IRIS[source], PROVENANCE_GRAPH

@@ -73,6 +73,38 @@ def test_heading_count_and_counted_year_of_each_listed_paper(latest):
     assert stated(graph, "countedYear") == published_or_tagged
 
 
+def test_rankings_number_what_they_rank_from_one_in_their_order(latest):
+    """Each ranking is 1..n over exactly what its query ranks, in the order of its first key."""
+    graph = latest.graph
+    listed = {row["p"].value for row in graph.query("SELECT ?p WHERE { ?p a akg:ListedPaper }")}
+    in_list, papers = stated(graph, "citedByListedCount"), stated(graph, "listedPaperCount")
+    citations = stated(graph, "citationCount")
+    authors = {row["a"].value for row in graph.query("SELECT ?a WHERE { ?a a foaf:Person ; akg:listedPaperCount ?n }")}
+    for prop, ranked, first_key in (
+        ("citationRank", listed, lambda iri: (iri not in citations, -citations.get(iri, 0), -in_list[iri])),
+        ("inListCitationRank", {p for p in listed if in_list[p]}, lambda iri: -in_list[iri]),
+        ("outsideCitationRank", {w for w, n in in_list.items() if n and w not in listed}, lambda iri: -in_list[iri]),
+        ("authorRank", authors, lambda iri: -papers[iri]),
+    ):
+        ranks = stated(graph, prop)
+        assert set(ranks) == ranked and sorted(ranks.values()) == list(range(1, len(ranked) + 1)), prop
+        order = sorted(ranks, key=ranks.__getitem__)
+        assert [first_key(iri) for iri in order] == sorted(first_key(iri) for iri in order), prop
+    assert any(in_list.values())  # offline, no paper has a citation count: in-list counts order most-cited
+
+
+def test_heading_years_split_each_headings_rolled_up_count_by_counted_year(latest):
+    graph = latest.graph
+    by_year = defaultdict(dict)
+    query = "SELECT ?h ?y ?n WHERE { ?c akg:yearHeading ?h ; akg:yearLabel ?y ; akg:yearPaperCount ?n }"
+    for row in graph.query(query):
+        by_year[row["h"].value][row["y"].value] = int(row["n"].value)
+    rolled = stated(graph, "rolledUpPaperCount")
+    assert {h: sum(years.values()) for h, years in by_year.items()} == {h: n for h, n in rolled.items() if n}
+    years = {str(y) for y in stated(graph, "countedYear").values()} | {"unknown"}
+    assert set().union(*by_year.values()) <= years and len(set().union(*by_year.values())) > 1
+
+
 def test_counts_are_recorded_as_derived_from_the_source_graphs(latest):
     rows = list(
         latest.graph.query(
