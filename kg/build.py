@@ -1,6 +1,7 @@
 """`kg build`: the flow as plain calls, each on what the one before returned (docs/architecture.md):
-read -> parse -> enrich -> one node per work -> RDF statements -> model -> clusters -> counts -> validate
--> write -> views (while Oxigraph writes the Turtle, TriG, JSON-LD files and the store beside them).
+read -> parse -> enrich -> one node per work -> RDF statements -> model -> clusters -> counts -> write
+-> validate -> views, while Oxigraph loads the store (from the moment the stated graphs are known) and
+writes the Turtle, TriG and JSON-LD files beside them.
 
 The build folder gets graph.ttl/.nt/.nq/.jsonld/.trig, the on-disk store and manifest.json, then the views
 (page, clusters, exports, report). Every file is written whole (temp file, rename),
