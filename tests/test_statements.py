@@ -11,10 +11,12 @@ from kg.statements import (
     canonical,
     datetime_literal,
     decimal_literal,
+    merged,
     nquads_lines,
     ntriples_lines,
     to_quad,
 )
+from kg.store import STORE_FOLDER, StoreWriter, spill, write_graph_files
 
 G1, G2 = "https://example.org/g1", "https://example.org/g2"
 S, P = "https://example.org/s", "https://example.org/p"
@@ -73,3 +75,25 @@ def test_the_index_answers_as_the_store_does():
     assert index.pairs(P, G2) == [(S, S + "/o"), (S + "/t", "y")]
     assert index.subjects(P, S + "/o") == {S}
     assert sorted(index.statements(), key=str) == sorted(statements, key=str)
+
+
+def test_graphs_written_in_parts_give_the_bytes_of_graphs_written_at_once(tmp_path):
+    """The build spills the stated graphs to part files, loads the store from them and merges the
+    derived graphs in later: graph.nq, graph.nt and the store hold what one pass would give."""
+    stated = [(S, P, Literal(AWKWARD), G1), (S, P, S + "/o", G1), (S + "/t", P, Literal("x\r\ny"), G2)]
+    derived = [(S, P, Literal("derived"), G2), (S + "/t", P, Literal("x\r\ny"), G2), (S, P, S + "/c", G1 + "0")]
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    at_once = write_graph_files(canonical(stated + derived), whole)
+    parts.mkdir()
+    spilled = spill(canonical(stated), parts)
+    assert [list(part) for part in spilled.values()] == list(canonical(stated).values())
+    files = write_graph_files(merged(spilled, canonical(derived)), parts)
+    with StoreWriter(parts) as store:
+        store.add(spilled)
+        store.add(canonical(derived))
+        store.close()
+    for name in ("graph.nq", "graph.nt"):
+        assert (parts / name).read_bytes() == (whole / name).read_bytes()
+    assert (files.quads, files.triples) == (at_once.quads, at_once.triples) == (5, 5)  # one quad stated twice
+    loaded = ox.Store.read_only(str(parts / STORE_FOLDER))
+    assert set(loaded) == set(ox.parse(path=str(whole / "graph.nq"), format=ox.RdfFormat.N_QUADS))
