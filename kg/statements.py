@@ -118,7 +118,7 @@ def ntriples_lines(graphs: Mapping[str, Iterable[str]]) -> Iterator[str]:
 
 
 def to_oxigraph(term: Term) -> ox.NamedNode | ox.Literal:
-    """A statement's term as a pyoxigraph term (for a store filled a few statements at a time)."""
+    """A statement's term as a pyoxigraph term (for the few places that add statements to a store)."""
     if isinstance(term, str):
         return ox.NamedNode(term)
     value, datatype = term
@@ -185,7 +185,7 @@ class StatementIndex:
 
     def pairs(self, predicate: str, graph: str | None = None) -> list[tuple[str, str]]:
         """(subject, value) of every statement with this predicate (in this graph); a value is an IRI
-        or a literal's lexical form. Made on each call, not kept: the model reads each once."""
+        or a literal's lexical form. Made on each call, not kept (the model reads most predicates once)."""
         rows = self.by_predicate.get(predicate, ())
         if graph is not None:
             rows = [row for row in rows if row[2] == graph]
