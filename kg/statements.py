@@ -17,6 +17,7 @@ import heapq
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
+from itertools import groupby
 from typing import NamedTuple
 
 import pyoxigraph as ox
@@ -150,6 +151,12 @@ def from_quad(quad: ox.Quad) -> Statement:
     )
 
 
+def distinct_sorted(lines: list[str]) -> list[str]:
+    """The lines sorted in place, each kept once."""
+    lines.sort()
+    return [line for line, _ in groupby(lines)]
+
+
 class StatementIndex:
     """The build's statements grouped by predicate: what the read model and the validator look up,
     made in one pass (the store would be filled and read back term by term)."""
@@ -172,16 +179,24 @@ class StatementIndex:
                 yield subject, predicate, value, graph
 
     def canonical(self) -> dict[str, list[str]]:
-        """Graph IRI -> its distinct triple lines, sorted; made a predicate at a time (its text once)."""
-        graphs: dict[str, set[str]] = {}
+        """Graph IRI -> its distinct triple lines, sorted; made a predicate at a time (its text once).
+        A build states next to no statement twice, so the lines are sorted as they are and the few
+        repeats dropped after (a set of 1.4 M lines cost a second at 20,000 papers)."""
+        graphs: dict[str, list[str]] = {}
         for predicate, rows in self.by_predicate.items():
             middle = f"> <{predicate}> "
+            last = None
             for subject, value, graph in rows:
-                lines = graphs.get(graph)
-                if lines is None:
-                    lines = graphs[graph] = set()
-                lines.add(f"<{subject}{middle}{term_text(value)}")
-        return {graph: sorted(graphs[graph]) for graph in sorted(graphs)}
+                if graph is not last:  # a predicate's rows come in runs of one graph
+                    lines = graphs.get(graph)
+                    if lines is None:
+                        lines = graphs[graph] = []
+                    last = graph
+                if type(value) is str:
+                    lines.append(f"<{subject}{middle}<{value}>")
+                else:
+                    lines.append(f"<{subject}{middle}{term_text(value)}")
+        return {graph: distinct_sorted(graphs[graph]) for graph in sorted(graphs)}
 
     def pairs(self, predicate: str, graph: str | None = None) -> list[tuple[str, str]]:
         """(subject, value) of every statement with this predicate (in this graph); a value is an IRI
