@@ -131,7 +131,6 @@ def build(
                 graph_provenance_quads(source.sha256, source.slug),
             )
         )
-        del enrichments  # the records are in the statements now: their memory goes back before the views
         staging = staging_folder(out)
         # Oxigraph's loader and writers hold no Python lock: the store is loaded beside the Python stages
         # from the moment the list's and the sources' graphs are known, and the Turtle, TriG and JSON-LD
