@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -465,7 +466,9 @@ class CombinedModel:
     def __init__(
         self, classifier: Classifier, weights: dict[str, float] | None = None, start: dict[str, float] = DEFAULT_WEIGHTS
     ):
-        self.classifier = classifier
+        # A proxy, not a reference: no cycle, so a classifier and its facts go as soon as they are unused,
+        # also while a build pauses the cyclic collector (kg.listparse.collector_paused)
+        self.classifier = weakref.proxy(classifier)
         self.fixed = weights
         self.start = start
         self._features: dict[str, object] = {}
