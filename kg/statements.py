@@ -188,10 +188,7 @@ class StatementIndex:
             last = None
             for subject, value, graph in rows:
                 if graph is not last:  # a predicate's rows come in runs of one graph
-                    lines = graphs.get(graph)
-                    if lines is None:
-                        lines = graphs[graph] = []
-                    last = graph
+                    lines, last = graphs.setdefault(graph, []), graph
                 if type(value) is str:
                     lines.append(f"<{subject}{middle}<{value}>")
                 else:
