@@ -195,13 +195,12 @@ class StatementIndex:
                     lines.append(f"<{subject}{middle}{term_text(value)}")
         return {graph: distinct_sorted(graphs[graph]) for graph in sorted(graphs)}
 
-    def pairs(self, predicate: str, graph: str | None = None) -> list[tuple[str, str]]:
+    def pairs(self, predicate: str, graph: str | None = None) -> Iterator[tuple[str, str]]:
         """(subject, value) of every statement with this predicate (in this graph); a value is an IRI
-        or a literal's lexical form. Made on each call, not kept (the model reads most predicates once)."""
-        rows = self.by_predicate.get(predicate, ())
-        if graph is not None:
-            rows = [row for row in rows if row[2] == graph]
-        return [(subject, value if type(value) is str else value[0]) for subject, value, _ in rows]
+        or a literal's lexical form. Made as it is read, not kept (the model reads most predicates once)."""
+        for subject, value, found in self.by_predicate.get(predicate, ()):
+            if graph is None or found == graph:
+                yield subject, value if type(value) is str else value[0]
 
     def subjects(self, predicate: str, value: str) -> set[str]:
         """Subjects with this IRI (or lexical form) as the predicate's value."""
