@@ -71,8 +71,8 @@ def test_the_canonical_form_does_not_depend_on_order_or_repetition():
 def test_the_index_answers_as_the_store_does():
     statements = [(S, P, Literal("x"), G1), (S, P, S + "/o", G2), (S + "/t", P, Literal("y"), G2)]
     index = StatementIndex(statements)
-    assert index.pairs(P) == [(S, "x"), (S, S + "/o"), (S + "/t", "y")]
-    assert index.pairs(P, G2) == [(S, S + "/o"), (S + "/t", "y")]
+    assert list(index.pairs(P)) == [(S, "x"), (S, S + "/o"), (S + "/t", "y")]
+    assert list(index.pairs(P, G2)) == [(S, S + "/o"), (S + "/t", "y")]
     assert index.subjects(P, S + "/o") == {S}
     assert sorted(index.statements(), key=str) == sorted(statements, key=str)
 
