@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from collections import Counter
 
 import pytest
@@ -161,3 +163,20 @@ def test_text_that_names_no_paper_is_a_clear_error(default_build):
         parse_identifier("MoE-Infinity")
     result = CliRunner().invoke(main, ["classify", str(default_build.out), "MoE-Infinity"])
     assert result.exit_code == 1 and "is not a paper identifier" in result.output
+
+
+def test_a_used_classifier_is_freed_without_the_cyclic_collector(facts):
+    """A build pauses the cyclic collector; a classifier (and what it computed) must then go as soon as the
+    report drops it, so none of its parts may refer back to it."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        classifier = Classifier(facts)
+        work = next(w for w in facts.listed if w.headings)
+        assert classifier.model.shares(work)  # the combined model's features and weights are made
+        freed = weakref.ref(classifier)
+        del classifier
+        assert freed() is None
+    finally:
+        if collecting:
+            gc.enable()
