@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -241,3 +242,19 @@ def test_source_date_epoch_makes_the_manifest_byte_stable(tmp_path, monkeypatch)
     assert (first.out / "manifest.json").read_text() == (second.out / "manifest.json").read_text().replace(
         str(second.out), str(first.out)
     )
+
+
+def test_a_build_leaves_no_cycles_of_its_own_objects(tmp_path):
+    """A build pauses the cyclic collector (its millions of objects live until it ends): an object of ours
+    caught in a reference cycle would stay in memory to the end of the build (the report's classifier
+    kept 256,000 objects so at 20,000 papers)."""
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        build(ListSource.from_path(LATEST_LIST), tmp_path / "b", offline=True, cache_dir=tmp_path / "cache")
+        gc.collect()
+        ours = sorted({type(o).__qualname__ for o in gc.garbage if type(o).__module__.startswith("kg.")})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert ours == []
