@@ -98,3 +98,20 @@ def test_a_build_checks_its_statements_in_python_with_the_same_report(default_gr
     with pytest.raises(ValidationFailed) as by_the_build:
         validate(StatementIndex(map(from_quad, graph.store)))
     assert str(by_the_build.value) == str(by_pyshacl.value)
+
+
+def test_a_value_stated_in_two_graphs_counts_once(default_graph, monkeypatch):
+    """sh:minCount and sh:maxCount count distinct values over the union of the graphs, in every engine:
+    the same title in a second graph is still one title (the build checks statements, which repeat it)."""
+    title = next(default_graph.store.quads_for_pattern(FIDDLER, dcterms.title, None)).object
+    graph = KnowledgeGraph([*default_graph.store, ox.Quad(FIDDLER, dcterms.title, title, ox.NamedNode("https://x/g"))])
+    assert sparql_violations(graph) == set() == python_violations(graph)
+    two_titles = f"""@prefix sh: <http://www.w3.org/ns/shacl#> .
+        <https://x/shape> a sh:NodeShape ; sh:targetClass <{akg.ListedPaper.value}> ;
+            sh:property [ sh:path <{dcterms.title.value}> ; sh:minCount 2 ; sh:message "two titles" ] ."""
+    monkeypatch.setattr("kg.validate.shapes_text", lambda: two_titles)
+    expected = pyshacl_violations(graph)
+    listed = {f"<{q.subject.value}>" for q in graph.store.quads_for_pattern(None, None, akg.ListedPaper)}
+    assert {v.focus for v in expected} == listed and f"<{FIDDLER.value}>" in listed
+    assert sparql_violations(graph) == expected
+    assert python_violations(graph) == expected
