@@ -212,3 +212,13 @@ def test_a_link_under_two_unrelated_titles_is_reported_with_both_titles(tmp_path
     assert "Switch Transformers" in switch.message and switch.fix is None
     lines = source.text.splitlines()
     assert "Expert Choice Routing" in lines[switch.line - 1] and "2101.03961" in lines[switch.line - 1]
+
+
+def test_lint_forgets_the_titles_it_compared(latest, latest_findings):
+    """The titles are remembered without bound for one lint only: a process that lints build after
+    build (`kg serve`, `kg publish`) holds none of them afterwards, and the same build lints the same."""
+    from kg.curate.lint import normalize_title
+
+    assert normalize_title.cache_info().currsize < 100  # the venue names known at import, nothing more
+    assert lint(latest.graph) == latest_findings
+    assert normalize_title.cache_info().currsize < 100

@@ -23,7 +23,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from kg.curate.render import count, md, table, to_json
@@ -34,9 +34,11 @@ from kg.store import KnowledgeGraph
 from kg.vocab import paper_iri
 
 
-@lru_cache(maxsize=1 << 16)
+@cache
 def normalize_title(title: str) -> str:
-    """kg.identifiers.normalize_title, remembered: the checks compare each printed title several times."""
+    """kg.identifiers.normalize_title, remembered for one `lint` (which forgets them at its end): the checks
+    compare each printed title several times, pass after pass over the list. A bounded cache smaller than
+    the list's titles (it held 65,536) kept none from one pass to the next at 100,000 papers."""
     return normalize_any_title(title)
 
 
@@ -106,13 +108,16 @@ def lint(source: KnowledgeGraph | GraphModel, enrichment: dict | None = None) ->
     """Every finding of every check, by line; `enrichment` is the manifest's enrichment report."""
     model = as_model(source)
     listings, papers = model.listings, model.works
-    findings = (
-        tag_fixes(tagged(listings), papers)
-        + duplicates(listings, papers)
-        + titles(listings, papers)
-        + unresolved(listings, papers, enrichment)
-        + empty_headings(model)
-    )
+    try:
+        findings = (
+            tag_fixes(tagged(listings), papers)
+            + duplicates(listings, papers)
+            + titles(listings, papers)
+            + unresolved(listings, papers, enrichment)
+            + empty_headings(model)
+        )
+    finally:
+        normalize_title.cache_clear()
     return sorted(findings, key=lambda f: (f.line, KINDS.index(f.kind), f.message))
 
 

@@ -144,17 +144,20 @@ class Enricher:
     def run(self, papers: Sequence[ListedPaper]) -> tuple[dict[str, Enrichment], EnrichReport]:
         found: dict[str, str] = {}  # listed key -> cache paper key
         todo = []
-        lookups = self.cache.lookups(key for paper in papers for key in lookup_keys(paper))
+        # each paper's lookups made once: a title is normalized once, not at every use (kg.identifiers
+        # remembers 65,536 titles, fewer than a list of 100,000 papers has, read in turn)
+        keys = [lookup_keys(paper) for paper in papers]
+        lookups = self.cache.lookups(key for paper_keys in keys for key in paper_keys)
         fresh = {key: row for key, row in lookups.items() if self.fresh(row)}
         self.papers = self.cache.papers(row["paper"] for row in fresh.values() if row["paper"])
-        for paper in papers:
-            key = self.cached_paper_key(paper, fresh)
+        for paper, paper_keys in zip(papers, keys, strict=True):
+            key = self.cached_paper_key(paper_keys, fresh)
             if key:
                 found[paper.key] = key
                 self.report.cache_hits += 1
-            elif self.known_missing(paper, fresh):
+            elif self.known_missing(paper, paper_keys, fresh):
                 self.report.cache_hits += 1
-            elif not lookup_keys(paper):
+            elif not paper_keys:
                 self.report.unresolved[paper.key] = "no identifier and no printed title to match"
             else:
                 todo.append(paper)
@@ -199,17 +202,18 @@ class Enricher:
     def fresh(self, row: dict | None) -> dict | None:
         return row if row and not is_older(row["retrieved"], self.max_age) else None
 
-    def cached_paper_key(self, paper: ListedPaper, fresh: dict[str, dict]) -> str | None:
-        """The cached S2 record of a paper, when a fresh lookup row leads to one."""
-        for key in lookup_keys(paper):
+    def cached_paper_key(self, keys: list[str], fresh: dict[str, dict]) -> str | None:
+        """The cached S2 record of a paper (by its `lookup_keys`), when a fresh lookup row leads to one."""
+        for key in keys:
             row = fresh.get(key)
             if row and row["paper"] and row["paper"] in self.papers:
                 return row["paper"]
         return None
 
-    def known_missing(self, paper: ListedPaper, fresh: dict[str, dict]) -> bool:
-        """True when a fresh cached answer already says S2 has no acceptable record."""
-        rows = [fresh.get(key) for key in lookup_keys(paper)]
+    def known_missing(self, paper: ListedPaper, keys: list[str], fresh: dict[str, dict]) -> bool:
+        """True when a fresh cached answer (to one of the paper's `lookup_keys`) already says S2 has no
+        acceptable record."""
+        rows = [fresh.get(key) for key in keys]
         missing = [row for row in rows if row and row["paper"] is None]
         if missing:
             self.report.unresolved[paper.key] = (
