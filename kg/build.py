@@ -137,7 +137,7 @@ def build(
         # files are written beside the checks and the views. A build the checks refuse is never published.
         with StoreWriter(staging) as store, ThreadPoolExecutor(2) as serializer:
             progress.stage("writing")
-            stated = spill(index.canonical(), staging)
+            stated = spill(index.canonical_graphs(), staging)
             store.add(stated)
             progress.stage("reading the model")
             model = read_model(index)

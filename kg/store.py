@@ -136,15 +136,15 @@ class GraphPart:
 Graphs = Mapping[str, Iterable[str]]  # canonical graphs (kg.statements), some of them GraphParts
 
 
-def spill(graphs: dict[str, list[str]], folder: Path) -> dict[str, GraphPart]:
-    """Canonical graphs written to part files in `folder`, their text made once: it is what the store
-    loads, and graph.nq later copies."""
-    return {
-        graph: GraphPart(
-            atomic_write_lines(folder / f".part-{number}.nq", nquads_lines({graph: lines})), graph, len(lines)
-        )
-        for number, (graph, lines) in enumerate(graphs.items())
-    }
+def spill(graphs: Iterable[tuple[str, list[str]]], folder: Path) -> dict[str, GraphPart]:
+    """Canonical graphs written to part files in `folder` as they come (see StatementIndex.canonical_graphs),
+    their text made once: it is what the store loads, and graph.nq later copies."""
+    parts = {}
+    for number, (graph, lines) in enumerate(graphs):
+        path = atomic_write_lines(folder / f".part-{number}.nq", nquads_lines({graph: lines}))
+        parts[graph] = GraphPart(path, graph, len(lines))
+        del lines  # let go before the next graph's text is made
+    return parts
 
 
 def write_graph_files(graphs: Graphs, folder: str | Path) -> GraphFiles:

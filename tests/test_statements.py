@@ -85,7 +85,7 @@ def test_graphs_written_in_parts_give_the_bytes_of_graphs_written_at_once(tmp_pa
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     at_once = write_graph_files(canonical(stated + derived), whole)
     parts.mkdir()
-    spilled = spill(canonical(stated), parts)
+    spilled = spill(StatementIndex(stated).canonical_graphs(), parts)
     assert [list(part) for part in spilled.values()] == list(canonical(stated).values())
     files = write_graph_files(merged(spilled, canonical(derived)), parts)
     with StoreWriter(parts) as store:
