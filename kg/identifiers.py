@@ -32,8 +32,12 @@ _PMLR = re.compile(
 _IEEE_DOC = re.compile(r"ieeexplore\.ieee\.org/(?:abstract/)?document/(?P<num>\d+)")
 _PREPRINTS = re.compile(r"preprints\.org/manuscript/(?P<id>\d{6}\.\d{4})(?:/v(?P<v>\d+))?")
 
+# Links and titles each answer is kept for: more than the largest list holds (100,000 papers), read in
+# turn stage after stage; a cache smaller than the list (it was 65,536) keeps none from one pass to the next.
+REMEMBERED = 1 << 18
 
-@lru_cache(maxsize=65536)
+
+@lru_cache(maxsize=REMEMBERED)
 def normalize_url(url: str) -> str:
     """The URL without scheme, `www.`, fragment or trailing slash: one spelling per page."""
     url = url.strip()
@@ -51,7 +55,7 @@ def identifiers_from_url(url: str) -> dict[str, str]:
     return dict(_identifiers(url))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=REMEMBERED)
 def _identifiers(url: str) -> tuple[tuple[str, str], ...]:
     """identifiers_from_url's answer, worked out once per link (kept as a tuple: shared, never changed)."""
     plain = normalize_url(url)
@@ -145,7 +149,7 @@ def on_host(url: str, hosts: tuple[str, ...]) -> bool:
     return any(host == h or host.endswith("." + h) for h in hosts)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=REMEMBERED)
 def link_kind(url: str) -> str:
     """What a link points at: "paper" (an id, a paper host or a PDF), "code", "anchor" (in the page),
     "local" (a file of the same repository) or "web" (anything else: blog, news, shop, home page)."""
@@ -164,7 +168,7 @@ def link_kind(url: str) -> str:
     return "paper" if _PAPER_PATH.search(path) else "web"
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=REMEMBERED)
 def normalize_title(title: str) -> str:
     """Lower-case letters and digits only: how two spellings of one title compare."""
     folded = unicodedata.normalize("NFKD", title).casefold()

@@ -144,8 +144,7 @@ class Enricher:
     def run(self, papers: Sequence[ListedPaper]) -> tuple[dict[str, Enrichment], EnrichReport]:
         found: dict[str, str] = {}  # listed key -> cache paper key
         todo = []
-        # each paper's lookups made once: a title is normalized once, not at every use (kg.identifiers
-        # remembers 65,536 titles, fewer than a list of 100,000 papers has, read in turn)
+        # each paper's lookups made once: a title is normalized once, not at every use
         keys = [lookup_keys(paper) for paper in papers]
         lookups = self.cache.lookups(key for paper_keys in keys for key in paper_keys)
         fresh = {key: row for key, row in lookups.items() if self.fresh(row)}
