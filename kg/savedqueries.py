@@ -252,7 +252,8 @@ def integer_value(param: Param, value: str) -> int:
 
 
 # Lookups match a value exactly (case aside) first, then as part of a label or title;
-# `?ref`, the value, is bound like any parameter.
+# `?ref`, the value, is bound like any parameter. An IRI, or a value exactly one paper's
+# identifier or title is as written, names its node before either (node_named).
 HEADING_LOOKUP = """
 SELECT DISTINCT ?found ?label ?exact WHERE {
   ?found a skos:Concept ; skos:prefLabel ?label .
@@ -264,19 +265,30 @@ SELECT DISTINCT ?found ?label ?exact WHERE {
 ORDER BY ?found
 """
 
-PAPER_LOOKUP = """
-SELECT DISTINCT ?found ?label ?exact WHERE {
-  VALUES ?property { dcterms:identifier akg:arxiv akg:doi akg:s2PaperId akg:aclId akg:openReviewId
-                     akg:pmlrId akg:ieeeDocument dcterms:title akg:sourceTitle dcterms:alternative }
+PAPER_PROPERTIES = """dcterms:identifier akg:arxiv akg:doi akg:s2PaperId akg:aclId akg:openReviewId
+                     akg:pmlrId akg:ieeeDocument dcterms:title akg:sourceTitle dcterms:alternative"""
+
+PAPER_LOOKUP = f"""
+SELECT DISTINCT ?found ?label ?exact WHERE {{
+  VALUES ?property {{ {PAPER_PROPERTIES} }}
   ?found a fabio:Expression ; ?property ?value .
   BIND(LCASE(STR(?ref)) AS ?wanted)
   BIND(LCASE(STR(?value)) = ?wanted || STR(?found) = STR(?ref) AS ?exact)
   FILTER(?exact || (?property IN (dcterms:title, akg:sourceTitle, dcterms:alternative)
                     && CONTAINS(LCASE(STR(?value)), ?wanted)))
-  OPTIONAL { ?found dcterms:title ?title }
+  OPTIONAL {{ ?found dcterms:title ?title }}
   BIND(COALESCE(?title, STR(?found)) AS ?label)
-}
+}}
 ORDER BY ?found
+"""
+
+# The papers an identifier or a title names exactly as written: look-ups, not a read of every value.
+EXACT_PAPER_LOOKUP = f"""
+SELECT DISTINCT ?found WHERE {{
+  VALUES ?property {{ {PAPER_PROPERTIES} }}
+  ?found ?property ?ref .
+  ?found a fabio:Expression .
+}}
 """
 
 
@@ -311,14 +323,20 @@ NODE_CLASSES = {"heading": "skos:Concept", "paper": "fabio:Expression"}
 
 
 def node_named(graph, ref: str, what: str) -> NamedNode | None:
-    """The heading or paper whose IRI `ref` is, looked up at once: the lookups read every label or title
-    (10 s a paper at 20,000 papers), and an IRI names one node whatever its labels say."""
+    """The heading or paper whose IRI `ref` is, or the one paper an identifier or title names exactly as
+    written, found at once: the lookups read every label or title (10 s a paper at 20,000 papers)."""
     try:
         node = NamedNode(ref)
     except ValueError:
+        pass
+    else:
+        query = f"SELECT ?found WHERE {{ ?found a {NODE_CLASSES[what]} }}"
+        if list(run_query(graph, with_values(query, {"found": node}))):
+            return node
+    if what != "paper":
         return None
-    query = f"SELECT ?found WHERE {{ ?found a {NODE_CLASSES[what]} }}"
-    return node if list(run_query(graph, with_values(query, {"found": node}))) else None
+    found = {row["found"] for row in run_query(graph, with_values(EXACT_PAPER_LOOKUP, {"ref": Literal(ref)}))}
+    return found.pop() if len(found) == 1 else None
 
 
 _TOKENS = re.compile(

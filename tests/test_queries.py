@@ -23,8 +23,10 @@ from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
 from kg.listparse import parse_list_text
 from kg.query import QueryError, collect, write
 from kg.savedqueries import (
+    PAPER_PROPERTIES,
     bind_params,
     load_query,
+    node_named,
     parse_saved_query,
     run_saved,
     saved_queries,
@@ -333,6 +335,21 @@ def test_citation_path_prefers_the_direct_citation(known):
 def test_a_paper_can_be_named_the_ways_a_reader_knows_it(known, value):
     saved = load_query("citation-neighbourhood")
     assert bind_params(known, saved, {"paper": value})["paper"].value == iri("A")
+
+
+def test_an_identifier_or_title_as_written_names_its_paper_without_the_lookup(known):
+    """Every value of the lookup's properties that one paper has names that paper at once;
+    the same value in other case, or a part of a title, is left to the lookup."""
+    values: dict[str, set[str]] = {}
+    query = f"SELECT ?p ?v WHERE {{ VALUES ?property {{ {PAPER_PROPERTIES} }} ?p a fabio:Expression ; ?property ?v }}"
+    for row in known.query(query):
+        values.setdefault(row["v"].value, set()).add(row["p"].value)
+    assert len(values) > 20
+    for value, papers in values.items():
+        named = node_named(known, value, "paper")
+        assert (named.value if named else None) == (next(iter(papers)) if len(papers) == 1 else None), value
+    assert node_named(known, "ARXIV:2401.00001", "paper") is None
+    assert node_named(known, "expert pruning", "paper") is None
 
 
 @pytest.mark.parametrize(
