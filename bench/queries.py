@@ -79,12 +79,13 @@ def query_parameters(graph) -> dict[str, dict[str, str]]:
 
 def bound_queries(graph, params) -> dict[str, str]:
     """Each saved query's text with its parameters bound, as `kg query` runs it."""
-    from kg.savedqueries import bind_params, saved_queries, with_values
+    from kg.savedqueries import bind_params, saved_queries, text_for, with_values
 
-    return {
-        name: with_values(saved.text, bind_params(graph, saved, params.get(name, {})))
-        for name, saved in saved_queries().items()
-    }
+    found = {}
+    for name, saved in saved_queries().items():
+        bindings = bind_params(graph, saved, params.get(name, {}))
+        found[name] = with_values(text_for(saved, bindings), bindings)
+    return found
 
 
 def oxigraph_latencies(graph, params) -> dict[str, tuple[float, int]]:

@@ -23,11 +23,14 @@ from kg.graphmap import enrichment_quads, graph_provenance_quads, list_quads
 from kg.listparse import parse_list_text
 from kg.query import QueryError, collect, write
 from kg.savedqueries import (
+    PAPER_PROPERTIES,
     bind_params,
     load_query,
+    node_named,
     parse_saved_query,
     run_saved,
     saved_queries,
+    text_for,
     where_group_start,
     with_values,
 )
@@ -296,6 +299,19 @@ def test_neighbourhood_depth_one_stops_at_direct_links(known):
     ]
 
 
+def test_hops_deeper_than_the_depth_are_left_out_and_the_whole_text_answers_the_same(known):
+    saved = load_query("citation-neighbourhood")
+    walks = ("BIND(2 AS ?hops)", "BIND(3 AS ?hops)")
+    for depth, kept in (("1", (False, False)), ("2", (True, False)), ("3", (True, True))):
+        bindings = bind_params(known, saved, {"paper": "2403.00004", "depth": depth})
+        text = text_for(saved, bindings)
+        assert tuple(walk in text for walk in walks) == kept
+        whole = collect(known.query(with_values(saved.text, bindings)))
+        assert collect(known.query(with_values(text, bindings))).rows == whole.rows
+        # D cites C and X; they link A, Y and B; nothing lies three hops away only
+        assert len(whole.rows) == {"1": 2, "2": 5, "3": 5}[depth]
+
+
 def test_citation_path_prefers_the_direct_citation(known):
     # A cites X directly and also through B; only the one-hop chain is the shortest.
     direct = column(known, "citation-path", ["hops", "via1"], **{"from": "2401.00001", "to": "2001.00010"})
@@ -319,6 +335,21 @@ def test_citation_path_prefers_the_direct_citation(known):
 def test_a_paper_can_be_named_the_ways_a_reader_knows_it(known, value):
     saved = load_query("citation-neighbourhood")
     assert bind_params(known, saved, {"paper": value})["paper"].value == iri("A")
+
+
+def test_an_identifier_or_title_as_written_names_its_paper_without_the_lookup(known):
+    """Every value of the lookup's properties that one paper has names that paper at once;
+    the same value in other case, or a part of a title, is left to the lookup."""
+    values: dict[str, set[str]] = {}
+    query = f"SELECT ?p ?v WHERE {{ VALUES ?property {{ {PAPER_PROPERTIES} }} ?p a fabio:Expression ; ?property ?v }}"
+    for row in known.query(query):
+        values.setdefault(row["v"].value, set()).add(row["p"].value)
+    assert len(values) > 20
+    for value, papers in values.items():
+        named = node_named(known, value, "paper")
+        assert (named.value if named else None) == (next(iter(papers)) if len(papers) == 1 else None), value
+    assert node_named(known, "ARXIV:2401.00001", "paper") is None
+    assert node_named(known, "expert pruning", "paper") is None
 
 
 @pytest.mark.parametrize(
@@ -397,6 +428,12 @@ def test_values_block_opens_the_top_level_where_group():
 def test_a_query_file_with_a_bad_header_is_refused_with_the_line(header, message):
     with pytest.raises(QueryError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_saved_query("mine", f"{header}\nSELECT ?n WHERE {{ BIND(1 AS ?n) }}\n", "mine.rq")
+
+
+def test_a_when_line_must_name_an_integer_parameter():
+    text = "#+ param: n string -- text\nSELECT ?n WHERE {\n  { BIND(1 AS ?m) }  #+ when n >= 2\n}\n"
+    with pytest.raises(QueryError, match="mine.rq:3: `#\\+ when` names 'n', not an integer parameter"):
+        parse_saved_query("mine", text, "mine.rq")
 
 
 def test_user_query_files_take_parameters_like_saved_ones(known, tmp_path, default_build):
@@ -665,13 +702,75 @@ WHERE {
 GROUP BY ?paper ?title
 ORDER BY ?line ?paper
 """,
+    "citation-neighbourhood": """
+#+ param: paper paper -- the paper: an arXiv id, DOI, Semantic Scholar id, IRI, or (part of) its title
+#+ param: depth integer(1..3) = 2 -- how many hops to follow
+
+SELECT (COALESCE(MIN(?workTitle), STR(?work)) AS ?title) (MIN(?hops) AS ?distance) ?listed ?work
+WHERE {
+  { ?paper cito:cites|^cito:cites ?work . BIND(1 AS ?hops) }
+  UNION
+  { ?paper (cito:cites|^cito:cites)/(cito:cites|^cito:cites) ?work . BIND(2 AS ?hops) }
+  UNION
+  { ?paper (cito:cites|^cito:cites)/(cito:cites|^cito:cites)/(cito:cites|^cito:cites) ?work . BIND(3 AS ?hops) }
+  FILTER(?hops <= ?depth && ?work != ?paper)
+  OPTIONAL { ?work dcterms:title ?workTitle }
+  BIND(EXISTS { ?work a akg:ListedPaper } AS ?listed)
+}
+GROUP BY ?work ?listed
+ORDER BY ?distance DESC(?listed) ?title ?work
+""",
+    "citation-path": """
+#+ param: from paper -- the citing end: an arXiv id, DOI, Semantic Scholar id, IRI, or (part of) its title
+#+ param: to paper -- the cited end, in the same forms
+
+SELECT DISTINCT ?hops ?via1 ?via2 ?via3
+WHERE {
+  BIND(IF(EXISTS { ?from cito:cites ?to }, 1,
+       IF(EXISTS { ?from cito:cites/cito:cites ?to }, 2,
+       IF(EXISTS { ?from cito:cites/cito:cites/cito:cites ?to }, 3, 4))) AS ?shortest)
+  {
+    ?from cito:cites ?to .
+    BIND(1 AS ?hops)
+  } UNION {
+    ?from cito:cites ?step1 . ?step1 cito:cites ?to .
+    OPTIONAL { ?step1 dcterms:title ?title1 }
+    BIND(2 AS ?hops)
+  } UNION {
+    ?from cito:cites ?step1 . ?step1 cito:cites ?step2 . ?step2 cito:cites ?to .
+    OPTIONAL { ?step1 dcterms:title ?title1 }
+    OPTIONAL { ?step2 dcterms:title ?title2 }
+    BIND(3 AS ?hops)
+  } UNION {
+    ?from cito:cites ?step1 . ?step1 cito:cites ?step2 . ?step2 cito:cites ?step3 . ?step3 cito:cites ?to .
+    OPTIONAL { ?step1 dcterms:title ?title1 }
+    OPTIONAL { ?step2 dcterms:title ?title2 }
+    OPTIONAL { ?step3 dcterms:title ?title3 }
+    BIND(4 AS ?hops)
+  }
+  FILTER(?hops = ?shortest && ?from != ?to)
+  BIND(COALESCE(?title1, STR(?step1)) AS ?via1)
+  BIND(COALESCE(?title2, STR(?step2)) AS ?via2)
+  BIND(COALESCE(?title3, STR(?step3)) AS ?via3)
+}
+ORDER BY ?hops ?via1 ?via2 ?via3
+""",
 }
 
 
-# The parameters each is compared with, on the known graph and on the shipped list's build.
+# The parameters each is compared with, on the known graph and on the shipped list's build:
+# for the walks, every depth, and chains of each length the graph has (none too).
 PREVIOUS_PARAMETERS = {
-    "cites-across": ({"from": "Serving", "to": "Compression"}, {"from": "Pruning", "to": "Model Compression"}),
-    "search-titles": ({"text": "PRUNING"}, {"text": "expert"}),
+    "cites-across": ([{"from": "Serving", "to": "Compression"}], [{"from": "Pruning", "to": "Model Compression"}]),
+    "search-titles": ([{"text": "PRUNING"}], [{"text": "expert"}]),
+    "citation-neighbourhood": (
+        [{"paper": "2401.00001", "depth": depth} for depth in ("1", "2", "3")],
+        [{"paper": "2407.06204", "depth": depth} for depth in ("1", "2", "3")],
+    ),
+    "citation-path": (
+        [{"from": "2403.00004", "to": to} for to in ("2402.00003", "2401.00001", "2301.00002", "2404.00005")],
+        [{"from": "2407.06204", "to": "1701.06538"}, {"from": "2410.12013", "to": "2112.06905"}],
+    ),
 }
 
 
@@ -681,14 +780,20 @@ def test_reshaped_query_gives_the_rows_of_its_previous_formulation(request, grap
     """On the known graph (where each has rows) and on the shipped list's build; a paged query's
     every row (limit 0) and its pages are the previous ordering and slices of it."""
     graph = request.getfixturevalue(graph_name)
-    params = PREVIOUS_PARAMETERS.get(name, ({}, {}))[graph_name == "default_graph"]
     previous = parse_saved_query(name, PREVIOUS_FORMULATIONS[name], f"previous {name}")
     saved = saved_queries()[name]
     paged = "limit" in {p.name for p in saved.params}
-    now = collect(run_saved(graph, saved, {**params, "limit": "0"} if paged else params))
-    before = collect(run_saved(graph, previous, params))
-    assert (now.variables, now.rows) == (before.variables, before.rows)
-    assert before.rows or graph_name == "default_graph"
+    answers = []
+    for params in PREVIOUS_PARAMETERS.get(name, ([{}], [{}]))[graph_name == "default_graph"]:
+        now = collect(run_saved(graph, saved, {**params, "limit": "0"} if paged else params))
+        before = collect(run_saved(graph, previous, params))
+        assert (now.variables, now.rows) == (before.variables, before.rows), params
+        answers.append(before.rows)
+    if name == "citation-path":  # chains of one, two and three hops, and none
+        expected = [["1"], ["2"], ["3"], []] if graph_name == "known" else [["1"], ["2"]]
+        assert [sorted({row[0].value for row in rows}) for rows in answers] == expected
+    else:
+        assert all(answers) or graph_name == "default_graph"
     if paged:
         assert collect(run_saved(graph, saved, params)).rows == before.rows[:100]
         for limit, offset in ((2, 0), (3, 1), (1, len(before.rows) - 1), (5, len(before.rows))):
