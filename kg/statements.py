@@ -198,10 +198,7 @@ class StatementIndex:
                 only = len(graphs_of[predicate]) == 1
                 for subject, value, found in rows:
                     if only or found == graph:
-                        if type(value) is str:
-                            lines.append(f"<{subject}{middle}<{value}>")
-                        else:
-                            lines.append(f"<{subject}{middle}{term_text(value)}")
+                        lines.append(f"<{subject}{middle}{term_text(value)}")
             yield graph, distinct_sorted(lines)
 
     def pairs(self, predicate: str, graph: str | None = None) -> Iterator[tuple[str, str]]:
